@@ -1,0 +1,421 @@
+package io.robit;
+
+import io.robit.internal.Hold;
+import io.robit.internal.MutexSettings;
+import io.robit.internal.StatsRecorder;
+import io.robit.spi.Driver;
+import io.robit.spi.Lease;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A distributed, non-reentrant mutex on one named lock, shared through a {@link Driver} with every
+ * other process that uses the same name on the same backend.
+ *
+ * <p>While held, the lease is renewed every {@code renewPeriod}. The hold is <em>lost</em> when the
+ * backend says it is gone, or when no renewal succeeded before the local deadline; then every
+ * {@code onLost} listener runs once, {@link Held#lost()} completes and {@link Stats#lockLost()}
+ * counts it. A voluntary {@link #unlock()} is never a loss.
+ *
+ * <p>Thread-safe. One {@code Mutex} holds its lock at most once: a second {@code tryLock}/{@code lock}
+ * while held (or while another thread's lock call on it is in progress) throws
+ * {@link AlreadyHeldException}. To compete for a lock from several threads, give each its own
+ * {@code Mutex} over the same driver.
+ *
+ * @param <ID> the type of lock names, usually {@code String}
+ */
+public final class Mutex<ID> {
+    private static final Object ACQUIRING = new Object();
+    // Long enough to be forever, short enough that adding a ticker reading cannot overflow.
+    private static final long FOREVER = Long.MAX_VALUE / 4;
+
+    private final MutexSettings<ID> settings;
+    private final StatsRecorder stats = new StatsRecorder();
+    // null when free, ACQUIRING while a lock call is in progress, else the current Hold.
+    private final AtomicReference<Object> state = new AtomicReference<>();
+
+    private Mutex(MutexSettings<ID> settings) {
+        this.settings = settings;
+    }
+
+    /**
+     * A mutex with every option at its default.
+     *
+     * @param id the lock name
+     * @param ttl the lease length; the lock is freed this long after its holder stops renewing
+     * @param driver the backend
+     */
+    public static <ID> Mutex<ID> of(ID id, Duration ttl, Driver<ID> driver) {
+        return builder(id, ttl, driver).build();
+    }
+
+    /**
+     * Starts building a mutex.
+     *
+     * @param id the lock name; the driver decides which names it can store
+     * @param ttl the lease length; positive
+     * @param driver the backend
+     */
+    public static <ID> Builder<ID> builder(ID id, Duration ttl, Driver<ID> driver) {
+        return new Builder<>(id, ttl, driver);
+    }
+
+    /** The lock name. */
+    public ID id() {
+        return settings.id();
+    }
+
+    /**
+     * Makes one attempt to acquire the lock (the seed's {@code LockCtx}).
+     *
+     * @return the hold, or empty when another party holds the lock (counted in {@link Stats#lockFailed()})
+     * @throws AlreadyHeldException this mutex already holds the lock or is acquiring it
+     * @throws DriverException the backend failed
+     * @throws InterruptedException the thread was interrupted; nothing is held
+     */
+    public Optional<Held> tryLock() throws InterruptedException {
+        claim();
+        try {
+            Optional<Held> held = attempt();
+            if (held.isEmpty()) {
+                stats.recordFailed();
+            }
+            return held;
+        } catch (RuntimeException | InterruptedException e) {
+            stats.recordFailed();
+            throw e;
+        } finally {
+            state.compareAndSet(ACQUIRING, null);
+        }
+    }
+
+    /**
+     * Acquires the lock, waiting up to {@code wait} for it to become free. Between attempts it
+     * blocks in {@link Driver#awaitRelease}, which wakes when the holder releases (where the
+     * backend can tell) or its lease expires.
+     *
+     * @param wait the longest to wait; zero makes one attempt
+     * @return the hold, or empty when the wait ran out
+     * @throws AlreadyHeldException this mutex already holds the lock or is acquiring it
+     * @throws DriverException the backend failed
+     * @throws InterruptedException the thread was interrupted; nothing is held
+     */
+    public Optional<Held> tryLock(Duration wait) throws InterruptedException {
+        Objects.requireNonNull(wait, "wait");
+        if (wait.isNegative()) {
+            throw new IllegalArgumentException("wait must not be negative, got " + wait);
+        }
+        return acquireWaiting(saturatedNanos(wait));
+    }
+
+    /**
+     * Acquires the lock, waiting as long as it takes.
+     *
+     * @return the hold
+     * @throws AlreadyHeldException this mutex already holds the lock or is acquiring it
+     * @throws DriverException the backend failed
+     * @throws InterruptedException the thread was interrupted; nothing is held
+     */
+    public Held lock() throws InterruptedException {
+        return acquireWaiting(FOREVER).orElseThrow();
+    }
+
+    /**
+     * Releases the lock (the seed's {@code UnlockCtx}). Renewal stops, and when this returns the
+     * driver has released the lease. Never fires {@code onLost}. If the local deadline has already
+     * passed, the hold is declared lost instead and this throws.
+     *
+     * @throws AlreadyReleasedException the lock is not held: never locked, already unlocked, or lost
+     */
+    public void unlock() {
+        Object current = state.get();
+        if (!(current instanceof Hold<?> hold)) {
+            throw new AlreadyReleasedException(settings.id(), current == ACQUIRING ? "a lock call is still in progress" : "it was not locked, or was already unlocked or lost");
+        }
+        if (!hold.release()) {
+            throw new AlreadyReleasedException(settings.id(), hold.isLost() ? "the hold was lost (" + hold.lossReason().orElseThrow() + ")" : "it was already unlocked");
+        }
+    }
+
+    /** Whether this mutex holds its lock now: acquired, not released, not lost, local deadline not passed. */
+    public boolean isHeld() {
+        return state.get() instanceof Hold<?> hold && hold.isActive();
+    }
+
+    /** A snapshot of this mutex's counters. */
+    public Stats stats() {
+        return stats.snapshot(settings.ticker().read());
+    }
+
+    /**
+     * Runs {@code work} on the calling thread while holding the lock, then unlocks.
+     *
+     * <p>Waits up to {@code wait} for the lock. If the hold is lost while {@code work} runs, the
+     * thread is interrupted (so blocking calls in {@code work} stop) and this throws
+     * {@link LockLostException}; an exception from {@code work} is then attached as suppressed.
+     *
+     * @return what {@code work} returned
+     * @throws LockTimeoutException the lock was not acquired within {@code wait}
+     * @throws LockLostException the hold was lost while {@code work} ran
+     * @throws AlreadyHeldException this mutex already holds the lock
+     * @throws Exception whatever {@code work} threw, when the lock was not lost
+     */
+    public <T> T withLock(Duration wait, Callable<T> work) throws Exception {
+        Objects.requireNonNull(work, "work");
+        Hold<?> hold = (Hold<?>) tryLock(wait).orElseThrow(() -> new LockTimeoutException(settings.id(), wait));
+        Interrupter interrupter = new Interrupter(Thread.currentThread());
+        hold.addLossHook(interrupter::fire);
+        T result = null;
+        Throwable failure = null;
+        try {
+            result = work.call();
+        } catch (Throwable t) {
+            failure = t;
+        } finally {
+            interrupter.disarm();
+        }
+        if (!hold.release() && hold.isLost()) {
+            LockLostException lost = new LockLostException(settings.id(), hold.lossReason().orElseThrow(), "the lock was lost while work ran");
+            if (failure != null) {
+                lost.addSuppressed(failure);
+            }
+            throw lost;
+        }
+        if (failure instanceof Exception e) {
+            throw e;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
+        return result;
+    }
+
+    @Override
+    public String toString() {
+        return "Mutex[" + settings.id() + ", ttl=" + settings.ttl() + ", held=" + isHeld() + "]";
+    }
+
+    private Optional<Held> acquireWaiting(long waitNanos) throws InterruptedException {
+        claim();
+        long deadlineNanos = settings.ticker().read() + waitNanos;
+        try {
+            while (true) {
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("interrupted while waiting for lock '" + settings.id() + "'");
+                }
+                Optional<Held> held = attempt();
+                if (held.isPresent()) {
+                    return held;
+                }
+                long left = waitNanos == FOREVER ? FOREVER : deadlineNanos - settings.ticker().read();
+                if (left <= 0) {
+                    stats.recordFailed();
+                    return Optional.empty();
+                }
+                settings.driver().awaitRelease(settings.id(), Duration.ofNanos(left));
+            }
+        } catch (RuntimeException | InterruptedException e) {
+            stats.recordFailed();
+            throw e;
+        } finally {
+            state.compareAndSet(ACQUIRING, null);
+        }
+    }
+
+    private void claim() {
+        if (!state.compareAndSet(null, ACQUIRING)) {
+            throw new AlreadyHeldException(settings.id());
+        }
+    }
+
+    // Caller has claimed the mutex (state is ACQUIRING).
+    private Optional<Held> attempt() throws InterruptedException {
+        long sent = settings.ticker().read();
+        Optional<Lease> lease = settings.driver().acquire(settings.id(), settings.ttl(), settings.renewTimeout());
+        if (lease.isEmpty()) {
+            return Optional.empty();
+        }
+        Hold<ID> hold = new Hold<>(settings, stats, lease.get(), sent, this::detach);
+        if (hold.expiredOnArrival()) {
+            // The acquire took longer than the lease can be trusted for: give it back and retry.
+            settings.logger().warn("acquire of lock '{}' returned after its local deadline; releasing it", settings.id());
+            settings.driver().release(lease.get());
+            return Optional.empty();
+        }
+        state.set(hold);
+        hold.start();
+        return Optional.of(hold);
+    }
+
+    private void detach(Hold<ID> hold) {
+        state.compareAndSet(hold, null);
+    }
+
+    private static long saturatedNanos(Duration duration) {
+        try {
+            return Math.min(duration.toNanos(), FOREVER);
+        } catch (ArithmeticException e) {
+            return FOREVER;
+        }
+    }
+
+    /** Interrupts the working thread of {@link #withLock} on loss, and never after it finished. */
+    private static final class Interrupter {
+        private final Thread thread;
+        private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+        private boolean armed = true;
+        private boolean fired;
+
+        Interrupter(Thread thread) {
+            this.thread = thread;
+        }
+
+        void fire() {
+            lock.lock();
+            try {
+                if (armed && !fired) {
+                    fired = true;
+                    thread.interrupt();
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        void disarm() {
+            lock.lock();
+            try {
+                armed = false;
+                if (fired) {
+                    // Our interrupt must not leak into the caller's code after withLock.
+                    Thread.interrupted();
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /**
+     * Builds a {@link Mutex}. Every option has a default derived from the ttl; {@link #build()}
+     * checks them together. Not thread-safe.
+     *
+     * @param <ID> the type of lock names
+     */
+    public static final class Builder<ID> {
+        private final ID id;
+        private final Duration ttl;
+        private final Driver<ID> driver;
+        private Duration renewPeriod;
+        private Duration renewTimeout;
+        private Duration driftMargin;
+        private final List<LossListener> listeners = new ArrayList<>();
+        private Logger logger;
+        private Ticker ticker = Ticker.system();
+
+        private Builder(ID id, Duration ttl, Driver<ID> driver) {
+            this.id = Objects.requireNonNull(id, "lock id must not be null");
+            this.ttl = positive("ttl", ttl);
+            this.driver = Objects.requireNonNull(driver, "driver must not be null");
+        }
+
+        /** How often to renew the lease; default {@code ttl/3}; must be less than ttl minus the drift margin. */
+        public Builder<ID> renewPeriod(Duration renewPeriod) {
+            this.renewPeriod = positive("renewPeriod", renewPeriod);
+            return this;
+        }
+
+        /** The most one renewal (and one acquire attempt) may take; default {@code ttl/3}. */
+        public Builder<ID> renewTimeout(Duration renewTimeout) {
+            this.renewTimeout = positive("renewTimeout", renewTimeout);
+            return this;
+        }
+
+        /**
+         * How much earlier than the backend the holder stops trusting its lease, to cover clock
+         * rate differences between this JVM and the backend. Default: 1% of the ttl plus 2 ms,
+         * at most 10% of the ttl. Zero is allowed; negative is not.
+         */
+        public Builder<ID> driftMargin(Duration driftMargin) {
+            Objects.requireNonNull(driftMargin, "driftMargin must not be null");
+            if (driftMargin.isNegative()) {
+                throw new IllegalArgumentException("driftMargin must not be negative, got " + driftMargin);
+            }
+            this.driftMargin = driftMargin;
+            return this;
+        }
+
+        /** Runs {@code listener} once when a hold is lost (never on unlock). May be given many times. */
+        public Builder<ID> onLost(Runnable listener) {
+            Objects.requireNonNull(listener, "onLost listener must not be null");
+            listeners.add(loss -> listener.run());
+            return this;
+        }
+
+        /** Like {@link #onLost(Runnable)}, and told the reason and the token. May be given many times. */
+        public Builder<ID> onLost(LossListener listener) {
+            listeners.add(Objects.requireNonNull(listener, "onLost listener must not be null"));
+            return this;
+        }
+
+        /** Where renewal failures (WARN) and losses (ERROR) are logged; default the logger {@code io.robit.Mutex}. */
+        public Builder<ID> logger(Logger logger) {
+            this.logger = Objects.requireNonNull(logger, "logger must not be null");
+            return this;
+        }
+
+        /** The monotonic time source; default {@link Ticker#system()}. For tests. */
+        public Builder<ID> ticker(Ticker ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker must not be null");
+            return this;
+        }
+
+        /**
+         * Checks the options together and builds the mutex. Also asks the driver to
+         * {@linkplain Driver#validate validate} the lock name, so a bad name fails here, before any I/O.
+         *
+         * @throws IllegalArgumentException an option is out of range, or the driver rejects the name
+         */
+        public Mutex<ID> build() {
+            Duration third = ttl.dividedBy(3);
+            Duration period = renewPeriod != null ? renewPeriod : third;
+            Duration timeout = renewTimeout != null ? renewTimeout : third;
+            Duration drift = driftMargin != null ? driftMargin : defaultDrift(ttl);
+            if (period.isZero() || timeout.isZero()) {
+                throw new IllegalArgumentException("ttl " + ttl + " is too short to derive a renew period and timeout; use at least 3 ns (in practice, milliseconds)");
+            }
+            if (drift.compareTo(ttl) >= 0) {
+                throw new IllegalArgumentException("driftMargin " + drift + " must be less than ttl " + ttl);
+            }
+            if (period.compareTo(ttl.minus(drift)) >= 0) {
+                throw new IllegalArgumentException("renewPeriod " + period + " must be less than ttl " + ttl
+                        + (drift.isZero() ? "" : " minus driftMargin " + drift) + ", or the lease expires before it is renewed");
+            }
+            driver.validate(id);
+            Logger log = logger != null ? logger : LoggerFactory.getLogger(Mutex.class);
+            return new Mutex<>(new MutexSettings<>(id, ttl, period, timeout, drift, driver, listeners, log, ticker));
+        }
+
+        private static Duration defaultDrift(Duration ttl) {
+            Duration drift = ttl.dividedBy(100).plusMillis(2);
+            Duration cap = ttl.dividedBy(10);
+            return drift.compareTo(cap) > 0 ? cap : drift;
+        }
+
+        private static Duration positive(String name, Duration value) {
+            Objects.requireNonNull(value, name + " must not be null");
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive, got " + value);
+            }
+            return value;
+        }
+    }
+
+}

@@ -1,0 +1,27 @@
+package io.robit;
+
+/**
+ * Base of every exception Robit throws. All are unchecked.
+ *
+ * <p>Each carries the id of the lock it concerns, rendered as a string, when one is known.
+ */
+public class RobitException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    private final String lockId;
+
+    /**
+     * @param lockId the lock this is about, or {@code null} when there is none
+     * @param message what happened, naming the lock
+     * @param cause the underlying failure, or {@code null}
+     */
+    protected RobitException(Object lockId, String message, Throwable cause) {
+        super(message, cause);
+        this.lockId = lockId == null ? null : String.valueOf(lockId);
+    }
+
+    /** The id of the lock this exception is about, as a string; {@code null} when unknown. */
+    public String lockId() {
+        return lockId;
+    }
+}

@@ -1,0 +1,370 @@
+package io.robit.internal;
+
+import io.robit.Held;
+import io.robit.LockLostException;
+import io.robit.Loss;
+import io.robit.LossListener;
+import io.robit.LossReason;
+import io.robit.spi.Lease;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * One hold of a lock and everything that keeps it alive: the renewal timer, the local deadline,
+ * and the single transition to released or lost. Thread-safe. Not API.
+ *
+ * <p>The local deadline is the {@link io.robit.Ticker} reading taken just before the last
+ * successful acquire or refresh request was sent, plus the ttl, minus the drift margin: the
+ * backend cannot have expired the lease before then, so until then "held" is true.
+ *
+ * @param <ID> the type of lock names
+ */
+public final class Hold<ID> implements Held {
+    private static final int ACTIVE = 0;
+    private static final int RELEASED = 1;
+    private static final int LOST = 2;
+    private static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private final MutexSettings<ID> settings;
+    private final StatsRecorder stats;
+    private final Lease lease;
+    private final Consumer<Hold<ID>> onEnd;
+    private final long acquiredNanos;
+    private final Instant acquiredAt;
+
+    private final AtomicInteger state = new AtomicInteger(ACTIVE);
+    private final CompletableFuture<Void> lostSignal = new CompletableFuture<>();
+    private final List<Runnable> lossHooks = new CopyOnWriteArrayList<>();
+    private volatile LossReason lossReason;
+    private volatile long deadlineNanos;
+    private volatile Throwable lastRenewError;
+
+    // Guards the scheduled tasks below; never held across I/O.
+    private final ReentrantLock timers = new ReentrantLock();
+    private ScheduledFuture<?> renewTask;
+    private ScheduledFuture<?> deadlineTask;
+    private Future<?> inflight;
+    // Held while a refresh request runs, so release can wait for it to stop.
+    private final ReentrantLock refreshing = new ReentrantLock();
+
+    /**
+     * @param sentNanos ticker reading taken just before the acquire request was sent
+     * @param onEnd called once when the hold ends, to detach it from its mutex
+     */
+    public Hold(MutexSettings<ID> settings, StatsRecorder stats, Lease lease, long sentNanos, Consumer<Hold<ID>> onEnd) {
+        this.settings = settings;
+        this.stats = stats;
+        this.lease = lease;
+        this.onEnd = onEnd;
+        this.acquiredNanos = sentNanos;
+        this.acquiredAt = Instant.now();
+        this.deadlineNanos = sentNanos + settings.trustedNanos();
+    }
+
+    /** Whether the local deadline had already passed when the acquire returned. */
+    public boolean expiredOnArrival() {
+        return settings.ticker().read() >= deadlineNanos;
+    }
+
+    /** Records the acquisition and starts renewal and loss watching. */
+    public void start() {
+        stats.recordAcquired(settings.ticker().read(), acquiredAt);
+        timers.lock();
+        try {
+            renewTask = Scheduling.timer().schedule(this::renewDue, settings.renewPeriod().toNanos(), TimeUnit.NANOSECONDS);
+            scheduleDeadlineCheck();
+        } finally {
+            timers.unlock();
+        }
+        lease.lost().whenComplete((ignored, error) -> lose(reasonOf(error), unwrap(error)));
+    }
+
+    /** The lease behind this hold. */
+    public Lease lease() {
+        return lease;
+    }
+
+    @Override
+    public long fencingToken() {
+        return lease.fencingToken();
+    }
+
+    @Override
+    public Instant acquiredAt() {
+        return acquiredAt;
+    }
+
+    @Override
+    public boolean isLost() {
+        expireIfDue();
+        return state.get() == LOST;
+    }
+
+    @Override
+    public Optional<LossReason> lossReason() {
+        isLost();
+        return Optional.ofNullable(lossReason);
+    }
+
+    @Override
+    public CompletableFuture<Void> lost() {
+        expireIfDue();
+        return lostSignal.copy();
+    }
+
+    @Override
+    public void close() {
+        release();
+    }
+
+    /** True while held and before the local deadline; declares the loss if the deadline has passed. */
+    public boolean isActive() {
+        return state.get() == ACTIVE && !expireIfDue();
+    }
+
+    /**
+     * Runs {@code hook} on the thread that declares the loss, at once if already lost. Hooks
+     * must be quick, must not block, and must tolerate being run twice.
+     */
+    public void addLossHook(Runnable hook) {
+        lossHooks.add(hook);
+        if (state.get() == LOST) {
+            hook.run();
+        }
+    }
+
+    /**
+     * Ends the hold voluntarily: stops renewal, waits for an in-flight refresh to stop, then
+     * releases the lease. If the local deadline has already passed, the hold is declared lost
+     * instead (the backend may have handed the lock on by now).
+     *
+     * @return true if this call released it; false if it was already released or lost
+     */
+    public boolean release() {
+        if (expireIfDue() || !state.compareAndSet(ACTIVE, RELEASED)) {
+            return false;
+        }
+        stats.recordReleased(settings.ticker().read());
+        cancelTimers();
+        awaitRefreshStopped();
+        releaseLease();
+        onEnd.accept(this);
+        return true;
+    }
+
+    /** Declares the loss if the local deadline has passed; true if it has. */
+    private boolean expireIfDue() {
+        if (state.get() == ACTIVE && settings.ticker().read() - deadlineNanos >= 0) {
+            lose(LossReason.DEADLINE_PASSED, lastRenewError);
+            return true;
+        }
+        return false;
+    }
+
+    private void renewDue() {
+        if (state.get() != ACTIVE || expireIfDue()) {
+            return;
+        }
+        Future<?> attempt = Scheduling.workers().submit(this::refreshOnce);
+        timers.lock();
+        try {
+            inflight = attempt;
+        } finally {
+            timers.unlock();
+        }
+        // The driver is asked to honour the timeout; this bounds it even if the driver does not.
+        Scheduling.timer().schedule(() -> attempt.cancel(true), settings.renewTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void refreshOnce() {
+        refreshing.lock();
+        try {
+            if (state.get() != ACTIVE) {
+                return;
+            }
+            long sent = settings.ticker().read();
+            try {
+                lease.refresh(settings.ttl(), settings.renewTimeout());
+            } catch (LockLostException e) {
+                lose(e.reason(), e);
+                return;
+            } catch (InterruptedException e) {
+                Thread.interrupted();
+                if (state.get() == ACTIVE) {
+                    renewalFailed(new TimeoutException("renewal did not finish within renewTimeout " + settings.renewTimeout()));
+                }
+                return;
+            } catch (RuntimeException e) {
+                renewalFailed(e);
+                return;
+            }
+            renewed(sent);
+        } finally {
+            refreshing.unlock();
+        }
+    }
+
+    private void renewed(long sentNanos) {
+        stats.recordRenewSuccess();
+        lastRenewError = null;
+        timers.lock();
+        try {
+            if (state.get() != ACTIVE) {
+                return;
+            }
+            long candidate = sentNanos + settings.trustedNanos();
+            if (candidate - deadlineNanos > 0) {
+                deadlineNanos = candidate;
+            }
+            scheduleDeadlineCheck();
+            long next = sentNanos + settings.renewPeriod().toNanos() - settings.ticker().read();
+            renewTask = Scheduling.timer().schedule(this::renewDue, Math.max(0, next), TimeUnit.NANOSECONDS);
+        } finally {
+            timers.unlock();
+        }
+    }
+
+    private void renewalFailed(Throwable error) {
+        stats.recordRenewFailed();
+        lastRenewError = error;
+        long left = deadlineNanos - settings.ticker().read();
+        if (left <= 0) {
+            lose(LossReason.DEADLINE_PASSED, error);
+            return;
+        }
+        settings.logger().warn("renewal of lock '{}' failed; {} ms left before the local deadline: {}",
+                settings.id(), TimeUnit.NANOSECONDS.toMillis(left), error.toString());
+        // Retry sooner as the deadline nears: half the time left, at most one renew period.
+        long retry = Math.max(MIN_RETRY_NANOS, Math.min(settings.renewPeriod().toNanos(), left / 2));
+        timers.lock();
+        try {
+            if (state.get() == ACTIVE) {
+                renewTask = Scheduling.timer().schedule(this::renewDue, retry, TimeUnit.NANOSECONDS);
+            }
+        } finally {
+            timers.unlock();
+        }
+    }
+
+    private void deadlineDue() {
+        if (state.get() != ACTIVE || expireIfDue()) {
+            return;
+        }
+        timers.lock();
+        try {
+            if (state.get() == ACTIVE) {
+                scheduleDeadlineCheck();
+            }
+        } finally {
+            timers.unlock();
+        }
+    }
+
+    // Caller holds `timers`.
+    private void scheduleDeadlineCheck() {
+        if (deadlineTask != null) {
+            deadlineTask.cancel(false);
+        }
+        long delay = deadlineNanos - settings.ticker().read();
+        deadlineTask = Scheduling.timer().schedule(this::deadlineDue, Math.max(0, delay), TimeUnit.NANOSECONDS);
+    }
+
+    /** The one transition to LOST: signal, count, notify, and release the lease exactly once. */
+    private void lose(LossReason reason, Throwable cause) {
+        if (!state.compareAndSet(ACTIVE, LOST)) {
+            return;
+        }
+        lossReason = reason;
+        long now = settings.ticker().read();
+        stats.recordLost(now);
+        cancelTimers();
+        onEnd.accept(this);
+        lostSignal.complete(null);
+        for (Runnable hook : lossHooks) {
+            runGuarded(hook, "loss hook");
+        }
+        Duration heldFor = Duration.ofNanos(Math.max(0, now - acquiredNanos));
+        settings.logger().error("lock '{}' lost ({}) after {} ms; fencing token {}{}", settings.id(), reason,
+                heldFor.toMillis(), lease.fencingToken(), cause == null ? "" : ": " + cause);
+        Loss loss = new Loss(String.valueOf(settings.id()), reason, lease.fencingToken(), heldFor, Optional.ofNullable(cause));
+        Scheduling.workers().execute(() -> notifyListeners(loss));
+        Scheduling.workers().execute(() -> {
+            awaitRefreshStopped();
+            releaseLease();
+        });
+    }
+
+    private void notifyListeners(Loss loss) {
+        for (LossListener listener : settings.listeners()) {
+            runGuarded(() -> listener.onLost(loss), "onLost listener");
+        }
+    }
+
+    private void runGuarded(Runnable action, String what) {
+        try {
+            action.run();
+        } catch (RuntimeException | Error e) {
+            settings.logger().error("{} of lock '{}' threw; ignored", what, settings.id(), e);
+        }
+    }
+
+    private void cancelTimers() {
+        timers.lock();
+        try {
+            if (renewTask != null) {
+                renewTask.cancel(false);
+            }
+            if (deadlineTask != null) {
+                deadlineTask.cancel(false);
+            }
+            if (inflight != null) {
+                inflight.cancel(true);
+            }
+        } finally {
+            timers.unlock();
+        }
+    }
+
+    private void awaitRefreshStopped() {
+        try {
+            if (refreshing.tryLock(settings.renewTimeout().toNanos(), TimeUnit.NANOSECONDS)) {
+                refreshing.unlock();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void releaseLease() {
+        try {
+            settings.driver().release(lease);
+        } catch (RuntimeException e) {
+            settings.logger().warn("release of lock '{}' threw; the lease will expire on its own", settings.id(), e);
+        }
+    }
+
+    private static LossReason reasonOf(Throwable error) {
+        return unwrap(error) instanceof LockLostException lost ? lost.reason() : LossReason.GONE;
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        Throwable current = error;
+        while ((current instanceof CompletionException || current instanceof CancellationException) && current.getCause() != null) {
+            current = current.getCause();
+        }
+        return current;
+    }
+}

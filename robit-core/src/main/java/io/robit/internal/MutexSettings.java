@@ -1,0 +1,25 @@
+package io.robit.internal;
+
+import io.robit.LossListener;
+import io.robit.Ticker;
+import io.robit.spi.Driver;
+import java.time.Duration;
+import java.util.List;
+import org.slf4j.Logger;
+
+/**
+ * The validated, immutable options of one mutex. Not API.
+ *
+ * @param <ID> the type of lock names
+ */
+public record MutexSettings<ID>(ID id, Duration ttl, Duration renewPeriod, Duration renewTimeout, Duration driftMargin,
+                                Driver<ID> driver, List<LossListener> listeners, Logger logger, Ticker ticker) {
+    public MutexSettings {
+        listeners = List.copyOf(listeners);
+    }
+
+    /** The part of a lease's life the holder may count on: ttl less the drift margin, in nanoseconds. */
+    public long trustedNanos() {
+        return ttl.toNanos() - driftMargin.toNanos();
+    }
+}

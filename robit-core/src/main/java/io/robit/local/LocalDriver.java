@@ -1,0 +1,271 @@
+package io.robit.local;
+
+import io.robit.LockLostException;
+import io.robit.LossReason;
+import io.robit.Ticker;
+import io.robit.internal.Scheduling;
+import io.robit.spi.Driver;
+import io.robit.spi.Lease;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * An in-memory backend: every {@link io.robit.Mutex} over one {@code LocalDriver} behaves like a
+ * separate process sharing one lock server. Leases expire by the driver's {@link Ticker}; tokens
+ * grow per lock name for the driver's lifetime; {@link #revoke} breaks a lease behind its holder's
+ * back. For tests and for coordination within one JVM only.
+ *
+ * <p>Thread-safe. Never blocks while holding its internal lock.
+ *
+ * @param <ID> the type of lock names
+ */
+public final class LocalDriver<ID> implements Driver<ID> {
+    private static final Map<String, LocalDriver<String>> SHARED = new ConcurrentHashMap<>();
+
+    private final Ticker ticker;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final Map<ID, LocalLease> holders = new HashMap<>();
+    private final Map<ID, Long> tokens = new HashMap<>();
+
+    private LocalDriver(Ticker ticker) {
+        this.ticker = ticker;
+    }
+
+    /** A new, empty in-memory backend on the system ticker. */
+    public static <ID> LocalDriver<ID> create() {
+        return new LocalDriver<>(Ticker.system());
+    }
+
+    /** A new, empty in-memory backend whose leases expire by {@code ticker}. */
+    public static <ID> LocalDriver<ID> create(Ticker ticker) {
+        return new LocalDriver<>(Objects.requireNonNull(ticker, "ticker must not be null"));
+    }
+
+    /** The JVM-wide backend named {@code name} (what {@code Drivers.open("local:" + name)} returns). */
+    public static LocalDriver<String> shared(String name) {
+        Objects.requireNonNull(name, "name must not be null");
+        return SHARED.computeIfAbsent(name, n -> create());
+    }
+
+    @Override
+    public Optional<Lease> acquire(ID id, Duration ttl, Duration timeout) {
+        validate(id);
+        long ttlNanos = checkTtl(ttl);
+        lock.lock();
+        try {
+            long now = ticker.read();
+            expireIfDue(id, now);
+            if (holders.containsKey(id)) {
+                return Optional.empty();
+            }
+            long token = tokens.merge(id, 1L, Long::sum);
+            LocalLease lease = new LocalLease(id, token, now + ttlNanos);
+            holders.put(id, lease);
+            lease.scheduleExpiryCheck(ttlNanos);
+            return Optional.of(lease);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void release(Lease lease) {
+        if (!(lease instanceof LocalDriver<?>.LocalLease local) || local.owner() != this) {
+            return;
+        }
+        lock.lock();
+        try {
+            // Only our own, still-current lease is removed: a stale release never frees a newer holder.
+            if (holders.get(local.id) == local) {
+                holders.remove(local.id);
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void awaitRelease(ID id, Duration maxWait) throws InterruptedException {
+        long maxNanos = maxWait.toNanos();
+        if (maxNanos <= 0) {
+            return;
+        }
+        lock.lock();
+        try {
+            long now = ticker.read();
+            expireIfDue(id, now);
+            LocalLease holder = holders.get(id);
+            if (holder == null) {
+                return;
+            }
+            // Wake on any release or expiry, or when this holder's lease runs out.
+            changed.awaitNanos(Math.max(1, Math.min(maxNanos, holder.expiresAt - now)));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void validate(ID id) {
+        Objects.requireNonNull(id, "lock id must not be null");
+        if (id instanceof CharSequence name && name.length() == 0) {
+            throw new IllegalArgumentException("lock id must not be empty");
+        }
+    }
+
+    /**
+     * Breaks the current lease on {@code id} behind its holder's back, as an operator deleting the
+     * lock would: the lock is free at once and the holder's {@link Lease#lost()} completes.
+     *
+     * @return whether there was a lease to break
+     */
+    public boolean revoke(ID id) {
+        LocalLease victim;
+        lock.lock();
+        try {
+            victim = holders.remove(id);
+            if (victim != null) {
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (victim != null) {
+            victim.markLost(LossReason.GONE, "revoked");
+        }
+        return victim != null;
+    }
+
+    /** Whether someone holds an unexpired lease on {@code id} now. */
+    public boolean isLocked(ID id) {
+        lock.lock();
+        try {
+            expireIfDue(id, ticker.read());
+            return holders.containsKey(id);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // Caller holds `lock`.
+    private void expireIfDue(ID id, long now) {
+        LocalLease holder = holders.get(id);
+        if (holder != null && now - holder.expiresAt >= 0) {
+            holders.remove(id);
+            changed.signalAll();
+            // Completing futures runs callbacks; do it off this lock.
+            Scheduling.workers().execute(() -> holder.markLost(LossReason.EXPIRED, "lease expired"));
+        }
+    }
+
+    private static long checkTtl(Duration ttl) {
+        Objects.requireNonNull(ttl, "ttl must not be null");
+        if (ttl.isNegative() || ttl.isZero()) {
+            throw new IllegalArgumentException("ttl must be positive, got " + ttl);
+        }
+        return ttl.toNanos();
+    }
+
+    private final class LocalLease implements Lease {
+        private final ID id;
+        private final long token;
+        private final CompletableFuture<Void> lost = new CompletableFuture<>();
+        private long expiresAt; // guarded by the driver's lock
+
+        LocalLease(ID id, long token, long expiresAt) {
+            this.id = id;
+            this.token = token;
+            this.expiresAt = expiresAt;
+        }
+
+        LocalDriver<ID> owner() {
+            return LocalDriver.this;
+        }
+
+        @Override
+        public void refresh(Duration ttl, Duration timeout) {
+            long ttlNanos = checkTtl(ttl);
+            lock.lock();
+            try {
+                long now = ticker.read();
+                expireIfDue(id, now);
+                LocalLease current = holders.get(id);
+                if (current == this) {
+                    expiresAt = now + ttlNanos;
+                    return;
+                }
+            } finally {
+                lock.unlock();
+            }
+            LockLostException gone = lostException();
+            lost.completeExceptionally(gone);
+            throw gone;
+        }
+
+        private LockLostException lostException() {
+            lock.lock();
+            try {
+                LocalLease current = holders.get(id);
+                if (current != null && current != this) {
+                    return new LockLostException(id, LossReason.TAKEN_OVER, "held by another lease (token " + current.token + ")");
+                }
+            } finally {
+                lock.unlock();
+            }
+            return new LockLostException(id, LossReason.EXPIRED, "lease expired or was revoked");
+        }
+
+        @Override
+        public CompletableFuture<Void> lost() {
+            return lost;
+        }
+
+        @Override
+        public long fencingToken() {
+            return token;
+        }
+
+        void markLost(LossReason reason, String detail) {
+            lost.completeExceptionally(new LockLostException(id, reason, detail));
+        }
+
+        void scheduleExpiryCheck(long delayNanos) {
+            Scheduling.timer().schedule(this::checkExpiry, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+        }
+
+        // Runs on the timer thread: notices expiry without waiting for the next call.
+        private void checkExpiry() {
+            long left;
+            lock.lock();
+            try {
+                if (holders.get(id) != this) {
+                    return;
+                }
+                long now = ticker.read();
+                expireIfDue(id, now);
+                if (holders.get(id) != this) {
+                    return;
+                }
+                left = expiresAt - now;
+            } finally {
+                lock.unlock();
+            }
+            scheduleExpiryCheck(left);
+        }
+
+        @Override
+        public String toString() {
+            return "LocalLease[" + id + ", token " + token + "]";
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package io.robit.spi;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A coordination backend that can hand out leases on named locks: one implementation per backend
+ * (Redis, JDBC, etcd, ZooKeeper, in-memory).
+ *
+ * <p><b>Who calls what.</b> {@link io.robit.Mutex} calls {@link #acquire} from the thread that
+ * locks, {@link #release} once per successful acquire (from the unlocking thread, or from a Robit
+ * worker thread when the hold was lost), and {@link #awaitRelease} between acquire attempts while
+ * a caller waits. Renewal is the core's job: a driver never schedules renewals of its own; it
+ * only answers {@link Lease#refresh}. A driver may be used by many mutexes and threads at once and
+ * must be thread-safe.
+ *
+ * <p><b>What is not loss.</b> A failed or timed-out request is a {@link io.robit.DriverException};
+ * only the backend saying the lease is no longer ours (expired, deleted, taken over, session lost)
+ * is a loss.
+ *
+ * <p>A driver built from a URI ({@link io.robit.Drivers#open}) owns its connections and closes
+ * them in {@link #close()}; a driver built over a client the user passed in never closes it.
+ *
+ * @param <ID> the type of lock names
+ */
+public interface Driver<ID> extends AutoCloseable {
+
+    /**
+     * Makes one attempt to acquire the lock.
+     *
+     * <p>Atomic on the backend: of many concurrent attempts on a free lock, exactly one gets a
+     * lease. The lease is valid for {@code ttl} from the moment the backend takes it.
+     *
+     * @param id the lock name; already {@linkplain #validate validated}
+     * @param ttl how long the lease lasts unless refreshed; positive
+     * @param timeout the most this request may take
+     * @return the lease, or empty when another party holds the lock
+     * @throws io.robit.DriverException the backend failed; no lease was taken (or it was given back)
+     * @throws InterruptedException the calling thread was interrupted; no lease was taken
+     */
+    Optional<Lease> acquire(ID id, Duration ttl, Duration timeout) throws InterruptedException;
+
+    /**
+     * Gives the lease back. Called exactly once per successful {@link #acquire}, whether the hold
+     * ended by unlock or by loss. Must not throw (log instead) and must never free a lock that
+     * someone else holds now: release only what is still this lease's.
+     *
+     * @param lease a lease this driver returned
+     */
+    void release(Lease lease);
+
+    /**
+     * Blocks until the lock may have become free, or {@code maxWait} passes, whichever is first.
+     * A spurious early return is allowed (the caller simply tries again); sleeping past
+     * {@code maxWait} is not.
+     *
+     * <p>The default sleeps a short jittered interval (25 to 75 ms, capped at {@code maxWait}).
+     * Drivers override it with the backend's notification (pub/sub, LISTEN/NOTIFY, watch) and with
+     * a timed wake at the holder's expiry.
+     *
+     * @param id the lock being waited for
+     * @param maxWait the longest to block; zero or negative returns at once
+     * @throws InterruptedException the waiting thread was interrupted
+     */
+    default void awaitRelease(ID id, Duration maxWait) throws InterruptedException {
+        long max = maxWait.toNanos();
+        if (max <= 0) {
+            return;
+        }
+        long jittered = ThreadLocalRandom.current().nextLong(TimeUnit.MILLISECONDS.toNanos(25), TimeUnit.MILLISECONDS.toNanos(75));
+        TimeUnit.NANOSECONDS.sleep(Math.min(max, jittered));
+    }
+
+    /**
+     * Rejects a lock name this backend cannot store (too long, empty, not representable), before
+     * any I/O. {@link io.robit.Mutex.Builder#build()} calls it, and so should {@link #acquire}.
+     *
+     * @param id the proposed lock name
+     * @throws NullPointerException if {@code id} is null
+     * @throws IllegalArgumentException saying what is wrong with it
+     */
+    default void validate(ID id) {
+        if (id == null) {
+            throw new NullPointerException("lock id must not be null");
+        }
+    }
+
+    /**
+     * Closes the connections this driver owns. Leases still held are not released by this call.
+     * Idempotent. The default does nothing.
+     */
+    @Override
+    default void close() {
+    }
+}

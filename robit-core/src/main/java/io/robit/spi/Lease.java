@@ -1,0 +1,39 @@
+package io.robit.spi;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One lease on a lock, as granted by {@link Driver#acquire}. Thread-safe.
+ *
+ * <p>{@link io.robit.Mutex} calls {@link #refresh} from a Robit worker thread, never two at a time
+ * for one lease, until the hold ends; it then calls {@link Driver#release} exactly once.
+ */
+public interface Lease {
+
+    /**
+     * Extends the lease so it lasts {@code ttl} from the moment the backend handles this request.
+     *
+     * @param ttl the new lease length
+     * @param timeout the most this request may take
+     * @throws io.robit.LockLostException the backend says the lease is no longer ours (expired,
+     *     deleted, taken over, session ended); {@link #lost()} completes too
+     * @throws io.robit.DriverException the request failed; that alone is not a loss
+     * @throws InterruptedException the calling thread was interrupted
+     */
+    void refresh(Duration ttl, Duration timeout) throws InterruptedException;
+
+    /**
+     * Completes when the driver learns that the backend no longer has this lease as ours: from a
+     * refresh answered "not yours", or from the backend's own notification (watch, session event)
+     * where it has one. It may complete exceptionally with a {@link io.robit.LockLostException}
+     * that gives the reason. It never completes because of {@link Driver#release}.
+     */
+    CompletableFuture<Void> lost();
+
+    /**
+     * The fencing token: strictly greater than the token of every earlier lease on the same lock
+     * name on this backend.
+     */
+    long fencingToken();
+}
