@@ -373,11 +373,22 @@ public final class RedisDriver implements Driver<String> {
     private <T> T call(String id, String operation, Duration timeout, Function<Commands, CompletionStage<T>> request)
             throws InterruptedException {
         long deadline = System.nanoTime() + saturatedNanos(timeout);
+        CompletableFuture<Commands> connected = connections.commands();
+        Duration connectTimeout = timeout;
+        if (!connected.isDone()) {
+            // The first connection (event loops, handshake) may take longer than one request is
+            // allowed; the request then gets its own full timeout.
+            connectTimeout = timeout.compareTo(commandTimeout) >= 0 ? timeout : commandTimeout;
+            deadline = Long.MAX_VALUE;
+        }
         Commands commands;
         try {
-            commands = connections.commands().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            commands = connected.get(saturatedNanos(connectTimeout), TimeUnit.NANOSECONDS);
+            if (deadline == Long.MAX_VALUE) {
+                deadline = System.nanoTime() + saturatedNanos(timeout);
+            }
         } catch (TimeoutException e) {
-            throw failure(id, operation, new RedisConnectionException("not connected within " + timeout));
+            throw failure(id, operation, new RedisConnectionException("not connected within " + connectTimeout));
         } catch (ExecutionException e) {
             throw failure(id, operation, unwrap(e));
         }
