@@ -38,7 +38,7 @@ final class ClusterCommands implements Commands {
         return new Connections(where,
                 () -> client.connectAsync(StringCodec.UTF8).<Commands>thenApply(ClusterCommands::new),
                 () -> client.connectPubSubAsync(StringCodec.UTF8).thenApply(c -> (StatefulRedisPubSubConnection<String, String>) c),
-                owned ? client::shutdown : () -> { });
+                owned ? client::shutdown : null);
     }
 
     @Override

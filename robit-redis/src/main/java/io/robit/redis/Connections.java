@@ -15,6 +15,7 @@ final class Connections implements AutoCloseable {
     private final Supplier<CompletableFuture<Commands>> connector;
     private final Supplier<CompletableFuture<StatefulRedisPubSubConnection<String, String>>> pubSubConnector;
     private final Runnable shutdown;
+    private final boolean ownsClient;
     private final ReentrantLock lock = new ReentrantLock();
     private CompletableFuture<Commands> commands; // guarded by lock
     private boolean closed; // guarded by lock
@@ -23,14 +24,20 @@ final class Connections implements AutoCloseable {
      * @param where the backend and its address for messages, e.g. {@code "redis 127.0.0.1:6379"}
      * @param connector opens the command connection
      * @param pubSubConnector opens a pub/sub connection
-     * @param shutdown shuts the client down when the driver owns it; does nothing otherwise
+     * @param shutdown shuts the client down, or {@code null} when the client is the caller's
      */
     Connections(String where, Supplier<CompletableFuture<Commands>> connector,
             Supplier<CompletableFuture<StatefulRedisPubSubConnection<String, String>>> pubSubConnector, Runnable shutdown) {
+        this.ownsClient = shutdown != null;
         this.where = where;
         this.connector = connector;
         this.pubSubConnector = pubSubConnector;
         this.shutdown = shutdown;
+    }
+
+    /** Whether closing shuts the client down (and with it every connection it made). */
+    boolean ownsClient() {
+        return ownsClient;
     }
 
     String where() {
@@ -79,10 +86,11 @@ final class Connections implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        if (open != null) {
+        if (ownsClient) {
+            shutdown.run();
+        } else if (open != null) {
             // A connect still under way is closed when it completes.
             open.thenAccept(Commands::close);
         }
-        shutdown.run();
     }
 }

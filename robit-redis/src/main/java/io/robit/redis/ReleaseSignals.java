@@ -115,7 +115,7 @@ final class ReleaseSignals implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        if (open != null) {
+        if (open != null && !connections.ownsClient()) {
             open.thenAccept(StatefulRedisPubSubConnection::closeAsync);
         }
     }

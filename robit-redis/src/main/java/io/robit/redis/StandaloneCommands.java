@@ -33,7 +33,7 @@ final class StandaloneCommands implements Commands {
         Supplier<CompletableFuture<StatefulRedisPubSubConnection<String, String>>> pubSub = uri == null
                 ? () -> inBackground(client::connectPubSub)
                 : () -> client.connectPubSubAsync(StringCodec.UTF8, uri).toCompletableFuture();
-        return new Connections(describe(uri), connector, pubSub, owned ? client::shutdown : () -> { });
+        return new Connections(describe(uri), connector, pubSub, owned ? client::shutdown : null);
     }
 
     static String describe(RedisURI uri) {
