@@ -76,4 +76,21 @@ class LocalDriverTest {
         driver.release(mine);
         assertThat(driver.isLocked("d")).isFalse();
     }
+
+    @Test
+    void inspectAndListReportHolderTokenAndExpiry() throws Exception {
+        assertThat(driver.inspect("free")).isEmpty();
+        Lease lease = driver.acquire("held", ttl, ttl).orElseThrow();
+        now.addAndGet(Duration.ofSeconds(4).toNanos());
+        var info = driver.inspect("held").orElseThrow();
+        assertThat(info.held()).isTrue();
+        assertThat(info.fencingToken()).isEqualTo(lease.fencingToken());
+        assertThat(info.expiresIn()).contains(Duration.ofSeconds(6));
+        driver.release(lease);
+        var after = driver.inspect("held").orElseThrow();
+        assertThat(after.held()).isFalse();
+        assertThat(after.fencingToken()).as("the last token is remembered").isEqualTo(lease.fencingToken());
+        driver.acquire("another", ttl, ttl).orElseThrow();
+        assertThat(driver.list()).extracting(io.robit.spi.LockInfo::name).containsExactly("another", "held");
+    }
 }
