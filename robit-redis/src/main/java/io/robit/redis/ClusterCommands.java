@@ -7,7 +7,6 @@ import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
-import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -36,8 +35,9 @@ final class ClusterCommands implements Commands {
         String where = seeds.isEmpty() ? "redis cluster"
                 : "redis cluster " + seeds.stream().map(uri -> uri.getHost() + ":" + uri.getPort()).collect(Collectors.joining(","));
         return new Connections(where,
-                () -> client.connectAsync(StringCodec.UTF8).<Commands>thenApply(ClusterCommands::new),
-                () -> client.connectPubSubAsync(StringCodec.UTF8).thenApply(c -> (StatefulRedisPubSubConnection<String, String>) c),
+                // connect() loads the topology first; connectAsync() requires it loaded already.
+                () -> Connections.inBackground(() -> (Commands) new ClusterCommands(client.connect())),
+                () -> Connections.inBackground(() -> (StatefulRedisPubSubConnection<String, String>) client.connectPubSub()),
                 owned ? client::shutdown : null);
     }
 

@@ -65,6 +65,19 @@ final class Connections implements AutoCloseable {
         return start(pubSubConnector);
     }
 
+    /**
+     * Runs a blocking connect on a thread of its own, so the caller's timeout stays in force. For
+     * the connects Lettuce offers only blockingly (a client's default URI; a Cluster client, whose
+     * topology must be loaded first).
+     */
+    static <T> CompletableFuture<T> inBackground(Supplier<T> connect) {
+        return CompletableFuture.supplyAsync(connect, task -> {
+            Thread thread = new Thread(task, "robit-redis-connect");
+            thread.setDaemon(true);
+            thread.start();
+        });
+    }
+
     private static <T> CompletableFuture<T> start(Supplier<CompletableFuture<T>> connector) {
         try {
             return connector.get();

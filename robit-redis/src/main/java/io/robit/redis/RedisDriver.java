@@ -120,9 +120,10 @@ public final class RedisDriver implements Driver<String> {
         Builder builder;
         if (location.cluster()) {
             RedisClusterClient client = RedisClusterClient.create(location.uris());
+            // Node connections open on first use, so rejecting commands while disconnected would
+            // reject the first command to each node: queue them (bounded by each call's timeout).
             client.setOptions(ClusterClientOptions.builder()
                     .autoReconnect(true)
-                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                     .socketOptions(SocketOptions.builder().connectTimeout(DEFAULT_COMMAND_TIMEOUT).build())
                     .build());
             builder = new Builder(ClusterCommands.connections(client, location.uris(), true));

@@ -28,10 +28,10 @@ final class StandaloneCommands implements Commands {
      */
     static Connections connections(RedisClient client, RedisURI uri, boolean owned) {
         Supplier<CompletableFuture<Commands>> connector = uri == null
-                ? () -> inBackground(() -> (Commands) new StandaloneCommands(client.connect()))
+                ? () -> Connections.inBackground(() -> (Commands) new StandaloneCommands(client.connect()))
                 : () -> client.connectAsync(StringCodec.UTF8, uri).<Commands>thenApply(StandaloneCommands::new).toCompletableFuture();
         Supplier<CompletableFuture<StatefulRedisPubSubConnection<String, String>>> pubSub = uri == null
-                ? () -> inBackground(client::connectPubSub)
+                ? () -> Connections.inBackground(client::connectPubSub)
                 : () -> client.connectPubSubAsync(StringCodec.UTF8, uri).toCompletableFuture();
         return new Connections(describe(uri), connector, pubSub, owned ? client::shutdown : null);
     }
@@ -52,15 +52,6 @@ final class StandaloneCommands implements Commands {
             return "redis " + uri.getSocket();
         }
         return "redis " + uri.getHost() + ":" + uri.getPort();
-    }
-
-    // Lettuce connects to a client's default URI only blockingly; keep the caller's timeout in force.
-    private static <T> CompletableFuture<T> inBackground(Supplier<T> connect) {
-        return CompletableFuture.supplyAsync(connect, task -> {
-            Thread thread = new Thread(task, "robit-redis-connect");
-            thread.setDaemon(true);
-            thread.start();
-        });
     }
 
     @Override

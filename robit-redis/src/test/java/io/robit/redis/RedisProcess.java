@@ -28,7 +28,7 @@ final class RedisProcess implements AutoCloseable {
         this.extraArgs = extraArgs;
     }
 
-    /** Starts a new server on a free port. */
+    /** Starts a new server on a free port; {@code %PORT%} in an extra argument stands for that port. */
     static RedisProcess start(String... extraArgs) throws IOException, InterruptedException {
         RedisProcess redis = new RedisProcess(freePort(), List.of(extraArgs));
         redis.startAgain();
@@ -53,7 +53,9 @@ final class RedisProcess implements AutoCloseable {
     void startAgain() throws IOException, InterruptedException {
         List<String> command = new java.util.ArrayList<>(List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", System.getProperty("java.io.tmpdir")));
-        command.addAll(extraArgs);
+        for (String arg : extraArgs) {
+            command.add(arg.replace("%PORT%", Integer.toString(port)));
+        }
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.to(new File("/dev/null"))).start();
         long deadline = System.nanoTime() + STARTUP.toNanos();
         while (!answersPing()) {
