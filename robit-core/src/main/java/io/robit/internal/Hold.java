@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -58,6 +59,7 @@ public final class Hold<ID> implements Held {
     private ScheduledFuture<?> renewTask;
     private ScheduledFuture<?> deadlineTask;
     private Future<?> inflight;
+    private ScheduledFuture<?> watchdog;
     // Held while a refresh request runs, so release can wait for it to stop.
     private final ReentrantLock refreshing = new ReentrantLock();
 
@@ -184,18 +186,20 @@ public final class Hold<ID> implements Held {
         if (state.get() != ACTIVE || expireIfDue()) {
             return;
         }
-        Future<?> attempt = Scheduling.workers().submit(this::refreshOnce);
+        FutureTask<Void> attempt = new FutureTask<>(this::refreshOnce, null);
         timers.lock();
         try {
             inflight = attempt;
+            // The driver is asked to honour the timeout; this bounds it even if the driver does not.
+            watchdog = Scheduling.timer().schedule(() -> attempt.cancel(true), settings.renewTimeout().toNanos(), TimeUnit.NANOSECONDS);
         } finally {
             timers.unlock();
         }
-        // The driver is asked to honour the timeout; this bounds it even if the driver does not.
-        Scheduling.timer().schedule(() -> attempt.cancel(true), settings.renewTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        Scheduling.workers().execute(attempt);
     }
 
     private void refreshOnce() {
+        ScheduledFuture<?> myWatchdog = currentWatchdog();
         refreshing.lock();
         try {
             if (state.get() != ACTIVE) {
@@ -214,12 +218,23 @@ public final class Hold<ID> implements Held {
                 }
                 return;
             } catch (RuntimeException e) {
+                myWatchdog.cancel(false);
                 renewalFailed(e);
                 return;
             }
+            myWatchdog.cancel(false);
             renewed(sent);
         } finally {
             refreshing.unlock();
+        }
+    }
+
+    private ScheduledFuture<?> currentWatchdog() {
+        timers.lock();
+        try {
+            return watchdog;
+        } finally {
+            timers.unlock();
         }
     }
 
@@ -237,9 +252,9 @@ public final class Hold<ID> implements Held {
             }
             long candidate = sentNanos + settings.trustedNanos();
             if (candidate - deadlineNanos > 0) {
+                // The deadline check re-arms itself when it finds the deadline moved; no reschedule here.
                 deadlineNanos = candidate;
             }
-            scheduleDeadlineCheck();
             long next = sentNanos + settings.renewPeriod().toNanos() - settings.ticker().read();
             renewTask = Scheduling.timer().schedule(this::renewDue, Math.max(0, next), TimeUnit.NANOSECONDS);
         } finally {
