@@ -88,8 +88,9 @@ public final class Hold<ID> implements Held {
         stats.recordAcquired(settings.ticker().read(), acquiredAt);
         timers.lock();
         try {
+            // The deadline check is armed at the first renewal: renewPeriod < ttl - drift, so a hold
+            // shorter than renewPeriod cannot reach its deadline, and most holds are that short.
             renewTask = Scheduling.timer().schedule(this::renewDue, settings.renewPeriod().toNanos(), TimeUnit.NANOSECONDS);
-            scheduleDeadlineCheck();
         } finally {
             timers.unlock();
         }
@@ -189,6 +190,9 @@ public final class Hold<ID> implements Held {
         FutureTask<Void> attempt = new FutureTask<>(this::refreshOnce, null);
         timers.lock();
         try {
+            if (deadlineTask == null && state.get() == ACTIVE) {
+                scheduleDeadlineCheck();
+            }
             inflight = attempt;
             // The driver is asked to honour the timeout; this bounds it even if the driver does not.
             watchdog = Scheduling.timer().schedule(() -> attempt.cancel(true), settings.renewTimeout().toNanos(), TimeUnit.NANOSECONDS);
