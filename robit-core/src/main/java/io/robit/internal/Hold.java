@@ -46,6 +46,8 @@ public final class Hold<ID> implements Held {
     private final Consumer<Hold<ID>> onEnd;
     private final long acquiredNanos;
     private final Instant acquiredAt;
+    private final long trustedNanos;
+    private final long renewPeriodNanos;
 
     private final AtomicInteger state = new AtomicInteger(ACTIVE);
     private final CompletableFuture<Void> lostSignal = new CompletableFuture<>();
@@ -75,7 +77,10 @@ public final class Hold<ID> implements Held {
         this.onEnd = onEnd;
         this.acquiredNanos = sentNanos;
         this.acquiredAt = Instant.now();
-        this.deadlineNanos = sentNanos + settings.trustedNanos();
+        this.trustedNanos = trustedNanos(settings, lease);
+        this.deadlineNanos = sentNanos + trustedNanos;
+        // A backend that guarantees less than the ttl is renewed often enough for what it guarantees.
+        this.renewPeriodNanos = Math.max(1, Math.min(settings.renewPeriod().toNanos(), (trustedNanos + settings.driftMargin().toNanos()) / 3));
     }
 
     /** Whether the local deadline had already passed when the acquire returned. */
@@ -90,7 +95,7 @@ public final class Hold<ID> implements Held {
         try {
             // The deadline check is armed at the first renewal: renewPeriod < ttl - drift, so a hold
             // shorter than renewPeriod cannot reach its deadline, and most holds are that short.
-            renewTask = Scheduling.timer().schedule(this::renewDue, settings.renewPeriod().toNanos(), TimeUnit.NANOSECONDS);
+            renewTask = Scheduling.timer().schedule(this::renewDue, renewPeriodNanos, TimeUnit.NANOSECONDS);
         } finally {
             timers.unlock();
         }
@@ -247,19 +252,19 @@ public final class Hold<ID> implements Held {
         lastRenewError = null;
         if (events.enabled()) {
             long now = settings.ticker().read();
-            events.renewed(now - sentNanos, sentNanos + settings.trustedNanos() - now);
+            events.renewed(now - sentNanos, sentNanos + trustedNanos - now);
         }
         timers.lock();
         try {
             if (state.get() != ACTIVE) {
                 return;
             }
-            long candidate = sentNanos + settings.trustedNanos();
+            long candidate = sentNanos + trustedNanos;
             if (candidate - deadlineNanos > 0) {
                 // The deadline check re-arms itself when it finds the deadline moved; no reschedule here.
                 deadlineNanos = candidate;
             }
-            long next = sentNanos + settings.renewPeriod().toNanos() - settings.ticker().read();
+            long next = sentNanos + renewPeriodNanos - settings.ticker().read();
             renewTask = Scheduling.timer().schedule(this::renewDue, Math.max(0, next), TimeUnit.NANOSECONDS);
         } finally {
             timers.unlock();
@@ -280,7 +285,7 @@ public final class Hold<ID> implements Held {
         settings.logger().warn("renewal of lock '{}' failed; {} ms left before the local deadline: {}",
                 settings.id(), TimeUnit.NANOSECONDS.toMillis(left), error.toString());
         // Retry sooner as the deadline nears: half the time left, at most one renew period.
-        long retry = Math.max(MIN_RETRY_NANOS, Math.min(settings.renewPeriod().toNanos(), left / 2));
+        long retry = Math.max(MIN_RETRY_NANOS, Math.min(renewPeriodNanos, left / 2));
         timers.lock();
         try {
             if (state.get() == ACTIVE) {
@@ -389,6 +394,14 @@ public final class Hold<ID> implements Held {
         } catch (RuntimeException e) {
             settings.logger().warn("release of lock '{}' threw; the lease will expire on its own", settings.id(), e);
         }
+    }
+
+    // The part of the lease the holder may count on: the smaller of the asked and the backend's ttl, less the drift margin.
+    private static long trustedNanos(MutexSettings<?> settings, Lease lease) {
+        long ttl = settings.ttl().toNanos();
+        Duration guaranteed = lease.guaranteedTtl(settings.ttl());
+        long backend = guaranteed == null || guaranteed.isNegative() ? 0 : guaranteed.toNanos();
+        return Math.min(ttl, backend) - settings.driftMargin().toNanos();
     }
 
     private static LossReason reasonOf(Throwable error) {
