@@ -1,6 +1,8 @@
 package io.robit.redis;
 
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanIterator;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
@@ -8,6 +10,7 @@ import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -65,6 +68,13 @@ final class ClusterCommands implements Commands {
         }
         return connection.getConnectionAsync(node.getNodeId())
                 .thenCompose(nodeConnection -> nodeConnection.async().waitForReplication(replicas, timeoutMillis));
+    }
+
+    @Override
+    public List<String> scan(String pattern) {
+        List<String> keys = new ArrayList<>();
+        ScanIterator.scan(connection.sync(), ScanArgs.Builder.matches(pattern).limit(1000)).forEachRemaining(keys::add);
+        return keys;
     }
 
     @Override

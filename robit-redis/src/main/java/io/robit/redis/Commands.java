@@ -1,6 +1,7 @@
 package io.robit.redis;
 
 import io.lettuce.core.ScriptOutputType;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -17,6 +18,9 @@ interface Commands extends AutoCloseable {
 
     /** WAIT on the connection that wrote {@code key}; answers how many replicas acknowledged. */
     CompletionStage<Long> waitForReplicas(String key, int replicas, long timeoutMillis);
+
+    /** Every key matching the glob {@code pattern}, on every node; blocking. */
+    List<String> scan(String pattern);
 
     @Override
     void close();

@@ -12,6 +12,8 @@ import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.robit.DriverException;
 import io.robit.spi.Driver;
+import io.robit.spi.Inspectable;
+import io.robit.spi.LockInfo;
 import io.robit.spi.Lease;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -52,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * <p>Lock names are non-empty strings of at most {@value #MAX_ID_BYTES} bytes in UTF-8 (without
  * unpaired surrogates). Thread-safe; one driver serves any number of mutexes and threads.
  */
-public final class RedisDriver implements Driver<String> {
+public final class RedisDriver implements Driver<String>, Inspectable<String> {
     /** The longest lock name, in UTF-8 bytes. */
     public static final int MAX_ID_BYTES = 1024;
     /** The key prefix unless one is given. */
@@ -313,6 +315,75 @@ public final class RedisDriver implements Driver<String> {
         } finally {
             signals.leave(channel);
         }
+    }
+
+    /**
+     * What Redis holds for lock {@code id}: the holder's owner value and the key's remaining TTL
+     * while held, and the fencing counter (the token of the current or the last hold). Empty when
+     * neither key exists. The acquisition time is not stored, so {@link LockInfo#since()} is empty.
+     *
+     * @throws DriverException Redis failed or did not answer within the command timeout
+     */
+    @Override
+    public Optional<LockInfo> inspect(String id) {
+        validate(id);
+        checkOpen();
+        String lockKey = keyPrefix + "{" + id + "}";
+        List<Object> answer;
+        try {
+            answer = call(id, "inspect", commandTimeout,
+                    c -> script(c, Scripts.INSPECT, ScriptOutputType.MULTI, new String[] {lockKey, lockKey + ":token"}));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw failure(id, "inspect", e);
+        }
+        Optional<String> owner = Optional.ofNullable(answer.get(0)).map(Object::toString);
+        long pttl = (Long) answer.get(1);
+        Object counter = answer.get(2);
+        if (owner.isEmpty() && counter == null) {
+            return Optional.empty();
+        }
+        long token = counter == null ? 0 : Long.parseLong(counter.toString());
+        Optional<Duration> expiresIn = owner.isPresent() && pttl >= 0 ? Optional.of(Duration.ofMillis(pttl)) : Optional.empty();
+        return Optional.of(new LockInfo(id, owner, token, Optional.empty(), expiresIn));
+    }
+
+    /**
+     * Every lock this driver's key prefix has a fencing counter for (every lock ever acquired, as
+     * long as its counter key lives), in name order; on Cluster, from every master. One SCAN pass
+     * plus one call per lock: for operators, not for hot paths.
+     *
+     * @throws DriverException Redis failed
+     */
+    @Override
+    public List<LockInfo> list() {
+        checkOpen();
+        Commands commands;
+        try {
+            commands = connections.commands().get(saturatedNanos(commandTimeout), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DriverException(connections.where() + ": list of locks failed: interrupted", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new DriverException(connections.where() + ": list of locks failed: " + unwrap(e), unwrap(e));
+        }
+        String suffix = "}:token";
+        List<String> keys;
+        try {
+            keys = commands.scan(globEscape(keyPrefix) + "{*" + suffix);
+        } catch (RuntimeException e) {
+            throw new DriverException(connections.where() + ": list of locks failed: " + e.getMessage(), e);
+        }
+        return keys.stream()
+                .map(key -> key.substring(keyPrefix.length() + 1, key.length() - suffix.length()))
+                .sorted()
+                .map(this::inspect)
+                .flatMap(Optional::stream)
+                .toList();
+    }
+
+    private static String globEscape(String text) {
+        return text.replaceAll("([*?\\[\\]\\\\])", "\\\\$1");
     }
 
     /**

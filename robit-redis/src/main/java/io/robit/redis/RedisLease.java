@@ -62,6 +62,12 @@ final class RedisLease implements Lease {
         throw gone;
     }
 
+    /** Redis keeps the key for the whole ttl, in milliseconds: the ttl rounded down to a millisecond. */
+    @Override
+    public Duration guaranteedTtl(Duration requested) {
+        return Duration.ofMillis(requested.toMillis());
+    }
+
     @Override
     public CompletableFuture<Void> lost() {
         return lost;

@@ -6,7 +6,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * The three Lua scripts that make acquire, refresh and release one atomic round trip each, with
+ * The Lua scripts that make acquire, refresh and release one atomic round trip each, with
  * their SHA-1 digests for EVALSHA. Immutable.
  *
  * <p>Keys: {@code KEYS[1]} is the lock key (its value is the owner string), {@code KEYS[2]} the
@@ -46,6 +46,10 @@ enum Scripts {
               return 1
             end
             return 0
+            """),
+    /** Read-only. Returns {owner or false, pttl, counter or false}. */
+    INSPECT("""
+            return {redis.call('get', KEYS[1]), redis.call('pttl', KEYS[1]), redis.call('get', KEYS[2])}
             """);
 
     private final String body;

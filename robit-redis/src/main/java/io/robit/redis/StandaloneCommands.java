@@ -2,11 +2,15 @@ package io.robit.redis;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanIterator;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
@@ -72,6 +76,13 @@ final class StandaloneCommands implements Commands {
     @Override
     public CompletionStage<Long> waitForReplicas(String key, int replicas, long timeoutMillis) {
         return async.waitForReplication(replicas, timeoutMillis);
+    }
+
+    @Override
+    public List<String> scan(String pattern) {
+        List<String> keys = new ArrayList<>();
+        ScanIterator.scan(connection.sync(), ScanArgs.Builder.matches(pattern).limit(1000)).forEachRemaining(keys::add);
+        return keys;
     }
 
     @Override
