@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -40,6 +41,7 @@ public final class Hold<ID> implements Held {
 
     private final MutexSettings<ID> settings;
     private final StatsRecorder stats;
+    private final Events events;
     private final Lease lease;
     private final Consumer<Hold<ID>> onEnd;
     private final long acquiredNanos;
@@ -57,6 +59,7 @@ public final class Hold<ID> implements Held {
     private ScheduledFuture<?> renewTask;
     private ScheduledFuture<?> deadlineTask;
     private Future<?> inflight;
+    private ScheduledFuture<?> watchdog;
     // Held while a refresh request runs, so release can wait for it to stop.
     private final ReentrantLock refreshing = new ReentrantLock();
 
@@ -64,9 +67,10 @@ public final class Hold<ID> implements Held {
      * @param sentNanos ticker reading taken just before the acquire request was sent
      * @param onEnd called once when the hold ends, to detach it from its mutex
      */
-    public Hold(MutexSettings<ID> settings, StatsRecorder stats, Lease lease, long sentNanos, Consumer<Hold<ID>> onEnd) {
+    public Hold(MutexSettings<ID> settings, StatsRecorder stats, Events events, Lease lease, long sentNanos, Consumer<Hold<ID>> onEnd) {
         this.settings = settings;
         this.stats = stats;
+        this.events = events;
         this.lease = lease;
         this.onEnd = onEnd;
         this.acquiredNanos = sentNanos;
@@ -84,8 +88,9 @@ public final class Hold<ID> implements Held {
         stats.recordAcquired(settings.ticker().read(), acquiredAt);
         timers.lock();
         try {
+            // The deadline check is armed at the first renewal: renewPeriod < ttl - drift, so a hold
+            // shorter than renewPeriod cannot reach its deadline, and most holds are that short.
             renewTask = Scheduling.timer().schedule(this::renewDue, settings.renewPeriod().toNanos(), TimeUnit.NANOSECONDS);
-            scheduleDeadlineCheck();
         } finally {
             timers.unlock();
         }
@@ -157,11 +162,15 @@ public final class Hold<ID> implements Held {
         if (expireIfDue() || !state.compareAndSet(ACTIVE, RELEASED)) {
             return false;
         }
-        stats.recordReleased(settings.ticker().read());
+        long now = settings.ticker().read();
+        stats.recordReleased(now);
         cancelTimers();
         awaitRefreshStopped();
         releaseLease();
         onEnd.accept(this);
+        if (events.enabled()) {
+            events.released(now - acquiredNanos);
+        }
         return true;
     }
 
@@ -178,18 +187,23 @@ public final class Hold<ID> implements Held {
         if (state.get() != ACTIVE || expireIfDue()) {
             return;
         }
-        Future<?> attempt = Scheduling.workers().submit(this::refreshOnce);
+        FutureTask<Void> attempt = new FutureTask<>(this::refreshOnce, null);
         timers.lock();
         try {
+            if (deadlineTask == null && state.get() == ACTIVE) {
+                scheduleDeadlineCheck();
+            }
             inflight = attempt;
+            // The driver is asked to honour the timeout; this bounds it even if the driver does not.
+            watchdog = Scheduling.timer().schedule(() -> attempt.cancel(true), settings.renewTimeout().toNanos(), TimeUnit.NANOSECONDS);
         } finally {
             timers.unlock();
         }
-        // The driver is asked to honour the timeout; this bounds it even if the driver does not.
-        Scheduling.timer().schedule(() -> attempt.cancel(true), settings.renewTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        Scheduling.workers().execute(attempt);
     }
 
     private void refreshOnce() {
+        ScheduledFuture<?> myWatchdog = currentWatchdog();
         refreshing.lock();
         try {
             if (state.get() != ACTIVE) {
@@ -208,18 +222,33 @@ public final class Hold<ID> implements Held {
                 }
                 return;
             } catch (RuntimeException e) {
+                myWatchdog.cancel(false);
                 renewalFailed(e);
                 return;
             }
+            myWatchdog.cancel(false);
             renewed(sent);
         } finally {
             refreshing.unlock();
         }
     }
 
+    private ScheduledFuture<?> currentWatchdog() {
+        timers.lock();
+        try {
+            return watchdog;
+        } finally {
+            timers.unlock();
+        }
+    }
+
     private void renewed(long sentNanos) {
         stats.recordRenewSuccess();
         lastRenewError = null;
+        if (events.enabled()) {
+            long now = settings.ticker().read();
+            events.renewed(now - sentNanos, sentNanos + settings.trustedNanos() - now);
+        }
         timers.lock();
         try {
             if (state.get() != ACTIVE) {
@@ -227,9 +256,9 @@ public final class Hold<ID> implements Held {
             }
             long candidate = sentNanos + settings.trustedNanos();
             if (candidate - deadlineNanos > 0) {
+                // The deadline check re-arms itself when it finds the deadline moved; no reschedule here.
                 deadlineNanos = candidate;
             }
-            scheduleDeadlineCheck();
             long next = sentNanos + settings.renewPeriod().toNanos() - settings.ticker().read();
             renewTask = Scheduling.timer().schedule(this::renewDue, Math.max(0, next), TimeUnit.NANOSECONDS);
         } finally {
@@ -241,6 +270,9 @@ public final class Hold<ID> implements Held {
         stats.recordRenewFailed();
         lastRenewError = error;
         long left = deadlineNanos - settings.ticker().read();
+        if (events.enabled()) {
+            events.renewFailed(error, left);
+        }
         if (left <= 0) {
             lose(LossReason.DEADLINE_PASSED, error);
             return;
@@ -300,6 +332,9 @@ public final class Hold<ID> implements Held {
         settings.logger().error("lock '{}' lost ({}) after {} ms; fencing token {}{}", settings.id(), reason,
                 heldFor.toMillis(), lease.fencingToken(), cause == null ? "" : ": " + cause);
         Loss loss = new Loss(String.valueOf(settings.id()), reason, lease.fencingToken(), heldFor, Optional.ofNullable(cause));
+        if (events.enabled()) {
+            events.lost(loss);
+        }
         Scheduling.workers().execute(() -> notifyListeners(loss));
         Scheduling.workers().execute(() -> {
             awaitRefreshStopped();
