@@ -210,7 +210,10 @@ public final class JdbcDriver implements Driver<String> {
                     return;
                 }
                 long expiryNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, row.get().remainingMillis() + 1));
-                waitNanos = pg != null && pg.isListening() ? Math.min(maxNanos, expiryNanos) : Math.min(waitNanos, expiryNanos);
+                // Listening: sleep to the expiry, but re-check now and then in case NOTIFY cannot reach
+                // us (a transaction-pooling PgBouncer drops it).
+                long listeningNanos = Math.max(TimeUnit.SECONDS.toNanos(1), pollInterval.toNanos() * 20);
+                waitNanos = pg != null && pg.isListening() ? Math.min(Math.min(maxNanos, expiryNanos), listeningNanos) : Math.min(waitNanos, expiryNanos);
             } catch (DriverException e) {
                 LOG.debug("{}: could not read lock '{}' while waiting; polling", backend, id, e);
             }
