@@ -1,0 +1,134 @@
+package io.robit.faults;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/**
+ * A backend under test: how workers reach it (through the fault proxy when it has a TCP port), the
+ * server process the suite owns (if any), and which faults apply to it.
+ */
+interface Backend extends AutoCloseable {
+
+    /** The name used in reports, e.g. {@code redis}. */
+    String name();
+
+    /** The TCP port the fault proxy forwards to; empty when the backend is not reached over TCP. */
+    OptionalInt port();
+
+    /** The driver URI that reaches the backend on {@code port} (the proxy's, or the real one). */
+    String uri(int port);
+
+    /** The server process the suite started itself and may pause, kill and restart. */
+    default Optional<Server> server() {
+        return Optional.empty();
+    }
+
+    /** The faults that apply. */
+    default Set<Fault.Kind> faults() {
+        Set<Fault.Kind> kinds = EnumSet.of(Fault.Kind.PAUSE_WORKER, Fault.Kind.KILL_WORKER);
+        if (port().isPresent()) {
+            kinds.addAll(EnumSet.of(Fault.Kind.STALL_BOTH, Fault.Kind.STALL_REPLIES, Fault.Kind.LATENCY, Fault.Kind.RESET));
+        }
+        if (server().isPresent()) {
+            kinds.addAll(EnumSet.of(Fault.Kind.PAUSE_SERVER, Fault.Kind.KILL_SERVER));
+        }
+        return kinds;
+    }
+
+    @Override
+    default void close() throws Exception {
+        if (server().isPresent()) {
+            server().get().close();
+        }
+    }
+
+    /** A server process the suite owns. */
+    interface Server extends AutoCloseable {
+        long pid();
+
+        /** Starts it again on the same port and data directory, and waits until it answers. */
+        void start() throws IOException;
+
+        /** SIGKILL, and wait for it to be gone. */
+        void kill() throws InterruptedException;
+
+        @Override
+        void close() throws InterruptedException;
+    }
+
+    /** A redis-server of the suite's own (AOF, fsync always), faulted in every way. */
+    static Backend redis(Path dir) throws IOException {
+        RedisServer server = new RedisServer(dir.resolve("redis"), true);
+        return new Backend() {
+            @Override
+            public String name() {
+                return "redis";
+            }
+
+            @Override
+            public OptionalInt port() {
+                return OptionalInt.of(server.port());
+            }
+
+            @Override
+            public String uri(int port) {
+                return "redis://127.0.0.1:" + port;
+            }
+
+            @Override
+            public Optional<Server> server() {
+                return Optional.of(server);
+            }
+        };
+    }
+
+    /** A SQLite file in the run's directory: no network, so only worker pauses and kills apply. */
+    static Backend sqlite(Path dir) {
+        Path file = dir.resolve("locks.db").toAbsolutePath();
+        return new Backend() {
+            @Override
+            public String name() {
+                return "sqlite";
+            }
+
+            @Override
+            public OptionalInt port() {
+                return OptionalInt.empty();
+            }
+
+            @Override
+            public String uri(int port) {
+                return "sqlite:" + file;
+            }
+        };
+    }
+
+    /**
+     * A SQL server on 127.0.0.1 used as a plain client (the shared PostgreSQL or MariaDB): only the
+     * proxy and the workers are faulted, never the server.
+     */
+    static Backend sqlServer(String name, String scheme, int port, String userInfo) {
+        return new Backend() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public OptionalInt port() {
+                return OptionalInt.of(port);
+            }
+
+            @Override
+            public String uri(int p) {
+                // A table of the suite's own; short timeouts so a stalled connection fails rather than hangs.
+                String timeouts = scheme.startsWith("postgres") ? "connectTimeout=2&socketTimeout=5" : "connectTimeout=2000&socketTimeout=5000";
+                return scheme + "://" + userInfo + "@127.0.0.1:" + p + "/test?table=robit_faults&createTable=true&" + timeouts;
+            }
+        };
+    }
+}

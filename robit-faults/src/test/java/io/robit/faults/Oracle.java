@@ -1,0 +1,137 @@
+package io.robit.faults;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The protected resource, a TCP server on 127.0.0.1 inside the harness: a <em>fenced</em> register
+ * that accepts a write only if its token is at least the highest it has accepted, and beside it a
+ * <em>shadow</em> register that accepts everything (what a user without fencing has). Every write
+ * is logged with the harness's {@link System#nanoTime()} at the moment it was applied.
+ *
+ * <p>Protocol, one line each way: {@code F worker token} or {@code U worker token}, answered
+ * {@code 1} (accepted) or {@code 0} (refused as stale). Thread-safe.
+ */
+final class Oracle implements AutoCloseable {
+    /** One write as the oracle applied it. */
+    record Write(boolean fenced, String worker, long token, long at, boolean accepted, long highestBefore) {
+    }
+
+    private final ServerSocket server;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final List<Write> writes = new ArrayList<>();
+    private final List<Socket> clients = new CopyOnWriteArrayList<>();
+    private long fencedHighest = Long.MIN_VALUE;
+    private long shadowHighest = Long.MIN_VALUE;
+    private volatile boolean closed;
+
+    Oracle() throws IOException {
+        server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread acceptor = new Thread(this::acceptLoop, "oracle-accept");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    int port() {
+        return server.getLocalPort();
+    }
+
+    /** A copy of every write so far, in the order applied. */
+    List<Write> writes() {
+        lock.lock();
+        try {
+            return new ArrayList<>(writes);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The worker that made the last accepted fenced write, or null: most likely the holder now. */
+    String lastWriter() {
+        lock.lock();
+        try {
+            for (int i = writes.size() - 1; i >= 0; i--) {
+                if (writes.get(i).fenced() && writes.get(i).accepted()) {
+                    return writes.get(i).worker();
+                }
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean apply(boolean fenced, String worker, long token) {
+        lock.lock();
+        try {
+            long highest = fenced ? fencedHighest : shadowHighest;
+            boolean accepted = !fenced || token >= highest;
+            if (accepted && token > highest) {
+                if (fenced) {
+                    fencedHighest = token;
+                } else {
+                    shadowHighest = token;
+                }
+            }
+            writes.add(new Write(fenced, worker, token, System.nanoTime(), accepted, highest));
+            return accepted;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            try {
+                Socket socket = server.accept();
+                clients.add(socket);
+                Thread t = new Thread(() -> serve(socket), "oracle-client");
+                t.setDaemon(true);
+                t.start();
+            } catch (IOException e) {
+                return; // closed
+            }
+        }
+    }
+
+    private void serve(Socket socket) {
+        try (socket;
+             BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII))) {
+            OutputStream out = socket.getOutputStream();
+            String line;
+            while ((line = in.readLine()) != null) {
+                String[] parts = line.split(" ");
+                if (parts.length != 3 || !(parts[0].equals("F") || parts[0].equals("U"))) {
+                    out.write("E\n".getBytes(StandardCharsets.US_ASCII));
+                    continue;
+                }
+                boolean accepted = apply(parts[0].equals("F"), parts[1], Long.parseLong(parts[2]));
+                out.write((accepted ? "1\n" : "0\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            }
+        } catch (IOException | RuntimeException e) {
+            // a worker killed with SIGKILL, or the oracle closing
+        } finally {
+            clients.remove(socket);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        server.close();
+        for (Socket socket : clients) {
+            socket.close();
+        }
+    }
+}
