@@ -32,7 +32,7 @@ final class FaultRun {
     private final Config config;
     private final Path dir;
     private final Random random;
-    private final List<Fault> faults = new ArrayList<>();
+    private final List<Fault> faults = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<Slot> slots = new ArrayList<>();
     private Oracle oracle;
     private FaultProxy proxy;
@@ -47,8 +47,9 @@ final class FaultRun {
      * @param run how long faults are injected
      * @param faultGap mean gap between faults
      * @param maxCyclesPerWorker a bound on each worker's acquire loop
+     * @param pauseBeforeWrite the chance per hold that a worker is stopped between its check and its write
      */
-    record Config(long seed, int workers, Duration ttl, Duration run, Duration faultGap, long maxCyclesPerWorker) {
+    record Config(long seed, int workers, Duration ttl, Duration run, Duration faultGap, long maxCyclesPerWorker, double pauseBeforeWrite) {
         /** The drift margin the workers use: Robit's default for the ttl (1% + 2 ms, at most 10%). */
         Duration drift() {
             Duration drift = ttl.dividedBy(100).plusMillis(2);
@@ -76,7 +77,7 @@ final class FaultRun {
         Path stopFile = dir.resolve("stop");
         Files.deleteIfExists(stopFile);
         long runStart = System.nanoTime();
-        try (Oracle o = new Oracle(); FaultProxy p = backend.port().isPresent() ? new FaultProxy(backend.port().getAsInt()) : null) {
+        try (Oracle o = new Oracle(faults::add); FaultProxy p = backend.port().isPresent() ? new FaultProxy(backend.port().getAsInt()) : null) {
             oracle = o;
             proxy = p;
             String workerUri = backend.uri(p != null ? p.port() : 0);
@@ -211,7 +212,7 @@ final class FaultRun {
                 "uri=" + uri, "lock=" + lock, "ttlMs=" + config.ttl().toMillis(), "driftMs=" + config.drift().toMillis(),
                 "oraclePort=" + oracle.port(), "history=" + dir.resolve(name + ".jsonl"), "stopFile=" + stopFile,
                 "seed=" + (config.seed() * 31 + incarnations), "worker=" + name, "maxCycles=" + config.maxCyclesPerWorker(),
-                "runMs=" + remainingMs));
+                "runMs=" + remainingMs, "pauseBeforeWrite=" + config.pauseBeforeWrite()));
         slot.process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile())).start();
         slot.name = name;

@@ -32,7 +32,7 @@ final class FaultSuite {
         Duration ttl = Duration.ofMillis(Long.getLong("robit.faults.ttlMs", 1000L));
         Duration run = Duration.ofSeconds(Long.getLong("robit.faults.seconds", long_ ? 600L : 40L));
         int workers = Integer.getInteger("robit.faults.workers", long_ ? 5 : 4);
-        return new FaultRun.Config(seed, workers, ttl, run, Duration.ofMillis(Long.getLong("robit.faults.gapMs", 1500L)), 1_000_000L);
+        return new FaultRun.Config(seed, workers, ttl, run, Duration.ofMillis(Long.getLong("robit.faults.gapMs", 1500L)), 1_000_000L, 0.1);
     }
 
     /** Runs {@code backend} under the configured tier, writes the report, and fails on any violation. */

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * The protected resource, a TCP server on 127.0.0.1 inside the harness: a <em>fenced</em> register
@@ -20,7 +21,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * is logged with the harness's {@link System#nanoTime()} at the moment it was applied.
  *
  * <p>Protocol, one line each way: {@code F worker token} or {@code U worker token}, answered
- * {@code 1} (accepted) or {@code 0} (refused as stale). Thread-safe.
+ * {@code 1} (accepted) or {@code 0} (refused as stale). Also {@code P worker pid millis}: a worker
+ * asks to be stopped (SIGSTOP, all its threads, like a stop-the-world GC) for {@code millis} right
+ * after it checked its hold and before its write; the answer {@code 1} is queued before the stop,
+ * so the worker reads it only after SIGCONT. Thread-safe.
  */
 final class Oracle implements AutoCloseable {
     /** One write as the oracle applied it. */
@@ -33,9 +37,12 @@ final class Oracle implements AutoCloseable {
     private final List<Socket> clients = new CopyOnWriteArrayList<>();
     private long fencedHighest = Long.MIN_VALUE;
     private long shadowHighest = Long.MIN_VALUE;
+    private final Consumer<Fault> onPause;
     private volatile boolean closed;
 
-    Oracle() throws IOException {
+    /** @param onPause told of every pause a worker asked for (see {@code P}) */
+    Oracle(Consumer<Fault> onPause) throws IOException {
+        this.onPause = onPause;
         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread acceptor = new Thread(this::acceptLoop, "oracle-accept");
         acceptor.setDaemon(true);
@@ -111,6 +118,18 @@ final class Oracle implements AutoCloseable {
             String line;
             while ((line = in.readLine()) != null) {
                 String[] parts = line.split(" ");
+                if (parts.length == 4 && parts[0].equals("P")) {
+                    long pid = Long.parseLong(parts[2]);
+                    long start = System.nanoTime();
+                    Signals.send("STOP", pid);
+                    out.write("1\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    Thread.sleep(Long.parseLong(parts[3]));
+                    Signals.send("CONT", pid);
+                    onPause.accept(new Fault(Fault.Kind.PAUSE_WORKER, parts[1], "requested between check and write, " + parts[3] + " ms",
+                            start, System.nanoTime()));
+                    continue;
+                }
                 if (parts.length != 3 || !(parts[0].equals("F") || parts[0].equals("U"))) {
                     out.write("E\n".getBytes(StandardCharsets.US_ASCII));
                     continue;
@@ -121,6 +140,8 @@ final class Oracle implements AutoCloseable {
             }
         } catch (IOException | RuntimeException e) {
             // a worker killed with SIGKILL, or the oracle closing
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             clients.remove(socket);
         }

@@ -34,7 +34,11 @@ import java.util.concurrent.TimeoutException;
  * (acquire returned), {@code lost} (Robit told it, from the loss event), {@code unlock} (it stopped
  * believing), and the {@link RecordingDriver}'s request times. It stops when the stop file exists.
  *
- * <p>Arguments: {@code uri lock ttlMs driftMs oraclePort history stopFile seed worker maxCycles runMs}.
+ * <p>With probability {@code pauseBeforeWrite} per hold it asks the harness to SIGSTOP it between
+ * its check and its first write, the pause fencing exists for.
+ *
+ * <p>Arguments: {@code uri lock ttlMs driftMs oraclePort history stopFile seed worker maxCycles runMs
+ * pauseBeforeWrite}.
  */
 public final class Worker {
     private Worker() {
@@ -54,6 +58,7 @@ public final class Worker {
         long maxCycles = Long.parseLong(a.get("maxCycles"));
         long endAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Long.parseLong(a.get("runMs")));
         Random random = new Random(Long.parseLong(a.get("seed")));
+        double pauseProbability = Double.parseDouble(a.getOrDefault("pauseBeforeWrite", "0"));
         try (History history = new History(Path.of(a.get("history")));
              RecordingDriver driver = new RecordingDriver(Drivers.open(a.get("uri")), history, worker);
              OracleClient oracle = new OracleClient(Integer.parseInt(a.get("oraclePort")))) {
@@ -84,7 +89,14 @@ public final class Worker {
                 long token = held.fencingToken();
                 history.record("w", worker, "e", "held", "t", System.nanoTime(), "token", token);
                 int writes = 1 + random.nextInt(5);
+                boolean pauseBeforeWrite = random.nextDouble() < pauseProbability;
                 for (int i = 0; i < writes && !held.isLost(); i++) {
+                    if (pauseBeforeWrite && i == 0) {
+                        // The classic hazard: checked, then frozen, then the write goes out.
+                        long millis = (long) ((0.5 + random.nextDouble() * 1.5) * ttl.toMillis());
+                        history.record("w", worker, "e", "gcPause", "t", System.nanoTime(), "token", token, "ms", millis);
+                        oracle.pauseMe(worker, millis);
+                    }
                     long sent = System.nanoTime();
                     boolean accepted = oracle.write('F', worker, token);
                     long answered = System.nanoTime();
@@ -133,6 +145,13 @@ public final class Worker {
                 throw new IOException("oracle closed the connection");
             }
             return answer.equals("1");
+        }
+
+        /** Asks the harness to SIGSTOP this process for {@code millis}; returns after SIGCONT. */
+        void pauseMe(String worker, long millis) throws IOException {
+            out.write(("P " + worker + " " + ProcessHandle.current().pid() + " " + millis + "\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            in.readLine();
         }
 
         @Override
