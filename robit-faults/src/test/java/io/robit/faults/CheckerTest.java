@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class CheckerTest {
     private static final long MS = 1_000_000L;
     private static final FaultRun.Config CONFIG = new FaultRun.Config(7, 2, Duration.ofSeconds(1), Duration.ofSeconds(10),
-            Duration.ofSeconds(1), 100, 0);
+            Duration.ofSeconds(1), 100, 0, false);
 
     private final Map<String, List<Map<String, String>>> histories = new TreeMap<>();
     private final List<Fault> faults = new ArrayList<>();

@@ -48,8 +48,10 @@ final class FaultRun {
      * @param faultGap mean gap between faults
      * @param maxCyclesPerWorker a bound on each worker's acquire loop
      * @param pauseBeforeWrite the chance per hold that a worker is stopped between its check and its write
+     * @param halveTtl the negative control: workers' drivers secretly ask the backend for half the ttl
      */
-    record Config(long seed, int workers, Duration ttl, Duration run, Duration faultGap, long maxCyclesPerWorker, double pauseBeforeWrite) {
+    record Config(long seed, int workers, Duration ttl, Duration run, Duration faultGap, long maxCyclesPerWorker, double pauseBeforeWrite,
+                  boolean halveTtl) {
         /** The drift margin the workers use: Robit's default for the ttl (1% + 2 ms, at most 10%). */
         Duration drift() {
             Duration drift = ttl.dividedBy(100).plusMillis(2);
@@ -212,7 +214,7 @@ final class FaultRun {
                 "uri=" + uri, "lock=" + lock, "ttlMs=" + config.ttl().toMillis(), "driftMs=" + config.drift().toMillis(),
                 "oraclePort=" + oracle.port(), "history=" + dir.resolve(name + ".jsonl"), "stopFile=" + stopFile,
                 "seed=" + (config.seed() * 31 + incarnations), "worker=" + name, "maxCycles=" + config.maxCyclesPerWorker(),
-                "runMs=" + remainingMs, "pauseBeforeWrite=" + config.pauseBeforeWrite()));
+                "runMs=" + remainingMs, "pauseBeforeWrite=" + config.pauseBeforeWrite(), "halveTtl=" + config.halveTtl()));
         slot.process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile())).start();
         slot.name = name;

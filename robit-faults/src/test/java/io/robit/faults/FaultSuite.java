@@ -32,11 +32,19 @@ final class FaultSuite {
         Duration ttl = Duration.ofMillis(Long.getLong("robit.faults.ttlMs", 1000L));
         Duration run = Duration.ofSeconds(Long.getLong("robit.faults.seconds", long_ ? 600L : 40L));
         int workers = Integer.getInteger("robit.faults.workers", long_ ? 5 : 4);
-        return new FaultRun.Config(seed, workers, ttl, run, Duration.ofMillis(Long.getLong("robit.faults.gapMs", 1500L)), 1_000_000L, 0.1);
+        return new FaultRun.Config(seed, workers, ttl, run, Duration.ofMillis(Long.getLong("robit.faults.gapMs", 1500L)), 1_000_000L, 0.1, false);
     }
 
     /** Runs {@code backend} under the configured tier, writes the report, and fails on any violation. */
     static Checker.Report runAndCheck(Backend backend, FaultRun.Config config, Path dir) throws Exception {
+        Checker.Report report = run(backend, config, dir);
+        assertThat(report.violations()).as(report.summary()).isEmpty();
+        assertThat(report.holds()).as("the run made progress: " + report.summary()).isGreaterThan(10);
+        return report;
+    }
+
+    /** Runs {@code backend}, closes it, and writes the report to {@code dir} and a row to results.md. */
+    static Checker.Report run(Backend backend, FaultRun.Config config, Path dir) throws Exception {
         Checker.Report report;
         try (backend) {
             report = new FaultRun(backend, config, dir).run();
@@ -46,8 +54,6 @@ final class FaultSuite {
         Files.writeString(dir.resolve("report.txt"), summary, StandardCharsets.UTF_8);
         Files.writeString(dir.getParent().resolve("results.md"), row(report) + "\n", StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        assertThat(report.violations()).as(summary).isEmpty();
-        assertThat(report.holds()).as("the run made progress: " + summary).isGreaterThan(10);
         return report;
     }
 

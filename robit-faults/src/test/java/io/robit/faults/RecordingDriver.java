@@ -18,11 +18,21 @@ final class RecordingDriver implements Driver<String> {
     private final Driver<String> delegate;
     private final History history;
     private final String worker;
+    private final boolean halveTtl;
 
-    RecordingDriver(Driver<String> delegate, History history, String worker) {
+    /**
+     * @param halveTtl the negative control: ask the backend for half the ttl the core asked for and
+     *     hide it (a broken driver); the checkers must then find deadline overruns
+     */
+    RecordingDriver(Driver<String> delegate, History history, String worker, boolean halveTtl) {
         this.delegate = delegate;
         this.history = history;
         this.worker = worker;
+        this.halveTtl = halveTtl;
+    }
+
+    private Duration backendTtl(Duration ttl) {
+        return halveTtl ? ttl.dividedBy(2) : ttl;
     }
 
     @Override
@@ -30,7 +40,7 @@ final class RecordingDriver implements Driver<String> {
         long sent = System.nanoTime();
         Optional<Lease> lease;
         try {
-            lease = delegate.acquire(id, ttl, timeout);
+            lease = delegate.acquire(id, backendTtl(ttl), timeout);
         } catch (RuntimeException e) {
             history.record("w", worker, "e", "acqErr", "sent", sent, "t", System.nanoTime(), "err", e.getClass().getSimpleName());
             throw e;
@@ -39,10 +49,10 @@ final class RecordingDriver implements Driver<String> {
         if (lease.isEmpty()) {
             return lease;
         }
-        Lease inner = lease.get();
-        history.record("w", worker, "e", "acq", "sent", sent, "t", answered, "token", inner.fencingToken(),
-                "trustedTtlNs", Math.min(ttl.toNanos(), inner.guaranteedTtl(ttl).toNanos()));
-        return Optional.of(new RecordingLease(inner));
+        RecordingLease recorded = new RecordingLease(lease.get());
+        history.record("w", worker, "e", "acq", "sent", sent, "t", answered, "token", recorded.fencingToken(),
+                "trustedTtlNs", Math.min(ttl.toNanos(), recorded.guaranteedTtl(ttl).toNanos()));
+        return Optional.of(recorded);
     }
 
     @Override
@@ -81,7 +91,7 @@ final class RecordingDriver implements Driver<String> {
             long sent = System.nanoTime();
             String outcome = "err";
             try {
-                inner.refresh(ttl, timeout);
+                inner.refresh(backendTtl(ttl), timeout);
                 outcome = "ok";
             } catch (LockLostException e) {
                 outcome = "lost";
@@ -91,7 +101,7 @@ final class RecordingDriver implements Driver<String> {
                 throw e;
             } finally {
                 history.record("w", worker, "e", "ref", "sent", sent, "t", System.nanoTime(), "token", inner.fencingToken(),
-                        "outcome", outcome, "trustedTtlNs", Math.min(ttl.toNanos(), inner.guaranteedTtl(ttl).toNanos()));
+                        "outcome", outcome, "trustedTtlNs", Math.min(ttl.toNanos(), guaranteedTtl(ttl).toNanos()));
             }
         }
 
@@ -102,7 +112,7 @@ final class RecordingDriver implements Driver<String> {
 
         @Override
         public Duration guaranteedTtl(Duration requested) {
-            return inner.guaranteedTtl(requested);
+            return halveTtl ? requested : inner.guaranteedTtl(requested);
         }
 
         @Override

@@ -38,7 +38,7 @@ import java.util.concurrent.TimeoutException;
  * its check and its first write, the pause fencing exists for.
  *
  * <p>Arguments: {@code uri lock ttlMs driftMs oraclePort history stopFile seed worker maxCycles runMs
- * pauseBeforeWrite}.
+ * pauseBeforeWrite halveTtl} (the last is the negative control's broken driver).
  */
 public final class Worker {
     private Worker() {
@@ -60,7 +60,8 @@ public final class Worker {
         Random random = new Random(Long.parseLong(a.get("seed")));
         double pauseProbability = Double.parseDouble(a.getOrDefault("pauseBeforeWrite", "0"));
         try (History history = new History(Path.of(a.get("history")));
-             RecordingDriver driver = new RecordingDriver(Drivers.open(a.get("uri")), history, worker);
+             RecordingDriver driver = new RecordingDriver(Drivers.open(a.get("uri")), history, worker,
+                     Boolean.parseBoolean(a.getOrDefault("halveTtl", "false")));
              OracleClient oracle = new OracleClient(Integer.parseInt(a.get("oraclePort")))) {
             history.record("w", worker, "e", "start", "t", System.nanoTime(), "pid", ProcessHandle.current().pid());
             Mutex<String> mutex = Mutex.builder(a.get("lock"), ttl, driver)
