@@ -80,9 +80,11 @@ public final class EtcdDriver implements Driver<String> {
     private final Keys keys;
     private final Calls calls;
     private final Duration requestTimeout;
+    private final Duration leaseHeadroom;
     private final SessionLeases sessions;
     private final ByteSequence holderValue;
     private final ScheduledThreadPoolExecutor executor;
+    private final DeferredWatches watches;
     private final AtomicBoolean closed = new AtomicBoolean();
     // The revision at which this thread last found a lock held, so awaitRelease can watch from there without a read.
     private final ThreadLocal<Contended> lastContended = new ThreadLocal<>();
@@ -95,6 +97,7 @@ public final class EtcdDriver implements Driver<String> {
         this.keys = new Keys(builder.keyPrefix);
         this.calls = new Calls(builder.backendLabel());
         this.requestTimeout = builder.requestTimeout;
+        this.leaseHeadroom = builder.leaseHeadroom;
         this.sessions = new SessionLeases(client.getLeaseClient(), builder.requestTimeout);
         this.holderValue = ByteSequence.from(holderDescription(), StandardCharsets.UTF_8);
         this.executor = new ScheduledThreadPoolExecutor(1, runnable -> {
@@ -103,6 +106,7 @@ public final class EtcdDriver implements Driver<String> {
             return thread;
         });
         this.executor.setRemoveOnCancelPolicy(true);
+        this.watches = new DeferredWatches(executor);
     }
 
     /** A driver over {@code client}, with the default key prefix; closing the driver leaves the client open. */
@@ -117,8 +121,9 @@ public final class EtcdDriver implements Driver<String> {
 
     /**
      * Options for a driver that connects to the endpoints of {@code uri} and owns that connection:
-     * {@code etcd://[user:password@]host[:port][,host[:port]...][?prefix=P&timeout=5s]} (port 2379
-     * by default; {@code prefix} sets the key prefix, {@code timeout} the request timeout).
+     * {@code etcd://[user:password@]host[:port][,host[:port]...][?prefix=P&timeout=5s&headroom=1s]}
+     * (port 2379 by default; {@code prefix} sets the key prefix, {@code timeout} the request timeout,
+     * {@code headroom} the {@linkplain Builder#leaseHeadroom lease headroom}).
      *
      * @throws IllegalArgumentException the URI is malformed; the message shows the expected form
      */
@@ -140,7 +145,7 @@ public final class EtcdDriver implements Driver<String> {
         long deadline = start + timeout.toNanos();
         // A lease that etcd dropped between our last look and this request costs one retry with a fresh lease.
         for (int attempt = 1; ; attempt++) {
-            SessionLease session = calls.await(sessions.forTtl(SessionLeases.ttlSeconds(ttl)), deadline, id, "acquire");
+            SessionLease session = calls.await(sessions.forTtl(SessionLeases.ttlSeconds(ttl.plus(leaseHeadroom))), deadline, id, "acquire");
             try {
                 return attempt(id, key, session, start + ttlNanos, deadline);
             } catch (SessionLeases.GoneException gone) {
@@ -160,7 +165,6 @@ public final class EtcdDriver implements Driver<String> {
         CompletableFuture<TxnResponse> txn = kv.txn()
                 .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
                 .Then(Op.put(key, holderValue, PutOption.builder().withLeaseId(session.id()).build()))
-                .Else(Op.get(key, GetOption.DEFAULT))
                 .commit();
         TxnResponse response;
         try {
@@ -198,7 +202,7 @@ public final class EtcdDriver implements Driver<String> {
         }
         session.holdStarted();
         EtcdLease lease = new EtcdLease(this, id, key, token, session);
-        lease.watchFrom(token + 1);
+        watches.watchSoon(lease);
         return Optional.of(lease);
     }
 
@@ -412,6 +416,7 @@ public final class EtcdDriver implements Driver<String> {
         private final EtcdUri uri;
         private String keyPrefix = DEFAULT_KEY_PREFIX;
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+        private Duration leaseHeadroom = Duration.ZERO;
         private String endpointDescription;
 
         private Builder(Client client, EtcdUri uri) {
@@ -420,6 +425,7 @@ public final class EtcdDriver implements Driver<String> {
             if (uri != null) {
                 uri.prefix().ifPresent(this::keyPrefix);
                 uri.timeout().ifPresent(this::requestTimeout);
+                uri.headroom().ifPresent(this::leaseHeadroom);
                 this.endpointDescription = String.join(",", uri.hostPorts());
             }
         }
@@ -437,6 +443,22 @@ public final class EtcdDriver implements Driver<String> {
         /** The bound on each release and on the probe before a wait (default 5 s); acquire and refresh take theirs from the caller. */
         public Builder requestTimeout(Duration requestTimeout) {
             this.requestTimeout = requirePositive(requestTimeout, "requestTimeout");
+            return this;
+        }
+
+        /**
+         * How much longer than the ttl the shared etcd lease is granted for (default zero). An acquire
+         * needs no keep-alive while the lease surely lasts the ttl, so with headroom {@code h} a driver
+         * that acquires often sends at most one keep-alive per {@code h} instead of one per acquire. The
+         * price: the lock of a holder that crashes stays taken up to {@code h} (rounded up to whole
+         * seconds, etcd's unit) longer. The local deadline is unaffected: it never counts on the headroom.
+         */
+        public Builder leaseHeadroom(Duration headroom) {
+            Objects.requireNonNull(headroom, "leaseHeadroom must not be null");
+            if (headroom.isNegative()) {
+                throw new IllegalArgumentException("leaseHeadroom must not be negative, got " + headroom);
+            }
+            this.leaseHeadroom = headroom;
             return this;
         }
 

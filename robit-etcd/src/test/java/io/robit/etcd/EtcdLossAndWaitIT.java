@@ -111,6 +111,21 @@ class EtcdLossAndWaitIT {
     }
 
     @Test
+    void leaseHeadroomLengthensOnlyTheEtcdLease() throws Exception {
+        try (EtcdDriver roomy = EtcdDriver.builder(EtcdTestSupport.server().uri() + "?headroom=1500ms").build()) {
+            String id = EtcdTestSupport.newLockId("headroom");
+            Lease lease = roomy.acquire(id, SHORT_TTL, TIMEOUT).orElseThrow();
+            long granted = EtcdTestSupport.admin().getLeaseClient()
+                    .timeToLive(EtcdTestSupport.keyValue(id).getLease(), io.etcd.jetcd.options.LeaseOption.DEFAULT).get(10, TimeUnit.SECONDS)
+                    .getGrantedTTL();
+            assertThat(granted).as("2 s + 1.5 s, rounded up").isEqualTo(4);
+            lease.refresh(SHORT_TTL, TIMEOUT);
+            roomy.release(lease);
+            assertThat(EtcdTestSupport.keyValue(id)).isNull();
+        }
+    }
+
+    @Test
     void fencingTokenIsTheKeysCreateRevision() throws Exception {
         String id = EtcdTestSupport.newLockId("token");
         Lease lease = a.acquire(id, LONG_TTL, TIMEOUT).orElseThrow();
