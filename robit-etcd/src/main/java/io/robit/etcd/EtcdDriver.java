@@ -4,6 +4,7 @@ import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
 import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
@@ -12,17 +13,25 @@ import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.LeaseOption;
 import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.robit.DriverException;
 import io.robit.spi.Driver;
+import io.robit.spi.Inspectable;
+import io.robit.spi.LockInfo;
 import io.robit.spi.Lease;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
@@ -64,7 +73,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe. A driver built with {@link #builder(String)} owns its jetcd client and closes it;
  * one built over a {@link Client} never closes that client.
  */
-public final class EtcdDriver implements Driver<String> {
+public final class EtcdDriver implements Driver<String>, Inspectable<String> {
     /** The key prefix used unless the builder sets another. */
     public static final String DEFAULT_KEY_PREFIX = "robit/lock/";
     /** The bound on {@link #release} and on the probe in {@link #awaitRelease}, unless the builder sets another. */
@@ -290,6 +299,64 @@ public final class EtcdDriver implements Driver<String> {
     @Override
     public void validate(String id) {
         keys.key(id);
+    }
+
+    /**
+     * The lock's holder as etcd has it: the owner value the holding driver wrote, the fencing token
+     * (create revision) and the lease's remaining TTL. etcd keeps nothing of a free lock: empty.
+     */
+    @Override
+    public Optional<LockInfo> inspect(String id) {
+        ByteSequence key = keys.key(id);
+        ensureOpen();
+        try {
+            long deadline = System.nanoTime() + requestTimeout.toNanos();
+            GetResponse response = calls.await(kv.get(key), deadline, id, "inspect");
+            if (response.getKvs().isEmpty()) {
+                return Optional.empty();
+            }
+            return Optional.of(infoOf(id, response.getKvs().get(0), new HashMap<>(), deadline));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw calls.failure(id, "inspect", e);
+        }
+    }
+
+    /** Every lock held now under this driver's key prefix, in name order. */
+    @Override
+    public List<LockInfo> list() {
+        ensureOpen();
+        String what = "locks under prefix '" + keys.prefix() + "'";
+        try {
+            long deadline = System.nanoTime() + requestTimeout.toNanos();
+            ByteSequence prefix = ByteSequence.from(keys.prefix(), StandardCharsets.UTF_8);
+            GetOption option = GetOption.builder().isPrefix(true).withSortField(GetOption.SortTarget.KEY).build();
+            GetResponse response = calls.await(prefix.isEmpty() ? kv.get(ByteSequence.from(new byte[] {0}),
+                    GetOption.builder().withRange(ByteSequence.from(new byte[] {0})).build()) : kv.get(prefix, option), deadline, what, "list");
+            Map<Long, Optional<Duration>> ttls = new HashMap<>();
+            List<LockInfo> all = new ArrayList<>();
+            for (KeyValue held : response.getKvs()) {
+                String name = held.getKey().toString(StandardCharsets.UTF_8).substring(keys.prefix().length());
+                all.add(infoOf(name, held, ttls, deadline));
+            }
+            all.sort(Comparator.comparing(LockInfo::name));
+            return all;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw calls.failure(what, "list", e);
+        }
+    }
+
+    private LockInfo infoOf(String id, KeyValue held, Map<Long, Optional<Duration>> ttls, long deadline) throws InterruptedException {
+        Optional<Duration> expiresIn = ttls.get(held.getLease());
+        if (expiresIn == null) {
+            long left = held.getLease() == 0 ? -1
+                    : calls.await(client.getLeaseClient().timeToLive(held.getLease(), LeaseOption.DEFAULT), deadline, id, "inspect").getTTL();
+            expiresIn = left < 0 ? Optional.empty() : Optional.of(Duration.ofSeconds(left));
+            ttls.put(held.getLease(), expiresIn);
+        }
+        return new LockInfo(id, Optional.of(held.getValue().toString(StandardCharsets.UTF_8)), held.getCreateRevision(), Optional.empty(),
+                expiresIn);
     }
 
     /** Closes the jetcd client if this driver opened it, and the driver's watches. Leases still held simply expire. */

@@ -79,6 +79,13 @@ final class EtcdLease implements Lease {
         return lost;
     }
 
+    /** etcd grants at least the ttl asked (rounded up to whole seconds; a shorter grant is refused), so this is {@code requested}. */
+    @Override
+    public Duration guaranteedTtl(Duration requested) {
+        Duration granted = Duration.ofNanos(session.grantedTtlNanos());
+        return granted.compareTo(requested) < 0 ? granted : requested;
+    }
+
     /**
      * Keeps the shared lease alive if it might not last {@code ttl} from now (one keep-alive; etcd
      * cannot shorten a lease, so a lease that surely lasts longer needs none), and checks the key

@@ -126,6 +126,25 @@ class EtcdLossAndWaitIT {
     }
 
     @Test
+    void inspectAndListReportHolderTokenAndRemainingTtl() throws Exception {
+        String prefix = "inspect-" + java.util.UUID.randomUUID() + "/";
+        try (EtcdDriver ops = EtcdDriver.builder(EtcdTestSupport.server().uri()).keyPrefix(prefix).build()) {
+            assertThat(ops.inspect("b-lock")).as("etcd keeps nothing of a free lock").isEmpty();
+            Lease second = ops.acquire("b-lock", LONG_TTL, TIMEOUT).orElseThrow();
+            Lease first = ops.acquire("a-lock", LONG_TTL, TIMEOUT).orElseThrow();
+            io.robit.spi.LockInfo info = ops.inspect("b-lock").orElseThrow();
+            assertThat(info.name()).isEqualTo("b-lock");
+            assertThat(info.fencingToken()).isEqualTo(second.fencingToken());
+            assertThat(info.owner()).hasValueSatisfying(owner -> assertThat(owner).startsWith("robit ").contains("pid"));
+            assertThat(info.expiresIn()).hasValueSatisfying(left -> assertThat(left).isPositive().isLessThanOrEqualTo(LONG_TTL));
+            assertThat(ops.list()).extracting(io.robit.spi.LockInfo::name).containsExactly("a-lock", "b-lock");
+            ops.release(first);
+            ops.release(second);
+            assertThat(ops.list()).isEmpty();
+        }
+    }
+
+    @Test
     void fencingTokenIsTheKeysCreateRevision() throws Exception {
         String id = EtcdTestSupport.newLockId("token");
         Lease lease = a.acquire(id, LONG_TTL, TIMEOUT).orElseThrow();
