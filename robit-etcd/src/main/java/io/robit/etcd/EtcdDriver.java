@@ -4,7 +4,6 @@ import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
 import io.etcd.jetcd.KV;
-import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
@@ -13,7 +12,6 @@ import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
-import io.etcd.jetcd.options.LeaseOption;
 import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
@@ -27,15 +25,13 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -94,7 +90,10 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
     private final ByteSequence holderValue;
     private final ScheduledThreadPoolExecutor executor;
     private final DeferredWatches watches;
+    private final LockInspector inspector;
     private final AtomicBoolean closed = new AtomicBoolean();
+    // Holds not yet ended, so close() can stop their watches on a client it does not own.
+    private final Set<EtcdLease> active = ConcurrentHashMap.newKeySet();
     // The revision at which this thread last found a lock held, so awaitRelease can watch from there without a read.
     private final ThreadLocal<Contended> lastContended = new ThreadLocal<>();
 
@@ -116,6 +115,7 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
         });
         this.executor.setRemoveOnCancelPolicy(true);
         this.watches = new DeferredWatches(executor);
+        this.inspector = new LockInspector(client, keys, calls, builder.requestTimeout);
     }
 
     /** A driver over {@code client}, with the default key prefix; closing the driver leaves the client open. */
@@ -211,6 +211,7 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
         }
         session.holdStarted();
         EtcdLease lease = new EtcdLease(this, id, key, token, session);
+        active.add(lease);
         watches.watchSoon(lease);
         return Optional.of(lease);
     }
@@ -309,54 +310,14 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
     public Optional<LockInfo> inspect(String id) {
         ByteSequence key = keys.key(id);
         ensureOpen();
-        try {
-            long deadline = System.nanoTime() + requestTimeout.toNanos();
-            GetResponse response = calls.await(kv.get(key), deadline, id, "inspect");
-            if (response.getKvs().isEmpty()) {
-                return Optional.empty();
-            }
-            return Optional.of(infoOf(id, response.getKvs().get(0), new HashMap<>(), deadline));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw calls.failure(id, "inspect", e);
-        }
+        return inspector.inspect(id, key);
     }
 
     /** Every lock held now under this driver's key prefix, in name order. */
     @Override
     public List<LockInfo> list() {
         ensureOpen();
-        String what = "locks under prefix '" + keys.prefix() + "'";
-        try {
-            long deadline = System.nanoTime() + requestTimeout.toNanos();
-            ByteSequence prefix = ByteSequence.from(keys.prefix(), StandardCharsets.UTF_8);
-            GetOption option = GetOption.builder().isPrefix(true).withSortField(GetOption.SortTarget.KEY).build();
-            GetResponse response = calls.await(prefix.isEmpty() ? kv.get(ByteSequence.from(new byte[] {0}),
-                    GetOption.builder().withRange(ByteSequence.from(new byte[] {0})).build()) : kv.get(prefix, option), deadline, what, "list");
-            Map<Long, Optional<Duration>> ttls = new HashMap<>();
-            List<LockInfo> all = new ArrayList<>();
-            for (KeyValue held : response.getKvs()) {
-                String name = held.getKey().toString(StandardCharsets.UTF_8).substring(keys.prefix().length());
-                all.add(infoOf(name, held, ttls, deadline));
-            }
-            all.sort(Comparator.comparing(LockInfo::name));
-            return all;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw calls.failure(what, "list", e);
-        }
-    }
-
-    private LockInfo infoOf(String id, KeyValue held, Map<Long, Optional<Duration>> ttls, long deadline) throws InterruptedException {
-        Optional<Duration> expiresIn = ttls.get(held.getLease());
-        if (expiresIn == null) {
-            long left = held.getLease() == 0 ? -1
-                    : calls.await(client.getLeaseClient().timeToLive(held.getLease(), LeaseOption.DEFAULT), deadline, id, "inspect").getTTL();
-            expiresIn = left < 0 ? Optional.empty() : Optional.of(Duration.ofSeconds(left));
-            ttls.put(held.getLease(), expiresIn);
-        }
-        return new LockInfo(id, Optional.of(held.getValue().toString(StandardCharsets.UTF_8)), held.getCreateRevision(), Optional.empty(),
-                expiresIn);
+        return inspector.list();
     }
 
     /** Closes the jetcd client if this driver opened it, and the driver's watches. Leases still held simply expire. */
@@ -366,6 +327,10 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
             return;
         }
         executor.shutdownNow();
+        for (EtcdLease lease : active) {
+            lease.stopWatching();
+        }
+        active.clear();
         if (ownsClient) {
             client.close();
         }
@@ -426,6 +391,7 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
 
     /** A hold ended (released or lost): a retired lease with no holds left is revoked, freeing any key a failed release left. */
     void holdEnded(EtcdLease lease) {
+        active.remove(lease);
         SessionLease session = lease.session();
         if (session.holdEnded() == 0 && session.isRetired() && !isClosed()) {
             sessions.revoke(session);

@@ -269,7 +269,8 @@ public final class EtcdLockBench {
     private long lossJetcd(Client client, Client admin) throws Exception {
         long leaseId = client.getLeaseClient().grant(LOSS_TTL.toSeconds()).get().getID();
         CountDownLatch told = new CountDownLatch(1);
-        try (CloseableClient keepAlive = client.getLeaseClient().keepAlive(leaseId, observer(told))) {
+        CloseableClient keepAlive = client.getLeaseClient().keepAlive(leaseId, observer(told));
+        try {
             client.getLockClient().lock(bytes(name("loss")), leaseId).get();
             Thread.sleep(ThreadLocalRandom.current().nextLong(100, 800));
             long start = System.nanoTime();
@@ -278,6 +279,8 @@ public final class EtcdLockBench {
                 throw new IllegalStateException("jetcd's lease observer did not report the revoked lease in 10 s");
             }
             return System.nanoTime() - start;
+        } finally {
+            keepAlive.close();
         }
     }
 
