@@ -37,8 +37,13 @@ final class ZooKeeperTestSupport {
 
     /** A new server on a free loopback port, with a short tick so sessions can be short. The caller closes it. */
     static TestingServer newServer() {
+        return newServer(TICK_MS);
+    }
+
+    /** A new server whose sessions may last from 2 to 20 ticks of {@code tickMs}. The caller closes it. */
+    static TestingServer newServer(int tickMs) {
         try {
-            InstanceSpec spec = new InstanceSpec(null, -1, -1, -1, true, -1, TICK_MS, -1, null, "127.0.0.1");
+            InstanceSpec spec = new InstanceSpec(null, -1, -1, -1, true, -1, tickMs, -1, null, "127.0.0.1");
             return new TestingServer(spec, true);
         } catch (Exception e) {
             throw new IllegalStateException("could not start an in-process ZooKeeper", e);
