@@ -40,6 +40,7 @@ public final class Hold<ID> implements Held {
 
     private final MutexSettings<ID> settings;
     private final StatsRecorder stats;
+    private final Events events;
     private final Lease lease;
     private final Consumer<Hold<ID>> onEnd;
     private final long acquiredNanos;
@@ -64,9 +65,10 @@ public final class Hold<ID> implements Held {
      * @param sentNanos ticker reading taken just before the acquire request was sent
      * @param onEnd called once when the hold ends, to detach it from its mutex
      */
-    public Hold(MutexSettings<ID> settings, StatsRecorder stats, Lease lease, long sentNanos, Consumer<Hold<ID>> onEnd) {
+    public Hold(MutexSettings<ID> settings, StatsRecorder stats, Events events, Lease lease, long sentNanos, Consumer<Hold<ID>> onEnd) {
         this.settings = settings;
         this.stats = stats;
+        this.events = events;
         this.lease = lease;
         this.onEnd = onEnd;
         this.acquiredNanos = sentNanos;
@@ -157,11 +159,15 @@ public final class Hold<ID> implements Held {
         if (expireIfDue() || !state.compareAndSet(ACTIVE, RELEASED)) {
             return false;
         }
-        stats.recordReleased(settings.ticker().read());
+        long now = settings.ticker().read();
+        stats.recordReleased(now);
         cancelTimers();
         awaitRefreshStopped();
         releaseLease();
         onEnd.accept(this);
+        if (events.enabled()) {
+            events.released(now - acquiredNanos);
+        }
         return true;
     }
 
@@ -220,6 +226,10 @@ public final class Hold<ID> implements Held {
     private void renewed(long sentNanos) {
         stats.recordRenewSuccess();
         lastRenewError = null;
+        if (events.enabled()) {
+            long now = settings.ticker().read();
+            events.renewed(now - sentNanos, sentNanos + settings.trustedNanos() - now);
+        }
         timers.lock();
         try {
             if (state.get() != ACTIVE) {
@@ -241,6 +251,9 @@ public final class Hold<ID> implements Held {
         stats.recordRenewFailed();
         lastRenewError = error;
         long left = deadlineNanos - settings.ticker().read();
+        if (events.enabled()) {
+            events.renewFailed(error, left);
+        }
         if (left <= 0) {
             lose(LossReason.DEADLINE_PASSED, error);
             return;
@@ -300,6 +313,9 @@ public final class Hold<ID> implements Held {
         settings.logger().error("lock '{}' lost ({}) after {} ms; fencing token {}{}", settings.id(), reason,
                 heldFor.toMillis(), lease.fencingToken(), cause == null ? "" : ": " + cause);
         Loss loss = new Loss(String.valueOf(settings.id()), reason, lease.fencingToken(), heldFor, Optional.ofNullable(cause));
+        if (events.enabled()) {
+            events.lost(loss);
+        }
         Scheduling.workers().execute(() -> notifyListeners(loss));
         Scheduling.workers().execute(() -> {
             awaitRefreshStopped();

@@ -5,9 +5,15 @@ import io.robit.LossReason;
 import io.robit.Ticker;
 import io.robit.internal.Scheduling;
 import io.robit.spi.Driver;
+import io.robit.spi.Inspectable;
 import io.robit.spi.Lease;
+import io.robit.spi.LockInfo;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -27,7 +33,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * @param <ID> the type of lock names
  */
-public final class LocalDriver<ID> implements Driver<ID> {
+public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
     private static final Map<String, LocalDriver<String>> SHARED = new ConcurrentHashMap<>();
 
     private final Ticker ticker;
@@ -157,6 +163,50 @@ public final class LocalDriver<ID> implements Driver<ID> {
         }
     }
 
+    @Override
+    public Optional<LockInfo> inspect(ID id) {
+        Objects.requireNonNull(id, "lock id must not be null");
+        lock.lock();
+        try {
+            long now = ticker.read();
+            expireIfDue(id, now);
+            return infoOf(id, now);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public List<LockInfo> list() {
+        lock.lock();
+        try {
+            long now = ticker.read();
+            List<LockInfo> all = new ArrayList<>();
+            for (ID id : List.copyOf(tokens.keySet())) {
+                expireIfDue(id, now);
+                infoOf(id, now).ifPresent(all::add);
+            }
+            all.sort(Comparator.comparing(LockInfo::name));
+            return all;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // Caller holds `lock`.
+    private Optional<LockInfo> infoOf(ID id, long now) {
+        Long token = tokens.get(id);
+        if (token == null) {
+            return Optional.empty();
+        }
+        LocalLease holder = holders.get(id);
+        if (holder == null) {
+            return Optional.of(new LockInfo(String.valueOf(id), Optional.empty(), token, Optional.empty(), Optional.empty()));
+        }
+        return Optional.of(new LockInfo(String.valueOf(id), Optional.of("local lease " + holder.token), holder.token,
+                Optional.of(holder.acquiredAt), Optional.of(Duration.ofNanos(Math.max(0, holder.expiresAt - now)))));
+    }
+
     // Caller holds `lock`.
     private void expireIfDue(ID id, long now) {
         LocalLease holder = holders.get(id);
@@ -180,6 +230,7 @@ public final class LocalDriver<ID> implements Driver<ID> {
         private final ID id;
         private final long token;
         private final CompletableFuture<Void> lost = new CompletableFuture<>();
+        private final Instant acquiredAt = Instant.now();
         private long expiresAt; // guarded by the driver's lock
 
         LocalLease(ID id, long token, long expiresAt) {

@@ -1,0 +1,31 @@
+package io.robit.spi;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What a backend says about one lock, for operators ({@code robit status}, {@code robit list}).
+ * A snapshot: it may be stale by the time it is read.
+ *
+ * @param name the lock name
+ * @param owner an opaque description of the current holder (the lease's owner value); empty when free
+ * @param fencingToken the token of the current (or, when free, the last) hold; 0 when never held
+ * @param since when the current hold was acquired, where the backend records it
+ * @param expiresIn how long until the current lease expires unless renewed, by the backend's clock
+ */
+public record LockInfo(String name, Optional<String> owner, long fencingToken, Optional<Instant> since, Optional<Duration> expiresIn) {
+    /** Checks the components. */
+    public LockInfo {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(owner, "owner");
+        Objects.requireNonNull(since, "since");
+        Objects.requireNonNull(expiresIn, "expiresIn");
+    }
+
+    /** Whether someone holds the lock. */
+    public boolean held() {
+        return owner.isPresent();
+    }
+}

@@ -1,0 +1,331 @@
+package io.robit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Core semantics that need a driver that fails on command or a ticker that only moves when told. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class MutexTest {
+    private static final Duration TTL = Duration.ofSeconds(3);
+
+    @Test
+    void acquireErrorIsThrownCountedAndLeavesTheMutexUsable() throws Exception {
+        ScriptedDriver driver = new ScriptedDriver();
+        Mutex<String> m = Mutex.of("orders", TTL, driver);
+        driver.acquireError = new DriverException("scripted 127.0.0.1:1", "orders", "acquire", new java.io.IOException("connection refused"));
+        assertThatThrownBy(m::tryLock).isInstanceOf(DriverException.class)
+                .hasMessageContaining("scripted 127.0.0.1:1").hasMessageContaining("orders").hasMessageContaining("acquire")
+                .hasRootCauseInstanceOf(java.io.IOException.class);
+        assertThat(m.stats().lockFailed()).isEqualTo(1);
+        assertThat(m.isHeld()).isFalse();
+        driver.acquireError = null;
+        assertThat(m.tryLock()).isPresent();
+        m.unlock();
+    }
+
+    @Test
+    void renewalErrorAloneIsNotALossButTheLocalDeadlineIs() throws Exception {
+        FakeTicker ticker = new FakeTicker();
+        ScriptedDriver driver = new ScriptedDriver(ticker);
+        AtomicReference<Loss> loss = new AtomicReference<>();
+        Mutex<String> m = Mutex.builder("jobs", TTL, driver)
+                .renewPeriod(Duration.ofMillis(50)).driftMargin(Duration.ofMillis(100))
+                .ticker(ticker).onLost(loss::set).build();
+        Held held = m.lock();
+        driver.refreshError = new DriverException("scripted", "jobs", "refresh", new java.io.IOException("timeout"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> m.stats().renewFailed() >= 3);
+        assertThat(m.isHeld()).as("errors alone keep the hold until the deadline").isTrue();
+        assertThat(held.isLost()).isFalse();
+        assertThat(loss.get()).isNull();
+
+        ticker.advance(TTL.minus(Duration.ofMillis(100)));
+        assertThat(m.isHeld()).as("never held at or after the local deadline").isFalse();
+        assertThat(held.isLost()).isTrue();
+        assertThat(held.lossReason()).contains(LossReason.DEADLINE_PASSED);
+        await().atMost(Duration.ofSeconds(5)).until(() -> loss.get() != null);
+        assertThat(loss.get().reason()).isEqualTo(LossReason.DEADLINE_PASSED);
+        assertThat(loss.get().cause()).containsInstanceOf(DriverException.class);
+        await().atMost(Duration.ofSeconds(5)).until(() -> driver.releases.get() == 1);
+    }
+
+    @Test
+    void deadlineIsMeasuredFromWhenTheLastSuccessfulRefreshWasSent() throws Exception {
+        FakeTicker ticker = new FakeTicker();
+        ScriptedDriver driver = new ScriptedDriver(ticker);
+        Mutex<String> m = Mutex.builder("sent", TTL, driver).renewPeriod(Duration.ofMillis(50))
+                .driftMargin(Duration.ZERO).ticker(ticker).build();
+        m.lock();
+        ticker.advance(Duration.ofSeconds(2));
+        int before = driver.refreshes.get();
+        await().atMost(Duration.ofSeconds(5)).until(() -> m.stats().renewSuccess() > 0 && driver.refreshes.get() > before);
+        driver.refreshError = new DriverException("scripted", "sent", "refresh", null);
+        int failing = driver.refreshes.get();
+        await().atMost(Duration.ofSeconds(5)).until(() -> driver.refreshes.get() > failing + 1);
+        // Renewed at t=2s, so the deadline is now t=5s: still held at 4.9 s, lost at 5 s.
+        ticker.advance(Duration.ofMillis(2900));
+        assertThat(m.isHeld()).isTrue();
+        ticker.advance(Duration.ofMillis(100));
+        assertThat(m.isHeld()).isFalse();
+    }
+
+    @Test
+    void lossReportedDuringRenewalCarriesTheDriversReason() throws Exception {
+        ScriptedDriver driver = new ScriptedDriver();
+        AtomicReference<Loss> loss = new AtomicReference<>();
+        Mutex<String> m = Mutex.builder("renew-loss", TTL, driver).renewPeriod(Duration.ofMillis(50)).onLost(loss::set).build();
+        Held held = m.lock();
+        driver.refreshError = new LockLostException("renew-loss", LossReason.TAKEN_OVER, "owned by another");
+        await().atMost(Duration.ofSeconds(5)).until(() -> loss.get() != null);
+        assertThat(loss.get().reason()).isEqualTo(LossReason.TAKEN_OVER);
+        assertThat(held.lossReason()).contains(LossReason.TAKEN_OVER);
+        assertThat(m.stats().renewFailed()).as("a loss is not a renewal failure").isZero();
+        await().atMost(Duration.ofSeconds(5)).until(() -> driver.releases.get() == 1);
+    }
+
+    @Test
+    void lossIsIdempotentWhenReportedTwice() throws Exception {
+        ScriptedDriver driver = new ScriptedDriver();
+        AtomicInteger calls = new AtomicInteger();
+        Mutex<String> m = Mutex.builder("twice", TTL, driver).renewPeriod(Duration.ofMillis(20)).onLost(calls::incrementAndGet).build();
+        m.lock();
+        // Both the lease's lost() and the next refresh report the loss.
+        driver.refreshError = new LockLostException("twice", LossReason.GONE, "deleted");
+        driver.backend.revoke("twice");
+        await().atMost(Duration.ofSeconds(5)).until(() -> calls.get() == 1);
+        TimeUnit.MILLISECONDS.sleep(300);
+        assertThat(calls.get()).isEqualTo(1);
+        assertThat(m.stats().lockLost()).isEqualTo(1);
+        assertThat(driver.releases.get()).isEqualTo(1);
+    }
+
+    @Test
+    void unlockRacingLossReleasesExactlyOnce() throws Exception {
+        ScriptedDriver driver = new ScriptedDriver();
+        AtomicInteger losses = new AtomicInteger();
+        Mutex<String> m = Mutex.builder("race", TTL, driver).onLost(losses::incrementAndGet).build();
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        int rounds = 200;
+        int unlocked = 0;
+        try {
+            for (int i = 0; i < rounds; i++) {
+                m.lock();
+                CyclicBarrier start = new CyclicBarrier(2);
+                Future<Boolean> unlock = pool.submit(() -> {
+                    start.await();
+                    try {
+                        m.unlock();
+                        return true;
+                    } catch (AlreadyReleasedException e) {
+                        return false;
+                    }
+                });
+                Future<?> revoke = pool.submit(() -> {
+                    start.await();
+                    return driver.backend.revoke("race");
+                });
+                revoke.get();
+                if (unlock.get()) {
+                    unlocked++;
+                }
+                await().atMost(Duration.ofSeconds(5)).until(() -> !m.isHeld() && driver.releases.get() == m.stats().lockAcquired());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        int ended = unlocked;
+        await().atMost(Duration.ofSeconds(5)).until(() -> losses.get() + ended == rounds);
+        assertThat(driver.releases.get()).as("release exactly once per acquisition").isEqualTo(rounds);
+        assertThat(m.stats().lockReleased() + m.stats().lockLost()).isEqualTo(rounds);
+    }
+
+    @Test
+    void aThrowingListenerBlocksNeitherTheOthersNorTheLock() throws Exception {
+        ScriptedDriver driver = new ScriptedDriver();
+        AtomicInteger second = new AtomicInteger();
+        Mutex<String> m = Mutex.builder("guarded", TTL, driver)
+                .onLost(() -> {
+                    throw new IllegalStateException("listener bug");
+                })
+                .onLost(second::incrementAndGet)
+                .build();
+        m.lock();
+        driver.backend.revoke("guarded");
+        await().atMost(Duration.ofSeconds(5)).until(() -> second.get() == 1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> driver.releases.get() == 1);
+        assertThat(m.tryLock()).isPresent();
+        m.unlock();
+    }
+
+    @Test
+    void renewalNeverOutlivesUnlock() throws Exception {
+        ScriptedDriver driver = new ScriptedDriver();
+        Mutex<String> m = Mutex.builder("stop", TTL, driver).renewPeriod(Duration.ofMillis(20)).build();
+        m.lock();
+        await().atMost(Duration.ofSeconds(5)).until(() -> driver.refreshes.get() >= 3);
+        m.unlock();
+        int after = driver.refreshes.get();
+        TimeUnit.MILLISECONDS.sleep(300);
+        assertThat(driver.refreshes.get()).isEqualTo(after);
+    }
+
+    @Test
+    void unlockInterruptsAHungRefreshAndStillReleases() throws Exception {
+        ScriptedDriver driver = new ScriptedDriver();
+        Mutex<String> m = Mutex.builder("hung", TTL, driver).renewPeriod(Duration.ofMillis(20)).build();
+        m.lock();
+        driver.refreshGate = new CountDownLatch(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> driver.refreshes.get() >= 1);
+        m.unlock();
+        assertThat(driver.releases.get()).isEqualTo(1);
+        assertThat(driver.backend.isLocked("hung")).isFalse();
+    }
+
+    @Test
+    void aHungRefreshIsBoundedByTheRenewTimeoutAndCountedAsFailed() throws Exception {
+        ScriptedDriver driver = new ScriptedDriver();
+        Mutex<String> m = Mutex.builder("slow", TTL, driver).renewPeriod(Duration.ofMillis(50)).renewTimeout(Duration.ofMillis(100)).build();
+        m.lock();
+        driver.refreshGate = new CountDownLatch(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> m.stats().renewFailed() >= 2);
+        driver.refreshGate = null;
+        await().atMost(Duration.ofSeconds(5)).until(() -> m.stats().renewSuccess() >= 1);
+        assertThat(m.isHeld()).isTrue();
+        m.unlock();
+    }
+
+    @Test
+    void oneSlowBackendDoesNotDelayOtherLocks() throws Exception {
+        ScriptedDriver slow = new ScriptedDriver();
+        ScriptedDriver fast = new ScriptedDriver();
+        Mutex<String> stuck = Mutex.builder("stuck", Duration.ofSeconds(30), slow).renewPeriod(Duration.ofMillis(20)).build();
+        Mutex<String> healthy = Mutex.builder("healthy", TTL, fast).renewPeriod(Duration.ofMillis(20)).build();
+        stuck.lock();
+        slow.refreshGate = new CountDownLatch(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> slow.refreshes.get() >= 1);
+        healthy.lock();
+        await().atMost(Duration.ofSeconds(5)).until(() -> healthy.stats().renewSuccess() >= 10);
+        slow.refreshGate.countDown();
+        stuck.unlock();
+        healthy.unlock();
+    }
+
+    @Test
+    void allMutexesShareOneTimerThread() throws Exception {
+        ScriptedDriver driver = new ScriptedDriver();
+        List<Mutex<String>> held = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            Mutex<String> m = Mutex.builder("many-" + i, TTL, driver).renewPeriod(Duration.ofMillis(50)).build();
+            m.lock();
+            held.add(m);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> held.stream().allMatch(m -> m.stats().renewSuccess() > 0));
+        long timers = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("robit-timer")).count();
+        assertThat(timers).isEqualTo(1);
+        for (Mutex<String> m : held) {
+            m.unlock();
+        }
+    }
+
+    @Test
+    void statsTrackHoldTimeWithTheTicker() throws Exception {
+        FakeTicker ticker = new FakeTicker();
+        ScriptedDriver driver = new ScriptedDriver(ticker);
+        Mutex<String> m = Mutex.builder("stats", Duration.ofMinutes(5), driver).ticker(ticker).build();
+        m.lock();
+        ticker.advance(Duration.ofSeconds(7));
+        Stats during = m.stats();
+        assertThat(during.totalHoldTime()).isEqualTo(Duration.ofSeconds(7));
+        assertThat(during.holdSince()).isPresent();
+        m.unlock();
+        ticker.advance(Duration.ofSeconds(100));
+        m.lock();
+        ticker.advance(Duration.ofSeconds(3));
+        m.unlock();
+        Stats after = m.stats();
+        assertThat(after.totalHoldTime()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(after.holdSince()).isEmpty();
+        assertThat(after.lockAcquired()).isEqualTo(2);
+        assertThat(after.lockReleased()).isEqualTo(2);
+    }
+
+    @Test
+    void lostFutureIsADefensiveCopy() throws Exception {
+        ScriptedDriver driver = new ScriptedDriver();
+        Mutex<String> m = Mutex.of("copy", TTL, driver);
+        Held held = m.lock();
+        held.lost().complete(null);
+        assertThat(held.lost()).isNotDone();
+        assertThat(held.isLost()).isFalse();
+        assertThat(m.isHeld()).isTrue();
+        m.unlock();
+    }
+
+    @Test
+    void interruptBeforeWaitingThrowsAndHoldsNothing() {
+        ScriptedDriver driver = new ScriptedDriver();
+        Mutex<String> m = Mutex.of("interrupted", TTL, driver);
+        Thread.currentThread().interrupt();
+        assertThatThrownBy(m::lock).isInstanceOf(InterruptedException.class);
+        assertThat(m.isHeld()).isFalse();
+        assertThat(driver.acquires.get()).isZero();
+    }
+
+    @Test
+    void builderRejectsBadOptionsWithClearMessages() {
+        ScriptedDriver driver = new ScriptedDriver();
+        assertThatThrownBy(() -> Mutex.builder(null, TTL, driver)).isInstanceOf(NullPointerException.class).hasMessageContaining("lock id");
+        assertThatThrownBy(() -> Mutex.builder("x", null, driver)).isInstanceOf(NullPointerException.class).hasMessageContaining("ttl");
+        assertThatThrownBy(() -> Mutex.builder("x", Duration.ZERO, driver)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ttl must be positive");
+        assertThatThrownBy(() -> Mutex.builder("x", Duration.ofSeconds(-1), driver)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Mutex.builder("x", TTL, null)).isInstanceOf(NullPointerException.class).hasMessageContaining("driver");
+        assertThatThrownBy(() -> Mutex.builder("x", TTL, driver).renewPeriod(TTL).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("renewPeriod");
+        assertThatThrownBy(() -> Mutex.builder("x", TTL, driver).renewPeriod(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Mutex.builder("x", TTL, driver).driftMargin(TTL).build()).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("driftMargin");
+        assertThatThrownBy(() -> Mutex.builder("x", TTL, driver).driftMargin(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Mutex.builder("", TTL, driver).build()).as("the driver rejects the name at build time")
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Mutex.of("x", TTL, driver).tryLock(Duration.ofSeconds(-1))).isInstanceOf(IllegalArgumentException.class);
+        assertThat(driver.acquires.get()).as("no I/O for bad input").isZero();
+    }
+
+    @Test
+    void withLockRethrowsTheWorksExceptionAndUnlocks() throws Exception {
+        ScriptedDriver driver = new ScriptedDriver();
+        Mutex<String> m = Mutex.of("work", TTL, driver);
+        assertThatThrownBy(() -> m.withLock(Duration.ofSeconds(1), () -> {
+            throw new java.io.IOException("disk full");
+        })).isInstanceOf(java.io.IOException.class).hasMessage("disk full");
+        assertThat(m.isHeld()).isFalse();
+        assertThat(m.stats().lockReleased()).isEqualTo(1);
+        assertThat(Thread.currentThread().isInterrupted()).isFalse();
+    }
+
+    @Test
+    void unlockAfterTheDeadlineReportsTheLossInstead() throws Exception {
+        FakeTicker ticker = new FakeTicker();
+        ScriptedDriver driver = new ScriptedDriver(ticker);
+        AtomicInteger lost = new AtomicInteger();
+        Mutex<String> m = Mutex.builder("late", TTL, driver).ticker(ticker).onLost(lost::incrementAndGet).build();
+        m.lock();
+        ticker.advance(TTL);
+        assertThatThrownBy(m::unlock).isInstanceOf(AlreadyReleasedException.class).hasMessageContaining("lost");
+        await().atMost(Duration.ofSeconds(5)).until(() -> lost.get() == 1);
+        assertThat(driver.releases.get()).isEqualTo(1);
+    }
+}

@@ -1,0 +1,90 @@
+package io.robit;
+
+import io.robit.local.LocalDriver;
+import io.robit.spi.Driver;
+import io.robit.spi.Lease;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A LocalDriver with switches for failures the core must survive: acquire errors, refresh errors,
+ * refreshes that hang. Counts every call. For core unit tests only.
+ */
+final class ScriptedDriver implements Driver<String> {
+    final LocalDriver<String> backend;
+    final AtomicInteger acquires = new AtomicInteger();
+    final AtomicInteger refreshes = new AtomicInteger();
+    final AtomicInteger releases = new AtomicInteger();
+    volatile RuntimeException acquireError;
+    volatile RuntimeException refreshError;
+    volatile CountDownLatch refreshGate;
+
+    ScriptedDriver(Ticker ticker) {
+        this.backend = LocalDriver.create(ticker);
+    }
+
+    ScriptedDriver() {
+        this(Ticker.system());
+    }
+
+    @Override
+    public Optional<Lease> acquire(String id, Duration ttl, Duration timeout) throws InterruptedException {
+        acquires.incrementAndGet();
+        RuntimeException error = acquireError;
+        if (error != null) {
+            throw error;
+        }
+        return backend.acquire(id, ttl, timeout).map(Counted::new);
+    }
+
+    @Override
+    public void release(Lease lease) {
+        releases.incrementAndGet();
+        backend.release(((Counted) lease).inner);
+    }
+
+    @Override
+    public void awaitRelease(String id, Duration maxWait) throws InterruptedException {
+        backend.awaitRelease(id, maxWait);
+    }
+
+    @Override
+    public void validate(String id) {
+        backend.validate(id);
+    }
+
+    private final class Counted implements Lease {
+        final Lease inner;
+
+        Counted(Lease inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public void refresh(Duration ttl, Duration timeout) throws InterruptedException {
+            refreshes.incrementAndGet();
+            CountDownLatch gate = refreshGate;
+            if (gate != null) {
+                gate.await();
+            }
+            RuntimeException error = refreshError;
+            if (error != null) {
+                throw error;
+            }
+            inner.refresh(ttl, timeout);
+        }
+
+        @Override
+        public CompletableFuture<Void> lost() {
+            return inner.lost();
+        }
+
+        @Override
+        public long fencingToken() {
+            return inner.fencingToken();
+        }
+    }
+}
