@@ -9,7 +9,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import org.apache.curator.framework.api.CuratorEvent;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
 
@@ -74,20 +73,13 @@ final class ZooKeeperLease implements Lease {
             throw new DriverException(driver.backend(), node.lockId(), "refresh",
                     new KeeperException.ConnectionLossException());
         }
-        CuratorEvent event = driver.requests().call(node.lockId(), "refresh", timeout,
-                callback -> driver.client().checkExists().inBackground(callback).forPath(node.path()));
-        KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
-        if (code == KeeperException.Code.NONODE) {
+        Stat stat = driver.nodes().exists(node.lockId(), "refresh", node.path(), null, timeout);
+        if (stat == null) {
             throw lose(LossReason.GONE, "its node " + node.path() + " no longer exists (deleted, or its session expired)");
         }
-        if (code != KeeperException.Code.OK) {
-            throw driver.requests().failure(node.lockId(), "refresh", event);
-        }
-        Stat stat = event.getStat();
         if (stat.getCzxid() != node.czxid() || stat.getEphemeralOwner() != node.sessionId()) {
             throw lose(LossReason.TAKEN_OVER, "its node " + node.path() + " now belongs to session 0x" + Long.toHexString(stat.getEphemeralOwner()));
         }
-        driver.noteContact(sent);
         lock.lock();
         try {
             if (state == HELD) {

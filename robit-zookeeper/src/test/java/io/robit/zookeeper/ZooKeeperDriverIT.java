@@ -286,6 +286,23 @@ class ZooKeeperDriverIT {
         a.release(again.get());
     }
 
+    @Test
+    void inspectAndListReportTheHolder() throws Exception {
+        ZooKeeperDriver driver = track(driver());
+        String id = newId() + "/with slash";
+        assertThat(driver.inspect(id)).isEmpty();
+        Lease lease = driver.acquire(id, Duration.ofSeconds(3), TIMEOUT).orElseThrow();
+        var info = driver.inspect(id).orElseThrow();
+        assertThat(info.name()).isEqualTo(id);
+        assertThat(info.held()).isTrue();
+        assertThat(info.owner().orElseThrow()).startsWith("session 0x");
+        assertThat(info.fencingToken()).isEqualTo(lease.fencingToken());
+        assertThat(info.since()).isPresent();
+        assertThat(driver.list()).anySatisfy(listed -> assertThat(listed).isEqualTo(info));
+        driver.release(lease);
+        assertThat(driver.inspect(id)).hasValueSatisfying(free -> assertThat(free.held()).isFalse());
+    }
+
     private ZooKeeperDriver driver() {
         return ZooKeeperDriver.open("zookeeper://" + connect + "?sessionTimeout=4s");
     }
