@@ -57,9 +57,23 @@ final class LockNodes {
 
     /** The contenders under {@code lockPath}, lowest first; empty if the lock's node does not exist. */
     List<String> contenders(String id, String lockPath, Duration timeout) throws InterruptedException {
+        return contenders(id, lockPath, null, timeout);
+    }
+
+    /**
+     * The contenders under {@code lockPath}, lowest first; empty if the lock's node does not exist.
+     *
+     * @param watcher a one-shot child watch to leave on the lock's node, or null
+     */
+    List<String> contenders(String id, String lockPath, Watcher watcher, Duration timeout) throws InterruptedException {
         long sent = ticker.read();
-        CuratorEvent event = requests.call(id, "list of contenders", timeout,
-                callback -> client.getChildren().inBackground(callback).forPath(lockPath));
+        CuratorEvent event = requests.call(id, "list of contenders", timeout, callback -> {
+            if (watcher == null) {
+                client.getChildren().inBackground(callback).forPath(lockPath);
+            } else {
+                client.getChildren().usingWatcher(watcher).inBackground(callback).forPath(lockPath);
+            }
+        });
         KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
         if (code == KeeperException.Code.NONODE) {
             onContact.accept(sent);

@@ -166,7 +166,9 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
         Node queued = queue.adopt(id);
         if (queued != null) {
             if (queued.sessionId() == nodes.currentSessionId()) {
-                return Optional.of(newLease(queued, sent, ttl));
+                ZooKeeperLease lease = newLease(queued, sent, ttl);
+                watchLease(lease);
+                return Optional.of(lease);
             }
             deleteInBackground(queued);
         }
@@ -176,16 +178,19 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
             return Optional.empty();
         }
         Node mine = nodes.create(id, lockPath, left(end, id));
+        LeaseWatch watch = new LeaseWatch(this);
         List<String> sorted;
         try {
-            sorted = nodes.contenders(id, lockPath, left(end, id));
+            sorted = nodes.contenders(id, lockPath, watch, left(end, id));
         } catch (RuntimeException | InterruptedException e) {
             deleteInBackground(mine);
             throw e;
         }
         if (!sorted.isEmpty() && sorted.get(0).equals(mine.name())) {
             contended.remove(id);
-            return Optional.of(newLease(mine, sent, ttl));
+            ZooKeeperLease lease = newLease(mine, sent, ttl);
+            watch.bind(lease);
+            return Optional.of(lease);
         }
         deleteInBackground(mine);
         if (!sorted.contains(mine.name())) {
@@ -407,12 +412,11 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
         ZooKeeperLease lease = new ZooKeeperLease(this, node, sentNanos, ttl);
         live.add(lease);
         lease.start();
-        watchLease(lease);
         return lease;
     }
 
-    // The holder learns of a delete behind its back at once, not at its next refresh.
-    private void watchLease(ZooKeeperLease lease) {
+    /** Leaves an exists-watch on the lease's node: the holder learns of a delete behind its back at once, not at its next refresh. */
+    void watchLease(ZooKeeperLease lease) {
         Node node = lease.node();
         Watcher watcher = (WatchedEvent event) -> {
             if (event.getType() == Watcher.Event.EventType.NodeDeleted) {

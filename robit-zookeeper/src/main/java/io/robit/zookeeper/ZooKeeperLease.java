@@ -49,6 +49,16 @@ final class ZooKeeperLease implements Lease {
         return node;
     }
 
+    /** Neither released nor lost. */
+    boolean isHeld() {
+        lock.lock();
+        try {
+            return state == HELD;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     boolean belongsTo(ZooKeeperDriver candidate) {
         return driver == candidate;
     }

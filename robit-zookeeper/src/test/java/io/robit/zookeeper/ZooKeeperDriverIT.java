@@ -287,6 +287,30 @@ class ZooKeeperDriverIT {
     }
 
     @Test
+    void aDeletedNodeIsNoticedAtOnceWithoutARefresh() throws Exception {
+        ZooKeeperDriver driver = track(driver());
+        ZooKeeperDriver other = track(driver());
+        Duration noRefreshSoon = Duration.ofSeconds(60);
+
+        String alone = newId();
+        Lease uncontended = driver.acquire(alone, noRefreshSoon, TIMEOUT).orElseThrow();
+        ZooKeeperTestSupport.deleteHolderNode(admin, alone);
+        await("the child watch of the winning attempt fires").atMost(Duration.ofSeconds(5)).until(() -> uncontended.lost().isDone());
+        assertThat(uncontended.lost()).isCompletedExceptionally();
+
+        String busy = newId();
+        Lease contended = driver.acquire(busy, noRefreshSoon, TIMEOUT).orElseThrow();
+        assertThat(other.acquire(busy, noRefreshSoon, TIMEOUT)).isEmpty();
+        awaitContenders(admin, busy, 1);
+        ZooKeeperTestSupport.deleteHolderNode(admin, busy);
+        await("the exists-watch armed when a contender came and went fires").atMost(Duration.ofSeconds(5))
+                .until(() -> contended.lost().isDone());
+        assertThat(other.acquire(busy, noRefreshSoon, TIMEOUT)).isPresent().get().satisfies(other::release);
+        driver.release(uncontended);
+        driver.release(contended);
+    }
+
+    @Test
     void inspectAndListReportTheHolder() throws Exception {
         ZooKeeperDriver driver = track(driver());
         String id = newId() + "/with slash";
