@@ -51,6 +51,7 @@ import org.apache.curator.test.TestingServer;
 public final class ZooKeeperLockBenchmark {
     private static final int CONTENDERS = 4;
     private static final Duration TTL = Duration.ofSeconds(10);
+    private static final int WARM_UP_SECONDS = 5;
     private static final List<String> LIBRARIES = List.of("robit", "curator");
     private static final String UNCONTENDED = "uncontended lock+unlock";
     private static final String CONTENDED = CONTENDERS + " clients, one lock: handoff";
@@ -94,8 +95,8 @@ public final class ZooKeeperLockBenchmark {
                     server == null ? "external" : "in-process, data on disk in " + server.getTempDirectory(), rounds, seconds, CONTENDERS);
             // Warm up both paths (JIT, connections) without recording.
             for (String library : LIBRARIES) {
-                uncontended(library, connect, 2, "warm");
-                contended(library, connect, 2, "warm");
+                uncontended(library, connect, WARM_UP_SECONDS, "warm");
+                contended(library, connect, WARM_UP_SECONDS, "warm");
             }
             List<Result> results = new ArrayList<>();
             for (int round = 1; round <= rounds; round++) {
