@@ -5,6 +5,7 @@ import io.robit.LockLostException;
 import io.robit.Loss;
 import io.robit.LossListener;
 import io.robit.LossReason;
+import io.robit.spi.AsyncLease;
 import io.robit.spi.Lease;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -45,6 +47,8 @@ public final class Hold<ID> implements Held {
     private final Consumer<Hold<ID>> onEnd;
     private final long acquiredNanos;
     private final Instant acquiredAt;
+    private final long trustedNanos;
+    private final long renewPeriodNanos;
 
     private final AtomicInteger state = new AtomicInteger(ACTIVE);
     private final CompletableFuture<Void> lostSignal = new CompletableFuture<>();
@@ -57,7 +61,8 @@ public final class Hold<ID> implements Held {
     private final ReentrantLock timers = new ReentrantLock();
     private ScheduledFuture<?> renewTask;
     private ScheduledFuture<?> deadlineTask;
-    private Future<?> inflight;
+    private Future<?> inflight; // a FutureTask (blocking refresh) or CompletableFuture (async)
+    private ScheduledFuture<?> watchdog;
     // Held while a refresh request runs, so release can wait for it to stop.
     private final ReentrantLock refreshing = new ReentrantLock();
 
@@ -73,7 +78,10 @@ public final class Hold<ID> implements Held {
         this.onEnd = onEnd;
         this.acquiredNanos = sentNanos;
         this.acquiredAt = Instant.now();
-        this.deadlineNanos = sentNanos + settings.trustedNanos();
+        this.trustedNanos = trustedNanos(settings, lease);
+        this.deadlineNanos = sentNanos + trustedNanos;
+        // A backend that guarantees less than the ttl is renewed often enough for what it guarantees.
+        this.renewPeriodNanos = Math.max(1, Math.min(settings.renewPeriod().toNanos(), (trustedNanos + settings.driftMargin().toNanos()) / 3));
     }
 
     /** Whether the local deadline had already passed when the acquire returned. */
@@ -86,8 +94,9 @@ public final class Hold<ID> implements Held {
         stats.recordAcquired(settings.ticker().read(), acquiredAt);
         timers.lock();
         try {
-            renewTask = Scheduling.timer().schedule(this::renewDue, settings.renewPeriod().toNanos(), TimeUnit.NANOSECONDS);
-            scheduleDeadlineCheck();
+            // The deadline check is armed at the first renewal: renewPeriod < ttl - drift, so a hold
+            // shorter than renewPeriod cannot reach its deadline, and most holds are that short.
+            renewTask = Scheduling.timer().schedule(this::renewDue, renewPeriodNanos, TimeUnit.NANOSECONDS);
         } finally {
             timers.unlock();
         }
@@ -184,42 +193,108 @@ public final class Hold<ID> implements Held {
         if (state.get() != ACTIVE || expireIfDue()) {
             return;
         }
-        Future<?> attempt = Scheduling.workers().submit(this::refreshOnce);
+        if (lease instanceof AsyncLease async) {
+            renewAsync(async);
+            return;
+        }
+        FutureTask<Void> attempt = new FutureTask<>(this::refreshOnce, null);
         timers.lock();
         try {
+            armDeadlineCheck();
             inflight = attempt;
+            // The driver is asked to honour the timeout; this bounds it even if the driver does not.
+            watchdog = Scheduling.timer().schedule(() -> attempt.cancel(true), settings.renewTimeout().toNanos(), TimeUnit.NANOSECONDS);
         } finally {
             timers.unlock();
         }
-        // The driver is asked to honour the timeout; this bounds it even if the driver does not.
-        Scheduling.timer().schedule(() -> attempt.cancel(true), settings.renewTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        Scheduling.workers().execute(attempt);
+    }
+
+    // Caller holds `timers`. See start(): the first renewal arms the deadline check.
+    private void armDeadlineCheck() {
+        if (deadlineTask == null && state.get() == ACTIVE) {
+            scheduleDeadlineCheck();
+        }
+    }
+
+    /** Renews without a worker thread: the driver's future completes on its own thread. */
+    private void renewAsync(AsyncLease async) {
+        long sent = settings.ticker().read();
+        CompletableFuture<Void> attempt = new CompletableFuture<>();
+        ScheduledFuture<?> myWatchdog;
+        timers.lock();
+        try {
+            armDeadlineCheck();
+            inflight = attempt;
+            myWatchdog = Scheduling.timer().schedule(
+                    () -> attempt.completeExceptionally(new TimeoutException("renewal did not finish within renewTimeout " + settings.renewTimeout())),
+                    settings.renewTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            watchdog = myWatchdog;
+        } finally {
+            timers.unlock();
+        }
+        attempt.whenComplete((ignored, error) -> {
+            myWatchdog.cancel(false);
+            if (state.get() == ACTIVE) {
+                refreshed(sent, unwrap(error));
+            }
+        });
+        try {
+            async.refreshAsync(settings.ttl(), settings.renewTimeout()).whenComplete((ignored, error) -> {
+                if (error == null) {
+                    attempt.complete(null);
+                } else {
+                    attempt.completeExceptionally(error);
+                }
+            });
+        } catch (RuntimeException e) {
+            attempt.completeExceptionally(e);
+        }
     }
 
     private void refreshOnce() {
+        ScheduledFuture<?> myWatchdog = currentWatchdog();
         refreshing.lock();
         try {
             if (state.get() != ACTIVE) {
                 return;
             }
             long sent = settings.ticker().read();
+            Throwable error = null;
             try {
                 lease.refresh(settings.ttl(), settings.renewTimeout());
-            } catch (LockLostException e) {
-                lose(e.reason(), e);
-                return;
             } catch (InterruptedException e) {
                 Thread.interrupted();
-                if (state.get() == ACTIVE) {
-                    renewalFailed(new TimeoutException("renewal did not finish within renewTimeout " + settings.renewTimeout()));
-                }
-                return;
+                error = new TimeoutException("renewal did not finish within renewTimeout " + settings.renewTimeout());
             } catch (RuntimeException e) {
-                renewalFailed(e);
-                return;
+                error = e;
             }
-            renewed(sent);
+            myWatchdog.cancel(false);
+            if (state.get() == ACTIVE) {
+                refreshed(sent, error);
+            }
         } finally {
             refreshing.unlock();
+        }
+    }
+
+    /** The outcome of one refresh request sent at {@code sentNanos}: renewed, lost, or failed. */
+    private void refreshed(long sentNanos, Throwable error) {
+        if (error == null) {
+            renewed(sentNanos);
+        } else if (error instanceof LockLostException lostError) {
+            lose(lostError.reason(), lostError);
+        } else {
+            renewalFailed(error);
+        }
+    }
+
+    private ScheduledFuture<?> currentWatchdog() {
+        timers.lock();
+        try {
+            return watchdog;
+        } finally {
+            timers.unlock();
         }
     }
 
@@ -228,19 +303,19 @@ public final class Hold<ID> implements Held {
         lastRenewError = null;
         if (events.enabled()) {
             long now = settings.ticker().read();
-            events.renewed(now - sentNanos, sentNanos + settings.trustedNanos() - now);
+            events.renewed(now - sentNanos, sentNanos + trustedNanos - now);
         }
         timers.lock();
         try {
             if (state.get() != ACTIVE) {
                 return;
             }
-            long candidate = sentNanos + settings.trustedNanos();
+            long candidate = sentNanos + trustedNanos;
             if (candidate - deadlineNanos > 0) {
+                // The deadline check re-arms itself when it finds the deadline moved; no reschedule here.
                 deadlineNanos = candidate;
             }
-            scheduleDeadlineCheck();
-            long next = sentNanos + settings.renewPeriod().toNanos() - settings.ticker().read();
+            long next = sentNanos + renewPeriodNanos - settings.ticker().read();
             renewTask = Scheduling.timer().schedule(this::renewDue, Math.max(0, next), TimeUnit.NANOSECONDS);
         } finally {
             timers.unlock();
@@ -261,7 +336,7 @@ public final class Hold<ID> implements Held {
         settings.logger().warn("renewal of lock '{}' failed; {} ms left before the local deadline: {}",
                 settings.id(), TimeUnit.NANOSECONDS.toMillis(left), error.toString());
         // Retry sooner as the deadline nears: half the time left, at most one renew period.
-        long retry = Math.max(MIN_RETRY_NANOS, Math.min(settings.renewPeriod().toNanos(), left / 2));
+        long retry = Math.max(MIN_RETRY_NANOS, Math.min(renewPeriodNanos, left / 2));
         timers.lock();
         try {
             if (state.get() == ACTIVE) {
@@ -370,6 +445,14 @@ public final class Hold<ID> implements Held {
         } catch (RuntimeException e) {
             settings.logger().warn("release of lock '{}' threw; the lease will expire on its own", settings.id(), e);
         }
+    }
+
+    // The part of the lease the holder may count on: the smaller of the asked and the backend's ttl, less the drift margin.
+    private static long trustedNanos(MutexSettings<?> settings, Lease lease) {
+        long ttl = settings.ttl().toNanos();
+        Duration guaranteed = lease.guaranteedTtl(settings.ttl());
+        long backend = guaranteed == null || guaranteed.isNegative() ? 0 : guaranteed.toNanos();
+        return Math.min(ttl, backend) - settings.driftMargin().toNanos();
     }
 
     private static LossReason reasonOf(Throwable error) {

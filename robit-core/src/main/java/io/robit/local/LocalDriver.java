@@ -4,6 +4,7 @@ import io.robit.LockLostException;
 import io.robit.LossReason;
 import io.robit.Ticker;
 import io.robit.internal.Scheduling;
+import io.robit.spi.AsyncLease;
 import io.robit.spi.Driver;
 import io.robit.spi.Inspectable;
 import io.robit.spi.Lease;
@@ -19,6 +20,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -95,6 +97,7 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
                 holders.remove(local.id);
                 changed.signalAll();
             }
+            local.cancelExpiryCheck();
         } finally {
             lock.unlock();
         }
@@ -226,12 +229,13 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
         return ttl.toNanos();
     }
 
-    private final class LocalLease implements Lease {
+    private final class LocalLease implements AsyncLease {
         private final ID id;
         private final long token;
         private final CompletableFuture<Void> lost = new CompletableFuture<>();
         private final Instant acquiredAt = Instant.now();
         private long expiresAt; // guarded by the driver's lock
+        private ScheduledFuture<?> expiryCheck; // guarded by the driver's lock
 
         LocalLease(ID id, long token, long expiresAt) {
             this.id = id;
@@ -263,6 +267,17 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
             throw gone;
         }
 
+        // Never blocks (the driver's lock is only held for a map lookup), so it completes inline.
+        @Override
+        public CompletableFuture<Void> refreshAsync(Duration ttl, Duration timeout) {
+            try {
+                refresh(ttl, timeout);
+                return CompletableFuture.completedFuture(null);
+            } catch (RuntimeException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }
+
         private LockLostException lostException() {
             lock.lock();
             try {
@@ -290,13 +305,21 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
             lost.completeExceptionally(new LockLostException(id, reason, detail));
         }
 
+        // Caller holds the driver's lock.
         void scheduleExpiryCheck(long delayNanos) {
-            Scheduling.timer().schedule(this::checkExpiry, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+            expiryCheck = Scheduling.timer().schedule(this::checkExpiry, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+        }
+
+        // Caller holds the driver's lock.
+        void cancelExpiryCheck() {
+            if (expiryCheck != null) {
+                expiryCheck.cancel(false);
+                expiryCheck = null;
+            }
         }
 
         // Runs on the timer thread: notices expiry without waiting for the next call.
         private void checkExpiry() {
-            long left;
             lock.lock();
             try {
                 if (holders.get(id) != this) {
@@ -307,11 +330,10 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
                 if (holders.get(id) != this) {
                     return;
                 }
-                left = expiresAt - now;
+                scheduleExpiryCheck(expiresAt - now);
             } finally {
                 lock.unlock();
             }
-            scheduleExpiryCheck(left);
         }
 
         @Override
