@@ -62,11 +62,25 @@ interface Backend extends AutoCloseable {
 
     /** A redis-server of the suite's own (AOF, fsync always), faulted in every way. */
     static Backend redis(Path dir) throws IOException {
-        RedisServer server = new RedisServer(dir.resolve("redis"), true);
+        return owned("redis", ServerProcess.redis(dir.resolve("redis")), port -> "redis://127.0.0.1:" + port);
+    }
+
+    /** A single-member etcd of the suite's own, faulted in every way. */
+    static Backend etcd(Path dir) throws IOException {
+        return owned("etcd", ServerProcess.etcd(dir.resolve("etcd")), port -> "etcd://127.0.0.1:" + port + "?timeout=2s");
+    }
+
+    /** A standalone ZooKeeper JVM of the suite's own, faulted in every way. */
+    static Backend zookeeper(Path dir, String java) throws IOException {
+        ServerProcess server = ServerProcess.zookeeper(dir.resolve("zookeeper"), java, ServerProcess.classPath());
+        return owned("zookeeper", server, port -> "zookeeper://127.0.0.1:" + port + "?sessionTimeout=2s&connectionTimeout=2s");
+    }
+
+    private static Backend owned(String name, ServerProcess server, java.util.function.IntFunction<String> uri) {
         return new Backend() {
             @Override
             public String name() {
-                return "redis";
+                return name;
             }
 
             @Override
@@ -76,7 +90,7 @@ interface Backend extends AutoCloseable {
 
             @Override
             public String uri(int port) {
-                return "redis://127.0.0.1:" + port;
+                return uri.apply(port);
             }
 
             @Override

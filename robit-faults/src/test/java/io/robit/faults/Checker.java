@@ -26,7 +26,9 @@ import java.util.TreeMap;
  * holder was killed slower than ttl + 1 s.
  *
  * <p><b>Measured, not violations:</b> overlapping beliefs explained by a SIGSTOP of the holder (the
- * stop-the-world pause no lease can survive: fencing is the defence), fenced writes refused, writes
+ * stop-the-world pause no lease can survive: fencing is the defence) or by a measured stall of the
+ * holder's process (its stall detector did not run for 50 ms or more around the moment the notice was
+ * due: the host did not schedule it, which is the same hazard, involuntary), fenced writes refused, writes
  * the fenced oracle accepted from a deposed holder before the new one wrote, and writes the
  * unfenced shadow accepted out of token order (what fencing prevents).
  */
@@ -80,7 +82,8 @@ final class Checker {
     record Report(String backend, FaultRun.Config config, int faults, Map<Fault.Kind, Integer> faultsByKind, int holds,
                   Map<String, Integer> lossesByReason, int fencedAccepted, int fencedRefused, int staleAccepted, int deposedAccepted,
                   int shadowOutOfOrder, int tokenRegressions, int duplicateTokens, int overlaps, double overlapMaxMs,
-                  int excusedOverlaps, double excusedMaxMs, int withinMargin, double withinMarginMaxMs, int lateNotices,
+                  int excusedOverlaps, double excusedMaxMs, int stalledLate, double stalledLateMaxMs, List<String> stalledDetails,
+                  int stalls, double stallMaxMs, int withinMargin, double withinMarginMaxMs, int lateNotices,
                   double lateMaxMs, int deadlineOverruns, double overrunMaxMs, boolean orphaned, List<Double> takeoverMs,
                   int takeoverMissing, int unterminated, List<String> violations, double seconds) {
 
@@ -106,12 +109,17 @@ final class Checker {
                     duplicateTokens, deadlineOverruns, overrunMaxMs, lateNotices, lateMaxMs, orphaned, takeoverMissing, takeoverPercentile(99)));
             s.append(String.format("overlapping beliefs %d (max %.1f ms): %d explained by a SIGSTOP of the holder (max %.1f ms), %d within the "
                     + "drift margin (max %.1f ms)%n", overlaps, overlapMaxMs, excusedOverlaps, excusedMaxMs, withinMargin, withinMarginMaxMs));
+            s.append(String.format("late notices while the holder's process was not running (measured stalls >= 50 ms) %d (max %.1f ms); "
+                    + "process stalls not caused by the harness %d (max %.1f ms)%n", stalledLate, stalledLateMaxMs, stalls, stallMaxMs));
             s.append(String.format("deposed writes accepted before the new holder wrote %d; unfenced shadow writes out of token order %d%n",
                     deposedAccepted, shadowOutOfOrder));
             s.append(String.format("takeover after holder kill: n=%d p50 %.0f ms p99 %.0f ms max %.0f ms; unterminated holds %d%n",
                     takeoverMs.size(), takeoverPercentile(50), takeoverPercentile(99), takeoverPercentile(100), unterminated));
             for (String v : violations) {
                 s.append("  ! ").append(v).append('\n');
+            }
+            for (String d : stalledDetails) {
+                s.append("  ~ ").append(d).append('\n');
             }
             return s.toString();
         }
@@ -133,6 +141,9 @@ final class Checker {
             }
         }
         List<String> violations = new ArrayList<>();
+        Map<String, List<long[]>> stalls = new HashMap<>();
+        int stallCount = 0;
+        long stallMax = 0;
         for (Map.Entry<String, List<Map<String, String>>> entry : histories.entrySet()) {
             String worker = entry.getKey();
             Map<Long, Hold> byToken = new HashMap<>();
@@ -176,6 +187,14 @@ final class Checker {
                         }
                     }
                     case "exit" -> exit = t;
+                    case "stall" -> {
+                        long from = Long.parseLong(e.get("from"));
+                        stalls.computeIfAbsent(worker, k -> new ArrayList<>()).add(new long[] {from, t});
+                        if (!pausedAround(pauses.get(worker), from, t)) { // a SIGSTOP from the harness is not the host's doing
+                            stallCount++;
+                            stallMax = Math.max(stallMax, t - from);
+                        }
+                    }
                     default -> {
                         // start, write, rel, unlocked, unlockLost, acqErr: not needed for holds
                     }
@@ -202,6 +221,9 @@ final class Checker {
 
         // Overlapping beliefs, late notices, deadline overruns.
         int overlaps = 0;
+        int stalled = 0;
+        double stalledMax = 0;
+        List<String> stalledDetails = new ArrayList<>();
         int excused = 0;
         int within = 0;
         int late = 0;
@@ -244,6 +266,11 @@ final class Checker {
                 } else if (overlap <= drift) {
                     within++;
                     withinMax = Math.max(withinMax, ms(overlap));
+                } else if (stalledAround(stalls.get(earlier.worker), Math.min(earlier.deadline, later.start) - Worker.STALL_NANOS, earlier.end)) {
+                    stalled++;
+                    stalledMax = Math.max(stalledMax, ms(overlap));
+                    stalledDetails.add("late notice " + ms(overlap) + " ms during a stall of the holder's process: " + describe(earlier, later, ttl)
+                            + stallsNear(stalls.get(earlier.worker), earlier.start, earlier.end));
                 } else {
                     late++;
                     lateMax = Math.max(lateMax, ms(overlap));
@@ -347,7 +374,7 @@ final class Checker {
         }
         int faultCount = byKind.values().stream().mapToInt(Integer::intValue).sum();
         return new Report(backend, config, faultCount, byKind, holds.size(), losses, accepted, refused, stale, deposed, shadowOutOfOrder,
-                regressions, duplicates, overlaps, overlapMax, excused, excusedMax, within, withinMax, late, lateMax, overruns, overrunMax,
+                regressions, duplicates, overlaps, overlapMax, excused, excusedMax, stalled, stalledMax, stalledDetails, stallCount, ms(stallMax), within, withinMax, late, lateMax, overruns, overrunMax,
                 orphaned != null, takeovers, missing, unterminated, violations, (end - runStart) / 1e9);
     }
 
@@ -362,6 +389,28 @@ final class Checker {
             if (f.end() >= earlier.start - ttl && f.start() <= earlier.end) {
                 s.append(" [").append(f.kind()).append(' ').append(f.target()).append(' ').append(f.detail()).append(' ')
                         .append(rel(f.start())).append("..").append(rel(f.end())).append(" ms]");
+            }
+        }
+        return s.toString();
+    }
+
+    private static boolean stalledAround(List<long[]> stalls, long from, long to) {
+        if (stalls == null) {
+            return false;
+        }
+        for (long[] stall : stalls) {
+            if (stall[1] >= from && stall[0] <= to) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private String stallsNear(List<long[]> stalls, long from, long to) {
+        StringBuilder s = new StringBuilder("; holder's process stalls:");
+        for (long[] stall : stalls) {
+            if (stall[1] >= from && stall[0] <= to) {
+                s.append(" [").append(rel(stall[0])).append("..").append(rel(stall[1])).append(" ms]");
             }
         }
         return s.toString();

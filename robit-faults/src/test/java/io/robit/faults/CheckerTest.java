@@ -72,6 +72,18 @@ class CheckerTest {
     }
 
     @Test
+    void aHolderWhoseProcessWasNotScheduledIsReportedApart() {
+        hold("w0", 1, 0, 5);
+        end("w0", "lost", 1, 1400);
+        event("w0", "{\"e\":\"stall\",\"from\":" + 900 * MS + ",\"t\":" + 1390 * MS + "}");
+        hold("w1", 2, 1000, 1100);
+        end("w1", "unlock", 2, 1500);
+        Checker.Report report = check();
+        assertThat(report.violations()).isEmpty();
+        assertThat(report.stalledLate()).isEqualTo(1);
+    }
+
+    @Test
     void aRenewalThatExtendsPastAnotherGrantIsADeadlineOverrun() {
         hold("w0", 1, 0, 5);
         event("w0", "{\"e\":\"ref\",\"sent\":" + 300 * MS + ",\"t\":" + 310 * MS + ",\"token\":1,\"outcome\":\"ok\",\"trustedTtlNs\":" + 1000 * MS + "}");

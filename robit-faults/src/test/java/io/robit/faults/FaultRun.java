@@ -296,16 +296,11 @@ final class FaultRun {
         }
     }
 
-    private static String javaBinary() {
+    static String javaBinary() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    // Under Failsafe the real test classpath is in surefire.test.class.path; elsewhere java.class.path.
     private static String classPath() {
-        String cp = System.getProperty("surefire.test.class.path");
-        if (cp == null || cp.isBlank()) {
-            cp = System.getProperty("java.class.path");
-        }
-        return String.join(File.pathSeparator, cp.split(File.pathSeparator));
+        return ServerProcess.classPath();
     }
 }

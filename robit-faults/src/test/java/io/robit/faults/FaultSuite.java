@@ -27,19 +27,24 @@ final class FaultSuite {
     }
 
     static FaultRun.Config config() {
+        return config(1000);
+    }
+
+    /** The configured run, with a ttl of {@code defaultTtlMs} unless {@code -Drobit.faults.ttlMs} says otherwise. */
+    static FaultRun.Config config(long defaultTtlMs) {
         boolean long_ = longTier();
         long seed = Long.getLong("robit.faults.seed", long_ ? System.currentTimeMillis() : 1L);
-        Duration ttl = Duration.ofMillis(Long.getLong("robit.faults.ttlMs", 1000L));
+        Duration ttl = Duration.ofMillis(Long.getLong("robit.faults.ttlMs", defaultTtlMs));
         Duration run = Duration.ofSeconds(Long.getLong("robit.faults.seconds", long_ ? 600L : 40L));
         int workers = Integer.getInteger("robit.faults.workers", long_ ? 5 : 4);
-        return new FaultRun.Config(seed, workers, ttl, run, Duration.ofMillis(Long.getLong("robit.faults.gapMs", 1500L)), 1_000_000L, 0.1, false);
+        return new FaultRun.Config(seed, workers, ttl, run, Duration.ofMillis(Long.getLong("robit.faults.gapMs", ttl.toMillis() * 3 / 2)), 1_000_000L, 0.1, false);
     }
 
     /** Runs {@code backend} under the configured tier, writes the report, and fails on any violation. */
     static Checker.Report runAndCheck(Backend backend, FaultRun.Config config, Path dir) throws Exception {
         Checker.Report report = run(backend, config, dir);
         assertThat(report.violations()).as(report.summary()).isEmpty();
-        assertThat(report.holds()).as("the run made progress: " + report.summary()).isGreaterThan(10);
+        assertThat(report.holds()).as("the run made progress: " + report.summary()).isGreaterThanOrEqualTo(5);
         return report;
     }
 

@@ -1,6 +1,7 @@
 package io.robit.faults;
 
 import io.robit.LockLostException;
+import io.robit.spi.AsyncLease;
 import io.robit.spi.Driver;
 import io.robit.spi.Lease;
 import java.time.Duration;
@@ -49,7 +50,7 @@ final class RecordingDriver implements Driver<String> {
         if (lease.isEmpty()) {
             return lease;
         }
-        RecordingLease recorded = new RecordingLease(lease.get());
+        RecordingLease recorded = lease.get() instanceof AsyncLease async ? new RecordingAsyncLease(async) : new RecordingLease(lease.get());
         history.record("w", worker, "e", "acq", "sent", sent, "t", answered, "token", recorded.fencingToken(),
                 "trustedTtlNs", Math.min(ttl.toNanos(), recorded.guaranteedTtl(ttl).toNanos()));
         return Optional.of(recorded);
@@ -79,8 +80,8 @@ final class RecordingDriver implements Driver<String> {
     }
 
     /** Records each refresh: sent, answered, and whether the backend said ok, lost, or failed. */
-    private final class RecordingLease implements Lease {
-        private final Lease inner;
+    private class RecordingLease implements Lease {
+        final Lease inner;
 
         RecordingLease(Lease inner) {
             this.inner = inner;
@@ -118,6 +119,27 @@ final class RecordingDriver implements Driver<String> {
         @Override
         public long fencingToken() {
             return inner.fencingToken();
+        }
+    }
+
+    /** Keeps a driver's {@link AsyncLease} capability visible to the core, recording each refresh when it completes. */
+    private final class RecordingAsyncLease extends RecordingLease implements AsyncLease {
+        private final AsyncLease async;
+
+        RecordingAsyncLease(AsyncLease inner) {
+            super(inner);
+            this.async = inner;
+        }
+
+        @Override
+        public CompletableFuture<Void> refreshAsync(Duration ttl, Duration timeout) {
+            long sent = System.nanoTime();
+            return async.refreshAsync(backendTtl(ttl), timeout).whenComplete((ignored, error) -> {
+                Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
+                String outcome = cause == null ? "ok" : cause instanceof LockLostException ? "lost" : "err";
+                history.record("w", worker, "e", "ref", "sent", sent, "t", System.nanoTime(), "token", async.fencingToken(),
+                        "outcome", outcome, "trustedTtlNs", Math.min(ttl.toNanos(), guaranteedTtl(ttl).toNanos()));
+            });
         }
     }
 }

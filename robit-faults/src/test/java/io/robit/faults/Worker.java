@@ -41,6 +41,8 @@ import java.util.concurrent.TimeoutException;
  * pauseBeforeWrite halveTtl} (the last is the negative control's broken driver).
  */
 public final class Worker {
+    static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
     private Worker() {
     }
 
@@ -64,6 +66,7 @@ public final class Worker {
                      Boolean.parseBoolean(a.getOrDefault("halveTtl", "false")));
              OracleClient oracle = new OracleClient(Integer.parseInt(a.get("oraclePort")))) {
             history.record("w", worker, "e", "start", "t", System.nanoTime(), "pid", ProcessHandle.current().pid());
+            startStallDetector(history, worker);
             Mutex<String> mutex = Mutex.builder(a.get("lock"), ttl, driver)
                     .driftMargin(drift)
                     .listener(new MutexListener() {
@@ -123,6 +126,33 @@ public final class Worker {
             history.record("w", worker, "e", "exit", "t", System.nanoTime(), "cycles", cycles);
         }
         System.exit(0);
+    }
+
+    /**
+     * Records every stretch longer than {@link #STALL_NANOS} in which a thread that wakes every
+     * 5 ms did not run: the process was not scheduled (CPU starvation on a busy host) or the JVM was
+     * paused (GC safepoint). The checkers need it to tell a late notice Robit caused from one the
+     * operating system caused.
+     */
+    private static void startStallDetector(History history, String worker) {
+        Thread detector = new Thread(() -> {
+            long previous = System.nanoTime();
+            while (true) {
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                long now = System.nanoTime();
+                if (now - previous > STALL_NANOS) {
+                    history.record("w", worker, "e", "stall", "from", previous, "t", now);
+                }
+                previous = now;
+            }
+        }, "stall-detector");
+        detector.setDaemon(true);
+        detector.setPriority(Thread.MAX_PRIORITY);
+        detector.start();
     }
 
     /** A blocking line client of the oracle. Not thread-safe; used by the worker's one loop thread. */
