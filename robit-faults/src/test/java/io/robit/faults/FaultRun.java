@@ -92,6 +92,7 @@ final class FaultRun {
             long runEnd = System.nanoTime() + config.run().toNanos();
             Set<Fault.Kind> kinds = EnumSet.copyOf(backend.faults());
             List<Fault.Kind> menu = new ArrayList<>(kinds);
+            java.util.Collections.shuffle(menu, random);
             int maxFaults = (int) (config.run().toMillis() / Math.max(1, config.faultGap().toMillis() / 4)) + 1;
             for (int n = 0; n < maxFaults && System.nanoTime() - runEnd < 0; n++) {
                 long gap = (long) (config.faultGap().toMillis() * (0.5 + random.nextDouble()));
@@ -99,7 +100,9 @@ final class FaultRun {
                 if (System.nanoTime() - runEnd >= 0) {
                     break;
                 }
-                inject(menu.get(random.nextInt(menu.size())), workerUri, lock, stopFile);
+                // Every kind once, in a seeded order, so that even a short run covers them all; then at random.
+                Fault.Kind kind = n < menu.size() ? menu.get(n) : menu.get(random.nextInt(menu.size()));
+                inject(kind, workerUri, lock, stopFile);
             }
             long quiesceStart = System.nanoTime();
             quiesce(stopFile);
