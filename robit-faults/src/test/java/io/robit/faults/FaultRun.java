@@ -109,6 +109,7 @@ final class FaultRun {
             String orphan = orphanCheck(lock);
             long end = System.nanoTime();
             writeFaultLog();
+            writeOracleLog(o.writes());
             return new Checker(config, readWorkerHistories(), faults, o.writes(), orphan, runStart, quiesceStart, end).check(backend.name());
         } finally {
             for (Slot slot : slots) {
@@ -288,6 +289,15 @@ final class FaultRun {
         try (History log = new History(dir.resolve("faults.jsonl"))) {
             for (Fault fault : faults) {
                 log.record("kind", fault.kind(), "target", fault.target(), "detail", fault.detail(), "start", fault.start(), "end", fault.end());
+            }
+        }
+    }
+
+    private void writeOracleLog(List<Oracle.Write> writes) {
+        try (History log = new History(dir.resolve("oracle.jsonl"))) {
+            for (Oracle.Write w : writes) {
+                log.record("fenced", w.fenced(), "w", w.worker(), "token", w.token(), "t", w.at(), "accepted", w.accepted(),
+                        "highestBefore", w.highestBefore());
             }
         }
     }
