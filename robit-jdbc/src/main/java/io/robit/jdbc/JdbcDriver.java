@@ -52,6 +52,8 @@ public final class JdbcDriver implements Driver<String> {
     private static final Logger LOG = LoggerFactory.getLogger(JdbcDriver.class);
     private static final Duration RELEASE_TIMEOUT = Duration.ofSeconds(5);
     private static final String PROCESS = processName();
+    private static final long CONTENTION_FRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    private static final ThreadLocal<Contention> LAST_CONTENTION = new ThreadLocal<>();
 
     private final ConnectionSource source;
     private final Dialect dialect;
@@ -109,12 +111,18 @@ public final class JdbcDriver implements Driver<String> {
         long ttlMillis = ttlMillis(ttl);
         Deadline deadline = Deadline.after(timeout);
         String owner = PROCESS + "/" + UUID.randomUUID();
-        Optional<Long> token = calls.call("acquire", id, deadline, connection -> takeRow(connection, id, owner, ttlMillis, deadline),
+        PgListener pg = listener;
+        long eventsBefore = pg == null ? -1 : pg.events(); // read before the statement: see awaitRelease
+        Attempt attempt = calls.call("acquire", id, deadline, connection -> takeRow(connection, id, owner, ttlMillis, deadline),
                 () -> giveBack(id, owner)); // the row may be ours although the answer was lost
-        if (token.isEmpty()) {
+        if (attempt.token() == null) {
+            // The core's next call on this thread is awaitRelease(id): tell it the holder's expiry.
+            long now = System.nanoTime();
+            LAST_CONTENTION.set(attempt.remainingMillis() == null ? null
+                    : new Contention(this, id, now, now + TimeUnit.MILLISECONDS.toNanos(Math.max(0, attempt.remainingMillis())), eventsBefore));
             return Optional.empty();
         }
-        JdbcLease lease = new JdbcLease(this, id, owner, token.get());
+        JdbcLease lease = new JdbcLease(this, id, owner, attempt.token());
         if (Thread.interrupted()) {
             release(lease); // the SPI promises an interrupted acquire took nothing
             throw new InterruptedException("interrupted while acquiring lock '" + id + "'");
@@ -122,23 +130,44 @@ public final class JdbcDriver implements Driver<String> {
         return Optional.of(lease);
     }
 
-    private Optional<Long> takeRow(Connection connection, String id, String owner, long ttlMillis, Deadline deadline) throws SQLException {
+    /** The outcome of one acquire statement: the new token, or the holder's remaining time if known. */
+    private record Attempt(Long token, Long remainingMillis) {
+        static Attempt read(ResultSet rows) throws SQLException {
+            if (!rows.next()) {
+                return new Attempt(null, null);
+            }
+            long token = rows.getLong(1);
+            Long taken = rows.wasNull() ? null : token;
+            long remaining = rows.getLong(2);
+            return new Attempt(taken, rows.wasNull() ? null : remaining);
+        }
+    }
+
+    /**
+     * What a failed acquire on this thread learnt about the holder, for the awaitRelease that
+     * follows: when it was seen, when the holder's lease expires, and the LISTEN connection's event
+     * count before the statement ran (-1 if it was not running).
+     */
+    private record Contention(JdbcDriver driver, String name, long seenAtNanos, long expiresAtNanos, long eventsBefore) {
+    }
+
+    private Attempt takeRow(Connection connection, String id, String owner, long ttlMillis, Deadline deadline) throws SQLException {
         try (PreparedStatement take = SqlCalls.prepare(connection, sql.acquire(), deadline)) {
             take.setString(1, id);
             take.setString(2, owner);
             take.setLong(3, ttlMillis);
             if (sql.acquireResult() == null) {
                 try (ResultSet rows = take.executeQuery()) {
-                    return rows.next() ? Optional.of(rows.getLong(1)) : Optional.empty();
+                    return Attempt.read(rows);
                 }
             }
             take.executeUpdate();
         }
         try (PreparedStatement read = SqlCalls.prepare(connection, sql.acquireResult(), deadline)) {
-            read.setString(1, id);
-            read.setString(2, owner);
+            read.setString(1, owner);
+            read.setString(2, id);
             try (ResultSet rows = read.executeQuery()) {
-                return rows.next() ? Optional.of(rows.getLong(1)) : Optional.empty();
+                return Attempt.read(rows);
             }
         }
     }
@@ -207,11 +236,22 @@ public final class JdbcDriver implements Driver<String> {
         try {
             long waitNanos = Math.min(maxNanos, pollNanos);
             try {
-                Optional<LockRow> row = readRow(id);
-                if (row.isEmpty() || !row.get().isHeld()) {
-                    return;
+                long expiryNanos;
+                Contention known = LAST_CONTENTION.get();
+                LAST_CONTENTION.remove();
+                long now = System.nanoTime();
+                // Usable if just seen here, and (PostgreSQL) no notification arrived since the acquire
+                // statement ran: one could have been this lock's release, before this waiter registered.
+                if (known != null && known.driver() == this && known.name().equals(id) && now - known.seenAtNanos() < CONTENTION_FRESH_NANOS
+                        && (pg == null || (known.eventsBefore() >= 0 && known.eventsBefore() == pg.events()))) {
+                    expiryNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(1), known.expiresAtNanos() - now + TimeUnit.MILLISECONDS.toNanos(1));
+                } else {
+                    Optional<LockRow> row = readRow(id);
+                    if (row.isEmpty() || !row.get().isHeld()) {
+                        return;
+                    }
+                    expiryNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, row.get().remainingMillis() + 1));
                 }
-                long expiryNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, row.get().remainingMillis() + 1));
                 // Listening: sleep to the expiry, but re-check now and then in case NOTIFY cannot reach
                 // us (a transaction-pooling PgBouncer drops it).
                 long listeningNanos = Math.max(TimeUnit.SECONDS.toNanos(1), pollInterval.toNanos() * 20);
