@@ -85,6 +85,16 @@ final class LockClient implements AutoCloseable {
         return 0;
     }
 
+    /** Blocks until {@code name} is locked; the returned handle unlocks it. */
+    AutoCloseable lock(String name) throws InterruptedException {
+        if (driver != null) {
+            return mutexes.computeIfAbsent(name, n -> Mutex.of(n, TTL, driver)).lock();
+        }
+        Lock lock = registry.obtain(name);
+        lock.lockInterruptibly();
+        return lock::unlock;
+    }
+
     private static void hold(long millis) throws InterruptedException {
         if (millis > 0) {
             Thread.sleep(millis);
