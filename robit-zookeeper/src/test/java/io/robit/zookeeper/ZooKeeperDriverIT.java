@@ -209,6 +209,24 @@ class ZooKeeperDriverIT {
     }
 
     @Test
+    void aTtlLongerThanTheSessionIsTrustedAndRenewedForTheSessionTimeoutOnly() throws Exception {
+        CuratorFramework client = track(ZooKeeperTestSupport.client(connect, Duration.ofSeconds(2)));
+        int negotiated = client.getZookeeperClient().getLastNegotiatedSessionTimeoutMs();
+        ZooKeeperDriver driver = track(ZooKeeperDriver.create(client));
+        Lease lease = driver.acquire(newId(), Duration.ofSeconds(30), TIMEOUT).orElseThrow();
+        assertThat(lease.guaranteedTtl(Duration.ofSeconds(30))).isEqualTo(Duration.ofMillis(negotiated));
+        assertThat(lease.guaranteedTtl(Duration.ofMillis(300))).isEqualTo(Duration.ofMillis(300));
+        driver.release(lease);
+
+        Mutex<String> m = Mutex.of(newId(), Duration.ofSeconds(30), driver);
+        try (Held held = m.lock()) {
+            await("renewed at a third of the session timeout, not of the 30 s ttl").atMost(Duration.ofMillis(negotiated).multipliedBy(3))
+                    .until(() -> m.stats().renewSuccess() >= 2);
+            assertThat(held.isLost()).isFalse();
+        }
+    }
+
+    @Test
     void aShortSuspensionWithinTheSessionKeepsTheHold() throws Exception {
         TestingServer server = track(ZooKeeperTestSupport.newServer(500));
         CuratorFramework client = track(ZooKeeperTestSupport.client(server.getConnectString(), Duration.ofSeconds(10)));
