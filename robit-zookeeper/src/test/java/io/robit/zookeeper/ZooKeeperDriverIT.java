@@ -134,6 +134,40 @@ class ZooKeeperDriverIT {
     }
 
     @Test
+    void aWaiterWhoseSessionExpiredQueuesAgainInsteadOfWaitingForever() throws Exception {
+        String id = newId();
+        Mutex<String> holder = Mutex.of(id, Duration.ofSeconds(3), track(driver()));
+        holder.lock();
+        CuratorFramework waiterClient = track(ZooKeeperTestSupport.client(connect, SESSION));
+        Mutex<String> waiter = Mutex.of(id, Duration.ofSeconds(3), track(ZooKeeperDriver.create(waiterClient)));
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Held> waiting = pool.submit(waiter::lock);
+            awaitContenders(admin, id, 2);
+            long oldSession = waiterClient.getZookeeperClient().getZooKeeper().getSessionId();
+
+            ZooKeeperTestSupport.expireSession(waiterClient, connect);
+
+            await("the waiter is back in the queue on a new session").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> {
+                        List<String> nodes = contenders(admin, id);
+                        if (nodes.size() != 2) {
+                            return false;
+                        }
+                        var stat = admin.checkExists().forPath(ZooKeeperTestSupport.BASE_PATH + "/" + id + "/" + nodes.get(1));
+                        return stat != null && stat.getEphemeralOwner() != oldSession;
+                    });
+            holder.unlock();
+            try (Held held = waiting.get(15, TimeUnit.SECONDS)) {
+                assertThat(held.isLost()).isFalse();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        awaitContenders(admin, id, 0);
+    }
+
+    @Test
     void timedOutInterruptedAndSingleAttemptsLeaveNoNode() throws Exception {
         String id = newId();
         Mutex<String> holder = Mutex.of(id, Duration.ofSeconds(3), track(driver()));
