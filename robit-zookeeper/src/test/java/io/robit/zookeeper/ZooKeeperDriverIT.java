@@ -220,7 +220,7 @@ class ZooKeeperDriverIT {
     }
 
     @Test
-    void aSuspendedHoldIsKeptInDoubtThenLostAtTheSessionTimeoutNotTheTtl() throws Exception {
+    void aSuspendedHoldIsLostAtTheSessionTimeoutNotTheTtl() throws Exception {
         TestingServer server = track(ZooKeeperTestSupport.newServer());
         CuratorFramework client = track(ZooKeeperTestSupport.client(server.getConnectString(), Duration.ofSeconds(2)));
         List<ConnectionState> states = new CopyOnWriteArrayList<>();
@@ -325,7 +325,7 @@ class ZooKeeperDriverIT {
     }
 
     @Test
-    void releaseDeletesOnlyItsOwnNodeAndLeavesWaitersQueued() throws Exception {
+    void releaseIsIdempotentAndTheNextAcquireGetsAGreaterToken() throws Exception {
         String id = newId();
         ZooKeeperDriver a = track(driver());
         Lease lease = a.acquire(id, Duration.ofSeconds(3), TIMEOUT).orElseThrow();
