@@ -5,6 +5,7 @@ import io.robit.LockLostException;
 import io.robit.Loss;
 import io.robit.LossListener;
 import io.robit.LossReason;
+import io.robit.spi.AsyncLease;
 import io.robit.spi.Lease;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,7 +20,7 @@ import java.util.concurrent.FutureTask;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -34,9 +35,9 @@ import java.util.function.Consumer;
  * @param <ID> the type of lock names
  */
 public final class Hold<ID> implements Held {
-    private static final int ACTIVE = 0;
-    private static final int RELEASED = 1;
-    private static final int LOST = 2;
+    // The state is ACTIVE, RELEASED, or the LossReason itself, so "lost" and its reason appear together.
+    private static final Object ACTIVE = new Object();
+    private static final Object RELEASED = new Object();
     private static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final MutexSettings<ID> settings;
@@ -46,11 +47,12 @@ public final class Hold<ID> implements Held {
     private final Consumer<Hold<ID>> onEnd;
     private final long acquiredNanos;
     private final Instant acquiredAt;
+    private final long trustedNanos;
+    private final long renewPeriodNanos;
 
-    private final AtomicInteger state = new AtomicInteger(ACTIVE);
+    private final AtomicReference<Object> state = new AtomicReference<>(ACTIVE);
     private final CompletableFuture<Void> lostSignal = new CompletableFuture<>();
     private final List<Runnable> lossHooks = new CopyOnWriteArrayList<>();
-    private volatile LossReason lossReason;
     private volatile long deadlineNanos;
     private volatile Throwable lastRenewError;
 
@@ -58,7 +60,7 @@ public final class Hold<ID> implements Held {
     private final ReentrantLock timers = new ReentrantLock();
     private ScheduledFuture<?> renewTask;
     private ScheduledFuture<?> deadlineTask;
-    private Future<?> inflight;
+    private Future<?> inflight; // a FutureTask (blocking refresh) or CompletableFuture (async)
     private ScheduledFuture<?> watchdog;
     // Held while a refresh request runs, so release can wait for it to stop.
     private final ReentrantLock refreshing = new ReentrantLock();
@@ -75,7 +77,10 @@ public final class Hold<ID> implements Held {
         this.onEnd = onEnd;
         this.acquiredNanos = sentNanos;
         this.acquiredAt = Instant.now();
-        this.deadlineNanos = sentNanos + settings.trustedNanos();
+        this.trustedNanos = trustedNanos(settings, lease);
+        this.deadlineNanos = sentNanos + trustedNanos;
+        // A backend that guarantees less than the ttl is renewed often enough for what it guarantees.
+        this.renewPeriodNanos = Math.max(1, Math.min(settings.renewPeriod().toNanos(), (trustedNanos + settings.driftMargin().toNanos()) / 3));
     }
 
     /** Whether the local deadline had already passed when the acquire returned. */
@@ -90,7 +95,7 @@ public final class Hold<ID> implements Held {
         try {
             // The deadline check is armed at the first renewal: renewPeriod < ttl - drift, so a hold
             // shorter than renewPeriod cannot reach its deadline, and most holds are that short.
-            renewTask = Scheduling.timer().schedule(this::renewDue, settings.renewPeriod().toNanos(), TimeUnit.NANOSECONDS);
+            renewTask = Scheduling.timer().schedule(this::renewDue, renewPeriodNanos, TimeUnit.NANOSECONDS);
         } finally {
             timers.unlock();
         }
@@ -115,13 +120,13 @@ public final class Hold<ID> implements Held {
     @Override
     public boolean isLost() {
         expireIfDue();
-        return state.get() == LOST;
+        return state.get() instanceof LossReason;
     }
 
     @Override
     public Optional<LossReason> lossReason() {
         isLost();
-        return Optional.ofNullable(lossReason);
+        return state.get() instanceof LossReason reason ? Optional.of(reason) : Optional.empty();
     }
 
     @Override
@@ -146,7 +151,7 @@ public final class Hold<ID> implements Held {
      */
     public void addLossHook(Runnable hook) {
         lossHooks.add(hook);
-        if (state.get() == LOST) {
+        if (state.get() instanceof LossReason) {
             hook.run();
         }
     }
@@ -187,12 +192,14 @@ public final class Hold<ID> implements Held {
         if (state.get() != ACTIVE || expireIfDue()) {
             return;
         }
+        if (lease instanceof AsyncLease async) {
+            renewAsync(async);
+            return;
+        }
         FutureTask<Void> attempt = new FutureTask<>(this::refreshOnce, null);
         timers.lock();
         try {
-            if (deadlineTask == null && state.get() == ACTIVE) {
-                scheduleDeadlineCheck();
-            }
+            armDeadlineCheck();
             inflight = attempt;
             // The driver is asked to honour the timeout; this bounds it even if the driver does not.
             watchdog = Scheduling.timer().schedule(() -> attempt.cancel(true), settings.renewTimeout().toNanos(), TimeUnit.NANOSECONDS);
@@ -200,6 +207,48 @@ public final class Hold<ID> implements Held {
             timers.unlock();
         }
         Scheduling.workers().execute(attempt);
+    }
+
+    // Caller holds `timers`. See start(): the first renewal arms the deadline check.
+    private void armDeadlineCheck() {
+        if (deadlineTask == null && state.get() == ACTIVE) {
+            scheduleDeadlineCheck();
+        }
+    }
+
+    /** Renews without a worker thread: the driver's future completes on its own thread. */
+    private void renewAsync(AsyncLease async) {
+        long sent = settings.ticker().read();
+        CompletableFuture<Void> attempt = new CompletableFuture<>();
+        ScheduledFuture<?> myWatchdog;
+        timers.lock();
+        try {
+            armDeadlineCheck();
+            inflight = attempt;
+            myWatchdog = Scheduling.timer().schedule(
+                    () -> attempt.completeExceptionally(new TimeoutException("renewal did not finish within renewTimeout " + settings.renewTimeout())),
+                    settings.renewTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            watchdog = myWatchdog;
+        } finally {
+            timers.unlock();
+        }
+        attempt.whenComplete((ignored, error) -> {
+            myWatchdog.cancel(false);
+            if (state.get() == ACTIVE) {
+                refreshed(sent, unwrap(error));
+            }
+        });
+        try {
+            async.refreshAsync(settings.ttl(), settings.renewTimeout()).whenComplete((ignored, error) -> {
+                if (error == null) {
+                    attempt.complete(null);
+                } else {
+                    attempt.completeExceptionally(error);
+                }
+            });
+        } catch (RuntimeException e) {
+            attempt.completeExceptionally(e);
+        }
     }
 
     private void refreshOnce() {
@@ -210,26 +259,32 @@ public final class Hold<ID> implements Held {
                 return;
             }
             long sent = settings.ticker().read();
+            Throwable error = null;
             try {
                 lease.refresh(settings.ttl(), settings.renewTimeout());
-            } catch (LockLostException e) {
-                lose(e.reason(), e);
-                return;
             } catch (InterruptedException e) {
                 Thread.interrupted();
-                if (state.get() == ACTIVE) {
-                    renewalFailed(new TimeoutException("renewal did not finish within renewTimeout " + settings.renewTimeout()));
-                }
-                return;
+                error = new TimeoutException("renewal did not finish within renewTimeout " + settings.renewTimeout());
             } catch (RuntimeException e) {
-                myWatchdog.cancel(false);
-                renewalFailed(e);
-                return;
+                error = e;
             }
             myWatchdog.cancel(false);
-            renewed(sent);
+            if (state.get() == ACTIVE) {
+                refreshed(sent, error);
+            }
         } finally {
             refreshing.unlock();
+        }
+    }
+
+    /** The outcome of one refresh request sent at {@code sentNanos}: renewed, lost, or failed. */
+    private void refreshed(long sentNanos, Throwable error) {
+        if (error == null) {
+            renewed(sentNanos);
+        } else if (error instanceof LockLostException lostError) {
+            lose(lostError.reason(), lostError);
+        } else {
+            renewalFailed(error);
         }
     }
 
@@ -247,19 +302,19 @@ public final class Hold<ID> implements Held {
         lastRenewError = null;
         if (events.enabled()) {
             long now = settings.ticker().read();
-            events.renewed(now - sentNanos, sentNanos + settings.trustedNanos() - now);
+            events.renewed(now - sentNanos, sentNanos + trustedNanos - now);
         }
         timers.lock();
         try {
             if (state.get() != ACTIVE) {
                 return;
             }
-            long candidate = sentNanos + settings.trustedNanos();
+            long candidate = sentNanos + trustedNanos;
             if (candidate - deadlineNanos > 0) {
                 // The deadline check re-arms itself when it finds the deadline moved; no reschedule here.
                 deadlineNanos = candidate;
             }
-            long next = sentNanos + settings.renewPeriod().toNanos() - settings.ticker().read();
+            long next = sentNanos + renewPeriodNanos - settings.ticker().read();
             renewTask = Scheduling.timer().schedule(this::renewDue, Math.max(0, next), TimeUnit.NANOSECONDS);
         } finally {
             timers.unlock();
@@ -280,7 +335,7 @@ public final class Hold<ID> implements Held {
         settings.logger().warn("renewal of lock '{}' failed; {} ms left before the local deadline: {}",
                 settings.id(), TimeUnit.NANOSECONDS.toMillis(left), error.toString());
         // Retry sooner as the deadline nears: half the time left, at most one renew period.
-        long retry = Math.max(MIN_RETRY_NANOS, Math.min(settings.renewPeriod().toNanos(), left / 2));
+        long retry = Math.max(MIN_RETRY_NANOS, Math.min(renewPeriodNanos, left / 2));
         timers.lock();
         try {
             if (state.get() == ACTIVE) {
@@ -316,10 +371,9 @@ public final class Hold<ID> implements Held {
 
     /** The one transition to LOST: signal, count, notify, and release the lease exactly once. */
     private void lose(LossReason reason, Throwable cause) {
-        if (!state.compareAndSet(ACTIVE, LOST)) {
+        if (!state.compareAndSet(ACTIVE, reason)) {
             return;
         }
-        lossReason = reason;
         long now = settings.ticker().read();
         stats.recordLost(now);
         cancelTimers();
@@ -389,6 +443,14 @@ public final class Hold<ID> implements Held {
         } catch (RuntimeException e) {
             settings.logger().warn("release of lock '{}' threw; the lease will expire on its own", settings.id(), e);
         }
+    }
+
+    // The part of the lease the holder may count on: the smaller of the asked and the backend's ttl, less the drift margin.
+    private static long trustedNanos(MutexSettings<?> settings, Lease lease) {
+        long ttl = settings.ttl().toNanos();
+        Duration guaranteed = lease.guaranteedTtl(settings.ttl());
+        long backend = guaranteed == null || guaranteed.isNegative() ? 0 : guaranteed.toNanos();
+        return Math.min(ttl, backend) - settings.driftMargin().toNanos();
     }
 
     private static LossReason reasonOf(Throwable error) {

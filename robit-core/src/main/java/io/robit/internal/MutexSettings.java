@@ -20,9 +20,4 @@ public record MutexSettings<ID>(ID id, Duration ttl, Duration renewPeriod, Durat
         listeners = List.copyOf(listeners);
         eventListeners = List.copyOf(eventListeners);
     }
-
-    /** The part of a lease's life the holder may count on: ttl less the drift margin, in nanoseconds. */
-    public long trustedNanos() {
-        return ttl.toNanos() - driftMargin.toNanos();
-    }
 }
