@@ -249,8 +249,11 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
             return;
         }
         String lockKey = keyPrefix + "{" + redis.id() + "}";
+        if (closed) {
+            LOG.debug("Release of lock '{}' after the driver was closed: the key expires by its TTL", redis.id());
+            return;
+        }
         try {
-            checkOpen();
             Long deleted = call(redis.id(), "release", commandTimeout,
                     c -> script(c, Scripts.RELEASE, ScriptOutputType.INTEGER, new String[] {lockKey}, redis.owner(), lockKey + ":released"));
             if (deleted == 0) {
