@@ -253,6 +253,26 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
                 c -> script(c, Scripts.REFRESH, ScriptOutputType.INTEGER, new String[] {lockKey}, lease.owner(), Long.toString(ttlMillis)));
     }
 
+    /** {@link #refresh} without blocking; completes with the code, or with a {@link DriverException}. */
+    CompletableFuture<Long> refreshAsync(RedisLease lease, Duration ttl, Duration timeout) {
+        long ttlMillis = checkTtl(ttl);
+        checkTimeout(timeout);
+        checkOpen();
+        String lockKey = keyPrefix + "{" + lease.id() + "}";
+        CompletableFuture<Long> answer = connections.commands().thenCompose(c -> batcher != null
+                ? batcher.refresh(c, lockKey, lease.owner(), ttlMillis)
+                : this.<Long>script(c, Scripts.REFRESH, ScriptOutputType.INTEGER, new String[] {lockKey}, lease.owner(), Long.toString(ttlMillis))
+                        .toCompletableFuture());
+        return answer.orTimeout(saturatedNanos(timeout), TimeUnit.NANOSECONDS).handle((code, error) -> {
+            if (error == null) {
+                return code;
+            }
+            Throwable cause = unwrap(error);
+            throw failure(lease.id(), "refresh", cause instanceof TimeoutException
+                    ? new RedisCommandTimeoutException("no answer within " + timeout) : cause);
+        });
+    }
+
     @Override
     public void release(Lease lease) {
         if (!(lease instanceof RedisLease redis) || redis.driver() != this) {
