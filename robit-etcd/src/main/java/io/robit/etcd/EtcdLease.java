@@ -38,6 +38,7 @@ final class EtcdLease implements Lease {
     private final ByteSequence key;
     private final long token;
     private final SessionLease session;
+    private final long guaranteedNanos;
     private final AtomicInteger state = new AtomicInteger(ACTIVE);
     private final CompletableFuture<Void> lost = new CompletableFuture<>();
     private volatile LockLostException loss;
@@ -45,7 +46,9 @@ final class EtcdLease implements Lease {
     private final ReentrantLock watchLock = new ReentrantLock();
     private Watch.Watcher watcher;
 
-    EtcdLease(EtcdDriver driver, String id, ByteSequence key, long token, SessionLease session) {
+    /** @param guaranteedNanos how long from the acquire's start the shared lease surely lasted (at most the ttl) */
+    EtcdLease(EtcdDriver driver, String id, ByteSequence key, long token, SessionLease session, long guaranteedNanos) {
+        this.guaranteedNanos = guaranteedNanos;
         this.driver = driver;
         this.id = id;
         this.key = key;
@@ -79,11 +82,15 @@ final class EtcdLease implements Lease {
         return lost;
     }
 
-    /** etcd grants at least the ttl asked (rounded up to whole seconds; a shorter grant is refused), so this is {@code requested}. */
+    /**
+     * What the shared lease surely had left when this hold was acquired: the ttl if the acquire kept
+     * it alive (etcd grants at least the ttl, in whole seconds), else a little less (at least
+     * {@code minTrustedFraction} of it). Every refresh then extends the lease to at least the ttl.
+     */
     @Override
     public Duration guaranteedTtl(Duration requested) {
-        Duration granted = Duration.ofNanos(session.grantedTtlNanos());
-        return granted.compareTo(requested) < 0 ? granted : requested;
+        Duration guaranteed = Duration.ofNanos(Math.min(guaranteedNanos, session.grantedTtlNanos()));
+        return guaranteed.compareTo(requested) < 0 ? guaranteed : requested;
     }
 
     /**

@@ -126,6 +126,28 @@ class EtcdLossAndWaitIT {
     }
 
     @Test
+    void anAcquireRightAfterAnotherSkipsTheKeepAliveAndTrustsWhatTheSharedLeaseHasLeft() throws Exception {
+        Duration ttl = Duration.ofSeconds(10);
+        Lease first = a.acquire(EtcdTestSupport.newLockId("trust"), ttl, TIMEOUT).orElseThrow();
+        assertThat(first.guaranteedTtl(ttl)).as("a fresh grant lasts the whole ttl").isEqualTo(ttl);
+        TimeUnit.MILLISECONDS.sleep(200);
+        Lease second = a.acquire(EtcdTestSupport.newLockId("trust"), ttl, TIMEOUT).orElseThrow();
+        assertThat(second.guaranteedTtl(ttl)).as("no keep-alive: what is left of the shared lease")
+                .isLessThan(ttl.minusMillis(199)).isGreaterThanOrEqualTo(ttl.multipliedBy(9).dividedBy(10));
+        second.refresh(ttl, TIMEOUT);
+        try (EtcdDriver strict = EtcdDriver.builder(EtcdTestSupport.server().uri()).minTrustedFraction(1.0).build()) {
+            Lease one = strict.acquire(EtcdTestSupport.newLockId("trust"), ttl, TIMEOUT).orElseThrow();
+            TimeUnit.MILLISECONDS.sleep(200);
+            Lease two = strict.acquire(EtcdTestSupport.newLockId("trust"), ttl, TIMEOUT).orElseThrow();
+            assertThat(two.guaranteedTtl(ttl)).as("kept alive on acquire").isEqualTo(ttl);
+            strict.release(one);
+            strict.release(two);
+        }
+        a.release(first);
+        a.release(second);
+    }
+
+    @Test
     void inspectAndListReportHolderTokenAndRemainingTtl() throws Exception {
         String prefix = "inspect-" + java.util.UUID.randomUUID() + "/";
         try (EtcdDriver ops = EtcdDriver.builder(EtcdTestSupport.server().uri()).keyPrefix(prefix).build()) {
