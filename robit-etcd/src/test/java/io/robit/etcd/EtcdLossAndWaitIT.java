@@ -148,6 +148,19 @@ class EtcdLossAndWaitIT {
     }
 
     @Test
+    void anAcquireAbandonedByInterruptIsGivenBackIfEtcdAppliesIt() throws Exception {
+        String id = EtcdTestSupport.newLockId("abandoned");
+        a.release(a.acquire(EtcdTestSupport.newLockId("warm"), LONG_TTL, TIMEOUT).orElseThrow()); // the shared lease exists
+        Thread.currentThread().interrupt();
+        assertThat(catchThrowable(() -> a.acquire(id, LONG_TTL, TIMEOUT))).isInstanceOf(InterruptedException.class);
+        assertThat(Thread.interrupted()).isFalse();
+        // The transaction was sent before the wait was interrupted; whatever etcd did with it, the lock ends up free.
+        Lease taken = await("the lock is free long before the 60 s lease ends").atMost(SLACK).pollInterval(Duration.ofMillis(50))
+                .until(() -> b.acquire(id, LONG_TTL, TIMEOUT), java.util.Optional::isPresent).orElseThrow();
+        b.release(taken);
+    }
+
+    @Test
     void inspectAndListReportHolderTokenAndRemainingTtl() throws Exception {
         String prefix = "inspect-" + java.util.UUID.randomUUID() + "/";
         try (EtcdDriver ops = EtcdDriver.builder(EtcdTestSupport.server().uri()).keyPrefix(prefix).build()) {
