@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,6 +46,8 @@ final class EtcdLease implements Lease {
     // Guards `watcher`; never held while calling into jetcd.
     private final ReentrantLock watchLock = new ReentrantLock();
     private Watch.Watcher watcher;
+    // Which watch is current: only its end calls for a new one.
+    private final AtomicLong watchGeneration = new AtomicLong();
 
     /** @param guaranteedNanos how long from the acquire's start the shared lease surely lasted (at most the ttl) */
     EtcdLease(EtcdDriver driver, String id, ByteSequence key, long token, SessionLease session, long guaranteedNanos) {
@@ -143,7 +146,9 @@ final class EtcdLease implements Lease {
             return;
         }
         WatchOption option = WatchOption.builder().withRevision(fromRevision).withNoPut(true).build();
-        Watch.Watcher started = driver.watchClient().watch(key, option, Watch.listener(this::onEvents, this::onWatchError, this::onWatchEnded));
+        long generation = watchGeneration.incrementAndGet();
+        Watch.Watcher started = driver.watchClient().watch(key, option,
+                Watch.listener(this::onEvents, this::onWatchError, () -> onWatchEnded(generation)));
         Watch.Watcher stale;
         watchLock.lock();
         try {
@@ -225,11 +230,11 @@ final class EtcdLease implements Lease {
 
     private void onWatchError(Throwable error) {
         // jetcd resumes the watch from the last revision it saw; a watch it gives up on ends in onWatchEnded.
-        LOG.debug("watch of lock '{}' (token {}) failed; jetcd retries: {}", id, token, error.toString());
+        LOG.debug("watch of lock '{}' (token {}) failed (jetcd resumes it, or ends it and it is reopened): {}", id, token, error.toString());
     }
 
-    private void onWatchEnded() {
-        if (state.get() == ACTIVE && !driver.isClosed()) {
+    private void onWatchEnded(long generation) {
+        if (generation == watchGeneration.get() && state.get() == ACTIVE && !driver.isClosed()) {
             driver.schedule(this::recheckAndRewatch, REWATCH_DELAY_MILLIS);
         }
     }
@@ -241,7 +246,7 @@ final class EtcdLease implements Lease {
         }
         driver.kv().get(key).whenComplete((response, error) -> {
             if (error != null) {
-                onWatchEnded();
+                driver.schedule(this::recheckAndRewatch, REWATCH_DELAY_MILLIS);
                 return;
             }
             if (response.getKvs().isEmpty()) {

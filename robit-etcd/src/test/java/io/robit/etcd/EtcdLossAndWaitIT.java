@@ -62,6 +62,25 @@ class EtcdLossAndWaitIT {
     }
 
     @Test
+    void aWatchCutByCompactionIsReopenedAndStillReportsTheLoss() throws Exception {
+        String id = EtcdTestSupport.newLockId("compacted");
+        Lease lease = a.acquire(id, LONG_TTL, TIMEOUT).orElseThrow();
+        // Compact past the key's creation before the hold's watch (deferred 50 ms) starts from it.
+        long revision = 0;
+        for (int i = 0; i < 2; i++) {
+            revision = EtcdTestSupport.admin().getKVClient().put(EtcdTestSupport.key(id + "-other"), EtcdTestSupport.key("x"))
+                    .get(10, TimeUnit.SECONDS).getHeader().getRevision();
+        }
+        EtcdTestSupport.admin().getKVClient().compact(revision).get(10, TimeUnit.SECONDS);
+        TimeUnit.MILLISECONDS.sleep(600);
+        assertThat(lease.lost()).as("a compaction is not a loss").isNotDone();
+        EtcdTestSupport.deleteKey(id);
+        await("lost() by the reopened watch").atMost(SLACK).until(() -> lease.lost().isDone());
+        assertThat(reasonOf(lease.lost())).isEqualTo(LossReason.GONE);
+        a.release(lease);
+    }
+
+    @Test
     void revokingTheLeaseLosesEveryHoldBoundToItAndTheNextAcquireTakesAFreshLease() throws Exception {
         String first = EtcdTestSupport.newLockId("loss-revoke");
         String second = EtcdTestSupport.newLockId("loss-revoke");
