@@ -10,6 +10,7 @@ import io.etcd.jetcd.watch.WatchResponse;
 import io.robit.LockLostException;
 import io.robit.LossReason;
 import io.robit.spi.AsyncLease;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -164,7 +165,7 @@ final class EtcdLease implements AsyncLease {
         }
         GetResponse response = (GetResponse) owner;
         if (response.getKvs().isEmpty()) {
-            throw new CompletionException(markLost(LossReason.GONE, "its key " + key + " was deleted (by another client, or its lease was revoked)"));
+            throw new CompletionException(markLost(LossReason.GONE, "its key " + key.toString(StandardCharsets.UTF_8) + " was deleted (by another client, or its lease was revoked)"));
         }
         KeyValue kv = response.getKvs().get(0);
         if (kv.getCreateRevision() != token) {
