@@ -1,0 +1,110 @@
+package io.robit.redis;
+
+import io.robit.LockLostException;
+import io.robit.LossReason;
+import io.robit.spi.AsyncLease;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One acquisition of a lock in Redis: the random owner string stored as the lock key's value and
+ * the fencing token the acquire script returned. Renews without blocking a thread when the core
+ * asks through {@link AsyncLease}. Thread-safe.
+ */
+final class RedisLease implements AsyncLease {
+    private final RedisDriver driver;
+    private final String id;
+    private final String owner;
+    private final long token;
+    private final CompletableFuture<Void> lost = new CompletableFuture<>();
+    private volatile long lastSentNanos;
+    private volatile long ttlNanos;
+
+    RedisLease(RedisDriver driver, String id, String owner, long token, long sentNanos, Duration ttl) {
+        this.driver = driver;
+        this.id = id;
+        this.owner = owner;
+        this.token = token;
+        this.lastSentNanos = sentNanos;
+        this.ttlNanos = ttl.toNanos();
+    }
+
+    String id() {
+        return id;
+    }
+
+    String owner() {
+        return owner;
+    }
+
+    RedisDriver driver() {
+        return driver;
+    }
+
+    @Override
+    public void refresh(Duration ttl, Duration timeout) throws InterruptedException {
+        long sent = System.nanoTime();
+        settle(driver.refresh(this, ttl, timeout), sent, ttl);
+    }
+
+    /** The same as {@link #refresh}, without blocking: the answer completes on Lettuce's I/O thread. */
+    @Override
+    public CompletableFuture<Void> refreshAsync(Duration ttl, Duration timeout) {
+        long sent = System.nanoTime();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        driver.refreshAsync(this, ttl, timeout).whenComplete((answer, error) -> {
+            if (error != null) {
+                done.completeExceptionally(error);
+                return;
+            }
+            try {
+                settle(answer, sent, ttl);
+                done.complete(null);
+            } catch (LockLostException lostError) {
+                done.completeExceptionally(lostError);
+            }
+        });
+        return done;
+    }
+
+    /** Applies a refresh answer (1 extended, 0 held by another owner, -1 gone) of a request sent at {@code sent}. */
+    private void settle(long answer, long sent, Duration ttl) {
+        if (answer == 1) {
+            lastSentNanos = sent;
+            ttlNanos = ttl.toNanos();
+            return;
+        }
+        LockLostException gone;
+        if (answer == 0) {
+            gone = new LockLostException(id, LossReason.TAKEN_OVER, "the key is held by another owner");
+        } else if (sent - lastSentNanos >= ttlNanos) {
+            gone = new LockLostException(id, LossReason.EXPIRED, "the key expired before it was renewed");
+        } else {
+            // Missing before its TTL ran out: deleted, flushed, evicted, or lost in a restart or failover.
+            gone = new LockLostException(id, LossReason.GONE, "the key is gone before its TTL ran out");
+        }
+        lost.completeExceptionally(gone);
+        throw gone;
+    }
+
+    /** Redis keeps the key for the whole ttl, in milliseconds: the ttl rounded down to a millisecond. */
+    @Override
+    public Duration guaranteedTtl(Duration requested) {
+        return Duration.ofMillis(requested.toMillis());
+    }
+
+    @Override
+    public CompletableFuture<Void> lost() {
+        return lost;
+    }
+
+    @Override
+    public long fencingToken() {
+        return token;
+    }
+
+    @Override
+    public String toString() {
+        return "RedisLease[" + id + ", token " + token + "]";
+    }
+}
