@@ -24,7 +24,9 @@ if ! pg_up; then
   if ! grep -q '^host all all 127.0.0.1/32 trust' "$hba"; then
     sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
   fi
-  pg_ctlcluster "$version" main start >/dev/null 2>&1 || pg_ctlcluster "$version" main reload >/dev/null 2>&1 \
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start >/dev/null 2>&1 \
+    || pg_ctlcluster "$version" main start >/dev/null 2>&1 \
+    || pg_ctlcluster --skip-systemctl-redirect "$version" main reload >/dev/null 2>&1 \
     || service postgresql start >/dev/null 2>&1 || true
   for _ in $(seq 1 60); do pg_up && break; sleep 0.5; done
 fi
@@ -44,7 +46,8 @@ if ! my_up; then
   if ! command -v mariadbd >/dev/null 2>&1 && ! command -v mysqld >/dev/null 2>&1; then
     install mariadb-server mariadb-client
   fi
-  service mariadb start >/dev/null 2>&1 || service mysql start >/dev/null 2>&1 || true
+  service mariadb start >/dev/null 2>&1 || service mysql start >/dev/null 2>&1 \
+    || start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd >/dev/null 2>&1 || true
   for _ in $(seq 1 60); do mysql -uroot -e 'SELECT 1' >/dev/null 2>&1 && break; my_up && break; sleep 0.5; done
   if ! my_up && mysql -uroot -e 'SELECT 1' >/dev/null 2>&1; then
     # Debian's root uses unix_socket auth; the tests log in over TCP with an empty password.

@@ -57,13 +57,17 @@ import org.slf4j.LoggerFactory;
  * would add a grant and a revoke (two more). Holds keep the shared lease alive through their
  * refreshes (one keep-alive, sent only when the lease might not last the ttl); if etcd drops it,
  * every hold bound to it is lost and the next acquire takes a new lease. etcd counts TTLs in
- * whole seconds from when it handles the request and raises small ones to its minimum, so the
- * lease lasts at least the asked ttl from the moment the request was sent; the driver tracks the
- * TTL etcd actually granted.
+ * whole seconds from when it handles the request and raises small ones to its minimum; the driver
+ * tracks the TTL etcd actually granted and the send time of the last grant or keep-alive, and tells
+ * the core ({@link Lease#guaranteedTtl}) how long each hold may count on: the ttl when the acquire
+ * kept the lease alive, else what the lease surely had left (at least
+ * {@link Builder#minTrustedFraction} of the ttl, or the acquire keeps it alive).
  *
  * <p><b>Loss and waiting by watch.</b> Each hold watches its key for deletion from the revision
- * after its creation, so a delete (another client, lease expiry or revoke) completes
- * {@link Lease#lost()} within a round trip, without waiting for the next refresh.
+ * after its creation (opened {@value DeferredWatches#DELAY_MILLIS} ms after the acquire, so short
+ * holds never pay for it; a delete in between is replayed), so a delete (another client, lease
+ * expiry or revoke) completes {@link Lease#lost()} within a round trip, without waiting for the
+ * next refresh.
  * {@link #awaitRelease} watches the key the same way and wakes as soon as it is deleted.
  *
  * <p>Thread-safe. A driver built with {@link #builder(String)} owns its jetcd client and closes it;
@@ -74,6 +78,8 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
     public static final String DEFAULT_KEY_PREFIX = "robit/lock/";
     /** The bound on {@link #release} and on the probe in {@link #awaitRelease}, unless the builder sets another. */
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(5);
+    /** The least part of the ttl a new hold counts on, unless the builder sets another. */
+    public static final double DEFAULT_MIN_TRUSTED_FRACTION = 0.9;
 
     private static final Logger LOG = LoggerFactory.getLogger(EtcdDriver.class);
     private static final AtomicInteger THREADS = new AtomicInteger();
@@ -86,6 +92,7 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
     private final Calls calls;
     private final Duration requestTimeout;
     private final Duration leaseHeadroom;
+    private final double minTrustedFraction;
     private final SessionLeases sessions;
     private final ByteSequence holderValue;
     private final ScheduledThreadPoolExecutor executor;
@@ -106,6 +113,7 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
         this.calls = new Calls(builder.backendLabel());
         this.requestTimeout = builder.requestTimeout;
         this.leaseHeadroom = builder.leaseHeadroom;
+        this.minTrustedFraction = builder.minTrustedFraction;
         this.sessions = new SessionLeases(client.getLeaseClient(), builder.requestTimeout);
         this.holderValue = ByteSequence.from(holderDescription(), StandardCharsets.UTF_8);
         this.executor = new ScheduledThreadPoolExecutor(1, runnable -> {
@@ -156,7 +164,7 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
         for (int attempt = 1; ; attempt++) {
             SessionLease session = calls.await(sessions.forTtl(SessionLeases.ttlSeconds(ttl.plus(leaseHeadroom))), deadline, id, "acquire");
             try {
-                return attempt(id, key, session, start + ttlNanos, deadline);
+                return attempt(id, key, session, start, ttlNanos, deadline);
             } catch (SessionLeases.GoneException gone) {
                 if (attempt == 2) {
                     throw calls.failure(id, "acquire", gone);
@@ -165,12 +173,14 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
         }
     }
 
-    private Optional<Lease> attempt(String id, ByteSequence key, SessionLease session, long mustLastUntil, long deadline)
+    private Optional<Lease> attempt(String id, ByteSequence key, SessionLease session, long start, long ttlNanos, long deadline)
             throws InterruptedException, SessionLeases.GoneException {
-        // The keep-alive and the transaction go out together; the lease then lasts the ttl from before either was sent.
-        CompletableFuture<Void> alive = session.lastsUntil(mustLastUntil)
-                ? CompletableFuture.completedFuture(null)
-                : sessions.keepAlive(session);
+        // While the shared lease surely lasts most of the ttl, skip the keep-alive and let the hold trust
+        // what is left (Lease.guaranteedTtl); else keep it alive, in the same round trip as the transaction.
+        long sure = session.sureNanosFrom(start);
+        boolean keepAlive = sure < (long) (ttlNanos * minTrustedFraction);
+        long guaranteedNanos = keepAlive ? ttlNanos : Math.min(ttlNanos, sure);
+        CompletableFuture<Void> alive = keepAlive ? sessions.keepAlive(session) : CompletableFuture.completedFuture(null);
         CompletableFuture<TxnResponse> txn = kv.txn()
                 .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
                 .Then(Op.put(key, holderValue, PutOption.builder().withLeaseId(session.id()).build()))
@@ -210,7 +220,7 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
             throw e;
         }
         session.holdStarted();
-        EtcdLease lease = new EtcdLease(this, id, key, token, session);
+        EtcdLease lease = new EtcdLease(this, id, key, token, session, guaranteedNanos);
         active.add(lease);
         watches.watchSoon(lease);
         return Optional.of(lease);
@@ -450,6 +460,7 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
         private String keyPrefix = DEFAULT_KEY_PREFIX;
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
         private Duration leaseHeadroom = Duration.ZERO;
+        private double minTrustedFraction = DEFAULT_MIN_TRUSTED_FRACTION;
         private String endpointDescription;
 
         private Builder(Client client, EtcdUri uri) {
@@ -492,6 +503,21 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
                 throw new IllegalArgumentException("leaseHeadroom must not be negative, got " + headroom);
             }
             this.leaseHeadroom = headroom;
+            return this;
+        }
+
+        /**
+         * The least part of the ttl a new hold counts on (default {@value #DEFAULT_MIN_TRUSTED_FRACTION}),
+         * in (0, 1]. While the shared lease surely lasts that long, an acquire sends no keep-alive and
+         * the hold trusts its lease for what is left ({@link Lease#guaranteedTtl}): if etcd then becomes
+         * unreachable, the hold is declared lost up to {@code (1 - fraction) × ttl} earlier than with a
+         * keep-alive. 1 keeps the lease alive on every acquire (unless {@link #leaseHeadroom} covers it).
+         */
+        public Builder minTrustedFraction(double fraction) {
+            if (!(fraction > 0 && fraction <= 1)) {
+                throw new IllegalArgumentException("minTrustedFraction must be in (0, 1], got " + fraction);
+            }
+            this.minTrustedFraction = fraction;
             return this;
         }
 

@@ -63,6 +63,10 @@ class EtcdDriverTest {
         assertThatThrownBy(() -> builder.requestTimeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("requestTimeout must be positive, got PT0S");
         assertThatThrownBy(() -> builder.endpointDescription(" ")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> builder.minTrustedFraction(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("minTrustedFraction must be in (0, 1], got 0.0");
+        assertThatThrownBy(() -> builder.minTrustedFraction(Double.NaN)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> builder.minTrustedFraction(1.5)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> builder.leaseHeadroom(Duration.ofSeconds(-1))).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("leaseHeadroom must not be negative, got PT-1S");
         assertThatThrownBy(() -> EtcdDriver.create(null)).isInstanceOf(NullPointerException.class).hasMessageContaining("client");

@@ -62,6 +62,25 @@ class EtcdLossAndWaitIT {
     }
 
     @Test
+    void aWatchCutByCompactionIsReopenedAndStillReportsTheLoss() throws Exception {
+        String id = EtcdTestSupport.newLockId("compacted");
+        Lease lease = a.acquire(id, LONG_TTL, TIMEOUT).orElseThrow();
+        // Compact past the key's creation before the hold's watch (deferred 50 ms) starts from it.
+        long revision = 0;
+        for (int i = 0; i < 2; i++) {
+            revision = EtcdTestSupport.admin().getKVClient().put(EtcdTestSupport.key(id + "-other"), EtcdTestSupport.key("x"))
+                    .get(10, TimeUnit.SECONDS).getHeader().getRevision();
+        }
+        EtcdTestSupport.admin().getKVClient().compact(revision).get(10, TimeUnit.SECONDS);
+        TimeUnit.MILLISECONDS.sleep(600);
+        assertThat(lease.lost()).as("a compaction is not a loss").isNotDone();
+        EtcdTestSupport.deleteKey(id);
+        await("lost() by the reopened watch").atMost(SLACK).until(() -> lease.lost().isDone());
+        assertThat(reasonOf(lease.lost())).isEqualTo(LossReason.GONE);
+        a.release(lease);
+    }
+
+    @Test
     void revokingTheLeaseLosesEveryHoldBoundToItAndTheNextAcquireTakesAFreshLease() throws Exception {
         String first = EtcdTestSupport.newLockId("loss-revoke");
         String second = EtcdTestSupport.newLockId("loss-revoke");
@@ -123,6 +142,41 @@ class EtcdLossAndWaitIT {
             roomy.release(lease);
             assertThat(EtcdTestSupport.keyValue(id)).isNull();
         }
+    }
+
+    @Test
+    void anAcquireRightAfterAnotherSkipsTheKeepAliveAndTrustsWhatTheSharedLeaseHasLeft() throws Exception {
+        Duration ttl = Duration.ofSeconds(10);
+        Lease first = a.acquire(EtcdTestSupport.newLockId("trust"), ttl, TIMEOUT).orElseThrow();
+        assertThat(first.guaranteedTtl(ttl)).as("a fresh grant lasts the whole ttl").isEqualTo(ttl);
+        TimeUnit.MILLISECONDS.sleep(200);
+        Lease second = a.acquire(EtcdTestSupport.newLockId("trust"), ttl, TIMEOUT).orElseThrow();
+        assertThat(second.guaranteedTtl(ttl)).as("no keep-alive: what is left of the shared lease")
+                .isLessThan(ttl.minusMillis(199)).isGreaterThanOrEqualTo(ttl.multipliedBy(9).dividedBy(10));
+        second.refresh(ttl, TIMEOUT);
+        try (EtcdDriver strict = EtcdDriver.builder(EtcdTestSupport.server().uri()).minTrustedFraction(1.0).build()) {
+            Lease one = strict.acquire(EtcdTestSupport.newLockId("trust"), ttl, TIMEOUT).orElseThrow();
+            TimeUnit.MILLISECONDS.sleep(200);
+            Lease two = strict.acquire(EtcdTestSupport.newLockId("trust"), ttl, TIMEOUT).orElseThrow();
+            assertThat(two.guaranteedTtl(ttl)).as("kept alive on acquire").isEqualTo(ttl);
+            strict.release(one);
+            strict.release(two);
+        }
+        a.release(first);
+        a.release(second);
+    }
+
+    @Test
+    void anAcquireAbandonedByInterruptIsGivenBackIfEtcdAppliesIt() throws Exception {
+        String id = EtcdTestSupport.newLockId("abandoned");
+        a.release(a.acquire(EtcdTestSupport.newLockId("warm"), LONG_TTL, TIMEOUT).orElseThrow()); // the shared lease exists
+        Thread.currentThread().interrupt();
+        assertThat(catchThrowable(() -> a.acquire(id, LONG_TTL, TIMEOUT))).isInstanceOf(InterruptedException.class);
+        assertThat(Thread.interrupted()).isFalse();
+        // The transaction was sent before the wait was interrupted; whatever etcd did with it, the lock ends up free.
+        Lease taken = await("the lock is free long before the 60 s lease ends").atMost(SLACK).pollInterval(Duration.ofMillis(50))
+                .until(() -> b.acquire(id, LONG_TTL, TIMEOUT), java.util.Optional::isPresent).orElseThrow();
+        b.release(taken);
     }
 
     @Test

@@ -14,12 +14,20 @@ import java.util.HexFormat;
  */
 enum Scripts {
     /**
-     * ARGV: owner, ttl in ms. Returns {1, token} when taken (the counter is incremented only then),
+     * ARGV: owner, ttl in ms. Returns {1, token} when taken (the counter is incremented only then;
+     * a counter that does not exist yet, or was lost with the server's data, starts at the server's
+     * time in microseconds, so tokens keep growing across such a loss),
      * {0, pttl} when someone holds it (pttl is -1 for a key without expiry).
      */
     ACQUIRE("""
             if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-              return {1, redis.call('incr', KEYS[2])}
+              local token = redis.call('incr', KEYS[2])
+              if token == 1 then
+                local now = redis.call('time')
+                redis.call('set', KEYS[2], now[1] .. string.format('%06d', tonumber(now[2])))
+                token = redis.call('incr', KEYS[2])
+              end
+              return {1, token}
             end
             return {0, redis.call('pttl', KEYS[1])}
             """),
@@ -34,6 +42,25 @@ enum Scripts {
               return 0
             end
             return -1
+            """),
+    /**
+     * Many refreshes at once: KEYS are lock keys, ARGV alternates their owners and ttls in ms.
+     * Returns one code per key, as {@link #REFRESH} does.
+     */
+    REFRESH_MANY("""
+            local answers = {}
+            for i = 1, #KEYS do
+              local owner = redis.call('get', KEYS[i])
+              if owner == ARGV[2 * i - 1] then
+                redis.call('pexpire', KEYS[i], ARGV[2 * i])
+                answers[i] = 1
+              elseif owner then
+                answers[i] = 0
+              else
+                answers[i] = -1
+              end
+            end
+            return answers
             """),
     /**
      * ARGV: owner, release channel. Deletes the key only while it is still ours, and then tells

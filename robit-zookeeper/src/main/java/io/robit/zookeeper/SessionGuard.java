@@ -59,8 +59,8 @@ final class SessionGuard implements ConnectionStateListener {
     void warnIfLongerThanSession(Duration ttl) {
         int negotiatedMs = negotiatedSessionTimeoutMs();
         if (negotiatedMs > 0 && ttl.toMillis() > negotiatedMs && warnedLongTtl.compareAndSet(false, true)) {
-            LOG.warn("ttl {} is longer than the negotiated ZooKeeper session timeout of {} ms: while disconnected, a hold is kept only"
-                    + " until the session timeout after the last confirmed contact. Prefer ttl <= session timeout.", ttl, negotiatedMs);
+            LOG.warn("ttl {} is longer than the negotiated ZooKeeper session timeout of {} ms: Robit trusts a hold only for the session"
+                    + " timeout after its last renewal, and renews at a third of it. Prefer ttl <= session timeout.", ttl, negotiatedMs);
         }
     }
 

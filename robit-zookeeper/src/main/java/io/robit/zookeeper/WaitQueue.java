@@ -126,12 +126,16 @@ final class WaitQueue {
         if (previous != null) {
             driver.deleteInBackground(previous);
         }
-        driver.schedule(() -> {
+        Runnable reap = () -> {
             if (firstInLine.remove(key, node)) {
                 LOG.debug("node {} of lock '{}' was first in line but not taken; deleting it", node.path(), node.lockId());
                 driver.deleteInBackground(node);
             }
-        }, ADOPTION_GRACE.toNanos(), TimeUnit.NANOSECONDS);
+        };
+        if (driver.schedule(reap, ADOPTION_GRACE.toNanos(), TimeUnit.NANOSECONDS) == null) {
+            // The driver was closed meanwhile: nobody will take the node.
+            reap.run();
+        }
     }
 
     // Differences of ticker readings stay right across overflow while they are below 2^63.

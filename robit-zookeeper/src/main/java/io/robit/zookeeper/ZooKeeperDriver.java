@@ -56,11 +56,13 @@ import org.slf4j.LoggerFactory;
  *       as on every other backend;</li>
  *   <li>if the process dies or is cut off, ZooKeeper frees the lock when it expires the session:
  *       the negotiated session timeout after it last heard from the client;</li>
- *   <li>while the connection is {@code SUSPENDED} the hold is in doubt: it is kept until the last
- *       confirmed contact plus the negotiated session timeout (less a small margin), then declared
- *       lost ({@link LossReason#DEADLINE_PASSED}) even if Curator has not yet said {@code LOST}.
- *       Robit's core keeps its own deadline from the ttl, so the earlier of the two ends the hold.
- *       Choose {@code ttl <= session timeout}: then the core's deadline is always the earlier;</li>
+ *   <li>the lease reports {@code min(ttl, negotiated session timeout)} as its
+ *       {@linkplain Lease#guaranteedTtl guaranteed ttl}, so Robit's core trusts it, and renews it,
+ *       for no longer than ZooKeeper guarantees it;</li>
+ *   <li>while the connection is {@code SUSPENDED} the hold is in doubt: it is kept until that
+ *       local deadline; the driver also checks the last answered request plus the negotiated
+ *       session timeout (less a small margin) itself, and then declares the lease lost
+ *       ({@link LossReason#DEADLINE_PASSED}) even if Curator has not yet said {@code LOST};</li>
  *   <li>session {@code LOST} (expired), a new session after reconnect, or our node deleted (an
  *       exists-watch on it) end the lease at once ({@link LossReason#GONE}).</li>
  * </ul>
@@ -353,6 +355,10 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
 
     void noteContact(long sentNanos) {
         session.noteContact(sentNanos);
+    }
+
+    int negotiatedSessionTimeoutMs() {
+        return session.negotiatedSessionTimeoutMs();
     }
 
     /** Schedules on the driver's timer thread; null once the driver is closed. */

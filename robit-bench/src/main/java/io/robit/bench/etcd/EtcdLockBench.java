@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Robit's {@link EtcdDriver} (by default, and with a {@code leaseHeadroom} of 1 s) beside jetcd's own {@code Lock} client (one lease per client, kept alive
+ * Robit's {@link EtcdDriver} (by default, and with {@code minTrustedFraction(1)}: a keep-alive on every acquire) beside jetcd's own {@code Lock} client (one lease per client, kept alive
  * by jetcd's lease observer), on the same etcd server in the same run. A plain {@code main} rather
  * than JMH: the measures are latency percentiles across several clients and a loss notification,
  * which JMH's per-thread loops do not express.
@@ -33,7 +33,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>It measures, for each of the two:
  * <ul>
  *   <li><b>uncontended</b>: one client locks and unlocks one lock in a loop; pairs/s and the latency
- *       of one lock+unlock pair (p50, p99);</li>
+ *       of one lock+unlock pair (p50, p99). One thread interleaves the clients pair by pair, so that
+ *       all see the same load at each moment; a client's rate is its pairs over the time spent in
+ *       its own calls;</li>
  *   <li><b>contended</b>: {@code --clients} clients (each its own connection, as separate processes
  *       would be) take turns on one lock with an empty critical section; acquisitions/s and the
  *       handoff, the time from the holder starting its unlock to the next holder having the lock
@@ -42,9 +44,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *       moment); the time until the holder is told ({@code Held.lost()} completes, or jetcd's
  *       keep-alive observer reports an error).</li>
  * </ul>
- * Each scenario runs in {@code --rounds} rounds, the clients alternating, so that both see the
- * same background load on a shared machine; the rate is the median of the rounds, the percentiles
- * pool all rounds.
+ * Each scenario runs in {@code --rounds} rounds (the contended one with the clients alternating
+ * round by round), so that all see the same background load on a shared machine; the rate is the
+ * median of the rounds, the percentiles pool all rounds.
  *
  * <p>Run it (it starts {@code /usr/bin/etcd} on free loopback ports with its data on {@code /dev/shm},
  * unless given {@code --endpoint host:port}):
@@ -118,7 +120,7 @@ public final class EtcdLockBench {
         System.out.printf("etcd %s, %d rounds of %d s per scenario and client (alternating), after %d s warm-up; %d contending clients;"
                 + " ttl %s; %d loss trials each with ttl %s%n%n", endpoint, rounds, measure.toSeconds(), warmup.toSeconds(), clients, TTL, trials,
                 LOSS_TTL);
-        List<LockSystem> systems = List.of(new RobitSystem(Duration.ZERO), new RobitSystem(Duration.ofSeconds(1)), new JetcdSystem());
+        List<LockSystem> systems = List.of(new RobitSystem(false), new RobitSystem(true), new JetcdSystem());
         uncontended(systems);
         contended(systems);
         loss();
@@ -127,21 +129,21 @@ public final class EtcdLockBench {
         rows.forEach(System.out::println);
     }
 
-    // --- uncontended: one client, one lock, lock+unlock in a loop ---
+    // --- uncontended: one client per system, one lock each, lock+unlock pairs interleaved across systems ---
 
     private void uncontended(List<LockSystem> systems) throws Exception {
         List<LockClient> opened = new ArrayList<>();
         try {
             for (LockSystem system : systems) {
-                LockClient client = system.open(name("uncontended"));
-                opened.add(client);
-                loop(client, warmup);
+                opened.add(system.open(name("uncontended")));
             }
+            interleave(opened, warmup);
             List<List<Samples>> results = new ArrayList<>();
             systems.forEach(s -> results.add(new ArrayList<>()));
             for (int round = 0; round < rounds; round++) {
+                List<Samples> perSystem = interleave(opened, measure);
                 for (int i = 0; i < systems.size(); i++) {
-                    results.get(i).add(loop(opened.get(i), measure));
+                    results.get(i).add(perSystem.get(i));
                 }
             }
             for (int i = 0; i < systems.size(); i++) {
@@ -155,20 +157,31 @@ public final class EtcdLockBench {
         }
     }
 
-    /** One thread repeats lock+unlock for {@code duration}. */
-    private static Samples loop(LockClient client, Duration duration) throws Exception {
-        LongList samples = new LongList();
-        long start = System.nanoTime();
-        long end = start + duration.toNanos();
-        long now = start;
-        while (now < end) {
-            long before = now;
-            client.lock();
-            client.unlock();
-            now = System.nanoTime();
-            samples.add(now - before);
+    /**
+     * One thread does one lock+unlock pair on each client in turn, for {@code duration}, so that all
+     * clients see the same moment-to-moment load; each client's rate is its pairs over the time spent
+     * in its own calls.
+     */
+    private static List<Samples> interleave(List<LockClient> clients, Duration duration) throws Exception {
+        List<LongList> samples = new ArrayList<>();
+        long[] spent = new long[clients.size()];
+        clients.forEach(c -> samples.add(new LongList()));
+        long end = System.nanoTime() + duration.toNanos();
+        while (System.nanoTime() < end) {
+            for (int i = 0; i < clients.size(); i++) {
+                long before = System.nanoTime();
+                clients.get(i).lock();
+                clients.get(i).unlock();
+                long took = System.nanoTime() - before;
+                samples.get(i).add(took);
+                spent[i] += took;
+            }
         }
-        return new Samples(samples.toArray(), now - start);
+        List<Samples> result = new ArrayList<>();
+        for (int i = 0; i < clients.size(); i++) {
+            result.add(new Samples(samples.get(i).toArray(), spent[i]));
+        }
+        return result;
     }
 
     // --- contended: `clients` clients take turns on one lock ---
@@ -304,20 +317,20 @@ public final class EtcdLockBench {
 
     /** Robit: a {@link Mutex} over its own {@link EtcdDriver}. */
     private final class RobitSystem implements LockSystem {
-        private final Duration headroom;
+        private final boolean strict;
 
-        RobitSystem(Duration headroom) {
-            this.headroom = headroom;
+        RobitSystem(boolean strict) {
+            this.strict = strict;
         }
 
         @Override
         public String name() {
-            return "Robit EtcdDriver (Mutex.lock/unlock)" + (headroom.isZero() ? "" : ", leaseHeadroom " + headroom.toSeconds() + " s");
+            return "Robit EtcdDriver (Mutex.lock/unlock)" + (strict ? ", minTrustedFraction 1 (keep-alive on every acquire)" : "");
         }
 
         @Override
         public LockClient open(String lockName) {
-            EtcdDriver driver = EtcdDriver.builder("etcd://" + endpoint).leaseHeadroom(headroom).build();
+            EtcdDriver driver = EtcdDriver.builder("etcd://" + endpoint).minTrustedFraction(strict ? 1.0 : EtcdDriver.DEFAULT_MIN_TRUSTED_FRACTION).build();
             Mutex<String> mutex = Mutex.of(lockName, TTL, driver);
             return new LockClient() {
                 @Override
