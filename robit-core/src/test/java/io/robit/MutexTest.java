@@ -384,4 +384,22 @@ class MutexTest {
         assertThat(driver.refreshes.get()).isEqualTo(after);
         assertThat(driver.releases.get()).isEqualTo(1);
     }
+
+    @Test
+    void aSlowAcquireReplyDoesNotDelayTheLossNotice() throws Exception {
+        // Found by the fault suite: the deadline counts from the send, so must the first renewal.
+        FakeTicker ticker = new FakeTicker();
+        ScriptedDriver driver = new ScriptedDriver(ticker);
+        Duration ttl = Duration.ofSeconds(30);
+        driver.duringAcquire = () -> ticker.advance(Duration.ofMillis(29_500)); // the reply took 29.5 s
+        driver.refreshError = new DriverException("scripted", "slow-reply", "refresh", null);
+        AtomicReference<Loss> loss = new AtomicReference<>();
+        Mutex<String> m = Mutex.builder("slow-reply", ttl, driver).ticker(ticker).onLost(loss::set).build();
+        m.lock();
+        ticker.advance(Duration.ofSeconds(1)); // now past the local deadline (send + 30 s - 0.302 s)
+        // The first renewal is due 10 s after the send, i.e. already; it arms the deadline check.
+        // Had it been counted from the reply, no timer would look for 10 real seconds.
+        await().atMost(Duration.ofSeconds(5)).until(() -> loss.get() != null);
+        assertThat(loss.get().reason()).isEqualTo(LossReason.DEADLINE_PASSED);
+    }
 }

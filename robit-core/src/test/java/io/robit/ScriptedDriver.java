@@ -23,6 +23,8 @@ final class ScriptedDriver implements Driver<String> {
     volatile RuntimeException refreshError;
     volatile CountDownLatch refreshGate;
     volatile Duration guaranteedTtl;
+    /** Runs inside acquire, after the request is "sent": e.g. moves a fake ticker to model a slow reply. */
+    volatile Runnable duringAcquire;
     /** When set, leases are AsyncLeases and a refresh never completes while this is true. */
     volatile boolean asyncLeases;
     volatile boolean hangAsync;
@@ -41,6 +43,10 @@ final class ScriptedDriver implements Driver<String> {
         RuntimeException error = acquireError;
         if (error != null) {
             throw error;
+        }
+        Runnable during = duringAcquire;
+        if (during != null) {
+            during.run();
         }
         return backend.acquire(id, ttl, timeout).map(lease -> asyncLeases ? new AsyncCounted(lease) : new Counted(lease));
     }

@@ -90,12 +90,19 @@ public final class Hold<ID> implements Held {
 
     /** Records the acquisition and starts renewal and loss watching. */
     public void start() {
-        stats.recordAcquired(settings.ticker().read(), acquiredAt);
+        long now = settings.ticker().read();
+        stats.recordAcquired(now, acquiredAt);
         timers.lock();
         try {
-            // The deadline check is armed at the first renewal: renewPeriod < ttl - drift, so a hold
-            // shorter than renewPeriod cannot reach its deadline, and most holds are that short.
-            renewTask = Scheduling.timer().schedule(this::renewDue, renewPeriodNanos, TimeUnit.NANOSECONDS);
+            // Counted from when the acquire was sent, like the deadline: a slow reply must not push
+            // the first renewal (and with it the deadline check) past the deadline.
+            long firstRenewal = Math.max(0, acquiredNanos + renewPeriodNanos - now);
+            renewTask = Scheduling.timer().schedule(this::renewDue, firstRenewal, TimeUnit.NANOSECONDS);
+            // Otherwise the deadline check is armed at the first renewal: that comes before the
+            // deadline, and most holds end before it, so they never pay for a second timer.
+            if (deadlineNanos - now <= firstRenewal) {
+                scheduleDeadlineCheck();
+            }
         } finally {
             timers.unlock();
         }
