@@ -1,0 +1,55 @@
+package io.robit.jdbc;
+
+import io.robit.DriverException;
+import java.sql.SQLException;
+import java.util.Locale;
+
+/** Reads {@link SQLException}s per dialect: which are worth a retry, which mean a missing table. Stateless. */
+final class Failures {
+    private Failures() {
+    }
+
+    /**
+     * A failure that a retry of the same statement may get past: a serialization failure or
+     * deadlock (SQLState class 40), or SQLite's busy/locked after its busy timeout.
+     */
+    static boolean isTransient(Dialect dialect, SQLException e) {
+        String state = e.getSQLState();
+        if (state != null && state.startsWith("40")) {
+            return true;
+        }
+        if (dialect == Dialect.SQLITE) {
+            int primary = e.getErrorCode() & 0xff;
+            return primary == 5 || primary == 6 || message(e).contains("sqlite_busy") || message(e).contains("sqlite_locked");
+        }
+        return false;
+    }
+
+    /** Whether the lease table does not exist. */
+    static boolean isMissingTable(Dialect dialect, SQLException e) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        return switch (dialect) {
+            case POSTGRESQL -> state.equals("42P01");
+            case MYSQL, MARIADB -> state.equals("42S02") || e.getErrorCode() == 1146;
+            case SQLITE -> message(e).contains("no such table");
+        };
+    }
+
+    /**
+     * The {@link DriverException} for a failed call: it names the dialect and database, the lock
+     * and the operation, and for a missing table says how to create it.
+     */
+    static DriverException translate(Dialect dialect, String backend, String table, String operation, String lock, SQLException e) {
+        Throwable cause = e;
+        if (isMissingTable(dialect, e)) {
+            cause = new SQLException("lease table '" + table + "' does not exist; create it with "
+                    + "JdbcDriver.builder(dataSource).createTableIfMissing() or run: " + dialect.createTableSql(table).replaceAll("\\s+", " "),
+                    e.getSQLState(), e.getErrorCode(), e);
+        }
+        return new DriverException(backend, lock, operation, cause);
+    }
+
+    private static String message(SQLException e) {
+        return e.getMessage() == null ? "" : e.getMessage().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,95 @@
+package io.robit.jdbc;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Deque;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The few connections of a driver opened from a URI ({@link JdbcDriverProvider}): made with
+ * {@link DriverManager}, up to {@code maxIdle} kept for reuse, one that failed dropped, one idle
+ * for a while re-validated before reuse. Thread-safe; never blocks waiting for a connection.
+ */
+final class OwnedPool implements ConnectionSource {
+    private static final long REVALIDATE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+    private final String url;
+    private final Properties properties;
+    private final int maxIdle;
+    private final Deque<Idle> idle = new ConcurrentLinkedDeque<>();
+    private volatile boolean closed;
+
+    private record Idle(Connection connection, long since) {
+    }
+
+    OwnedPool(String url, Properties properties, int maxIdle) {
+        this.url = url;
+        this.properties = properties;
+        this.maxIdle = maxIdle;
+    }
+
+    @Override
+    public Connection get() throws SQLException {
+        if (closed) {
+            throw new SQLException("the Robit driver for " + url + " is closed");
+        }
+        for (Idle entry = idle.pollFirst(); entry != null; entry = idle.pollFirst()) {
+            Connection connection = entry.connection();
+            if (System.nanoTime() - entry.since() < REVALIDATE_AFTER_NANOS || isValid(connection)) {
+                return connection;
+            }
+            ConnectionSource.closeQuietly(connection);
+        }
+        Connection connection = DriverManager.getConnection(url, properties);
+        connection.setAutoCommit(true);
+        return connection;
+    }
+
+    @Override
+    public void giveBack(Connection connection, boolean broken) {
+        if (broken || closed || idle.size() >= maxIdle || isClosed(connection)) {
+            ConnectionSource.closeQuietly(connection);
+            return;
+        }
+        idle.offerFirst(new Idle(connection, System.nanoTime()));
+        if (closed) {
+            drain();
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        drain();
+    }
+
+    private void drain() {
+        for (Idle entry = idle.pollFirst(); entry != null; entry = idle.pollFirst()) {
+            ConnectionSource.closeQuietly(entry.connection());
+        }
+    }
+
+    private static boolean isValid(Connection connection) {
+        try {
+            return connection.isValid(2);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    private static boolean isClosed(Connection connection) {
+        try {
+            return connection.isClosed();
+        } catch (SQLException e) {
+            return true;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return url;
+    }
+}
