@@ -1,0 +1,101 @@
+package io.robit.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Golden tests of every SQL string per dialect: a change to the SQL must show up as a diff of
+ * {@code src/test/resources/golden/*.sql}. Regenerate deliberately with
+ * {@code -Drobit.golden.update=true} and review the diff.
+ */
+class StatementsGoldenTest {
+    private static final Path GOLDEN = Path.of("src/test/resources/golden");
+
+    @ParameterizedTest
+    @EnumSource(Dialect.class)
+    void sqlMatchesTheGoldenFile(Dialect dialect) throws IOException {
+        check(dialect.label() + ".sql", render(Statements.of(dialect, "robit_locks")));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Dialect.class)
+    void aCustomSchemaQualifiedTableIsUsedEverywhere(Dialect dialect) {
+        Statements custom = Statements.of(dialect, "ops.app_locks");
+        String all = render(custom);
+        assertThat(all.replace("ops.app_locks", "robit_locks")).isEqualTo(render(Statements.of(dialect, "robit_locks")));
+        assertThat(dialect.createTableSql("ops.app_locks")).isEqualTo(custom.createTable());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "1locks", "robit-locks", "locks;drop table x", "a.b.c", "\"quoted\"", "robit locks", "schema.", ".table"})
+    void tableNamesThatAreNotIdentifiersAreRejected(String table) {
+        for (Dialect dialect : Dialect.values()) {
+            assertThatThrownBy(() -> Statements.of(dialect, table)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("table must be an SQL identifier").hasMessageContaining("'" + table + "'");
+        }
+        assertThatThrownBy(() -> JdbcDriver.builder(new org.sqlite.SQLiteDataSource()).table(table))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"robit_locks", "_x", "Locks2", "app.robit_locks"})
+    void identifiersAreAccepted(String table) {
+        assertThat(Statements.of(Dialect.POSTGRESQL, table).acquire()).contains(table);
+    }
+
+    @org.junit.jupiter.api.Test
+    void tableNamesLongerThanAnIdentifierAreRejected() {
+        assertThatThrownBy(() -> Statements.of(Dialect.SQLITE, "t".repeat(64))).isInstanceOf(IllegalArgumentException.class);
+        assertThat(Statements.of(Dialect.SQLITE, "t".repeat(63)).createTable()).contains("t".repeat(63));
+    }
+
+    @org.junit.jupiter.api.Test
+    void dialectIsDetectedFromTheProductNameAndVersion() {
+        assertThat(Dialect.detect("PostgreSQL", "15.20")).isEqualTo(Dialect.POSTGRESQL);
+        assertThat(Dialect.detect("MariaDB", "10.11.19-MariaDB-0+deb12u1")).isEqualTo(Dialect.MARIADB);
+        assertThat(Dialect.detect("MySQL", "5.5.5-10.11.19-MariaDB")).isEqualTo(Dialect.MARIADB);
+        assertThat(Dialect.detect("MySQL", "8.4.3")).isEqualTo(Dialect.MYSQL);
+        assertThat(Dialect.detect("SQLite", "3.54.1")).isEqualTo(Dialect.SQLITE);
+        assertThatThrownBy(() -> Dialect.detect("Oracle", "23ai")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("Oracle");
+    }
+
+    static String render(Statements sql) {
+        StringBuilder out = new StringBuilder();
+        section(out, "createTable", sql.createTable());
+        for (String setup : sql.setup()) {
+            section(out, "setup", setup);
+        }
+        section(out, "acquire", sql.acquire());
+        section(out, "acquireResult", sql.acquireResult());
+        section(out, "refresh", sql.refresh());
+        section(out, "release", sql.release());
+        section(out, "inspect", sql.inspect());
+        section(out, "list", sql.list());
+        section(out, "channel", sql.channel());
+        return out.toString();
+    }
+
+    private static void section(StringBuilder out, String name, String text) {
+        out.append("-- ").append(name).append('\n').append(text == null ? "(none)" : text).append(";\n\n");
+    }
+
+    private static void check(String file, String actual) throws IOException {
+        Path path = GOLDEN.resolve(file);
+        if (Boolean.getBoolean("robit.golden.update")) {
+            Files.createDirectories(GOLDEN);
+            Files.writeString(path, actual, StandardCharsets.UTF_8);
+        }
+        assertThat(path).as("golden file %s (regenerate with -Drobit.golden.update=true)", path).exists();
+        assertThat(actual).as("SQL of %s", file.toLowerCase(Locale.ROOT)).isEqualTo(Files.readString(path, StandardCharsets.UTF_8));
+    }
+}

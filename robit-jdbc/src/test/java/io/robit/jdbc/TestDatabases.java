@@ -1,0 +1,106 @@
+package io.robit.jdbc;
+
+import io.robit.Drivers;
+import io.robit.spi.Driver;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+
+/**
+ * The databases the ITs run against: the shared PostgreSQL and MariaDB on 127.0.0.1 (overridable
+ * with ROBIT_TEST_PG_JDBC / ROBIT_TEST_MARIADB_JDBC) and SQLite files in a temporary directory.
+ */
+enum TestDatabases {
+    POSTGRESQL(env("ROBIT_TEST_PG_JDBC", "jdbc:postgresql://127.0.0.1:5432/test"), "postgres", ""),
+    MARIADB(env("ROBIT_TEST_MARIADB_JDBC", "jdbc:mariadb://127.0.0.1:3306/test"), "root", ""),
+    SQLITE(null, null, null);
+
+    private static final Path SQLITE_DIR = tempDir();
+    /** One SQLite file per test JVM, shared by the drivers of a test as by processes on one host. */
+    static final Path SQLITE_FILE = SQLITE_DIR.resolve("locks.db");
+
+    private final String jdbcUrl;
+    private final String user;
+    private final String password;
+
+    TestDatabases(String jdbcUrl, String user, String password) {
+        this.jdbcUrl = jdbcUrl;
+        this.user = user;
+        this.password = password;
+    }
+
+    /** The JDBC URL of this database. */
+    String jdbcUrl() {
+        return this == SQLITE ? "jdbc:sqlite:" + SQLITE_FILE : jdbcUrl;
+    }
+
+    /** A Robit backend URI, e.g. {@code postgresql://postgres@127.0.0.1:5432/test?createTable=true}. */
+    String robitUri() {
+        return switch (this) {
+            case POSTGRESQL -> "postgresql://" + user + "@" + jdbcUrl.substring("jdbc:postgresql://".length()) + "?createTable=true";
+            case MARIADB -> "mariadb://" + user + "@" + jdbcUrl.substring("jdbc:mariadb://".length()) + "?createTable=true";
+            case SQLITE -> "sqlite:" + SQLITE_FILE;
+        };
+    }
+
+    /** A new driver, as a separate process would have: opened from the URI, owning its connections. */
+    Driver<String> newDriver() {
+        return Drivers.open(robitUri());
+    }
+
+    /** A plain connection of our own, as an operator's client. */
+    Connection connect() throws SQLException {
+        Properties properties = new Properties();
+        if (user != null) {
+            properties.setProperty("user", user);
+            properties.setProperty("password", password);
+        }
+        return DriverManager.getConnection(jdbcUrl(), properties);
+    }
+
+    /** Clears the lease of {@code name} behind its holder's back, as an operator would (and notifies, on PostgreSQL). */
+    void breakLease(String name) throws SQLException {
+        try (Connection connection = connect();
+                PreparedStatement clear = connection.prepareStatement(
+                        "UPDATE robit_locks SET owner = NULL, expires_at_ms = NULL WHERE name = ?")) {
+            clear.setString(1, name);
+            clear.executeUpdate();
+            if (this == POSTGRESQL) {
+                try (PreparedStatement notify = connection.prepareStatement("SELECT pg_notify('robit_locks', ?)")) {
+                    notify.setString(1, name);
+                    notify.execute();
+                }
+            }
+        }
+    }
+
+    static String newLockId() {
+        return "it-" + UUID.randomUUID();
+    }
+
+    /** Names every dialect must reject before I/O. */
+    static List<String> invalidIds() {
+        return List.of("", "x".repeat(JdbcDriver.MAX_NAME_LENGTH + 1), "nul\0inside", "broken\uD800surrogate");
+    }
+
+    private static String env(String name, String fallback) {
+        String value = System.getenv(name);
+        return value == null || value.isBlank() ? fallback : value;
+    }
+
+    private static Path tempDir() {
+        try {
+            return Files.createTempDirectory("robit-jdbc-it");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
