@@ -2,7 +2,9 @@ package io.robit.jdbc;
 
 import io.robit.DriverException;
 import io.robit.spi.Driver;
+import io.robit.spi.Inspectable;
 import io.robit.spi.Lease;
+import io.robit.spi.LockInfo;
 import java.lang.management.ManagementFactory;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
@@ -11,7 +13,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -45,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe. A driver made by {@link #create}/{@link #builder} never closes the user's data
  * source; one opened from a URI ({@link JdbcDriverProvider}) owns its connections.
  */
-public final class JdbcDriver implements Driver<String> {
+public final class JdbcDriver implements Driver<String>, Inspectable<String> {
     /** The longest lock name, in code points (the {@code VARCHAR(255)} name column). */
     public static final int MAX_NAME_LENGTH = 255;
 
@@ -231,6 +232,7 @@ public final class JdbcDriver implements Driver<String> {
      *
      * @throws DriverException the database failed
      */
+    @Override
     public Optional<LockInfo> inspect(String name) {
         validate(name);
         return readRow(name).map(Row::toLockInfo);
@@ -258,6 +260,7 @@ public final class JdbcDriver implements Driver<String> {
      *
      * @throws DriverException the database failed
      */
+    @Override
     public List<LockInfo> list() {
         try {
             return call("list", "*", Deadline.after(RELEASE_TIMEOUT), connection -> {
@@ -296,8 +299,8 @@ public final class JdbcDriver implements Driver<String> {
         }
 
         LockInfo toLockInfo() {
-            return isHeld() ? new LockInfo(name, owner, token, Optional.of(Instant.ofEpochMilli(expiresAtMillis)))
-                    : new LockInfo(name, null, token, Optional.empty());
+            return isHeld() ? new LockInfo(name, Optional.of(owner), token, Optional.empty(), Optional.of(Duration.ofMillis(remainingMillis())))
+                    : new LockInfo(name, Optional.empty(), token, Optional.empty(), Optional.empty());
         }
     }
 
