@@ -144,7 +144,7 @@ final class DemoCommand implements Callable<Integer> {
         Optional<FencedFile.Entry> overlap = FencedFile.firstOverlap(entries);
 
         out.println();
-        out.println("summary");
+        out.println(String.format(Locale.ROOT, "summary (%.1fs)", (System.nanoTime() - startNanos) / 1e9));
         out.println("  acquisitions          " + acquisitions.size() + " (tokens "
                 + acquisitions.stream().map(e -> Long.toString(e.value())).collect(Collectors.joining(", ")) + ")");
         out.println("  handoffs              " + handoffs + " (the lock passed from one worker to another)");
@@ -177,7 +177,7 @@ final class DemoCommand implements Callable<Integer> {
                 "--grace", "2s", "--quiet", "--verbose", "--"));
         command.addAll(jvm());
         command.addAll(List.of("demo-job", "--resource", resource.toString(), "--worker", "worker-" + worker, "--writes", "3",
-                "--interval", "300ms"));
+                "--interval", "400ms"));
         return command;
     }
 
@@ -188,7 +188,9 @@ final class DemoCommand implements Callable<Integer> {
                 .map(entry -> Path.of(entry).toAbsolutePath().toString())
                 .collect(Collectors.joining(java.io.File.pathSeparator));
         return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:TieredStopAtLevel=1",
-                "-XX:+UseSerialGC", "-Xmx128m", "-cp", classpath, Robit.class.getName());
+                "-XX:+UseSerialGC", "-Xmx128m",
+                // robit run says itself that it lost the lock; the core's log line would say it twice.
+                "-Dorg.slf4j.simpleLogger.log.robit=off", "-cp", classpath, Robit.class.getName());
     }
 
     private void say(String who, String what) {

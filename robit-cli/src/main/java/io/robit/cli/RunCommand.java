@@ -118,7 +118,7 @@ final class RunCommand implements Callable<Integer> {
             }
             if (held.isEmpty()) {
                 err.println("robit: lock '" + name + "' " + (wait.isZero() ? "is held elsewhere (--wait 0)" : "not acquired within "
-                        + Durations.format(wait) + " (--wait)") + "; not running " + command.get(0) + holder(driver));
+                        + Durations.format(wait) + " (--wait)") + "; not running " + program() + holder(driver));
                 return ExitCode.NOT_ACQUIRED;
             }
             return runHolding(mutex, held.get());
@@ -164,7 +164,7 @@ final class RunCommand implements Callable<Integer> {
         try {
             first.get();
         } catch (ExecutionException e) {
-            throw new IllegalStateException("waiting for " + command.get(0) + " failed", e.getCause());
+            throw new IllegalStateException("waiting for " + program() + " failed", e.getCause());
         }
         if (lost.isDone()) {
             return stopAfterLoss(process, lost.join());
@@ -175,29 +175,29 @@ final class RunCommand implements Callable<Integer> {
         } catch (AlreadyReleasedException e) {
             // Lost between CMD's exit and the unlock: CMD may have run past the lease.
             Loss loss = lost.getNow(null);
-            err.println("robit: lock '" + name + "' was lost before " + command.get(0) + " finished"
+            err.println("robit: lock '" + name + "' was lost before " + program() + " finished"
                     + (loss == null ? "" : " (" + describe(loss) + ")") + "; it exited with " + status);
             return ExitCode.LOST;
         }
         if (verbose) {
-            err.println("robit: " + command.get(0) + " exited with " + status + "; released lock '" + name + "'");
+            err.println("robit: " + program() + " exited with " + status + "; released lock '" + name + "'");
         }
         return status;
     }
 
     private int stopAfterLoss(Process process, Loss loss) throws InterruptedException {
         if (!process.isAlive()) {
-            err.println("robit: lost lock '" + name + "' (" + describe(loss) + "); " + command.get(0) + " had already exited with "
+            err.println("robit: lost lock '" + name + "' (" + describe(loss) + "); " + program() + " had already exited with "
                     + process.exitValue());
             return ExitCode.LOST;
         }
-        err.println("robit: lost lock '" + name + "' (" + describe(loss) + "); stopping " + command.get(0) + " (pid " + process.pid()
+        err.println("robit: lost lock '" + name + "' (" + describe(loss) + "); stopping " + program() + " (pid " + process.pid()
                 + ") with SIGTERM, SIGKILL after " + Durations.format(grace));
         List<ProcessHandle> descendants = process.descendants().toList();
         process.destroy();
         descendants.forEach(ProcessHandle::destroy);
         if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-            err.println("robit: " + command.get(0) + " still running after " + Durations.format(grace) + " (--grace); sending SIGKILL");
+            err.println("robit: " + program() + " still running after " + Durations.format(grace) + " (--grace); sending SIGKILL");
             process.destroyForcibly();
         }
         for (ProcessHandle descendant : descendants) {
@@ -244,6 +244,12 @@ final class RunCommand implements Callable<Integer> {
         } finally {
             childLock.unlock();
         }
+    }
+
+    /** CMD's program name, without its directory, for messages. */
+    private String program() {
+        java.nio.file.Path program = java.nio.file.Path.of(command.get(0)).getFileName();
+        return program == null ? command.get(0) : program.toString();
     }
 
     /** {@code "; held by OWNER (token N)"} where the backend can say, else nothing. */
