@@ -1,5 +1,6 @@
 package io.robit;
 
+import io.robit.internal.Events;
 import io.robit.internal.Hold;
 import io.robit.internal.MutexSettings;
 import io.robit.internal.StatsRecorder;
@@ -37,12 +38,14 @@ public final class Mutex<ID> {
     private static final long FOREVER = Long.MAX_VALUE / 4;
 
     private final MutexSettings<ID> settings;
+    private final Events events;
     private final StatsRecorder stats = new StatsRecorder();
     // null when free, ACQUIRING while a lock call is in progress, else the current Hold.
     private final AtomicReference<Object> state = new AtomicReference<>();
 
     private Mutex(MutexSettings<ID> settings) {
         this.settings = settings;
+        this.events = new Events(this, settings.eventListeners(), settings.logger());
     }
 
     /**
@@ -72,6 +75,16 @@ public final class Mutex<ID> {
         return settings.id();
     }
 
+    /** The lease length. */
+    public Duration ttl() {
+        return settings.ttl();
+    }
+
+    /** The backend this mutex uses. */
+    public Driver<ID> driver() {
+        return settings.driver();
+    }
+
     /**
      * Makes one attempt to acquire the lock (the seed's {@code LockCtx}).
      *
@@ -82,14 +95,15 @@ public final class Mutex<ID> {
      */
     public Optional<Held> tryLock() throws InterruptedException {
         claim();
+        long start = started();
         try {
-            Optional<Held> held = attempt();
+            Optional<Held> held = attempt(start);
             if (held.isEmpty()) {
-                stats.recordFailed();
+                failed(AcquireOutcome.BUSY, start, null);
             }
             return held;
         } catch (RuntimeException | InterruptedException e) {
-            stats.recordFailed();
+            failed(e instanceof InterruptedException ? AcquireOutcome.INTERRUPTED : AcquireOutcome.ERROR, start, e);
             throw e;
         } finally {
             state.compareAndSet(ACQUIRING, null);
@@ -204,28 +218,43 @@ public final class Mutex<ID> {
 
     private Optional<Held> acquireWaiting(long waitNanos) throws InterruptedException {
         claim();
-        long deadlineNanos = settings.ticker().read() + waitNanos;
+        long start = started();
+        long deadlineNanos = start + waitNanos;
         try {
             while (true) {
                 if (Thread.interrupted()) {
                     throw new InterruptedException("interrupted while waiting for lock '" + settings.id() + "'");
                 }
-                Optional<Held> held = attempt();
+                Optional<Held> held = attempt(start);
                 if (held.isPresent()) {
                     return held;
                 }
                 long left = waitNanos == FOREVER ? FOREVER : deadlineNanos - settings.ticker().read();
                 if (left <= 0) {
-                    stats.recordFailed();
+                    failed(AcquireOutcome.TIMEOUT, start, null);
                     return Optional.empty();
                 }
                 settings.driver().awaitRelease(settings.id(), Duration.ofNanos(left));
             }
         } catch (RuntimeException | InterruptedException e) {
-            stats.recordFailed();
+            failed(e instanceof InterruptedException ? AcquireOutcome.INTERRUPTED : AcquireOutcome.ERROR, start, e);
             throw e;
         } finally {
             state.compareAndSet(ACQUIRING, null);
+        }
+    }
+
+    private long started() {
+        if (events.enabled()) {
+            events.acquireStarted();
+        }
+        return settings.ticker().read();
+    }
+
+    private void failed(AcquireOutcome outcome, long startNanos, Throwable error) {
+        stats.recordFailed();
+        if (events.enabled()) {
+            events.acquireFailed(outcome, settings.ticker().read() - startNanos, error);
         }
     }
 
@@ -236,13 +265,13 @@ public final class Mutex<ID> {
     }
 
     // Caller has claimed the mutex (state is ACQUIRING).
-    private Optional<Held> attempt() throws InterruptedException {
+    private Optional<Held> attempt(long startNanos) throws InterruptedException {
         long sent = settings.ticker().read();
         Optional<Lease> lease = settings.driver().acquire(settings.id(), settings.ttl(), settings.renewTimeout());
         if (lease.isEmpty()) {
             return Optional.empty();
         }
-        Hold<ID> hold = new Hold<>(settings, stats, lease.get(), sent, this::detach);
+        Hold<ID> hold = new Hold<>(settings, stats, events, lease.get(), sent, this::detach);
         if (hold.expiredOnArrival()) {
             // The acquire took longer than the lease can be trusted for: give it back and retry.
             settings.logger().warn("acquire of lock '{}' returned after its local deadline; releasing it", settings.id());
@@ -251,6 +280,9 @@ public final class Mutex<ID> {
         }
         state.set(hold);
         hold.start();
+        if (events.enabled()) {
+            events.acquired(hold.fencingToken(), settings.ticker().read() - startNanos);
+        }
         return Optional.of(hold);
     }
 
@@ -317,6 +349,7 @@ public final class Mutex<ID> {
         private Duration renewTimeout;
         private Duration driftMargin;
         private final List<LossListener> listeners = new ArrayList<>();
+        private final List<MutexListener> eventListeners = new ArrayList<>();
         private Logger logger;
         private Ticker ticker = Ticker.system();
 
@@ -365,6 +398,15 @@ public final class Mutex<ID> {
             return this;
         }
 
+        /**
+         * Tells {@code listener} of every acquire, renewal, release and loss (for metrics: see
+         * robit-micrometer). May be given many times. Costs nothing when none is given.
+         */
+        public Builder<ID> listener(MutexListener listener) {
+            eventListeners.add(Objects.requireNonNull(listener, "listener must not be null"));
+            return this;
+        }
+
         /** Where renewal failures (WARN) and losses (ERROR) are logged; default the logger {@code io.robit.Mutex}. */
         public Builder<ID> logger(Logger logger) {
             this.logger = Objects.requireNonNull(logger, "logger must not be null");
@@ -400,7 +442,7 @@ public final class Mutex<ID> {
             }
             driver.validate(id);
             Logger log = logger != null ? logger : LoggerFactory.getLogger(Mutex.class);
-            return new Mutex<>(new MutexSettings<>(id, ttl, period, timeout, drift, driver, listeners, log, ticker));
+            return new Mutex<>(new MutexSettings<>(id, ttl, period, timeout, drift, driver, listeners, eventListeners, log, ticker));
         }
 
         private static Duration defaultDrift(Duration ttl) {

@@ -328,4 +328,25 @@ class MutexTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> lost.get() == 1);
         assertThat(driver.releases.get()).isEqualTo(1);
     }
+
+    @Test
+    void aShorterTtlGuaranteedByTheBackendShortensTheDeadlineAndTheRenewPeriod() throws Exception {
+        FakeTicker ticker = new FakeTicker();
+        ScriptedDriver driver = new ScriptedDriver(ticker);
+        driver.guaranteedTtl = Duration.ofSeconds(1);
+        Mutex<String> m = Mutex.builder("short", Duration.ofSeconds(30), driver).driftMargin(Duration.ZERO).ticker(ticker).build();
+        m.lock();
+        ticker.advance(Duration.ofMillis(999));
+        assertThat(m.isHeld()).isTrue();
+        ticker.advance(Duration.ofMillis(1));
+        assertThat(m.isHeld()).as("trusted for what the backend guarantees, not the 30 s asked").isFalse();
+
+        ScriptedDriver real = new ScriptedDriver();
+        real.guaranteedTtl = Duration.ofMillis(600);
+        Mutex<String> renewing = Mutex.of("short-renewing", Duration.ofSeconds(30), real);
+        renewing.lock();
+        await().atMost(Duration.ofSeconds(5)).until(() -> renewing.stats().renewSuccess() >= 3);
+        assertThat(renewing.isHeld()).as("renewed every 200 ms, not every 10 s").isTrue();
+        renewing.unlock();
+    }
 }

@@ -21,6 +21,7 @@ final class ScriptedDriver implements Driver<String> {
     volatile RuntimeException acquireError;
     volatile RuntimeException refreshError;
     volatile CountDownLatch refreshGate;
+    volatile Duration guaranteedTtl;
 
     ScriptedDriver(Ticker ticker) {
         this.backend = LocalDriver.create(ticker);
@@ -75,6 +76,12 @@ final class ScriptedDriver implements Driver<String> {
                 throw error;
             }
             inner.refresh(ttl, timeout);
+        }
+
+        @Override
+        public Duration guaranteedTtl(Duration requested) {
+            Duration guaranteed = guaranteedTtl;
+            return guaranteed == null ? requested : guaranteed;
         }
 
         @Override

@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -40,10 +41,13 @@ public final class Hold<ID> implements Held {
 
     private final MutexSettings<ID> settings;
     private final StatsRecorder stats;
+    private final Events events;
     private final Lease lease;
     private final Consumer<Hold<ID>> onEnd;
     private final long acquiredNanos;
     private final Instant acquiredAt;
+    private final long trustedNanos;
+    private final long renewPeriodNanos;
 
     private final AtomicInteger state = new AtomicInteger(ACTIVE);
     private final CompletableFuture<Void> lostSignal = new CompletableFuture<>();
@@ -57,6 +61,7 @@ public final class Hold<ID> implements Held {
     private ScheduledFuture<?> renewTask;
     private ScheduledFuture<?> deadlineTask;
     private Future<?> inflight;
+    private ScheduledFuture<?> watchdog;
     // Held while a refresh request runs, so release can wait for it to stop.
     private final ReentrantLock refreshing = new ReentrantLock();
 
@@ -64,14 +69,18 @@ public final class Hold<ID> implements Held {
      * @param sentNanos ticker reading taken just before the acquire request was sent
      * @param onEnd called once when the hold ends, to detach it from its mutex
      */
-    public Hold(MutexSettings<ID> settings, StatsRecorder stats, Lease lease, long sentNanos, Consumer<Hold<ID>> onEnd) {
+    public Hold(MutexSettings<ID> settings, StatsRecorder stats, Events events, Lease lease, long sentNanos, Consumer<Hold<ID>> onEnd) {
         this.settings = settings;
         this.stats = stats;
+        this.events = events;
         this.lease = lease;
         this.onEnd = onEnd;
         this.acquiredNanos = sentNanos;
         this.acquiredAt = Instant.now();
-        this.deadlineNanos = sentNanos + settings.trustedNanos();
+        this.trustedNanos = trustedNanos(settings, lease);
+        this.deadlineNanos = sentNanos + trustedNanos;
+        // A backend that guarantees less than the ttl is renewed often enough for what it guarantees.
+        this.renewPeriodNanos = Math.max(1, Math.min(settings.renewPeriod().toNanos(), (trustedNanos + settings.driftMargin().toNanos()) / 3));
     }
 
     /** Whether the local deadline had already passed when the acquire returned. */
@@ -84,8 +93,9 @@ public final class Hold<ID> implements Held {
         stats.recordAcquired(settings.ticker().read(), acquiredAt);
         timers.lock();
         try {
-            renewTask = Scheduling.timer().schedule(this::renewDue, settings.renewPeriod().toNanos(), TimeUnit.NANOSECONDS);
-            scheduleDeadlineCheck();
+            // The deadline check is armed at the first renewal: renewPeriod < ttl - drift, so a hold
+            // shorter than renewPeriod cannot reach its deadline, and most holds are that short.
+            renewTask = Scheduling.timer().schedule(this::renewDue, renewPeriodNanos, TimeUnit.NANOSECONDS);
         } finally {
             timers.unlock();
         }
@@ -157,11 +167,15 @@ public final class Hold<ID> implements Held {
         if (expireIfDue() || !state.compareAndSet(ACTIVE, RELEASED)) {
             return false;
         }
-        stats.recordReleased(settings.ticker().read());
+        long now = settings.ticker().read();
+        stats.recordReleased(now);
         cancelTimers();
         awaitRefreshStopped();
         releaseLease();
         onEnd.accept(this);
+        if (events.enabled()) {
+            events.released(now - acquiredNanos);
+        }
         return true;
     }
 
@@ -178,18 +192,23 @@ public final class Hold<ID> implements Held {
         if (state.get() != ACTIVE || expireIfDue()) {
             return;
         }
-        Future<?> attempt = Scheduling.workers().submit(this::refreshOnce);
+        FutureTask<Void> attempt = new FutureTask<>(this::refreshOnce, null);
         timers.lock();
         try {
+            if (deadlineTask == null && state.get() == ACTIVE) {
+                scheduleDeadlineCheck();
+            }
             inflight = attempt;
+            // The driver is asked to honour the timeout; this bounds it even if the driver does not.
+            watchdog = Scheduling.timer().schedule(() -> attempt.cancel(true), settings.renewTimeout().toNanos(), TimeUnit.NANOSECONDS);
         } finally {
             timers.unlock();
         }
-        // The driver is asked to honour the timeout; this bounds it even if the driver does not.
-        Scheduling.timer().schedule(() -> attempt.cancel(true), settings.renewTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        Scheduling.workers().execute(attempt);
     }
 
     private void refreshOnce() {
+        ScheduledFuture<?> myWatchdog = currentWatchdog();
         refreshing.lock();
         try {
             if (state.get() != ACTIVE) {
@@ -208,29 +227,44 @@ public final class Hold<ID> implements Held {
                 }
                 return;
             } catch (RuntimeException e) {
+                myWatchdog.cancel(false);
                 renewalFailed(e);
                 return;
             }
+            myWatchdog.cancel(false);
             renewed(sent);
         } finally {
             refreshing.unlock();
         }
     }
 
+    private ScheduledFuture<?> currentWatchdog() {
+        timers.lock();
+        try {
+            return watchdog;
+        } finally {
+            timers.unlock();
+        }
+    }
+
     private void renewed(long sentNanos) {
         stats.recordRenewSuccess();
         lastRenewError = null;
+        if (events.enabled()) {
+            long now = settings.ticker().read();
+            events.renewed(now - sentNanos, sentNanos + trustedNanos - now);
+        }
         timers.lock();
         try {
             if (state.get() != ACTIVE) {
                 return;
             }
-            long candidate = sentNanos + settings.trustedNanos();
+            long candidate = sentNanos + trustedNanos;
             if (candidate - deadlineNanos > 0) {
+                // The deadline check re-arms itself when it finds the deadline moved; no reschedule here.
                 deadlineNanos = candidate;
             }
-            scheduleDeadlineCheck();
-            long next = sentNanos + settings.renewPeriod().toNanos() - settings.ticker().read();
+            long next = sentNanos + renewPeriodNanos - settings.ticker().read();
             renewTask = Scheduling.timer().schedule(this::renewDue, Math.max(0, next), TimeUnit.NANOSECONDS);
         } finally {
             timers.unlock();
@@ -241,6 +275,9 @@ public final class Hold<ID> implements Held {
         stats.recordRenewFailed();
         lastRenewError = error;
         long left = deadlineNanos - settings.ticker().read();
+        if (events.enabled()) {
+            events.renewFailed(error, left);
+        }
         if (left <= 0) {
             lose(LossReason.DEADLINE_PASSED, error);
             return;
@@ -248,7 +285,7 @@ public final class Hold<ID> implements Held {
         settings.logger().warn("renewal of lock '{}' failed; {} ms left before the local deadline: {}",
                 settings.id(), TimeUnit.NANOSECONDS.toMillis(left), error.toString());
         // Retry sooner as the deadline nears: half the time left, at most one renew period.
-        long retry = Math.max(MIN_RETRY_NANOS, Math.min(settings.renewPeriod().toNanos(), left / 2));
+        long retry = Math.max(MIN_RETRY_NANOS, Math.min(renewPeriodNanos, left / 2));
         timers.lock();
         try {
             if (state.get() == ACTIVE) {
@@ -300,6 +337,9 @@ public final class Hold<ID> implements Held {
         settings.logger().error("lock '{}' lost ({}) after {} ms; fencing token {}{}", settings.id(), reason,
                 heldFor.toMillis(), lease.fencingToken(), cause == null ? "" : ": " + cause);
         Loss loss = new Loss(String.valueOf(settings.id()), reason, lease.fencingToken(), heldFor, Optional.ofNullable(cause));
+        if (events.enabled()) {
+            events.lost(loss);
+        }
         Scheduling.workers().execute(() -> notifyListeners(loss));
         Scheduling.workers().execute(() -> {
             awaitRefreshStopped();
@@ -354,6 +394,14 @@ public final class Hold<ID> implements Held {
         } catch (RuntimeException e) {
             settings.logger().warn("release of lock '{}' threw; the lease will expire on its own", settings.id(), e);
         }
+    }
+
+    // The part of the lease the holder may count on: the smaller of the asked and the backend's ttl, less the drift margin.
+    private static long trustedNanos(MutexSettings<?> settings, Lease lease) {
+        long ttl = settings.ttl().toNanos();
+        Duration guaranteed = lease.guaranteedTtl(settings.ttl());
+        long backend = guaranteed == null || guaranteed.isNegative() ? 0 : guaranteed.toNanos();
+        return Math.min(ttl, backend) - settings.driftMargin().toNanos();
     }
 
     private static LossReason reasonOf(Throwable error) {

@@ -19,6 +19,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -95,6 +96,7 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
                 holders.remove(local.id);
                 changed.signalAll();
             }
+            local.cancelExpiryCheck();
         } finally {
             lock.unlock();
         }
@@ -232,6 +234,7 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
         private final CompletableFuture<Void> lost = new CompletableFuture<>();
         private final Instant acquiredAt = Instant.now();
         private long expiresAt; // guarded by the driver's lock
+        private ScheduledFuture<?> expiryCheck; // guarded by the driver's lock
 
         LocalLease(ID id, long token, long expiresAt) {
             this.id = id;
@@ -290,13 +293,21 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
             lost.completeExceptionally(new LockLostException(id, reason, detail));
         }
 
+        // Caller holds the driver's lock.
         void scheduleExpiryCheck(long delayNanos) {
-            Scheduling.timer().schedule(this::checkExpiry, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+            expiryCheck = Scheduling.timer().schedule(this::checkExpiry, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+        }
+
+        // Caller holds the driver's lock.
+        void cancelExpiryCheck() {
+            if (expiryCheck != null) {
+                expiryCheck.cancel(false);
+                expiryCheck = null;
+            }
         }
 
         // Runs on the timer thread: notices expiry without waiting for the next call.
         private void checkExpiry() {
-            long left;
             lock.lock();
             try {
                 if (holders.get(id) != this) {
@@ -307,11 +318,10 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
                 if (holders.get(id) != this) {
                     return;
                 }
-                left = expiresAt - now;
+                scheduleExpiryCheck(expiresAt - now);
             } finally {
                 lock.unlock();
             }
-            scheduleExpiryCheck(left);
         }
 
         @Override

@@ -32,6 +32,19 @@ public interface Lease {
     CompletableFuture<Void> lost();
 
     /**
+     * How long the backend actually guarantees this lease after it handles a request that asked for
+     * {@code requested}, when the backend decides that itself (a ZooKeeper session timeout the
+     * server negotiated down, say). The core trusts the lease for the smaller of the two, so a
+     * driver must return a shorter value when the backend may free the lock sooner than asked.
+     * Returning a longer value changes nothing. The default is {@code requested}.
+     *
+     * @param requested the ttl the core asked for
+     */
+    default Duration guaranteedTtl(Duration requested) {
+        return requested;
+    }
+
+    /**
      * The fencing token: strictly greater than the token of every earlier lease on the same lock
      * name on this backend.
      */

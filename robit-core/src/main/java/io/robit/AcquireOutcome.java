@@ -1,0 +1,13 @@
+package io.robit;
+
+/** How a lock call that did not get the lock ended, as told to {@link MutexListener#acquireFailed}. */
+public enum AcquireOutcome {
+    /** One attempt ({@code tryLock()}) found the lock held by another party. */
+    BUSY,
+    /** The wait ran out with the lock still held elsewhere. */
+    TIMEOUT,
+    /** The backend failed; the lock call threw a {@link DriverException}. */
+    ERROR,
+    /** The waiting thread was interrupted. */
+    INTERRUPTED
+}
