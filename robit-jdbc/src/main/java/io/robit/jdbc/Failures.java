@@ -25,6 +25,18 @@ final class Failures {
         return false;
     }
 
+    /**
+     * Whether the statement may have taken effect although it failed: the connection broke or the
+     * statement was cancelled (timeout), so the answer was lost. A definite error (missing table,
+     * read-only database, constraint) is not uncertain.
+     */
+    static boolean isUncertain(SQLException e) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        return state.startsWith("08") || state.equals("57014") || state.startsWith("57P")
+                || e instanceof java.sql.SQLTimeoutException || e instanceof java.sql.SQLRecoverableException
+                || e instanceof java.sql.SQLTransientConnectionException || e instanceof java.sql.SQLNonTransientConnectionException;
+    }
+
     /** Whether the lease table does not exist. */
     static boolean isMissingTable(Dialect dialect, SQLException e) {
         String state = e.getSQLState() == null ? "" : e.getSQLState();

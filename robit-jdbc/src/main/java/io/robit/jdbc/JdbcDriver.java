@@ -108,7 +108,8 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
         long ttlMillis = ttlMillis(ttl);
         Deadline deadline = Deadline.after(timeout);
         String owner = PROCESS + "/" + UUID.randomUUID();
-        Optional<Long> token = call("acquire", id, deadline, connection -> takeRow(connection, id, owner, ttlMillis, deadline), () -> giveBack(id, owner));
+        Optional<Long> token = call("acquire", id, deadline, connection -> takeRow(connection, id, owner, ttlMillis, deadline),
+                () -> giveBack(id, owner)); // the row may be ours although the answer was lost
         if (token.isEmpty()) {
             return Optional.empty();
         }
@@ -414,7 +415,9 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
                     TimeUnit.MILLISECONDS.sleep(Math.min(ThreadLocalRandom.current().nextLong(2, 20), Math.max(1, deadline.remainingNanos() / 1_000_000)));
                     continue;
                 }
-                onUncertain.run();
+                if (Failures.isUncertain(e)) {
+                    onUncertain.run();
+                }
                 throw Failures.translate(dialect, backend, table, operation, lock, e);
             } finally {
                 source.giveBack(connection, broken);

@@ -51,6 +51,17 @@ enum TestDatabases {
         };
     }
 
+    /** A plain data source over this database, with {@code query} (e.g. {@code "?a=b"}) appended to the JDBC URL. */
+    UrlDataSource dataSource(String query) {
+        return new UrlDataSource(jdbcUrl() + query, user, password);
+    }
+
+    /** The same URI with more query parameters (joined with {@code &} or {@code ?} as needed). */
+    String robitUri(String moreParams) {
+        String uri = robitUri();
+        return uri + (uri.contains("?") ? "&" : "?") + moreParams;
+    }
+
     /** A new driver, as a separate process would have: opened from the URI, owning its connections. */
     Driver<String> newDriver() {
         return Drivers.open(robitUri());
