@@ -1,0 +1,475 @@
+package io.robit.etcd;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
+import io.robit.DriverException;
+import io.robit.spi.Driver;
+import io.robit.spi.Lease;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Robit locks on etcd v3, through jetcd.
+ *
+ * <p><b>On etcd.</b> A lock is the key {@code keyPrefix + id} (default prefix {@code "robit/lock/"}).
+ * Acquire is one transaction: create the key, bound to a lease, only if it does not exist. The
+ * fencing token is the key's <em>create revision</em>: etcd's revision counter is one per cluster
+ * and only grows, so every later acquisition of any lock on the cluster has a larger token.
+ * Release deletes the key only if its create revision is still ours.
+ *
+ * <p><b>One lease per driver and ttl.</b> Like Go's {@code concurrency.Session}, the driver binds
+ * all its holds of one ttl (rounded up to whole seconds) to one shared etcd lease, granted on
+ * first use. Acquiring is then one durable write and releasing another, where a lease per hold
+ * would add a grant and a revoke (two more). Holds keep the shared lease alive through their
+ * refreshes (one keep-alive, sent only when the lease might not last the ttl); if etcd drops it,
+ * every hold bound to it is lost and the next acquire takes a new lease. etcd counts TTLs in
+ * whole seconds from when it handles the request and raises small ones to its minimum, so the
+ * lease lasts at least the asked ttl from the moment the request was sent; the driver tracks the
+ * TTL etcd actually granted.
+ *
+ * <p><b>Loss and waiting by watch.</b> Each hold watches its key for deletion from the revision
+ * after its creation, so a delete (another client, lease expiry or revoke) completes
+ * {@link Lease#lost()} within a round trip, without waiting for the next refresh.
+ * {@link #awaitRelease} watches the key the same way and wakes as soon as it is deleted.
+ *
+ * <p>Thread-safe. A driver built with {@link #builder(String)} owns its jetcd client and closes it;
+ * one built over a {@link Client} never closes that client.
+ */
+public final class EtcdDriver implements Driver<String> {
+    /** The key prefix used unless the builder sets another. */
+    public static final String DEFAULT_KEY_PREFIX = "robit/lock/";
+    /** The bound on {@link #release} and on the probe in {@link #awaitRelease}, unless the builder sets another. */
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(5);
+
+    private static final Logger LOG = LoggerFactory.getLogger(EtcdDriver.class);
+    private static final AtomicInteger THREADS = new AtomicInteger();
+
+    private final Client client;
+    private final boolean ownsClient;
+    private final KV kv;
+    private final Watch watch;
+    private final Keys keys;
+    private final Calls calls;
+    private final Duration requestTimeout;
+    private final SessionLeases sessions;
+    private final ByteSequence holderValue;
+    private final ScheduledThreadPoolExecutor executor;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    // The revision at which this thread last found a lock held, so awaitRelease can watch from there without a read.
+    private final ThreadLocal<Contended> lastContended = new ThreadLocal<>();
+
+    private EtcdDriver(Builder builder, Client client, boolean ownsClient) {
+        this.client = client;
+        this.ownsClient = ownsClient;
+        this.kv = client.getKVClient();
+        this.watch = client.getWatchClient();
+        this.keys = new Keys(builder.keyPrefix);
+        this.calls = new Calls(builder.backendLabel());
+        this.requestTimeout = builder.requestTimeout;
+        this.sessions = new SessionLeases(client.getLeaseClient(), builder.requestTimeout);
+        this.holderValue = ByteSequence.from(holderDescription(), StandardCharsets.UTF_8);
+        this.executor = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread thread = new Thread(runnable, "robit-etcd-" + THREADS.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.executor.setRemoveOnCancelPolicy(true);
+    }
+
+    /** A driver over {@code client}, with the default key prefix; closing the driver leaves the client open. */
+    public static EtcdDriver create(Client client) {
+        return builder(client).build();
+    }
+
+    /** Options for a driver over {@code client}; closing the driver leaves the client open. */
+    public static Builder builder(Client client) {
+        return new Builder(Objects.requireNonNull(client, "client must not be null"), null);
+    }
+
+    /**
+     * Options for a driver that connects to the endpoints of {@code uri} and owns that connection:
+     * {@code etcd://[user:password@]host[:port][,host[:port]...][?prefix=P&timeout=5s]} (port 2379
+     * by default; {@code prefix} sets the key prefix, {@code timeout} the request timeout).
+     *
+     * @throws IllegalArgumentException the URI is malformed; the message shows the expected form
+     */
+    public static Builder builder(String uri) {
+        return new Builder(null, EtcdUri.parse(uri));
+    }
+
+    /**
+     * Makes one attempt: one transaction that creates the key bound to the shared lease if the key
+     * does not exist. Empty if another hold (of any process, this one included) has it.
+     */
+    @Override
+    public Optional<Lease> acquire(String id, Duration ttl, Duration timeout) throws InterruptedException {
+        ByteSequence key = keys.key(id);
+        long ttlNanos = requirePositive(ttl, "ttl").toNanos();
+        requirePositive(timeout, "timeout");
+        ensureOpen();
+        long start = System.nanoTime();
+        long deadline = start + timeout.toNanos();
+        // A lease that etcd dropped between our last look and this request costs one retry with a fresh lease.
+        for (int attempt = 1; ; attempt++) {
+            SessionLease session = calls.await(sessions.forTtl(SessionLeases.ttlSeconds(ttl)), deadline, id, "acquire");
+            try {
+                return attempt(id, key, session, start + ttlNanos, deadline);
+            } catch (SessionLeases.GoneException gone) {
+                if (attempt == 2) {
+                    throw calls.failure(id, "acquire", gone);
+                }
+            }
+        }
+    }
+
+    private Optional<Lease> attempt(String id, ByteSequence key, SessionLease session, long mustLastUntil, long deadline)
+            throws InterruptedException, SessionLeases.GoneException {
+        // The keep-alive and the transaction go out together; the lease then lasts the ttl from before either was sent.
+        CompletableFuture<Void> alive = session.lastsUntil(mustLastUntil)
+                ? CompletableFuture.completedFuture(null)
+                : sessions.keepAlive(session);
+        CompletableFuture<TxnResponse> txn = kv.txn()
+                .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+                .Then(Op.put(key, holderValue, PutOption.builder().withLeaseId(session.id()).build()))
+                .Else(Op.get(key, GetOption.DEFAULT))
+                .commit();
+        TxnResponse response;
+        try {
+            response = txn.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            if (Calls.isLeaseNotFound(e)) {
+                session.markDead();
+                throw new SessionLeases.GoneException(session);
+            }
+            throw calls.failure(id, "acquire", Calls.unwrap(e));
+        } catch (TimeoutException e) {
+            giveBackIfTakenLater(txn, id, key);
+            throw calls.failure(id, "acquire", new TimeoutException("no answer from " + calls.backend() + " in time (unreachable, or no leader?)"));
+        } catch (InterruptedException e) {
+            giveBackIfTakenLater(txn, id, key);
+            throw e;
+        }
+        if (!response.isSucceeded()) {
+            lastContended.set(new Contended(id, response.getHeader().getRevision()));
+            return Optional.empty();
+        }
+        long token = response.getHeader().getRevision();
+        try {
+            calls.await(alive, deadline, id, "acquire");
+        } catch (DriverException e) {
+            if (e.getCause() instanceof SessionLeases.GoneException gone) {
+                // etcd deleted the key together with the lease.
+                throw gone;
+            }
+            deleteIfOurs(key, token);
+            throw e;
+        } catch (InterruptedException e) {
+            deleteIfOurs(key, token);
+            throw e;
+        }
+        session.holdStarted();
+        EtcdLease lease = new EtcdLease(this, id, key, token, session);
+        lease.watchFrom(token + 1);
+        return Optional.of(lease);
+    }
+
+    /** Deletes the key if it is still this lease's; never frees a later holder. Bounded by the request timeout. */
+    @Override
+    public void release(Lease lease) {
+        if (!(lease instanceof EtcdLease held) || held.driver() != this) {
+            LOG.warn("release of a lease this etcd driver did not grant ignored: {}", lease);
+            return;
+        }
+        if (!held.markReleased()) {
+            return;
+        }
+        try {
+            calls.await(deleteIfOurs(held.key(), held.fencingToken()), System.nanoTime() + requestTimeout.toNanos(), held.id(), "release");
+        } catch (DriverException e) {
+            releaseFailed(held, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            releaseFailed(held, e);
+        }
+    }
+
+    private void releaseFailed(EtcdLease held, Exception error) {
+        // The key outlives us until its lease ends: hand that lease to no new hold, and revoke it once no hold keeps it alive.
+        SessionLease session = held.session();
+        session.retire();
+        if (session.holdCount() == 0) {
+            sessions.revoke(session);
+        }
+        LOG.warn("release of lock '{}' failed; the key stays until etcd {} ends (at most its ttl after the last hold on it): {}",
+                held.id(), session, error.toString());
+    }
+
+    /**
+     * Waits for the key's deletion by watch: from the revision at which this thread last found the
+     * lock held (no read needed), else after one read. Returns at once if the key is absent.
+     */
+    @Override
+    public void awaitRelease(String id, Duration maxWait) throws InterruptedException {
+        ByteSequence key = keys.key(id);
+        long maxNanos = Objects.requireNonNull(maxWait, "maxWait must not be null").toNanos();
+        if (maxNanos <= 0) {
+            return;
+        }
+        ensureOpen();
+        long deadline = System.nanoTime() + maxNanos;
+        long fromRevision;
+        Contended contended = lastContended.get();
+        lastContended.remove();
+        if (contended != null && contended.id().equals(id)) {
+            fromRevision = contended.revision() + 1;
+        } else {
+            long probeDeadline = System.nanoTime() + Math.min(maxNanos, requestTimeout.toNanos());
+            GetResponse now;
+            try {
+                now = calls.await(kv.get(key, GetOption.builder().withKeysOnly(true).build()), probeDeadline, id, "await release");
+            } catch (DriverException e) {
+                LOG.debug("await release of lock '{}': {}", id, e.getMessage());
+                Driver.super.awaitRelease(id, Duration.ofNanos(deadline - System.nanoTime()));
+                return;
+            }
+            if (now.getKvs().isEmpty()) {
+                return;
+            }
+            fromRevision = now.getHeader().getRevision() + 1;
+        }
+        CompletableFuture<Void> freed = new CompletableFuture<>();
+        Watch.Watcher watcher = watch.watch(key, WatchOption.builder().withRevision(fromRevision).withNoPut(true).build(),
+                Watch.listener(response -> {
+                    if (response.getEvents().stream().anyMatch(e -> e.getEventType() == WatchEvent.EventType.DELETE)) {
+                        freed.complete(null);
+                    }
+                }, error -> freed.complete(null), () -> freed.complete(null)));
+        try {
+            freed.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            // maxWait passed: return, the caller tries again.
+        } finally {
+            watcher.close();
+        }
+    }
+
+    /** Rejects null, empty and over-long ({@value Keys#MAX_ID_BYTES} UTF-8 bytes) names, and names with unpaired surrogates. */
+    @Override
+    public void validate(String id) {
+        keys.key(id);
+    }
+
+    /** Closes the jetcd client if this driver opened it, and the driver's watches. Leases still held simply expire. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        executor.shutdownNow();
+        if (ownsClient) {
+            client.close();
+        }
+    }
+
+    /** How failures name this backend, e.g. {@code "etcd 127.0.0.1:2379"}. */
+    public String backend() {
+        return calls.backend();
+    }
+
+    /** The prefix of every lock key. */
+    public String keyPrefix() {
+        return keys.prefix();
+    }
+
+    @Override
+    public String toString() {
+        return "EtcdDriver[" + calls.backend() + ", prefix '" + keys.prefix() + "']";
+    }
+
+    // --- for EtcdLease ---
+
+    KV kv() {
+        return kv;
+    }
+
+    Watch watchClient() {
+        return watch;
+    }
+
+    Calls calls() {
+        return calls;
+    }
+
+    SessionLeases sessions() {
+        return sessions;
+    }
+
+    boolean isClosed() {
+        return closed.get();
+    }
+
+    void runCallback(Runnable task) {
+        try {
+            executor.execute(task);
+        } catch (RejectedExecutionException e) {
+            task.run();
+        }
+    }
+
+    void schedule(Runnable task, long delayMillis) {
+        try {
+            executor.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // Closed: nothing more to watch.
+        }
+    }
+
+    /** A hold ended (released or lost): a retired lease with no holds left is revoked, freeing any key a failed release left. */
+    void holdEnded(EtcdLease lease) {
+        SessionLease session = lease.session();
+        if (session.holdEnded() == 0 && session.isRetired() && !isClosed()) {
+            sessions.revoke(session);
+        }
+    }
+
+    private CompletableFuture<TxnResponse> deleteIfOurs(ByteSequence key, long token) {
+        return kv.txn()
+                .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(token)))
+                .Then(Op.delete(key, DeleteOption.DEFAULT))
+                .commit();
+    }
+
+    /** An acquire we gave up on may still be applied: if so, delete that key at once. */
+    private void giveBackIfTakenLater(CompletableFuture<TxnResponse> txn, String id, ByteSequence key) {
+        txn.whenComplete((response, error) -> {
+            if (response != null && response.isSucceeded()) {
+                LOG.debug("acquire of lock '{}' succeeded after it was given up; deleting the key", id);
+                deleteIfOurs(key, response.getHeader().getRevision());
+            }
+        });
+    }
+
+    private void ensureOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("this etcd driver (" + calls.backend() + ") is closed");
+        }
+    }
+
+    static Duration requirePositive(Duration value, String name) {
+        Objects.requireNonNull(value, name + " must not be null");
+        if (value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive, got " + value);
+        }
+        return value;
+    }
+
+    private static String holderDescription() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            host = "unknown-host";
+        }
+        return "robit " + host + " pid " + ProcessHandle.current().pid() + " " + ManagementFactory.getRuntimeMXBean().getName()
+                + " session " + UUID.randomUUID();
+    }
+
+    private record Contended(String id, long revision) {
+    }
+
+    /** Options of an {@link EtcdDriver}; validated as they are set. Not thread-safe. */
+    public static final class Builder {
+        private final Client client;
+        private final EtcdUri uri;
+        private String keyPrefix = DEFAULT_KEY_PREFIX;
+        private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+        private String endpointDescription;
+
+        private Builder(Client client, EtcdUri uri) {
+            this.client = client;
+            this.uri = uri;
+            if (uri != null) {
+                uri.prefix().ifPresent(this::keyPrefix);
+                uri.timeout().ifPresent(this::requestTimeout);
+                this.endpointDescription = String.join(",", uri.hostPorts());
+            }
+        }
+
+        /**
+         * The prefix of every lock key (default {@value #DEFAULT_KEY_PREFIX}); at most 512 UTF-8 bytes.
+         * Drivers that should see each other's locks must use the same prefix.
+         */
+        public Builder keyPrefix(String keyPrefix) {
+            new Keys(keyPrefix);
+            this.keyPrefix = keyPrefix;
+            return this;
+        }
+
+        /** The bound on each release and on the probe before a wait (default 5 s); acquire and refresh take theirs from the caller. */
+        public Builder requestTimeout(Duration requestTimeout) {
+            this.requestTimeout = requirePositive(requestTimeout, "requestTimeout");
+            return this;
+        }
+
+        /**
+         * How failure messages name the endpoints, e.g. {@code "10.0.0.1:2379,10.0.0.2:2379"}. A driver
+         * over a {@link Client} cannot read them from the client; one from a URI knows them already.
+         */
+        public Builder endpointDescription(String endpoints) {
+            Objects.requireNonNull(endpoints, "endpoints must not be null");
+            if (endpoints.isBlank()) {
+                throw new IllegalArgumentException("endpoints must not be blank");
+            }
+            this.endpointDescription = endpoints.strip();
+            return this;
+        }
+
+        /** The driver. One built from a URI opens its jetcd client now (connecting lazily, on first use). */
+        public EtcdDriver build() {
+            if (client != null) {
+                return new EtcdDriver(this, client, false);
+            }
+            ClientBuilder jetcd = Client.builder()
+                    .endpoints(uri.httpEndpoints())
+                    // Fail fast while etcd is down, so calls end in a DriverException rather than a silent wait.
+                    .waitForReady(false)
+                    .connectTimeout(requestTimeout);
+            uri.user().ifPresent(user -> jetcd.user(ByteSequence.from(user, StandardCharsets.UTF_8)));
+            uri.password().ifPresent(password -> jetcd.password(ByteSequence.from(password, StandardCharsets.UTF_8)));
+            return new EtcdDriver(this, jetcd.build(), true);
+        }
+
+        private String backendLabel() {
+            return endpointDescription == null ? "etcd" : "etcd " + endpointDescription;
+        }
+    }
+}

@@ -1,0 +1,248 @@
+package io.robit.etcd;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
+import io.etcd.jetcd.watch.WatchResponse;
+import io.robit.DriverException;
+import io.robit.LockLostException;
+import io.robit.LossReason;
+import io.robit.spi.Lease;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One hold of a lock on etcd: the key {@code prefix + id}, created with create revision
+ * {@link #fencingToken()} and bound to a {@link SessionLease}. A watch on the key (from the
+ * revision after its creation, deletes only) completes {@link #lost()} as soon as etcd deletes it:
+ * lease expiry or revoke, or another client deleting it. Thread-safe.
+ */
+final class EtcdLease implements Lease {
+    private static final Logger LOG = LoggerFactory.getLogger(EtcdLease.class);
+    private static final int ACTIVE = 0;
+    private static final int RELEASED = 1;
+    private static final int LOST = 2;
+    private static final long REWATCH_DELAY_MILLIS = 250;
+    private static final Duration LEASE_CHECK_TIMEOUT = Duration.ofSeconds(1);
+
+    private final EtcdDriver driver;
+    private final String id;
+    private final ByteSequence key;
+    private final long token;
+    private final SessionLease session;
+    private final AtomicInteger state = new AtomicInteger(ACTIVE);
+    private final CompletableFuture<Void> lost = new CompletableFuture<>();
+    private volatile LockLostException loss;
+    // Guards `watcher`; never held while calling into jetcd.
+    private final ReentrantLock watchLock = new ReentrantLock();
+    private Watch.Watcher watcher;
+
+    EtcdLease(EtcdDriver driver, String id, ByteSequence key, long token, SessionLease session) {
+        this.driver = driver;
+        this.id = id;
+        this.key = key;
+        this.token = token;
+        this.session = session;
+    }
+
+    String id() {
+        return id;
+    }
+
+    ByteSequence key() {
+        return key;
+    }
+
+    SessionLease session() {
+        return session;
+    }
+
+    EtcdDriver driver() {
+        return driver;
+    }
+
+    @Override
+    public long fencingToken() {
+        return token;
+    }
+
+    @Override
+    public CompletableFuture<Void> lost() {
+        return lost;
+    }
+
+    /**
+     * Keeps the shared lease alive if it might not last {@code ttl} from now (one keep-alive; etcd
+     * cannot shorten a lease, so a lease that surely lasts longer needs none), and checks the key
+     * is still ours. Both requests go out together.
+     */
+    @Override
+    public void refresh(Duration ttl, Duration timeout) throws InterruptedException {
+        EtcdDriver.requirePositive(ttl, "ttl");
+        EtcdDriver.requirePositive(timeout, "timeout");
+        switch (state.get()) {
+            case LOST -> throw loss;
+            case RELEASED -> throw new IllegalStateException("the lease on lock '" + id + "' was released; it cannot be refreshed");
+            default -> {
+            }
+        }
+        long start = System.nanoTime();
+        long deadline = start + timeout.toNanos();
+        CompletableFuture<Void> alive = session.lastsUntil(start + ttl.toNanos())
+                ? CompletableFuture.completedFuture(null)
+                : driver.sessions().keepAlive(session);
+        CompletableFuture<GetResponse> owner = driver.kv().get(key);
+        try {
+            driver.calls().await(alive, deadline, id, "refresh");
+        } catch (DriverException e) {
+            if (e.getCause() instanceof SessionLeases.GoneException gone) {
+                throw markLost(LossReason.EXPIRED, gone.getMessage());
+            }
+            throw e;
+        }
+        GetResponse response = driver.calls().await(owner, deadline, id, "refresh");
+        if (response.getKvs().isEmpty()) {
+            throw markLost(LossReason.GONE, "its key " + key + " was deleted (by another client, or its lease was revoked)");
+        }
+        KeyValue kv = response.getKvs().get(0);
+        if (kv.getCreateRevision() != token) {
+            throw markLost(LossReason.TAKEN_OVER, "its key now belongs to another holder (create revision " + kv.getCreateRevision()
+                    + ", ours was " + token + ")");
+        }
+        if (kv.getLease() != session.id()) {
+            throw markLost(LossReason.GONE, "its key was overwritten by another client (now bound to lease "
+                    + Long.toHexString(kv.getLease()) + ")");
+        }
+    }
+
+    /** Starts watching the key for its deletion, from {@code fromRevision}. */
+    void watchFrom(long fromRevision) {
+        if (state.get() != ACTIVE || driver.isClosed()) {
+            return;
+        }
+        WatchOption option = WatchOption.builder().withRevision(fromRevision).withNoPut(true).build();
+        Watch.Watcher started = driver.watchClient().watch(key, option, Watch.listener(this::onEvents, this::onWatchError, this::onWatchEnded));
+        Watch.Watcher stale;
+        watchLock.lock();
+        try {
+            stale = watcher;
+            watcher = started;
+        } finally {
+            watchLock.unlock();
+        }
+        if (stale != null) {
+            stale.close();
+        }
+        if (state.get() != ACTIVE) {
+            stopWatching();
+        }
+    }
+
+    void stopWatching() {
+        Watch.Watcher current;
+        watchLock.lock();
+        try {
+            current = watcher;
+            watcher = null;
+        } finally {
+            watchLock.unlock();
+        }
+        if (current != null) {
+            current.close();
+        }
+    }
+
+    /** The voluntary end: true if this call ended an active hold. */
+    boolean markReleased() {
+        if (!state.compareAndSet(ACTIVE, RELEASED)) {
+            return false;
+        }
+        stopWatching();
+        driver.holdEnded(this);
+        return true;
+    }
+
+    /** The one transition to lost; returns the exception that describes the loss. */
+    LockLostException markLost(LossReason reason, String detail) {
+        LockLostException candidate = new LockLostException(id, reason, detail);
+        if (!state.compareAndSet(ACTIVE, LOST)) {
+            LockLostException earlier = loss;
+            return earlier != null ? earlier : candidate;
+        }
+        loss = candidate;
+        LOG.debug("lock '{}' (token {}) lost: {}", id, token, detail);
+        stopWatching();
+        driver.holdEnded(this);
+        // Completion runs the holder's callbacks: keep them off jetcd's event loop.
+        driver.runCallback(() -> lost.completeExceptionally(candidate));
+        return candidate;
+    }
+
+    private void onEvents(WatchResponse response) {
+        for (WatchEvent event : response.getEvents()) {
+            if (event.getEventType() == WatchEvent.EventType.DELETE) {
+                onKeyDeleted();
+                return;
+            }
+        }
+    }
+
+    private void onKeyDeleted() {
+        if (state.get() != ACTIVE) {
+            return;
+        }
+        // One quick question tells expiry from a delete, and lets the next acquire skip a dead lease.
+        driver.sessions().isGone(session).orTimeout(LEASE_CHECK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).whenComplete((gone, error) -> {
+            if (Boolean.TRUE.equals(gone)) {
+                markLost(LossReason.EXPIRED, "its key was deleted because etcd " + session + " expired or was revoked");
+            } else {
+                markLost(LossReason.GONE, "its key was deleted by another client");
+            }
+        });
+    }
+
+    private void onWatchError(Throwable error) {
+        // jetcd resumes the watch from the last revision it saw; a watch it gives up on ends in onWatchEnded.
+        LOG.debug("watch of lock '{}' (token {}) failed; jetcd retries: {}", id, token, error.toString());
+    }
+
+    private void onWatchEnded() {
+        if (state.get() == ACTIVE && !driver.isClosed()) {
+            driver.schedule(this::recheckAndRewatch, REWATCH_DELAY_MILLIS);
+        }
+    }
+
+    /** After jetcd gave up a watch (compaction, no leader): check the key, then watch again from now. */
+    private void recheckAndRewatch() {
+        if (state.get() != ACTIVE || driver.isClosed()) {
+            return;
+        }
+        driver.kv().get(key).whenComplete((response, error) -> {
+            if (error != null) {
+                onWatchEnded();
+                return;
+            }
+            if (response.getKvs().isEmpty()) {
+                onKeyDeleted();
+            } else if (response.getKvs().get(0).getCreateRevision() != token) {
+                markLost(LossReason.TAKEN_OVER, "its key now belongs to another holder (create revision "
+                        + response.getKvs().get(0).getCreateRevision() + ")");
+            } else {
+                watchFrom(response.getHeader().getRevision() + 1);
+            }
+        });
+    }
+
+    @Override
+    public String toString() {
+        return "EtcdLease[" + id + ", token " + token + ", " + session + "]";
+    }
+}

@@ -1,0 +1,101 @@
+package io.robit.etcd;
+
+import io.etcd.jetcd.Lease;
+import io.etcd.jetcd.options.LeaseOption;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The driver's shared etcd leases, one per TTL in whole seconds, granted on first use and again
+ * after etcd drops one. Thread-safe; never blocks: every call returns a future.
+ */
+final class SessionLeases {
+    private final Lease leases;
+    private final Duration grantTimeout;
+    private final ConcurrentHashMap<Long, CompletableFuture<SessionLease>> byTtl = new ConcurrentHashMap<>();
+
+    SessionLeases(Lease leases, Duration grantTimeout) {
+        this.leases = leases;
+        this.grantTimeout = grantTimeout;
+    }
+
+    /** etcd counts lease TTLs in whole seconds: round up, so the lease never ends before the asked ttl. */
+    static long ttlSeconds(Duration ttl) {
+        long seconds = ttl.getSeconds() + (ttl.getNano() > 0 ? 1 : 0);
+        return Math.max(1, seconds);
+    }
+
+    /** A usable lease of {@code ttlSeconds}; concurrent callers share one grant. */
+    CompletableFuture<SessionLease> forTtl(long ttlSeconds) {
+        return byTtl.compute(ttlSeconds, (seconds, current) -> usableOrPending(current) ? current : grant(seconds));
+    }
+
+    private static boolean usableOrPending(CompletableFuture<SessionLease> lease) {
+        if (lease == null) {
+            return false;
+        }
+        if (!lease.isDone()) {
+            return true;
+        }
+        return !lease.isCompletedExceptionally() && lease.join().usable();
+    }
+
+    private CompletableFuture<SessionLease> grant(long ttlSeconds) {
+        long sent = System.nanoTime();
+        return leases.grant(ttlSeconds).orTimeout(grantTimeout.toNanos(), TimeUnit.NANOSECONDS).thenApply(granted -> {
+            if (granted.getTTL() < ttlSeconds) {
+                leases.revoke(granted.getID());
+                throw new IllegalStateException("etcd granted a " + granted.getTTL() + " s lease when " + ttlSeconds + " s was asked");
+            }
+            return new SessionLease(granted.getID(), granted.getTTL(), sent);
+        });
+    }
+
+    /**
+     * One keep-alive. Completes exceptionally with {@link GoneException} when etcd says the lease
+     * no longer exists (and marks it dead).
+     */
+    CompletableFuture<Void> keepAlive(SessionLease lease) {
+        long sent = System.nanoTime();
+        return leases.keepAliveOnce(lease.id()).handle((response, error) -> {
+            if (error == null) {
+                lease.keptAlive(sent);
+                return null;
+            }
+            if (Calls.isLeaseNotFound(error)) {
+                lease.markDead();
+                throw new CompletionException(new GoneException(lease));
+            }
+            throw error instanceof CompletionException c ? c : new CompletionException(error);
+        });
+    }
+
+    /** Whether etcd no longer has {@code lease}; marks it dead if so. */
+    CompletableFuture<Boolean> isGone(SessionLease lease) {
+        return leases.timeToLive(lease.id(), LeaseOption.DEFAULT).thenApply(response -> {
+            boolean gone = response.getTTL() < 0;
+            if (gone) {
+                lease.markDead();
+            }
+            return gone;
+        });
+    }
+
+    /** Best-effort revoke, not awaited. */
+    void revoke(SessionLease lease) {
+        lease.markDead();
+        leases.revoke(lease.id()).exceptionally(error -> null);
+    }
+
+    /** etcd no longer has the lease: it expired or was revoked, and every key bound to it is gone. */
+    static final class GoneException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        GoneException(SessionLease lease) {
+            super("etcd " + lease + " is gone (expired or revoked)", null, false, false);
+        }
+    }
+}
