@@ -1,0 +1,123 @@
+package io.robit.zookeeper;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * How lock ids become ZooKeeper node names, and how the sequential nodes under a lock's node are
+ * read. Stateless; thread-safe.
+ *
+ * <p>An id is escaped into one flat node name: {@code A-Z a-z 0-9 _ - .} stay as they are, every
+ * other character becomes the percent-encoded bytes of its UTF-8 form (so {@code /} is
+ * {@code %2F} and ids never make deeper paths), and the names {@code .} and {@code ..}, which
+ * ZooKeeper forbids, are escaped too. The mapping is one-to-one.
+ */
+final class LockNames {
+    /** The longest escaped name accepted: far below ZooKeeper's limits, and long enough for any sane id. */
+    static final int MAX_ESCAPED_LENGTH = 512;
+    /** The prefix of every contender's node; ZooKeeper appends a 10-digit sequence number. */
+    static final String NODE_PREFIX = "lock-";
+
+    private static final int SEQUENCE_DIGITS = 10;
+    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+
+    /** The lowest sequence number first. */
+    static final Comparator<String> BY_SEQUENCE = Comparator.comparingLong(LockNames::sequenceOf);
+
+    private LockNames() {
+    }
+
+    /**
+     * Checks {@code id} and returns its node name.
+     *
+     * @throws NullPointerException if {@code id} is null
+     * @throws IllegalArgumentException if it is empty, holds an unpaired surrogate, or escapes to
+     *     more than {@link #MAX_ESCAPED_LENGTH} characters
+     */
+    static String escape(String id) {
+        Objects.requireNonNull(id, "lock id must not be null");
+        if (id.isEmpty()) {
+            throw new IllegalArgumentException("lock id must not be empty");
+        }
+        if (id.equals(".") || id.equals("..")) {
+            return id.replace(".", "%2E");
+        }
+        StringBuilder name = new StringBuilder(id.length() + 16);
+        for (int i = 0; i < id.length(); i++) {
+            char c = id.charAt(i);
+            if (isPlain(c)) {
+                name.append(c);
+            } else if (Character.isSurrogate(c)) {
+                if (!Character.isHighSurrogate(c) || i + 1 >= id.length() || !Character.isLowSurrogate(id.charAt(i + 1))) {
+                    throw new IllegalArgumentException("lock id '" + printable(id) + "' has an unpaired surrogate at index " + i
+                            + "; it cannot be stored as a ZooKeeper node name");
+                }
+                appendEncoded(name, id.substring(i, i + 2));
+                i++;
+            } else {
+                appendEncoded(name, String.valueOf(c));
+            }
+            if (name.length() > MAX_ESCAPED_LENGTH) {
+                throw new IllegalArgumentException("lock id of length " + id.length() + " is too long: its ZooKeeper node name would exceed "
+                        + MAX_ESCAPED_LENGTH + " characters after escaping");
+            }
+        }
+        return name.toString();
+    }
+
+    /** The sequence number of a contender's node name, or -1 if the name is not a contender's. */
+    static long sequenceOf(String nodeName) {
+        int at = nodeName.length() - SEQUENCE_DIGITS;
+        if (at < NODE_PREFIX.length() || !nodeName.startsWith(NODE_PREFIX, at - NODE_PREFIX.length())) {
+            return -1;
+        }
+        long value = 0;
+        for (int i = at; i < nodeName.length(); i++) {
+            char c = nodeName.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            value = value * 10 + (c - '0');
+        }
+        return value;
+    }
+
+    /** The contenders among {@code children}, lowest sequence first. */
+    static List<String> contenders(List<String> children) {
+        return children.stream().filter(n -> sequenceOf(n) >= 0).sorted(BY_SEQUENCE).toList();
+    }
+
+    /** The contender just ahead of {@code mine} in {@code sorted}, empty if {@code mine} is first. */
+    static Optional<String> predecessor(List<String> sorted, String mine) {
+        int index = sorted.indexOf(mine);
+        if (index < 0) {
+            throw new IllegalArgumentException(mine + " is not among the contenders " + sorted);
+        }
+        return index == 0 ? Optional.empty() : Optional.of(sorted.get(index - 1));
+    }
+
+    /** The last segment of a path. */
+    static String nodeName(String path) {
+        return path.substring(path.lastIndexOf('/') + 1);
+    }
+
+    private static boolean isPlain(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+    }
+
+    private static void appendEncoded(StringBuilder out, String text) {
+        for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+            out.append('%').append(HEX[(b >> 4) & 0xF]).append(HEX[b & 0xF]);
+        }
+    }
+
+    private static String printable(String id) {
+        String shortened = id.length() > 40 ? id.substring(0, 40) + "..." : id;
+        StringBuilder out = new StringBuilder();
+        shortened.chars().forEach(c -> out.append(Character.isSurrogate((char) c) || Character.isISOControl(c) ? String.format("\\u%04X", c) : String.valueOf((char) c)));
+        return out.toString();
+    }
+}

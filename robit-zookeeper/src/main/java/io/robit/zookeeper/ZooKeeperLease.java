@@ -1,0 +1,215 @@
+package io.robit.zookeeper;
+
+import io.robit.DriverException;
+import io.robit.LockLostException;
+import io.robit.LossReason;
+import io.robit.spi.Lease;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.apache.curator.framework.api.CuratorEvent;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+
+/**
+ * A lease on a ZooKeeper lock: our ephemeral sequential node while it is the lowest under the
+ * lock's node. Thread-safe.
+ *
+ * <p>It ends, at the earliest of: {@link ZooKeeperDriver#release release}; the node being deleted
+ * (our exists-watch fires, or a refresh finds it gone or owned by another session); the session
+ * ending (Curator reports {@code LOST}, or a new session after {@code RECONNECTED}); the ttl running
+ * out without a refresh (then the driver deletes the node itself, so a live but stalled holder frees
+ * the lock after its ttl, as on every other backend); or the connection staying suspended past
+ * the session timeout since the last confirmed contact (see {@link ZooKeeperDriver}).
+ */
+final class ZooKeeperLease implements Lease {
+    private static final int HELD = 0;
+    private static final int RELEASED = 1;
+    private static final int LOST = 2;
+
+    private final ZooKeeperDriver driver;
+    private final Node node;
+    private final CompletableFuture<Void> lost = new CompletableFuture<>();
+    // Guards the fields below; never held across I/O.
+    private final ReentrantLock lock = new ReentrantLock();
+    private int state = HELD;
+    private boolean releaseCalled;
+    private long expiresAt;
+    private ScheduledFuture<?> expiry;
+    private LockLostException loss;
+
+    ZooKeeperLease(ZooKeeperDriver driver, Node node, long sentNanos, Duration ttl) {
+        this.driver = driver;
+        this.node = node;
+        this.expiresAt = sentNanos + ttl.toNanos();
+    }
+
+    Node node() {
+        return node;
+    }
+
+    boolean belongsTo(ZooKeeperDriver candidate) {
+        return driver == candidate;
+    }
+
+    /** Starts the ttl timer; called once, after construction. */
+    void start() {
+        lock.lock();
+        try {
+            scheduleExpiry();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void refresh(Duration ttl, Duration timeout) throws InterruptedException {
+        ZooKeeperDriver.checkTtl(ttl);
+        ZooKeeperDriver.checkTimeout(timeout);
+        throwIfEnded();
+        long sent = driver.ticker().read();
+        if (!driver.isConnected()) {
+            throw new DriverException(driver.backend(), node.lockId(), "refresh",
+                    new KeeperException.ConnectionLossException());
+        }
+        CuratorEvent event = driver.requests().call(node.lockId(), "refresh", timeout,
+                callback -> driver.client().checkExists().inBackground(callback).forPath(node.path()));
+        KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
+        if (code == KeeperException.Code.NONODE) {
+            throw lose(LossReason.GONE, "its node " + node.path() + " no longer exists (deleted, or its session expired)");
+        }
+        if (code != KeeperException.Code.OK) {
+            throw driver.requests().failure(node.lockId(), "refresh", event);
+        }
+        Stat stat = event.getStat();
+        if (stat.getCzxid() != node.czxid() || stat.getEphemeralOwner() != node.sessionId()) {
+            throw lose(LossReason.TAKEN_OVER, "its node " + node.path() + " now belongs to session 0x" + Long.toHexString(stat.getEphemeralOwner()));
+        }
+        driver.noteContact(sent);
+        lock.lock();
+        try {
+            if (state == HELD) {
+                expiresAt = sent + ttl.toNanos();
+                scheduleExpiry();
+                return;
+            }
+        } finally {
+            lock.unlock();
+        }
+        throwIfEnded();
+    }
+
+    @Override
+    public CompletableFuture<Void> lost() {
+        return lost;
+    }
+
+    /** The zxid that created our node: it grows with every transaction on the ensemble. */
+    @Override
+    public long fencingToken() {
+        return node.czxid();
+    }
+
+    /**
+     * Declares the lease lost unless it already ended; completes {@link #lost()} exceptionally.
+     *
+     * @return the exception that describes the loss (the first one, if it was already lost)
+     */
+    LockLostException lose(LossReason reason, String detail) {
+        LockLostException fresh = new LockLostException(node.lockId(), reason, detail);
+        lock.lock();
+        try {
+            if (state == LOST) {
+                return loss;
+            }
+            if (state == RELEASED) {
+                return fresh;
+            }
+            state = LOST;
+            loss = fresh;
+            cancelExpiry();
+        } finally {
+            lock.unlock();
+        }
+        driver.forget(this);
+        lost.completeExceptionally(fresh);
+        return fresh;
+    }
+
+    /**
+     * Marks the lease released, so that our own delete is not taken for a loss.
+     *
+     * @return true the first time (then the caller deletes the node), false after
+     */
+    boolean markReleased() {
+        lock.lock();
+        try {
+            cancelExpiry();
+            if (releaseCalled) {
+                return false;
+            }
+            releaseCalled = true;
+            if (state == HELD) {
+                state = RELEASED;
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void throwIfEnded() {
+        lock.lock();
+        try {
+            if (state == LOST) {
+                throw loss;
+            }
+            if (state == RELEASED) {
+                throw new LockLostException(node.lockId(), LossReason.GONE, "the lease was released");
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // Caller holds `lock`.
+    private void scheduleExpiry() {
+        cancelExpiry();
+        long delay = expiresAt - driver.ticker().read();
+        expiry = driver.schedule(this::expireIfDue, Math.max(0, delay), TimeUnit.NANOSECONDS);
+    }
+
+    // Caller holds `lock`.
+    private void cancelExpiry() {
+        if (expiry != null) {
+            expiry.cancel(false);
+            expiry = null;
+        }
+    }
+
+    // On the driver's timer: the ttl ran out without a refresh, so give the lock up as a ttl lease would.
+    private void expireIfDue() {
+        lock.lock();
+        try {
+            if (state != HELD) {
+                return;
+            }
+            long left = expiresAt - driver.ticker().read();
+            if (left > 0) {
+                expiry = driver.schedule(this::expireIfDue, left, TimeUnit.NANOSECONDS);
+                return;
+            }
+        } finally {
+            lock.unlock();
+        }
+        lose(LossReason.EXPIRED, "not refreshed within its ttl; the driver deleted its node");
+        driver.deleteInBackground(node);
+    }
+
+    @Override
+    public String toString() {
+        return "ZooKeeperLease[" + node.lockId() + ", " + node.path() + ", token " + node.czxid() + "]";
+    }
+}
