@@ -10,7 +10,7 @@ import sun.misc.Signal;
 /**
  * POSIX signals for {@code robit run}: catching SIGINT, SIGTERM and SIGHUP (through
  * {@code sun.misc.Signal}, from {@code jdk.unsupported}), and sending a signal to another process
- * (through {@code kill(1)}, since Java can only send SIGTERM and SIGKILL itself). Stateless.
+ * (through the shell's {@code kill}, since Java can only send SIGTERM and SIGKILL itself). Stateless.
  */
 final class Signals {
     /** The signals {@code robit run} forwards to its command. */
@@ -54,12 +54,13 @@ final class Signals {
 
     /**
      * Sends signal {@code name} (e.g. {@code INT}, {@code STOP}) to the processes {@code pids} with
-     * {@code kill(1)}, waiting at most 5 s for it.
+     * {@code sh -c kill}, waiting at most 5 s for it.
      *
-     * @return whether kill(1) succeeded for all of them
+     * @return whether kill succeeded for all of them
      */
     static boolean send(String name, long... pids) {
-        List<String> command = new ArrayList<>(List.of("kill", "-s", name));
+        // The shell's kill builtin: /bin/sh is everywhere, kill(1) (procps) is not on minimal images.
+        List<String> command = new ArrayList<>(List.of("sh", "-c", "kill -s \"$0\" \"$@\"", name));
         for (long pid : pids) {
             command.add(Long.toString(pid));
         }

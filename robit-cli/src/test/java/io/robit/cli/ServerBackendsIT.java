@@ -1,0 +1,76 @@
+package io.robit.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * {@code robit run} and {@code robit status} against the servers CI runs (.ci/services): the same
+ * command on every backend, selected by URI. Lock names are unique per run (the servers are shared).
+ */
+class ServerBackendsIT {
+    @TempDir
+    Path dir;
+
+    private Cli cli;
+
+    @BeforeEach
+    void setUp() {
+        cli = new Cli(dir);
+    }
+
+    @AfterEach
+    void tearDown() {
+        cli.killAll();
+    }
+
+    static Stream<Arguments> backends() {
+        return Stream.of(
+                Arguments.of(env("ROBIT_TEST_REDIS_URI", "redis://127.0.0.1:6379?keyPrefix=robit-cli-test:"), true),
+                Arguments.of(env("ROBIT_TEST_PG_URI", "postgresql://postgres@127.0.0.1:5432/test?createTable=true"), true),
+                Arguments.of(env("ROBIT_TEST_MARIADB_URI", "mariadb://root@127.0.0.1:3306/test?createTable=true"), true),
+                Arguments.of(env("ROBIT_TEST_ETCD_URI", "etcd://127.0.0.1:2379"), false));
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void secondRunWaitsForTheFirstAndStatusShowsTheHolder(String uri, boolean inspectable) throws Exception {
+        String name = "cli-" + UUID.randomUUID();
+        Cli.Run first = cli.start("run", "--backend", uri, "--name", name, "--ttl", "10s", "--", "sh", "-c",
+                "echo $ROBIT_FENCING_TOKEN > first.txt; sleep 2");
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(dir.resolve("first.txt")));
+
+        Cli.Run status = cli.run("status", "--backend", uri, name);
+        Cli.Run second = cli.run("run", "--backend", uri, "--name", name, "--", "sh", "-c", "echo $ROBIT_FENCING_TOKEN > second.txt");
+
+        assertThat(first.exitCode()).as(first.err()).isZero();
+        assertThat(second.exitCode()).as(second.err()).isZero();
+        long firstToken = Long.parseLong(Files.readString(dir.resolve("first.txt")).strip());
+        long secondToken = Long.parseLong(Files.readString(dir.resolve("second.txt")).strip());
+        assertThat(secondToken).isGreaterThan(firstToken);
+        if (inspectable) {
+            assertThat(status.exitCode()).as(status.err()).isZero();
+            assertThat(status.out()).contains("lock '" + name + "' is held").containsPattern("token +" + firstToken);
+            assertThat(second.err()).contains("waiting for lock '" + name + "': held by ");
+        } else {
+            assertThat(status.exitCode()).isEqualTo(69);
+            assertThat(status.err()).contains("cannot report lock holders");
+        }
+    }
+
+    private static String env(String name, String fallback) {
+        String value = System.getenv(name);
+        return value == null || value.isBlank() ? fallback : value;
+    }
+}
