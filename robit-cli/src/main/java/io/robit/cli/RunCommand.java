@@ -36,8 +36,8 @@ import picocli.CommandLine.Spec;
         description = {
             "Runs CMD while holding lock NAME. Waits up to --wait for the lock, saying on stderr who holds it. "
                 + "Gives CMD the fencing token in $ROBIT_FENCING_TOKEN and the lock name in $ROBIT_LOCK_NAME, renews the lease "
-                + "every ttl/3 while CMD runs, forwards SIGINT, SIGTERM and SIGHUP to CMD, releases the lock when CMD exits, and "
-                + "exits with CMD's status.",
+                + "every ttl/3 while CMD runs, forwards SIGTERM (and, when not on a terminal, SIGINT and SIGHUP) to CMD, "
+                + "releases the lock when CMD exits, and exits with CMD's status.",
             "If the lock is lost (lease expired or taken over, backend unreachable for longer than the lease), robit says why "
                 + "on stderr, sends SIGTERM to CMD and its child processes, SIGKILL after --grace, and exits 79.",
         },
@@ -96,6 +96,7 @@ final class RunCommand implements Callable<Integer> {
     private Process child; // guarded by childLock
     private String pendingSignal; // guarded by childLock: a signal that came before CMD started
     private Thread mainThread;
+    private final boolean interactive = System.console() != null;
 
     @Override
     public Integer call() throws Exception {
@@ -228,9 +229,11 @@ final class RunCommand implements Callable<Integer> {
             } else if (child.isAlive()) {
                 if (signal.equals("TERM")) {
                     child.destroy();
-                } else {
+                } else if (!interactive) {
                     Signals.send(signal, child.pid());
                 }
+                // On a terminal, SIGINT (Ctrl-C) and SIGHUP go to the whole foreground process group,
+                // CMD included: forwarding them would deliver them twice.
             }
         } finally {
             childLock.unlock();
