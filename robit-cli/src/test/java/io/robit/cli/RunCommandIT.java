@@ -49,10 +49,12 @@ class RunCommandIT {
     @Test
     void secondRunWaitsForTheFirstThenRuns() throws Exception {
         Cli.Run first = cli.start("run", "--name", "contended", "--", "sh", "-c",
-                "echo first-start >> order.txt; sleep 3; echo first-end >> order.txt");
+                "echo first-start >> order.txt; while [ ! -f release ]; do sleep 0.1; done; echo first-end >> order.txt");
         await().atMost(LONG).until(() -> Files.exists(dir.resolve("order.txt")));
 
         Cli.Run second = cli.start("run", "--name", "contended", "--", "sh", "-c", "echo second >> order.txt");
+        await().atMost(LONG).until(() -> second.err().contains("waiting for lock 'contended'"));
+        Files.createFile(dir.resolve("release"));
 
         assertThat(second.awaitExit(LONG)).as(second.err()).isZero();
         assertThat(first.exitCode()).as(first.err()).isZero();

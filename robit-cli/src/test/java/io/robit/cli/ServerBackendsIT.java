@@ -48,14 +48,21 @@ class ServerBackendsIT {
     void secondRunWaitsForTheFirstAndStatusShowsTheHolder(String uri, boolean inspectable) throws Exception {
         String name = "cli-" + UUID.randomUUID();
         Cli.Run first = cli.start("run", "--backend", uri, "--name", name, "--ttl", "10s", "--", "sh", "-c",
-                "echo $ROBIT_FENCING_TOKEN > first.txt; sleep 2");
+                "echo $ROBIT_FENCING_TOKEN > first.txt; while [ ! -f release ]; do sleep 0.1; done");
         await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(dir.resolve("first.txt")));
 
         Cli.Run status = cli.run("status", "--backend", uri, name);
-        Cli.Run second = cli.run("run", "--backend", uri, "--name", name, "--", "sh", "-c", "echo $ROBIT_FENCING_TOKEN > second.txt");
+        Cli.Run second = cli.start("run", "--backend", uri, "--name", name, "--", "sh", "-c", "echo $ROBIT_FENCING_TOKEN > second.txt");
+        if (inspectable) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> second.err().contains("waiting for lock '" + name + "'"));
+        } else {
+            await().atMost(Duration.ofSeconds(60)).until(() -> second.err().contains("cannot say by whom"));
+        }
+        Files.createFile(dir.resolve("release"));
 
         assertThat(first.exitCode()).as(first.err()).isZero();
         assertThat(second.exitCode()).as(second.err()).isZero();
+        assertThat(dir.resolve("second.txt")).exists();
         long firstToken = Long.parseLong(Files.readString(dir.resolve("first.txt")).strip());
         long secondToken = Long.parseLong(Files.readString(dir.resolve("second.txt")).strip());
         assertThat(secondToken).isGreaterThan(firstToken);
