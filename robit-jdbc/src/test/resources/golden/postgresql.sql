@@ -7,7 +7,7 @@ CREATE TABLE IF NOT EXISTS robit_locks (
 );
 
 -- acquire
-INSERT INTO robit_locks AS l (name, owner, fencing_token, expires_at_ms) VALUES (?, ?, 1, FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT + ?) ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, fencing_token = l.fencing_token + 1, expires_at_ms = EXCLUDED.expires_at_ms WHERE l.owner IS NULL OR l.expires_at_ms <= FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT RETURNING l.fencing_token;
+WITH attempt AS (SELECT CAST(? AS VARCHAR(255)) AS name, CAST(? AS VARCHAR(255)) AS owner, CAST(? AS BIGINT) AS ttl_ms), taken AS (INSERT INTO robit_locks AS l (name, owner, fencing_token, expires_at_ms) SELECT name, owner, 1, FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT + ttl_ms FROM attempt ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, fencing_token = l.fencing_token + 1, expires_at_ms = EXCLUDED.expires_at_ms WHERE l.owner IS NULL OR l.expires_at_ms <= FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT RETURNING l.fencing_token) SELECT fencing_token, CAST(NULL AS BIGINT) AS remaining_ms FROM taken UNION ALL SELECT NULL, h.expires_at_ms - FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT FROM robit_locks h JOIN attempt a ON h.name = a.name WHERE h.owner IS NOT NULL AND NOT EXISTS (SELECT 1 FROM taken);
 
 -- acquireResult
 (none);

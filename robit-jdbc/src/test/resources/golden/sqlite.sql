@@ -10,7 +10,7 @@ CREATE TABLE IF NOT EXISTS robit_locks (
 PRAGMA journal_mode = WAL;
 
 -- acquire
-INSERT INTO robit_locks AS l (name, owner, fencing_token, expires_at_ms) VALUES (?, ?, 1, CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, fencing_token = l.fencing_token + 1, expires_at_ms = excluded.expires_at_ms WHERE l.owner IS NULL OR l.expires_at_ms <= CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) RETURNING fencing_token;
+INSERT INTO robit_locks AS l (name, owner, fencing_token, expires_at_ms) VALUES (?, ?, 1, CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, fencing_token = l.fencing_token + 1, expires_at_ms = excluded.expires_at_ms WHERE l.owner IS NULL OR l.expires_at_ms <= CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) RETURNING fencing_token, NULL AS remaining_ms;
 
 -- acquireResult
 (none);

@@ -1,6 +1,7 @@
 package io.robit.jdbc;
 
 import io.robit.DriverException;
+import io.robit.jdbc.SqlCalls.Deadline;
 import io.robit.spi.Driver;
 import io.robit.spi.Inspectable;
 import io.robit.spi.Lease;
@@ -53,6 +54,8 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
     private static final Logger LOG = LoggerFactory.getLogger(JdbcDriver.class);
     private static final Duration RELEASE_TIMEOUT = Duration.ofSeconds(5);
     private static final String PROCESS = processName();
+    private static final long CONTENTION_FRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    private static final ThreadLocal<Contention> LAST_CONTENTION = new ThreadLocal<>();
 
     private final ConnectionSource source;
     private final Dialect dialect;
@@ -62,6 +65,7 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
     private final Duration pollInterval;
     private final ReentrantLock listenerLock = new ReentrantLock();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final SqlCalls calls;
     private volatile PgListener listener;
 
     private JdbcDriver(ConnectionSource source, Dialect dialect, String table, String backend, Duration pollInterval) {
@@ -71,6 +75,7 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
         this.sql = Statements.of(dialect, table);
         this.backend = backend;
         this.pollInterval = pollInterval;
+        this.calls = new SqlCalls(source, dialect, table, backend, closed);
     }
 
     /**
@@ -108,12 +113,18 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
         long ttlMillis = ttlMillis(ttl);
         Deadline deadline = Deadline.after(timeout);
         String owner = PROCESS + "/" + UUID.randomUUID();
-        Optional<Long> token = call("acquire", id, deadline, connection -> takeRow(connection, id, owner, ttlMillis, deadline),
+        PgListener pg = listener;
+        long eventsBefore = pg == null ? -1 : pg.events(); // read before the statement: see awaitRelease
+        Attempt attempt = calls.call("acquire", id, deadline, connection -> takeRow(connection, id, owner, ttlMillis, deadline),
                 () -> giveBack(id, owner)); // the row may be ours although the answer was lost
-        if (token.isEmpty()) {
+        if (attempt.token() == null) {
+            // The core's next call on this thread is awaitRelease(id): tell it the holder's expiry.
+            long now = System.nanoTime();
+            LAST_CONTENTION.set(attempt.remainingMillis() == null ? null
+                    : new Contention(this, id, now, now + TimeUnit.MILLISECONDS.toNanos(Math.max(0, attempt.remainingMillis())), eventsBefore));
             return Optional.empty();
         }
-        JdbcLease lease = new JdbcLease(this, id, owner, token.get());
+        JdbcLease lease = new JdbcLease(this, id, owner, attempt.token());
         if (Thread.interrupted()) {
             release(lease); // the SPI promises an interrupted acquire took nothing
             throw new InterruptedException("interrupted while acquiring lock '" + id + "'");
@@ -121,23 +132,44 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
         return Optional.of(lease);
     }
 
-    private Optional<Long> takeRow(Connection connection, String id, String owner, long ttlMillis, Deadline deadline) throws SQLException {
-        try (PreparedStatement take = prepare(connection, sql.acquire(), deadline)) {
+    /** The outcome of one acquire statement: the new token, or the holder's remaining time if known. */
+    private record Attempt(Long token, Long remainingMillis) {
+        static Attempt read(ResultSet rows) throws SQLException {
+            if (!rows.next()) {
+                return new Attempt(null, null);
+            }
+            long token = rows.getLong(1);
+            Long taken = rows.wasNull() ? null : token;
+            long remaining = rows.getLong(2);
+            return new Attempt(taken, rows.wasNull() ? null : remaining);
+        }
+    }
+
+    /**
+     * What a failed acquire on this thread learnt about the holder, for the awaitRelease that
+     * follows: when it was seen, when the holder's lease expires, and the LISTEN connection's event
+     * count before the statement ran (-1 if it was not running).
+     */
+    private record Contention(JdbcDriver driver, String name, long seenAtNanos, long expiresAtNanos, long eventsBefore) {
+    }
+
+    private Attempt takeRow(Connection connection, String id, String owner, long ttlMillis, Deadline deadline) throws SQLException {
+        try (PreparedStatement take = SqlCalls.prepare(connection, sql.acquire(), deadline)) {
             take.setString(1, id);
             take.setString(2, owner);
             take.setLong(3, ttlMillis);
             if (sql.acquireResult() == null) {
                 try (ResultSet rows = take.executeQuery()) {
-                    return rows.next() ? Optional.of(rows.getLong(1)) : Optional.empty();
+                    return Attempt.read(rows);
                 }
             }
             take.executeUpdate();
         }
-        try (PreparedStatement read = prepare(connection, sql.acquireResult(), deadline)) {
-            read.setString(1, id);
-            read.setString(2, owner);
+        try (PreparedStatement read = SqlCalls.prepare(connection, sql.acquireResult(), deadline)) {
+            read.setString(1, owner);
+            read.setString(2, id);
             try (ResultSet rows = read.executeQuery()) {
-                return rows.next() ? Optional.of(rows.getLong(1)) : Optional.empty();
+                return Attempt.read(rows);
             }
         }
     }
@@ -162,8 +194,8 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
         }
         boolean interrupted = Thread.interrupted(); // release must happen even on an interrupted thread
         try {
-            call("release", id, Deadline.after(RELEASE_TIMEOUT), connection -> {
-                try (PreparedStatement release = prepare(connection, sql.release(), Deadline.after(RELEASE_TIMEOUT))) {
+            calls.call("release", id, Deadline.after(RELEASE_TIMEOUT), connection -> {
+                try (PreparedStatement release = SqlCalls.prepare(connection, sql.release(), Deadline.after(RELEASE_TIMEOUT))) {
                     release.setString(1, id);
                     release.setString(2, owner);
                     release.execute();
@@ -183,8 +215,8 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
     boolean extend(JdbcLease lease, Duration ttl, Duration timeout) throws InterruptedException {
         long ttlMillis = ttlMillis(ttl);
         Deadline deadline = Deadline.after(timeout);
-        return call("refresh", lease.name(), deadline, connection -> {
-            try (PreparedStatement refresh = prepare(connection, sql.refresh(), deadline)) {
+        return calls.call("refresh", lease.name(), deadline, connection -> {
+            try (PreparedStatement refresh = SqlCalls.prepare(connection, sql.refresh(), deadline)) {
                 refresh.setLong(1, ttlMillis);
                 refresh.setString(2, lease.name());
                 refresh.setString(3, lease.owner());
@@ -206,12 +238,26 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
         try {
             long waitNanos = Math.min(maxNanos, pollNanos);
             try {
-                Optional<Row> row = readRow(id);
-                if (row.isEmpty() || !row.get().isHeld()) {
-                    return;
+                long expiryNanos;
+                Contention known = LAST_CONTENTION.get();
+                LAST_CONTENTION.remove();
+                long now = System.nanoTime();
+                // Usable if just seen here, and (PostgreSQL) no notification arrived since the acquire
+                // statement ran: one could have been this lock's release, before this waiter registered.
+                if (known != null && known.driver() == this && known.name().equals(id) && now - known.seenAtNanos() < CONTENTION_FRESH_NANOS
+                        && (pg == null || (known.eventsBefore() >= 0 && known.eventsBefore() == pg.events()))) {
+                    expiryNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(1), known.expiresAtNanos() - now + TimeUnit.MILLISECONDS.toNanos(1));
+                } else {
+                    Optional<LockRow> row = readRow(id);
+                    if (row.isEmpty() || !row.get().isHeld()) {
+                        return;
+                    }
+                    expiryNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, row.get().remainingMillis() + 1));
                 }
-                long expiryNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, row.get().remainingMillis() + 1));
-                waitNanos = pg != null && pg.isListening() ? Math.min(maxNanos, expiryNanos) : Math.min(waitNanos, expiryNanos);
+                // Listening: sleep to the expiry, but re-check now and then in case NOTIFY cannot reach
+                // us (a transaction-pooling PgBouncer drops it).
+                long listeningNanos = Math.max(TimeUnit.SECONDS.toNanos(1), pollInterval.toNanos() * 20);
+                waitNanos = pg != null && pg.isListening() ? Math.min(Math.min(maxNanos, expiryNanos), listeningNanos) : Math.min(waitNanos, expiryNanos);
             } catch (DriverException e) {
                 LOG.debug("{}: could not read lock '{}' while waiting; polling", backend, id, e);
             }
@@ -236,17 +282,17 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
     @Override
     public Optional<LockInfo> inspect(String name) {
         validate(name);
-        return readRow(name).map(Row::toLockInfo);
+        return readRow(name).map(LockRow::toLockInfo);
     }
 
     /** The row of lock {@code name}, read by the database; package-private for the lease's loss reason. */
-    Optional<Row> readRow(String name) {
+    Optional<LockRow> readRow(String name) {
         try {
-            return call("inspect", name, Deadline.after(RELEASE_TIMEOUT), connection -> {
-                try (PreparedStatement read = prepare(connection, sql.inspect(), Deadline.after(RELEASE_TIMEOUT))) {
+            return calls.call("inspect", name, Deadline.after(RELEASE_TIMEOUT), connection -> {
+                try (PreparedStatement read = SqlCalls.prepare(connection, sql.inspect(), Deadline.after(RELEASE_TIMEOUT))) {
                     read.setString(1, name);
                     try (ResultSet rows = read.executeQuery()) {
-                        return rows.next() ? Optional.of(Row.read(rows)) : Optional.<Row>empty();
+                        return rows.next() ? Optional.of(LockRow.read(rows)) : Optional.<LockRow>empty();
                     }
                 }
             }, () -> { });
@@ -264,12 +310,12 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
     @Override
     public List<LockInfo> list() {
         try {
-            return call("list", "*", Deadline.after(RELEASE_TIMEOUT), connection -> {
+            return calls.call("list", "*", Deadline.after(RELEASE_TIMEOUT), connection -> {
                 List<LockInfo> all = new ArrayList<>();
-                try (PreparedStatement read = prepare(connection, sql.list(), Deadline.after(RELEASE_TIMEOUT));
+                try (PreparedStatement read = SqlCalls.prepare(connection, sql.list(), Deadline.after(RELEASE_TIMEOUT));
                         ResultSet rows = read.executeQuery()) {
                     while (rows.next()) {
-                        all.add(Row.read(rows).toLockInfo());
+                        all.add(LockRow.read(rows).toLockInfo());
                     }
                 }
                 return List.copyOf(all);
@@ -277,31 +323,6 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new DriverException(backend, "*", "list", e);
-        }
-    }
-
-    /** A lease-table row and the database's time when it was read. */
-    record Row(String name, String owner, long token, Long expiresAtMillis, long nowMillis) {
-        static Row read(ResultSet row) throws SQLException {
-            String name = row.getString(1);
-            String owner = row.getString(2);
-            long token = row.getLong(3);
-            long expires = row.getLong(4);
-            Long expiresAt = row.wasNull() ? null : expires;
-            return new Row(name, owner, token, expiresAt, row.getLong(5));
-        }
-
-        boolean isHeld() {
-            return owner != null && expiresAtMillis != null && expiresAtMillis > nowMillis;
-        }
-
-        long remainingMillis() {
-            return isHeld() ? expiresAtMillis - nowMillis : 0;
-        }
-
-        LockInfo toLockInfo() {
-            return isHeld() ? new LockInfo(name, Optional.of(owner), token, Optional.empty(), Optional.of(Duration.ofMillis(remainingMillis())))
-                    : new LockInfo(name, Optional.empty(), token, Optional.empty(), Optional.empty());
         }
     }
 
@@ -375,72 +396,6 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
         }
     }
 
-    /** One unit of SQL work on one borrowed connection. */
-    private interface Work<T> {
-        T run(Connection connection) throws SQLException;
-    }
-
-    /**
-     * Runs {@code work} on a borrowed connection, committing if the connection is not in
-     * autocommit, retrying transient failures until the deadline; other failures run
-     * {@code onUncertain} (the work may have taken effect) and become a {@link DriverException}.
-     */
-    private <T> T call(String operation, String lock, Deadline deadline, Work<T> work, Runnable onUncertain) throws InterruptedException {
-        if (closed.get()) {
-            throw new IllegalStateException("the Robit JDBC driver for " + backend + " is closed");
-        }
-        for (int attempt = 1; ; attempt++) {
-            if (Thread.interrupted()) {
-                throw new InterruptedException(operation + " of lock '" + lock + "' interrupted");
-            }
-            Connection connection;
-            try {
-                connection = source.get();
-            } catch (SQLException e) {
-                throw Failures.translate(dialect, backend, table, operation, lock, e);
-            }
-            boolean broken = false;
-            try {
-                boolean autoCommit = connection.getAutoCommit();
-                T result = work.run(connection);
-                if (!autoCommit) {
-                    connection.commit();
-                }
-                return result;
-            } catch (SQLException e) {
-                broken = true;
-                rollbackQuietly(connection);
-                if (Failures.isTransient(dialect, e) && deadline.remainingNanos() > 0 && attempt < 1_000) {
-                    LOG.debug("{}: {} of lock '{}' hit a transient failure; retrying", backend, operation, lock, e);
-                    TimeUnit.MILLISECONDS.sleep(Math.min(ThreadLocalRandom.current().nextLong(2, 20), Math.max(1, deadline.remainingNanos() / 1_000_000)));
-                    continue;
-                }
-                if (Failures.isUncertain(e)) {
-                    onUncertain.run();
-                }
-                throw Failures.translate(dialect, backend, table, operation, lock, e);
-            } finally {
-                source.giveBack(connection, broken);
-            }
-        }
-    }
-
-    private static void rollbackQuietly(Connection connection) {
-        try {
-            if (!connection.getAutoCommit()) {
-                connection.rollback();
-            }
-        } catch (SQLException ignored) {
-            // The connection is dropped as broken anyway.
-        }
-    }
-
-    private static PreparedStatement prepare(Connection connection, String statement, Deadline deadline) throws SQLException {
-        PreparedStatement prepared = connection.prepareStatement(statement);
-        prepared.setQueryTimeout(deadline.seconds());
-        return prepared;
-    }
-
     private static long ttlMillis(Duration ttl) {
         Objects.requireNonNull(ttl, "ttl must not be null");
         if (ttl.isNegative() || ttl.isZero()) {
@@ -457,26 +412,6 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
     private static String processName() {
         String name = ManagementFactory.getRuntimeMXBean().getName(); // "pid@host"
         return name.length() > 200 ? name.substring(0, 200) : name;
-    }
-
-    /** A per-call time budget. */
-    private record Deadline(long atNanos) {
-        static Deadline after(Duration timeout) {
-            Objects.requireNonNull(timeout, "timeout must not be null");
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("timeout must be positive, got " + timeout);
-            }
-            return new Deadline(System.nanoTime() + Math.min(timeout.toNanos(), TimeUnit.DAYS.toNanos(1)));
-        }
-
-        long remainingNanos() {
-            return atNanos - System.nanoTime();
-        }
-
-        /** JDBC's query timeout: whole seconds, at least 1 (0 would mean none). */
-        int seconds() {
-            return (int) Math.max(1, TimeUnit.NANOSECONDS.toSeconds(remainingNanos() + 999_999_999L));
-        }
     }
 
     /**

@@ -44,7 +44,7 @@ final class JdbcLease implements Lease {
 
     /** Reads the row once more to say why it is not ours; a failure to read is reported as expiry. */
     private LockLostException whyLost() {
-        Optional<JdbcDriver.Row> row;
+        Optional<LockRow> row;
         try {
             row = driver.readRow(name);
         } catch (DriverException | IllegalStateException e) {
@@ -53,7 +53,7 @@ final class JdbcLease implements Lease {
         if (row.isEmpty()) {
             return new LockLostException(name, LossReason.GONE, "the lease row was deleted");
         }
-        JdbcDriver.Row current = row.get();
+        LockRow current = row.get();
         if (current.owner() == null) {
             return new LockLostException(name, LossReason.GONE, "the lease was cleared by another client");
         }

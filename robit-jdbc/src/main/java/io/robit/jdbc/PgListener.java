@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.slf4j.Logger;
@@ -29,6 +30,7 @@ final class PgListener implements AutoCloseable {
     private final String backend;
     private final ConcurrentHashMap<String, Set<CountDownLatch>> waiters = new ConcurrentHashMap<>();
     private final Thread thread;
+    private final AtomicLong events = new AtomicLong();
     private volatile boolean listening;
     private volatile boolean closed;
 
@@ -44,6 +46,14 @@ final class PgListener implements AutoCloseable {
     /** Whether the LISTEN is in place now; while it is not, waiters must poll. */
     boolean isListening() {
         return listening;
+    }
+
+    /**
+     * Counts notifications and reconnections. A waiter that saw the same count before its lock
+     * check and after registering knows it missed no release of that lock in between.
+     */
+    long events() {
+        return events.get();
     }
 
     /** Registers a waiter for {@code lock}, before the caller checks the lock, so no release is missed. */
@@ -126,6 +136,7 @@ final class PgListener implements AutoCloseable {
     }
 
     private void wake(String lock) {
+        events.incrementAndGet();
         Set<CountDownLatch> latches = waiters.get(lock);
         if (latches != null) {
             latches.forEach(CountDownLatch::countDown);
@@ -133,6 +144,7 @@ final class PgListener implements AutoCloseable {
     }
 
     private void wakeAll() {
+        events.incrementAndGet();
         waiters.values().forEach(latches -> latches.forEach(CountDownLatch::countDown));
     }
 }

@@ -13,14 +13,19 @@ import java.util.regex.Pattern;
  * {@code expires_at_ms}; release never deletes the row, so {@code fencing_token} keeps growing.
  * Expiry is in milliseconds since the epoch by the <em>database server's</em> clock ({@link #now}).
  *
- * <p>Parameters, in order: acquire (name, owner, ttl ms); acquireResult (name, owner); refresh
+ * <p>Parameters, in order: acquire (name, owner, ttl ms); acquireResult (owner, name); refresh
  * (ttl ms, name, owner); release (name, owner); inspect (name); list (none).
+ *
+ * <p>The acquire result (of {@code acquire} itself, or of {@code acquireResult} where that is
+ * set) is at most one row of two columns: the new fencing token if the lock was taken, else NULL and
+ * the current holder's remaining milliseconds by the server's clock (so a waiter can sleep until the
+ * expiry without another query). SQLite's {@code RETURNING} reports only a take.
  *
  * @param createTable DDL, {@code CREATE TABLE IF NOT EXISTS}
  * @param setup statements run once after creating the table (SQLite: WAL mode)
  * @param acquire one statement that takes the row if it is absent, free or expired, bumping the token
- * @param acquireResult reads the token of the row just taken, or {@code null} where
- *     {@code acquire} itself returns it ({@code RETURNING})
+ * @param acquireResult reads the token of the row just taken or the holder's remaining time, or
+ *     {@code null} where {@code acquire} itself returns them ({@code RETURNING})
  * @param refresh extends the lease if it is still ours and unexpired
  * @param release frees the row if it is still ours (PostgreSQL: and notifies waiters)
  * @param inspect one row with the server's current time as {@code now_ms}
@@ -87,11 +92,18 @@ record Statements(
                         + "    expires_at_ms BIGINT\n"
                         + ")",
                 List.of(),
-                "INSERT INTO " + t + " AS l (name, owner, fencing_token, expires_at_ms) VALUES (?, ?, 1, " + now + " + ?)"
+                // One statement: the take, and if it did not happen, the holder's remaining time.
+                "WITH attempt AS (SELECT CAST(? AS VARCHAR(255)) AS name, CAST(? AS VARCHAR(255)) AS owner, CAST(? AS BIGINT) AS ttl_ms),"
+                        + " taken AS (INSERT INTO " + t + " AS l (name, owner, fencing_token, expires_at_ms)"
+                        + " SELECT name, owner, 1, " + now + " + ttl_ms FROM attempt"
                         + " ON CONFLICT (name) DO UPDATE"
                         + " SET owner = EXCLUDED.owner, fencing_token = l.fencing_token + 1, expires_at_ms = EXCLUDED.expires_at_ms"
                         + " WHERE l.owner IS NULL OR l.expires_at_ms <= " + now
-                        + " RETURNING l.fencing_token",
+                        + " RETURNING l.fencing_token)"
+                        + " SELECT fencing_token, CAST(NULL AS BIGINT) AS remaining_ms FROM taken"
+                        + " UNION ALL"
+                        + " SELECT NULL, h.expires_at_ms - " + now + " FROM " + t + " h JOIN attempt a ON h.name = a.name"
+                        + " WHERE h.owner IS NOT NULL AND NOT EXISTS (SELECT 1 FROM taken)",
                 null,
                 refresh(t, now),
                 "WITH released AS (UPDATE " + t + " SET owner = NULL, expires_at_ms = NULL WHERE name = ? AND owner = ? RETURNING name)"
@@ -121,7 +133,8 @@ record Statements(
                         + " fencing_token = IF(" + free + ", fencing_token + 1, fencing_token),"
                         + " owner = IF(" + free + ", VALUES(owner), owner),"
                         + " expires_at_ms = IF(owner <=> VALUES(owner), VALUES(expires_at_ms), expires_at_ms)",
-                "SELECT fencing_token FROM " + t + " WHERE name = ? AND owner = ?",
+                "SELECT CASE WHEN owner = ? THEN fencing_token END, CASE WHEN owner IS NOT NULL THEN expires_at_ms - " + now + " END"
+                        + " FROM " + t + " WHERE name = ?",
                 refresh(t, now),
                 "UPDATE " + t + " SET owner = NULL, expires_at_ms = NULL WHERE name = ? AND owner = ?",
                 inspect(t, now),
@@ -143,7 +156,7 @@ record Statements(
                         + " ON CONFLICT (name) DO UPDATE"
                         + " SET owner = excluded.owner, fencing_token = l.fencing_token + 1, expires_at_ms = excluded.expires_at_ms"
                         + " WHERE l.owner IS NULL OR l.expires_at_ms <= " + now
-                        + " RETURNING fencing_token",
+                        + " RETURNING fencing_token, NULL AS remaining_ms",
                 null,
                 refresh(t, now),
                 "UPDATE " + t + " SET owner = NULL, expires_at_ms = NULL WHERE name = ? AND owner = ?",
