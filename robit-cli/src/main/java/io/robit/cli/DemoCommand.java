@@ -311,7 +311,7 @@ final class DemoCommand implements Callable<Integer> {
         void on(Event event) {
             switch (stage) {
                 case WATCHING -> {
-                    if (event.kind() == Kind.ACQUIRED && ++acquisitions == 2) {
+                    if (event.kind() == Kind.ACQUIRED && ++acquisitions >= 2 && victim == 0) {
                         victim = event.worker();
                         victimToken = event.value();
                     } else if (event.kind() == Kind.ACCEPTED && event.worker() == victim && event.value() == victimToken) {
@@ -352,6 +352,12 @@ final class DemoCommand implements Callable<Integer> {
             }
             runPid = new long[] {run.pid()};
             jobPids = run.descendants().mapToLong(ProcessHandle::pid).toArray();
+            if (jobPids.length == 0) {
+                // A very slow machine: the job finished before we got to it. Freeze the next holder.
+                say("demo", "worker-" + victim + "'s job already finished; the next holder will be frozen instead");
+                victim = 0;
+                return;
+            }
             long[] all = concat(runPid, jobPids);
             // The job first, so its robit cannot notice anything in between.
             if (!Signals.send("STOP", concat(jobPids, runPid))) {
