@@ -102,10 +102,13 @@ class RunCommandIT {
     }
 
     @Test
-    void commandThatStopsOnSigtermIsNotKilled() throws Exception {
+    void commandThatStopsOnSigtermIsNotKilledAndItsChildrenAreStoppedToo() throws Exception {
         Cli.Run run = cli.start("run", "--name", "polite", "--ttl", "2s", "--grace", "20s", "--", "sh", "-c",
-                "trap 'echo stopped > stopped.txt; exit 0' TERM; touch started; while true; do sleep 0.1; done");
+                "sleep 120 & echo $! > background.txt; trap 'echo stopped > stopped.txt; exit 0' TERM; touch started; "
+                        + "while true; do sleep 0.1; done");
         await().atMost(LONG).until(() -> Files.exists(dir.resolve("started")));
+        long background = Long.parseLong(Files.readString(dir.resolve("background.txt")).strip());
+        assertThat(ProcessHandle.of(background)).as("the command's own child runs").isPresent();
 
         try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("locks.db") + "?busy_timeout=10000");
                 PreparedStatement delete = db.prepareStatement("DELETE FROM robit_locks WHERE name = ?")) {
@@ -116,6 +119,7 @@ class RunCommandIT {
         assertThat(run.awaitExit(LONG)).as(run.err()).isEqualTo(79);
         assertThat(run.err()).contains("robit: lost lock 'polite' (GONE").doesNotContain("sending SIGKILL");
         assertThat(dir.resolve("stopped.txt")).hasContent("stopped");
+        await().atMost(LONG).until(() -> ProcessHandle.of(background).map(p -> !p.isAlive()).orElse(true));
     }
 
     @Test
