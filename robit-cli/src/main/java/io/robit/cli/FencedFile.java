@@ -44,6 +44,7 @@ final class FencedFile {
      *
      * @throws IOException the file could not be read or written
      */
+    @SuppressWarnings("try") // the file lock only needs releasing
     Result write(long token, String writer, String text) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
                 FileLock ignored = channel.lock()) {

@@ -126,6 +126,7 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
+    @SuppressWarnings("try") // the reporter only needs closing
     private Optional<Held> acquire(Mutex<String> mutex, Driver<String> driver) throws InterruptedException {
         Optional<Held> held = mutex.tryLock();
         if (held.isPresent() || wait.isZero()) {
