@@ -189,6 +189,7 @@ final class DemoCommand implements Callable<Integer> {
                 .collect(Collectors.joining(java.io.File.pathSeparator));
         return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:TieredStopAtLevel=1",
                 "-XX:+UseSerialGC", "-Xmx128m",
+                "--enable-native-access=ALL-UNNAMED", // SQLite's native library, quietly on JDK 24+
                 // robit run says itself that it lost the lock; the core's log line would say it twice.
                 "-Dorg.slf4j.simpleLogger.log.robit=off", "-cp", classpath, Robit.class.getName());
     }
