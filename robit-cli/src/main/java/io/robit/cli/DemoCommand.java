@@ -256,7 +256,9 @@ final class DemoCommand implements Callable<Integer> {
             Matcher rejected = REJECTED.matcher(line);
             String shown = line.startsWith("robit: ") ? line.substring("robit: ".length()) : line;
             int running = shown.indexOf("; running ");
-            say(label(), running > 0 ? shown.substring(0, running) : shown);
+            // The job is a JVM: call it by its role rather than "java".
+            say(label(), (running > 0 ? shown.substring(0, running) : shown)
+                    .replace("java exited with", "its job exited with").replace("stopping java (pid", "stopping its job (pid"));
             if (acquired.find()) {
                 events.add(new Event(Kind.ACQUIRED, number, Long.parseLong(acquired.group(1))));
             } else if (accepted.find()) {
