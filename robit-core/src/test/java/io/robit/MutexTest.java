@@ -349,4 +349,39 @@ class MutexTest {
         assertThat(renewing.isHeld()).as("renewed every 200 ms, not every 10 s").isTrue();
         renewing.unlock();
     }
+
+    @Test
+    void asyncRenewalIsBoundedByTheRenewTimeoutAndReportsLossReasons() throws Exception {
+        ScriptedDriver driver = new ScriptedDriver();
+        driver.asyncLeases = true;
+        AtomicReference<Loss> loss = new AtomicReference<>();
+        Mutex<String> m = Mutex.builder("async", TTL, driver).renewPeriod(Duration.ofMillis(50))
+                .renewTimeout(Duration.ofMillis(100)).onLost(loss::set).build();
+        m.lock();
+        await().atMost(Duration.ofSeconds(5)).until(() -> m.stats().renewSuccess() >= 2);
+        driver.hangAsync = true;
+        await().atMost(Duration.ofSeconds(5)).until(() -> m.stats().renewFailed() >= 2);
+        assertThat(m.isHeld()).as("a hung renewal alone is not a loss").isTrue();
+        driver.hangAsync = false;
+        long ok = m.stats().renewSuccess();
+        await().atMost(Duration.ofSeconds(5)).until(() -> m.stats().renewSuccess() > ok);
+        driver.refreshError = new LockLostException("async", LossReason.TAKEN_OVER, "owned by another");
+        await().atMost(Duration.ofSeconds(5)).until(() -> loss.get() != null);
+        assertThat(loss.get().reason()).isEqualTo(LossReason.TAKEN_OVER);
+        await().atMost(Duration.ofSeconds(5)).until(() -> driver.releases.get() == 1);
+    }
+
+    @Test
+    void asyncRenewalNeverOutlivesUnlock() throws Exception {
+        ScriptedDriver driver = new ScriptedDriver();
+        driver.asyncLeases = true;
+        Mutex<String> m = Mutex.builder("async-stop", TTL, driver).renewPeriod(Duration.ofMillis(20)).build();
+        m.lock();
+        await().atMost(Duration.ofSeconds(5)).until(() -> driver.refreshes.get() >= 3);
+        m.unlock();
+        int after = driver.refreshes.get();
+        TimeUnit.MILLISECONDS.sleep(300);
+        assertThat(driver.refreshes.get()).isEqualTo(after);
+        assertThat(driver.releases.get()).isEqualTo(1);
+    }
 }

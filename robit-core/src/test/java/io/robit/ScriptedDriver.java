@@ -1,6 +1,7 @@
 package io.robit;
 
 import io.robit.local.LocalDriver;
+import io.robit.spi.AsyncLease;
 import io.robit.spi.Driver;
 import io.robit.spi.Lease;
 import java.time.Duration;
@@ -22,6 +23,9 @@ final class ScriptedDriver implements Driver<String> {
     volatile RuntimeException refreshError;
     volatile CountDownLatch refreshGate;
     volatile Duration guaranteedTtl;
+    /** When set, leases are AsyncLeases and a refresh never completes while this is true. */
+    volatile boolean asyncLeases;
+    volatile boolean hangAsync;
 
     ScriptedDriver(Ticker ticker) {
         this.backend = LocalDriver.create(ticker);
@@ -38,7 +42,7 @@ final class ScriptedDriver implements Driver<String> {
         if (error != null) {
             throw error;
         }
-        return backend.acquire(id, ttl, timeout).map(Counted::new);
+        return backend.acquire(id, ttl, timeout).map(lease -> asyncLeases ? new AsyncCounted(lease) : new Counted(lease));
     }
 
     @Override
@@ -57,7 +61,7 @@ final class ScriptedDriver implements Driver<String> {
         backend.validate(id);
     }
 
-    private final class Counted implements Lease {
+    private class Counted implements Lease {
         final Lease inner;
 
         Counted(Lease inner) {
@@ -92,6 +96,26 @@ final class ScriptedDriver implements Driver<String> {
         @Override
         public long fencingToken() {
             return inner.fencingToken();
+        }
+    }
+
+    private final class AsyncCounted extends Counted implements AsyncLease {
+        AsyncCounted(Lease inner) {
+            super(inner);
+        }
+
+        @Override
+        public CompletableFuture<Void> refreshAsync(Duration ttl, Duration timeout) {
+            if (hangAsync) {
+                refreshes.incrementAndGet();
+                return new CompletableFuture<>();
+            }
+            try {
+                refresh(ttl, timeout);
+                return CompletableFuture.completedFuture(null);
+            } catch (RuntimeException | InterruptedException e) {
+                return CompletableFuture.failedFuture(e);
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ import io.robit.LockLostException;
 import io.robit.Loss;
 import io.robit.LossListener;
 import io.robit.LossReason;
+import io.robit.spi.AsyncLease;
 import io.robit.spi.Lease;
 import java.time.Duration;
 import java.time.Instant;
@@ -60,7 +61,7 @@ public final class Hold<ID> implements Held {
     private final ReentrantLock timers = new ReentrantLock();
     private ScheduledFuture<?> renewTask;
     private ScheduledFuture<?> deadlineTask;
-    private Future<?> inflight;
+    private Future<?> inflight; // a FutureTask (blocking refresh) or CompletableFuture (async)
     private ScheduledFuture<?> watchdog;
     // Held while a refresh request runs, so release can wait for it to stop.
     private final ReentrantLock refreshing = new ReentrantLock();
@@ -192,12 +193,14 @@ public final class Hold<ID> implements Held {
         if (state.get() != ACTIVE || expireIfDue()) {
             return;
         }
+        if (lease instanceof AsyncLease async) {
+            renewAsync(async);
+            return;
+        }
         FutureTask<Void> attempt = new FutureTask<>(this::refreshOnce, null);
         timers.lock();
         try {
-            if (deadlineTask == null && state.get() == ACTIVE) {
-                scheduleDeadlineCheck();
-            }
+            armDeadlineCheck();
             inflight = attempt;
             // The driver is asked to honour the timeout; this bounds it even if the driver does not.
             watchdog = Scheduling.timer().schedule(() -> attempt.cancel(true), settings.renewTimeout().toNanos(), TimeUnit.NANOSECONDS);
@@ -205,6 +208,48 @@ public final class Hold<ID> implements Held {
             timers.unlock();
         }
         Scheduling.workers().execute(attempt);
+    }
+
+    // Caller holds `timers`. See start(): the first renewal arms the deadline check.
+    private void armDeadlineCheck() {
+        if (deadlineTask == null && state.get() == ACTIVE) {
+            scheduleDeadlineCheck();
+        }
+    }
+
+    /** Renews without a worker thread: the driver's future completes on its own thread. */
+    private void renewAsync(AsyncLease async) {
+        long sent = settings.ticker().read();
+        CompletableFuture<Void> attempt = new CompletableFuture<>();
+        ScheduledFuture<?> myWatchdog;
+        timers.lock();
+        try {
+            armDeadlineCheck();
+            inflight = attempt;
+            myWatchdog = Scheduling.timer().schedule(
+                    () -> attempt.completeExceptionally(new TimeoutException("renewal did not finish within renewTimeout " + settings.renewTimeout())),
+                    settings.renewTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            watchdog = myWatchdog;
+        } finally {
+            timers.unlock();
+        }
+        attempt.whenComplete((ignored, error) -> {
+            myWatchdog.cancel(false);
+            if (state.get() == ACTIVE) {
+                refreshed(sent, unwrap(error));
+            }
+        });
+        try {
+            async.refreshAsync(settings.ttl(), settings.renewTimeout()).whenComplete((ignored, error) -> {
+                if (error == null) {
+                    attempt.complete(null);
+                } else {
+                    attempt.completeExceptionally(error);
+                }
+            });
+        } catch (RuntimeException e) {
+            attempt.completeExceptionally(e);
+        }
     }
 
     private void refreshOnce() {
@@ -215,26 +260,32 @@ public final class Hold<ID> implements Held {
                 return;
             }
             long sent = settings.ticker().read();
+            Throwable error = null;
             try {
                 lease.refresh(settings.ttl(), settings.renewTimeout());
-            } catch (LockLostException e) {
-                lose(e.reason(), e);
-                return;
             } catch (InterruptedException e) {
                 Thread.interrupted();
-                if (state.get() == ACTIVE) {
-                    renewalFailed(new TimeoutException("renewal did not finish within renewTimeout " + settings.renewTimeout()));
-                }
-                return;
+                error = new TimeoutException("renewal did not finish within renewTimeout " + settings.renewTimeout());
             } catch (RuntimeException e) {
-                myWatchdog.cancel(false);
-                renewalFailed(e);
-                return;
+                error = e;
             }
             myWatchdog.cancel(false);
-            renewed(sent);
+            if (state.get() == ACTIVE) {
+                refreshed(sent, error);
+            }
         } finally {
             refreshing.unlock();
+        }
+    }
+
+    /** The outcome of one refresh request sent at {@code sentNanos}: renewed, lost, or failed. */
+    private void refreshed(long sentNanos, Throwable error) {
+        if (error == null) {
+            renewed(sentNanos);
+        } else if (error instanceof LockLostException lostError) {
+            lose(lostError.reason(), lostError);
+        } else {
+            renewalFailed(error);
         }
     }
 

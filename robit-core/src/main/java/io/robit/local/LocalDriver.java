@@ -4,6 +4,7 @@ import io.robit.LockLostException;
 import io.robit.LossReason;
 import io.robit.Ticker;
 import io.robit.internal.Scheduling;
+import io.robit.spi.AsyncLease;
 import io.robit.spi.Driver;
 import io.robit.spi.Inspectable;
 import io.robit.spi.Lease;
@@ -228,7 +229,7 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
         return ttl.toNanos();
     }
 
-    private final class LocalLease implements Lease {
+    private final class LocalLease implements AsyncLease {
         private final ID id;
         private final long token;
         private final CompletableFuture<Void> lost = new CompletableFuture<>();
@@ -264,6 +265,17 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
             LockLostException gone = lostException();
             lost.completeExceptionally(gone);
             throw gone;
+        }
+
+        // Never blocks (the driver's lock is only held for a map lookup), so it completes inline.
+        @Override
+        public CompletableFuture<Void> refreshAsync(Duration ttl, Duration timeout) {
+            try {
+                refresh(ttl, timeout);
+                return CompletableFuture.completedFuture(null);
+            } catch (RuntimeException e) {
+                return CompletableFuture.failedFuture(e);
+            }
         }
 
         private LockLostException lostException() {
