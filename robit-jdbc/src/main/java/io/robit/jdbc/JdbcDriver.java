@@ -8,11 +8,9 @@ import io.robit.spi.Lease;
 import io.robit.spi.LockInfo;
 import java.lang.management.ManagementFactory;
 import java.sql.Connection;
-import java.sql.DatabaseMetaData;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -124,6 +122,7 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
                     : new Contention(this, id, now, now + TimeUnit.MILLISECONDS.toNanos(Math.max(0, attempt.remainingMillis())), eventsBefore));
             return Optional.empty();
         }
+        LAST_CONTENTION.remove();
         JdbcLease lease = new JdbcLease(this, id, owner, attempt.token());
         if (Thread.interrupted()) {
             release(lease); // the SPI promises an interrupted acquire took nothing
@@ -332,26 +331,7 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
      */
     @Override
     public void validate(String id) {
-        Objects.requireNonNull(id, "lock id must not be null");
-        if (id.isEmpty()) {
-            throw new IllegalArgumentException("lock id must not be empty");
-        }
-        int length = id.codePointCount(0, id.length());
-        if (length > MAX_NAME_LENGTH) {
-            throw new IllegalArgumentException("lock id must be at most " + MAX_NAME_LENGTH + " characters, got " + length
-                    + ": '" + id.substring(0, 40) + "...'");
-        }
-        for (int i = 0; i < id.length(); i++) {
-            char c = id.charAt(i);
-            if (c == '\0') {
-                throw new IllegalArgumentException("lock id must not contain NUL characters, got '" + id.replace('\0', '?') + "'");
-            }
-            if (Character.isHighSurrogate(c) && i + 1 < id.length() && Character.isLowSurrogate(id.charAt(i + 1))) {
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                throw new IllegalArgumentException("lock id must be well-formed Unicode (unpaired surrogate at index " + i + ")");
-            }
-        }
+        LockNames.check(id, MAX_NAME_LENGTH);
     }
 
     /** Closes the LISTEN connection and, for a driver opened from a URI, its connections. Idempotent. */
@@ -479,54 +459,8 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
          *     could not be created
          */
         public JdbcDriver build() {
-            Dialect chosen = dialect;
-            String label = where;
-            if (chosen == null || createTable) {
-                try (Connection connection = source.get()) {
-                    DatabaseMetaData meta = connection.getMetaData();
-                    if (chosen == null) {
-                        chosen = Dialect.detect(meta.getDatabaseProductName(), meta.getDatabaseProductVersion());
-                    }
-                    label = label != null ? label : chosen.label() + " " + withoutQuery(meta.getURL());
-                    if (createTable) {
-                        createTable(connection, chosen);
-                    }
-                } catch (SQLException e) {
-                    String what = chosen == null ? "database" : chosen.label();
-                    throw new DriverException(what + " " + (label == null ? source : label) + ": "
-                            + (createTable ? "creating lease table '" + table + "'" : "detecting the SQL dialect") + " failed: " + e.getMessage(), e);
-                } catch (IllegalArgumentException e) {
-                    throw new DriverException(e.getMessage(), e);
-                }
-            }
-            label = label != null ? label : chosen.label() + " " + source;
-            return new JdbcDriver(source, chosen, table, label, pollInterval);
-        }
-
-        private void createTable(Connection connection, Dialect chosen) throws SQLException {
-            Statements statements = Statements.of(chosen, table);
-            boolean autoCommit = connection.getAutoCommit();
-            try (Statement statement = connection.createStatement()) {
-                if (!autoCommit) {
-                    connection.setAutoCommit(true); // DDL and PRAGMA journal_mode outside a transaction
-                }
-                for (String setup : statements.setup()) {
-                    statement.execute(setup);
-                }
-                statement.execute(statements.createTable());
-            } finally {
-                if (!autoCommit) {
-                    connection.setAutoCommit(false);
-                }
-            }
-        }
-
-        private static String withoutQuery(String url) {
-            if (url == null) {
-                return "(unknown URL)";
-            }
-            int query = url.indexOf('?');
-            return query < 0 ? url : url.substring(0, query);
+            Bootstrap.Result ready = Bootstrap.run(source, dialect, where, table, createTable);
+            return new JdbcDriver(source, ready.dialect(), table, ready.label(), pollInterval);
         }
     }
 }

@@ -92,10 +92,13 @@ record Statements(
                         + "    expires_at_ms BIGINT\n"
                         + ")",
                 List.of(),
-                // One statement: the take, and if it did not happen, the holder's remaining time.
+                // One statement: the take, and if it did not happen, the holder's remaining time. The
+                // NOT EXISTS pre-check is a plain MVCC read, so a waiter that finds the lock held locks
+                // no row and writes no WAL; the upsert's WHERE re-checks under the row lock.
                 "WITH attempt AS (SELECT CAST(? AS VARCHAR(255)) AS name, CAST(? AS VARCHAR(255)) AS owner, CAST(? AS BIGINT) AS ttl_ms),"
                         + " taken AS (INSERT INTO " + t + " AS l (name, owner, fencing_token, expires_at_ms)"
-                        + " SELECT name, owner, 1, " + now + " + ttl_ms FROM attempt"
+                        + " SELECT a.name, a.owner, 1, " + now + " + a.ttl_ms FROM attempt a"
+                        + " WHERE NOT EXISTS (SELECT 1 FROM " + t + " h WHERE h.name = a.name AND h.owner IS NOT NULL AND h.expires_at_ms > " + now + ")"
                         + " ON CONFLICT (name) DO UPDATE"
                         + " SET owner = EXCLUDED.owner, fencing_token = l.fencing_token + 1, expires_at_ms = EXCLUDED.expires_at_ms"
                         + " WHERE l.owner IS NULL OR l.expires_at_ms <= " + now

@@ -18,23 +18,27 @@ import java.util.concurrent.atomic.AtomicLong;
  * Spring rounds so the shared machine's load falls on both alike; prints the median per impl.
  *
  * <p>Needs PostgreSQL (see {@link LockClient}). Run:
- * {@code java -cp robit-bench/target/benchmarks.jar io.robit.bench.jdbc.JdbcContention [seconds=10] [rounds=3] [clients=4]}
+ * {@code java -cp robit-bench/target/benchmarks.jar io.robit.bench.jdbc.JdbcContention [seconds=10] [rounds=3] [clients=4] [holdMs=0] [thinkMs=0]}
+ * where each client holds the lock {@code holdMs} and then works {@code thinkMs} without it before
+ * asking again (0 and 0: a tight loop, in which the client that just unlocked often re-takes it).
  */
 public final class JdbcContention {
     private JdbcContention() {
     }
 
-    /** Entry point; arguments: seconds per round, rounds, clients. */
+    /** Entry point; arguments: seconds per round, rounds, clients, hold ms, think ms. */
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         int clients = args.length > 2 ? Integer.parseInt(args[2]) : 4;
+        long holdMillis = args.length > 3 ? Long.parseLong(args[3]) : 0;
+        long thinkMillis = args.length > 4 ? Long.parseLong(args[4]) : 0;
         List<String> impls = List.of("robit", "spring");
         double[][] rates = new double[impls.size()][rounds];
         double[][] minShares = new double[impls.size()][rounds];
         for (int round = 0; round < rounds; round++) {
             for (int i = 0; i < impls.size(); i++) {
-                long[] counts = run(impls.get(i), clients, seconds);
+                long[] counts = run(impls.get(i), clients, seconds, holdMillis, thinkMillis);
                 long total = Arrays.stream(counts).sum();
                 rates[i][round] = total / (double) seconds;
                 minShares[i][round] = total == 0 ? 0 : Arrays.stream(counts).min().orElse(0) / (double) total;
@@ -42,14 +46,15 @@ public final class JdbcContention {
                         round + 1, impls.get(i), clients, rates[i][round], Arrays.toString(counts));
             }
         }
-        System.out.printf(Locale.ROOT, "%n| impl | clients | acquisitions/s (median of %d × %d s) | least-served client's share (median) |%n|---|---|---|---|%n",
-                rounds, seconds);
+        System.out.printf(Locale.ROOT, "%n| impl | clients | hold / think | acquisitions/s (median of %d × %d s) | least-served client's share (median) |%n"
+                + "|---|---|---|---|---|%n", rounds, seconds);
         for (int i = 0; i < impls.size(); i++) {
-            System.out.printf(Locale.ROOT, "| %s | %d | %.0f | %.1f%% |%n", impls.get(i), clients, median(rates[i]), 100 * median(minShares[i]));
+            System.out.printf(Locale.ROOT, "| %s | %d | %d ms / %d ms | %.0f | %.1f%% |%n", impls.get(i), clients, holdMillis, thinkMillis,
+                    median(rates[i]), 100 * median(minShares[i]));
         }
     }
 
-    private static long[] run(String impl, int clients, int seconds) throws Exception {
+    private static long[] run(String impl, int clients, int seconds, long holdMillis, long thinkMillis) throws Exception {
         String name = "contention-" + UUID.randomUUID();
         List<LockClient> opened = new ArrayList<>();
         for (int c = 0; c < clients; c++) {
@@ -68,9 +73,12 @@ public final class JdbcContention {
                 ready.countDown();
                 try {
                     while (!stop.get()) {
-                        client.lockUnlock(name);
+                        client.lockUnlock(name, holdMillis);
                         if (measuring.get()) {
                             count.incrementAndGet();
+                        }
+                        if (thinkMillis > 0) {
+                            Thread.sleep(thinkMillis);
                         }
                     }
                 } catch (InterruptedException e) {

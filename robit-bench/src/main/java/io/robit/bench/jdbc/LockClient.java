@@ -63,16 +63,42 @@ final class LockClient implements AutoCloseable {
 
     /** Blocks until {@code name} is locked, then unlocks it; returns the fencing token (Robit) or 0. */
     long lockUnlock(String name) throws InterruptedException {
+        return lockUnlock(name, 0);
+    }
+
+    /** Blocks until {@code name} is locked, holds it {@code holdMillis}, then unlocks it. */
+    long lockUnlock(String name, long holdMillis) throws InterruptedException {
         if (driver != null) {
             Mutex<String> mutex = mutexes.computeIfAbsent(name, n -> Mutex.of(n, TTL, driver));
             try (Held held = mutex.lock()) {
+                hold(holdMillis);
                 return held.fencingToken();
             }
         }
         Lock lock = registry.obtain(name);
         lock.lockInterruptibly();
-        lock.unlock();
+        try {
+            hold(holdMillis);
+        } finally {
+            lock.unlock();
+        }
         return 0;
+    }
+
+    /** Blocks until {@code name} is locked; the returned handle unlocks it. */
+    AutoCloseable lock(String name) throws InterruptedException {
+        if (driver != null) {
+            return mutexes.computeIfAbsent(name, n -> Mutex.of(n, TTL, driver)).lock();
+        }
+        Lock lock = registry.obtain(name);
+        lock.lockInterruptibly();
+        return lock::unlock;
+    }
+
+    private static void hold(long millis) throws InterruptedException {
+        if (millis > 0) {
+            Thread.sleep(millis);
+        }
     }
 
     private void createIntLock() {
