@@ -2,15 +2,16 @@ package io.robit.redis;
 
 import io.robit.LockLostException;
 import io.robit.LossReason;
-import io.robit.spi.Lease;
+import io.robit.spi.AsyncLease;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * One acquisition of a lock in Redis: the random owner string stored as the lock key's value and
- * the fencing token the acquire script returned. Thread-safe.
+ * the fencing token the acquire script returned. Renews without blocking a thread when the core
+ * asks through {@link AsyncLease}. Thread-safe.
  */
-final class RedisLease implements Lease {
+final class RedisLease implements AsyncLease {
     private final RedisDriver driver;
     private final String id;
     private final String owner;
@@ -43,7 +44,31 @@ final class RedisLease implements Lease {
     @Override
     public void refresh(Duration ttl, Duration timeout) throws InterruptedException {
         long sent = System.nanoTime();
-        long answer = driver.refresh(this, ttl, timeout);
+        settle(driver.refresh(this, ttl, timeout), sent, ttl);
+    }
+
+    /** The same as {@link #refresh}, without blocking: the answer completes on Lettuce's I/O thread. */
+    @Override
+    public CompletableFuture<Void> refreshAsync(Duration ttl, Duration timeout) {
+        long sent = System.nanoTime();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        driver.refreshAsync(this, ttl, timeout).whenComplete((answer, error) -> {
+            if (error != null) {
+                done.completeExceptionally(error);
+                return;
+            }
+            try {
+                settle(answer, sent, ttl);
+                done.complete(null);
+            } catch (LockLostException lostError) {
+                done.completeExceptionally(lostError);
+            }
+        });
+        return done;
+    }
+
+    /** Applies a refresh answer (1 extended, 0 held by another owner, -1 gone) of a request sent at {@code sent}. */
+    private void settle(long answer, long sent, Duration ttl) {
         if (answer == 1) {
             lastSentNanos = sent;
             ttlNanos = ttl.toNanos();

@@ -36,6 +36,25 @@ enum Scripts {
             return -1
             """),
     /**
+     * Many refreshes at once: KEYS are lock keys, ARGV alternates their owners and ttls in ms.
+     * Returns one code per key, as {@link #REFRESH} does.
+     */
+    REFRESH_MANY("""
+            local answers = {}
+            for i = 1, #KEYS do
+              local owner = redis.call('get', KEYS[i])
+              if owner == ARGV[2 * i - 1] then
+                redis.call('pexpire', KEYS[i], ARGV[2 * i])
+                answers[i] = 1
+              elseif owner then
+                answers[i] = 0
+              else
+                answers[i] = -1
+              end
+            end
+            return answers
+            """),
+    /**
      * ARGV: owner, release channel. Deletes the key only while it is still ours, and then tells
      * waiters on the channel. Returns 1 when deleted, 0 otherwise.
      */

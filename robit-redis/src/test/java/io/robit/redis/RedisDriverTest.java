@@ -73,6 +73,8 @@ class RedisDriverTest {
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("replicas must not be negative, got -1");
             assertThatThrownBy(() -> RedisDriver.builder(client).waitForReplicas(1, Duration.ZERO))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("WAIT timeout");
+            assertThatThrownBy(() -> RedisDriver.builder(client).refreshBatchWindow(Duration.ofMillis(-1)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("refreshBatchWindow").hasMessageContaining("PT-0.001S");
             try (RedisDriver driver = RedisDriver.builder(client).keyPrefix("").build()) {
                 assertThat(driver.lockKey("x")).isEqualTo("{x}");
             }

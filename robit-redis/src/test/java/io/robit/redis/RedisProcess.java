@@ -20,17 +20,26 @@ final class RedisProcess implements AutoCloseable {
     private static final Duration STARTUP = Duration.ofSeconds(20);
 
     private final int port;
+    private final String configFile;
     private final List<String> extraArgs;
     private Process process;
 
-    private RedisProcess(int port, List<String> extraArgs) {
+    private RedisProcess(int port, String configFile, List<String> extraArgs) {
         this.port = port;
+        this.configFile = configFile;
         this.extraArgs = extraArgs;
     }
 
     /** Starts a new server on a free port; {@code %PORT%} in an extra argument stands for that port. */
     static RedisProcess start(String... extraArgs) throws IOException, InterruptedException {
-        RedisProcess redis = new RedisProcess(freePort(), List.of(extraArgs));
+        RedisProcess redis = new RedisProcess(freePort(), null, List.of(extraArgs));
+        redis.startAgain();
+        return redis;
+    }
+
+    /** Starts a new server on a free port from a config file (which Sentinel needs, and rewrites). */
+    static RedisProcess startWith(String configFile, String... extraArgs) throws IOException, InterruptedException {
+        RedisProcess redis = new RedisProcess(freePort(), configFile, List.of(extraArgs));
         redis.startAgain();
         return redis;
     }
@@ -51,7 +60,11 @@ final class RedisProcess implements AutoCloseable {
 
     /** (Re)starts the server on the same port, empty, and waits until it answers PING. */
     void startAgain() throws IOException, InterruptedException {
-        List<String> command = new java.util.ArrayList<>(List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+        List<String> command = new java.util.ArrayList<>(List.of("redis-server"));
+        if (configFile != null) {
+            command.add(configFile);
+        }
+        command.addAll(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", System.getProperty("java.io.tmpdir")));
         for (String arg : extraArgs) {
             command.add(arg.replace("%PORT%", Integer.toString(port)));
