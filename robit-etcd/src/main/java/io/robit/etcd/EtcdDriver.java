@@ -17,16 +17,21 @@ import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.robit.DriverException;
 import io.robit.spi.Driver;
+import io.robit.spi.Inspectable;
+import io.robit.spi.LockInfo;
 import io.robit.spi.Lease;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -64,11 +69,13 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe. A driver built with {@link #builder(String)} owns its jetcd client and closes it;
  * one built over a {@link Client} never closes that client.
  */
-public final class EtcdDriver implements Driver<String> {
+public final class EtcdDriver implements Driver<String>, Inspectable<String> {
     /** The key prefix used unless the builder sets another. */
     public static final String DEFAULT_KEY_PREFIX = "robit/lock/";
     /** The bound on {@link #release} and on the probe in {@link #awaitRelease}, unless the builder sets another. */
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(5);
+    /** The least part of the ttl a new hold counts on, unless the builder sets another. */
+    public static final double DEFAULT_MIN_TRUSTED_FRACTION = 0.9;
 
     private static final Logger LOG = LoggerFactory.getLogger(EtcdDriver.class);
     private static final AtomicInteger THREADS = new AtomicInteger();
@@ -80,10 +87,16 @@ public final class EtcdDriver implements Driver<String> {
     private final Keys keys;
     private final Calls calls;
     private final Duration requestTimeout;
+    private final Duration leaseHeadroom;
+    private final double minTrustedFraction;
     private final SessionLeases sessions;
     private final ByteSequence holderValue;
     private final ScheduledThreadPoolExecutor executor;
+    private final DeferredWatches watches;
+    private final LockInspector inspector;
     private final AtomicBoolean closed = new AtomicBoolean();
+    // Holds not yet ended, so close() can stop their watches on a client it does not own.
+    private final Set<EtcdLease> active = ConcurrentHashMap.newKeySet();
     // The revision at which this thread last found a lock held, so awaitRelease can watch from there without a read.
     private final ThreadLocal<Contended> lastContended = new ThreadLocal<>();
 
@@ -95,6 +108,8 @@ public final class EtcdDriver implements Driver<String> {
         this.keys = new Keys(builder.keyPrefix);
         this.calls = new Calls(builder.backendLabel());
         this.requestTimeout = builder.requestTimeout;
+        this.leaseHeadroom = builder.leaseHeadroom;
+        this.minTrustedFraction = builder.minTrustedFraction;
         this.sessions = new SessionLeases(client.getLeaseClient(), builder.requestTimeout);
         this.holderValue = ByteSequence.from(holderDescription(), StandardCharsets.UTF_8);
         this.executor = new ScheduledThreadPoolExecutor(1, runnable -> {
@@ -103,6 +118,8 @@ public final class EtcdDriver implements Driver<String> {
             return thread;
         });
         this.executor.setRemoveOnCancelPolicy(true);
+        this.watches = new DeferredWatches(executor);
+        this.inspector = new LockInspector(client, keys, calls, builder.requestTimeout);
     }
 
     /** A driver over {@code client}, with the default key prefix; closing the driver leaves the client open. */
@@ -117,8 +134,9 @@ public final class EtcdDriver implements Driver<String> {
 
     /**
      * Options for a driver that connects to the endpoints of {@code uri} and owns that connection:
-     * {@code etcd://[user:password@]host[:port][,host[:port]...][?prefix=P&timeout=5s]} (port 2379
-     * by default; {@code prefix} sets the key prefix, {@code timeout} the request timeout).
+     * {@code etcd://[user:password@]host[:port][,host[:port]...][?prefix=P&timeout=5s&headroom=1s]}
+     * (port 2379 by default; {@code prefix} sets the key prefix, {@code timeout} the request timeout,
+     * {@code headroom} the {@linkplain Builder#leaseHeadroom lease headroom}).
      *
      * @throws IllegalArgumentException the URI is malformed; the message shows the expected form
      */
@@ -140,9 +158,9 @@ public final class EtcdDriver implements Driver<String> {
         long deadline = start + timeout.toNanos();
         // A lease that etcd dropped between our last look and this request costs one retry with a fresh lease.
         for (int attempt = 1; ; attempt++) {
-            SessionLease session = calls.await(sessions.forTtl(SessionLeases.ttlSeconds(ttl)), deadline, id, "acquire");
+            SessionLease session = calls.await(sessions.forTtl(SessionLeases.ttlSeconds(ttl.plus(leaseHeadroom))), deadline, id, "acquire");
             try {
-                return attempt(id, key, session, start + ttlNanos, deadline);
+                return attempt(id, key, session, start, ttlNanos, deadline);
             } catch (SessionLeases.GoneException gone) {
                 if (attempt == 2) {
                     throw calls.failure(id, "acquire", gone);
@@ -151,16 +169,17 @@ public final class EtcdDriver implements Driver<String> {
         }
     }
 
-    private Optional<Lease> attempt(String id, ByteSequence key, SessionLease session, long mustLastUntil, long deadline)
+    private Optional<Lease> attempt(String id, ByteSequence key, SessionLease session, long start, long ttlNanos, long deadline)
             throws InterruptedException, SessionLeases.GoneException {
-        // The keep-alive and the transaction go out together; the lease then lasts the ttl from before either was sent.
-        CompletableFuture<Void> alive = session.lastsUntil(mustLastUntil)
-                ? CompletableFuture.completedFuture(null)
-                : sessions.keepAlive(session);
+        // While the shared lease surely lasts most of the ttl, skip the keep-alive and let the hold trust
+        // what is left (Lease.guaranteedTtl); else keep it alive, in the same round trip as the transaction.
+        long sure = session.sureNanosFrom(start);
+        boolean keepAlive = sure < (long) (ttlNanos * minTrustedFraction);
+        long guaranteedNanos = keepAlive ? ttlNanos : Math.min(ttlNanos, sure);
+        CompletableFuture<Void> alive = keepAlive ? sessions.keepAlive(session) : CompletableFuture.completedFuture(null);
         CompletableFuture<TxnResponse> txn = kv.txn()
                 .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
                 .Then(Op.put(key, holderValue, PutOption.builder().withLeaseId(session.id()).build()))
-                .Else(Op.get(key, GetOption.DEFAULT))
                 .commit();
         TxnResponse response;
         try {
@@ -197,8 +216,9 @@ public final class EtcdDriver implements Driver<String> {
             throw e;
         }
         session.holdStarted();
-        EtcdLease lease = new EtcdLease(this, id, key, token, session);
-        lease.watchFrom(token + 1);
+        EtcdLease lease = new EtcdLease(this, id, key, token, session, guaranteedNanos);
+        active.add(lease);
+        watches.watchSoon(lease);
         return Optional.of(lease);
     }
 
@@ -288,6 +308,24 @@ public final class EtcdDriver implements Driver<String> {
         keys.key(id);
     }
 
+    /**
+     * The lock's holder as etcd has it: the owner value the holding driver wrote, the fencing token
+     * (create revision) and the lease's remaining TTL. etcd keeps nothing of a free lock: empty.
+     */
+    @Override
+    public Optional<LockInfo> inspect(String id) {
+        ByteSequence key = keys.key(id);
+        ensureOpen();
+        return inspector.inspect(id, key);
+    }
+
+    /** Every lock held now under this driver's key prefix, in name order. */
+    @Override
+    public List<LockInfo> list() {
+        ensureOpen();
+        return inspector.list();
+    }
+
     /** Closes the jetcd client if this driver opened it, and the driver's watches. Leases still held simply expire. */
     @Override
     public void close() {
@@ -295,6 +333,10 @@ public final class EtcdDriver implements Driver<String> {
             return;
         }
         executor.shutdownNow();
+        for (EtcdLease lease : active) {
+            lease.stopWatching();
+        }
+        active.clear();
         if (ownsClient) {
             client.close();
         }
@@ -355,6 +397,7 @@ public final class EtcdDriver implements Driver<String> {
 
     /** A hold ended (released or lost): a retired lease with no holds left is revoked, freeing any key a failed release left. */
     void holdEnded(EtcdLease lease) {
+        active.remove(lease);
         SessionLease session = lease.session();
         if (session.holdEnded() == 0 && session.isRetired() && !isClosed()) {
             sessions.revoke(session);
@@ -412,6 +455,8 @@ public final class EtcdDriver implements Driver<String> {
         private final EtcdUri uri;
         private String keyPrefix = DEFAULT_KEY_PREFIX;
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+        private Duration leaseHeadroom = Duration.ZERO;
+        private double minTrustedFraction = DEFAULT_MIN_TRUSTED_FRACTION;
         private String endpointDescription;
 
         private Builder(Client client, EtcdUri uri) {
@@ -420,6 +465,7 @@ public final class EtcdDriver implements Driver<String> {
             if (uri != null) {
                 uri.prefix().ifPresent(this::keyPrefix);
                 uri.timeout().ifPresent(this::requestTimeout);
+                uri.headroom().ifPresent(this::leaseHeadroom);
                 this.endpointDescription = String.join(",", uri.hostPorts());
             }
         }
@@ -437,6 +483,37 @@ public final class EtcdDriver implements Driver<String> {
         /** The bound on each release and on the probe before a wait (default 5 s); acquire and refresh take theirs from the caller. */
         public Builder requestTimeout(Duration requestTimeout) {
             this.requestTimeout = requirePositive(requestTimeout, "requestTimeout");
+            return this;
+        }
+
+        /**
+         * How much longer than the ttl the shared etcd lease is granted for (default zero). An acquire
+         * needs no keep-alive while the lease surely lasts the ttl, so with headroom {@code h} a driver
+         * that acquires often sends at most one keep-alive per {@code h} instead of one per acquire. The
+         * price: the lock of a holder that crashes stays taken up to {@code h} (rounded up to whole
+         * seconds, etcd's unit) longer. The local deadline is unaffected: it never counts on the headroom.
+         */
+        public Builder leaseHeadroom(Duration headroom) {
+            Objects.requireNonNull(headroom, "leaseHeadroom must not be null");
+            if (headroom.isNegative()) {
+                throw new IllegalArgumentException("leaseHeadroom must not be negative, got " + headroom);
+            }
+            this.leaseHeadroom = headroom;
+            return this;
+        }
+
+        /**
+         * The least part of the ttl a new hold counts on (default {@value #DEFAULT_MIN_TRUSTED_FRACTION}),
+         * in (0, 1]. While the shared lease surely lasts that long, an acquire sends no keep-alive and
+         * the hold trusts its lease for what is left ({@link Lease#guaranteedTtl}): if etcd then becomes
+         * unreachable, the hold is declared lost up to {@code (1 - fraction) × ttl} earlier than with a
+         * keep-alive. 1 keeps the lease alive on every acquire (unless {@link #leaseHeadroom} covers it).
+         */
+        public Builder minTrustedFraction(double fraction) {
+            if (!(fraction > 0 && fraction <= 1)) {
+                throw new IllegalArgumentException("minTrustedFraction must be in (0, 1], got " + fraction);
+            }
+            this.minTrustedFraction = fraction;
             return this;
         }
 

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,14 +39,19 @@ final class EtcdLease implements Lease {
     private final ByteSequence key;
     private final long token;
     private final SessionLease session;
+    private final long guaranteedNanos;
     private final AtomicInteger state = new AtomicInteger(ACTIVE);
     private final CompletableFuture<Void> lost = new CompletableFuture<>();
     private volatile LockLostException loss;
     // Guards `watcher`; never held while calling into jetcd.
     private final ReentrantLock watchLock = new ReentrantLock();
     private Watch.Watcher watcher;
+    // Which watch is current: only its end calls for a new one.
+    private final AtomicLong watchGeneration = new AtomicLong();
 
-    EtcdLease(EtcdDriver driver, String id, ByteSequence key, long token, SessionLease session) {
+    /** @param guaranteedNanos how long from the acquire's start the shared lease surely lasted (at most the ttl) */
+    EtcdLease(EtcdDriver driver, String id, ByteSequence key, long token, SessionLease session, long guaranteedNanos) {
+        this.guaranteedNanos = guaranteedNanos;
         this.driver = driver;
         this.id = id;
         this.key = key;
@@ -77,6 +83,17 @@ final class EtcdLease implements Lease {
     @Override
     public CompletableFuture<Void> lost() {
         return lost;
+    }
+
+    /**
+     * What the shared lease surely had left when this hold was acquired: the ttl if the acquire kept
+     * it alive (etcd grants at least the ttl, in whole seconds), else a little less (at least
+     * {@code minTrustedFraction} of it). Every refresh then extends the lease to at least the ttl.
+     */
+    @Override
+    public Duration guaranteedTtl(Duration requested) {
+        Duration guaranteed = Duration.ofNanos(Math.min(guaranteedNanos, session.grantedTtlNanos()));
+        return guaranteed.compareTo(requested) < 0 ? guaranteed : requested;
     }
 
     /**
@@ -129,7 +146,9 @@ final class EtcdLease implements Lease {
             return;
         }
         WatchOption option = WatchOption.builder().withRevision(fromRevision).withNoPut(true).build();
-        Watch.Watcher started = driver.watchClient().watch(key, option, Watch.listener(this::onEvents, this::onWatchError, this::onWatchEnded));
+        long generation = watchGeneration.incrementAndGet();
+        Watch.Watcher started = driver.watchClient().watch(key, option,
+                Watch.listener(this::onEvents, this::onWatchError, () -> onWatchEnded(generation)));
         Watch.Watcher stale;
         watchLock.lock();
         try {
@@ -211,11 +230,11 @@ final class EtcdLease implements Lease {
 
     private void onWatchError(Throwable error) {
         // jetcd resumes the watch from the last revision it saw; a watch it gives up on ends in onWatchEnded.
-        LOG.debug("watch of lock '{}' (token {}) failed; jetcd retries: {}", id, token, error.toString());
+        LOG.debug("watch of lock '{}' (token {}) failed (jetcd resumes it, or ends it and it is reopened): {}", id, token, error.toString());
     }
 
-    private void onWatchEnded() {
-        if (state.get() == ACTIVE && !driver.isClosed()) {
+    private void onWatchEnded(long generation) {
+        if (generation == watchGeneration.get() && state.get() == ACTIVE && !driver.isClosed()) {
             driver.schedule(this::recheckAndRewatch, REWATCH_DELAY_MILLIS);
         }
     }
@@ -227,7 +246,7 @@ final class EtcdLease implements Lease {
         }
         driver.kv().get(key).whenComplete((response, error) -> {
             if (error != null) {
-                onWatchEnded();
+                driver.schedule(this::recheckAndRewatch, REWATCH_DELAY_MILLIS);
                 return;
             }
             if (response.getKvs().isEmpty()) {

@@ -12,13 +12,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A parsed {@code etcd://[user:password@]host[:port][,host[:port]...][/][?prefix=...&timeout=...]}
+ * A parsed {@code etcd://[user:password@]host[:port][,host[:port]...][/][?prefix=...&timeout=...&headroom=...]}
  * URI. Immutable.
  */
 record EtcdUri(List<String> hostPorts, Optional<String> user, Optional<String> password, Optional<String> prefix,
-               Optional<Duration> timeout) {
+               Optional<Duration> timeout, Optional<Duration> headroom) {
     static final int DEFAULT_PORT = 2379;
-    private static final String FORM = "etcd://[user:password@]host[:port][,host[:port]...][?prefix=P&timeout=5s]";
+    private static final String FORM = "etcd://[user:password@]host[:port][,host[:port]...][?prefix=P&timeout=5s&headroom=1s]";
     private static final Pattern HOST_PORT = Pattern.compile("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+)(?::(\\d{1,5}))?$");
 
     EtcdUri {
@@ -81,6 +81,7 @@ record EtcdUri(List<String> hostPorts, Optional<String> user, Optional<String> p
         }
         Optional<String> prefix = Optional.empty();
         Optional<Duration> timeout = Optional.empty();
+        Optional<Duration> headroom = Optional.empty();
         if (!query.isEmpty()) {
             for (String pair : query.split("&")) {
                 int eq = pair.indexOf('=');
@@ -88,17 +89,18 @@ record EtcdUri(List<String> hostPorts, Optional<String> user, Optional<String> p
                 String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
                 switch (name) {
                     case "prefix" -> prefix = Optional.of(value);
-                    case "timeout" -> timeout = Optional.of(parseDuration(uri, value));
+                    case "timeout" -> timeout = Optional.of(parseDuration(uri, "timeout", value));
+                    case "headroom" -> headroom = Optional.of(parseDuration(uri, "headroom", value));
                     default -> throw new IllegalArgumentException("etcd uri '" + uri + "' has unknown parameter '" + name
-                            + "'; known: prefix, timeout");
+                            + "'; known: prefix, timeout, headroom");
                 }
             }
         }
-        return new EtcdUri(hostPorts, user, password, prefix, timeout);
+        return new EtcdUri(hostPorts, user, password, prefix, timeout, headroom);
     }
 
     /** Accepts {@code 500ms}, {@code 5s}, {@code 1m} and ISO-8601 ({@code PT5S}). */
-    private static Duration parseDuration(String uri, String text) {
+    private static Duration parseDuration(String uri, String name, String text) {
         try {
             if (text.endsWith("ms")) {
                 return Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)));
@@ -111,7 +113,7 @@ record EtcdUri(List<String> hostPorts, Optional<String> user, Optional<String> p
             }
             return Duration.parse(text);
         } catch (NumberFormatException | DateTimeParseException e) {
-            throw new IllegalArgumentException("etcd uri '" + uri + "' has timeout '" + text + "'; expected e.g. 500ms, 5s or PT5S", e);
+            throw new IllegalArgumentException("etcd uri '" + uri + "' has " + name + " '" + text + "'; expected e.g. 500ms, 5s or PT5S", e);
         }
     }
 

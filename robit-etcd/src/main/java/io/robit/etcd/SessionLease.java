@@ -39,6 +39,11 @@ final class SessionLease {
         return !dead && aliveFromNanos.get() + grantedTtlNanos - nanos >= 0;
     }
 
+    /** How long from {@code nanos} etcd surely keeps this lease (negative if it may be gone, or is dead). */
+    long sureNanosFrom(long nanos) {
+        return dead ? Long.MIN_VALUE : aliveFromNanos.get() + grantedTtlNanos - nanos;
+    }
+
     /** A keep-alive sent at {@code sentNanos} succeeded. */
     void keptAlive(long sentNanos) {
         aliveFromNanos.accumulateAndGet(sentNanos, (a, b) -> b - a > 0 ? b : a);

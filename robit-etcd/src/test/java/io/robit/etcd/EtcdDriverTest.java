@@ -23,13 +23,14 @@ class EtcdDriverTest {
         assertThat(uri.prefix()).contains("app/locks/");
         assertThat(uri.timeout()).contains(Duration.ofMillis(750));
         assertThat(EtcdUri.parse("etcd://h:1?timeout=PT2S").timeout()).contains(Duration.ofSeconds(2));
+        assertThat(EtcdUri.parse("etcd://h:1?headroom=1s").headroom()).contains(Duration.ofSeconds(1));
         assertThat(EtcdUri.parse("ETCD://h").hostPorts()).containsExactly("h:2379");
     }
 
     @Test
     void rejectsMalformedUrisSayingWhatIsExpected() {
         for (String bad : List.of("http://h:2379", "etcd://", "etcd://h:0", "etcd://h:99999", "etcd://h:2379/path",
-                "etcd://h:2379?color=blue", "etcd://h:2379?timeout=soon", "etcd://a,,b", "etcd://user@h")) {
+                "etcd://h:2379?color=blue", "etcd://h:2379?timeout=soon", "etcd://h?headroom=x", "etcd://a,,b", "etcd://user@h")) {
             assertThatThrownBy(() -> EtcdUri.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("etcd uri");
         }
         assertThatThrownBy(() -> EtcdUri.parse(null)).isInstanceOf(NullPointerException.class);
@@ -62,6 +63,12 @@ class EtcdDriverTest {
         assertThatThrownBy(() -> builder.requestTimeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("requestTimeout must be positive, got PT0S");
         assertThatThrownBy(() -> builder.endpointDescription(" ")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> builder.minTrustedFraction(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("minTrustedFraction must be in (0, 1], got 0.0");
+        assertThatThrownBy(() -> builder.minTrustedFraction(Double.NaN)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> builder.minTrustedFraction(1.5)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> builder.leaseHeadroom(Duration.ofSeconds(-1))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("leaseHeadroom must not be negative, got PT-1S");
         assertThatThrownBy(() -> EtcdDriver.create(null)).isInstanceOf(NullPointerException.class).hasMessageContaining("client");
         try (EtcdDriver driver = builder.keyPrefix("team/locks/").build()) {
             assertThat(driver.keyPrefix()).isEqualTo("team/locks/");

@@ -62,6 +62,25 @@ class EtcdLossAndWaitIT {
     }
 
     @Test
+    void aWatchCutByCompactionIsReopenedAndStillReportsTheLoss() throws Exception {
+        String id = EtcdTestSupport.newLockId("compacted");
+        Lease lease = a.acquire(id, LONG_TTL, TIMEOUT).orElseThrow();
+        // Compact past the key's creation before the hold's watch (deferred 50 ms) starts from it.
+        long revision = 0;
+        for (int i = 0; i < 2; i++) {
+            revision = EtcdTestSupport.admin().getKVClient().put(EtcdTestSupport.key(id + "-other"), EtcdTestSupport.key("x"))
+                    .get(10, TimeUnit.SECONDS).getHeader().getRevision();
+        }
+        EtcdTestSupport.admin().getKVClient().compact(revision).get(10, TimeUnit.SECONDS);
+        TimeUnit.MILLISECONDS.sleep(600);
+        assertThat(lease.lost()).as("a compaction is not a loss").isNotDone();
+        EtcdTestSupport.deleteKey(id);
+        await("lost() by the reopened watch").atMost(SLACK).until(() -> lease.lost().isDone());
+        assertThat(reasonOf(lease.lost())).isEqualTo(LossReason.GONE);
+        a.release(lease);
+    }
+
+    @Test
     void revokingTheLeaseLosesEveryHoldBoundToItAndTheNextAcquireTakesAFreshLease() throws Exception {
         String first = EtcdTestSupport.newLockId("loss-revoke");
         String second = EtcdTestSupport.newLockId("loss-revoke");
@@ -108,6 +127,75 @@ class EtcdLossAndWaitIT {
         assertThat(granted).as("etcd's granted ttl, at least the asked 300 ms rounded up").isGreaterThanOrEqualTo(1);
         a.release(small);
         a.release(large);
+    }
+
+    @Test
+    void leaseHeadroomLengthensOnlyTheEtcdLease() throws Exception {
+        try (EtcdDriver roomy = EtcdDriver.builder(EtcdTestSupport.server().uri() + "?headroom=1500ms").build()) {
+            String id = EtcdTestSupport.newLockId("headroom");
+            Lease lease = roomy.acquire(id, SHORT_TTL, TIMEOUT).orElseThrow();
+            long granted = EtcdTestSupport.admin().getLeaseClient()
+                    .timeToLive(EtcdTestSupport.keyValue(id).getLease(), io.etcd.jetcd.options.LeaseOption.DEFAULT).get(10, TimeUnit.SECONDS)
+                    .getGrantedTTL();
+            assertThat(granted).as("2 s + 1.5 s, rounded up").isEqualTo(4);
+            lease.refresh(SHORT_TTL, TIMEOUT);
+            roomy.release(lease);
+            assertThat(EtcdTestSupport.keyValue(id)).isNull();
+        }
+    }
+
+    @Test
+    void anAcquireRightAfterAnotherSkipsTheKeepAliveAndTrustsWhatTheSharedLeaseHasLeft() throws Exception {
+        Duration ttl = Duration.ofSeconds(10);
+        Lease first = a.acquire(EtcdTestSupport.newLockId("trust"), ttl, TIMEOUT).orElseThrow();
+        assertThat(first.guaranteedTtl(ttl)).as("a fresh grant lasts the whole ttl").isEqualTo(ttl);
+        TimeUnit.MILLISECONDS.sleep(200);
+        Lease second = a.acquire(EtcdTestSupport.newLockId("trust"), ttl, TIMEOUT).orElseThrow();
+        assertThat(second.guaranteedTtl(ttl)).as("no keep-alive: what is left of the shared lease")
+                .isLessThan(ttl.minusMillis(199)).isGreaterThanOrEqualTo(ttl.multipliedBy(9).dividedBy(10));
+        second.refresh(ttl, TIMEOUT);
+        try (EtcdDriver strict = EtcdDriver.builder(EtcdTestSupport.server().uri()).minTrustedFraction(1.0).build()) {
+            Lease one = strict.acquire(EtcdTestSupport.newLockId("trust"), ttl, TIMEOUT).orElseThrow();
+            TimeUnit.MILLISECONDS.sleep(200);
+            Lease two = strict.acquire(EtcdTestSupport.newLockId("trust"), ttl, TIMEOUT).orElseThrow();
+            assertThat(two.guaranteedTtl(ttl)).as("kept alive on acquire").isEqualTo(ttl);
+            strict.release(one);
+            strict.release(two);
+        }
+        a.release(first);
+        a.release(second);
+    }
+
+    @Test
+    void anAcquireAbandonedByInterruptIsGivenBackIfEtcdAppliesIt() throws Exception {
+        String id = EtcdTestSupport.newLockId("abandoned");
+        a.release(a.acquire(EtcdTestSupport.newLockId("warm"), LONG_TTL, TIMEOUT).orElseThrow()); // the shared lease exists
+        Thread.currentThread().interrupt();
+        assertThat(catchThrowable(() -> a.acquire(id, LONG_TTL, TIMEOUT))).isInstanceOf(InterruptedException.class);
+        assertThat(Thread.interrupted()).isFalse();
+        // The transaction was sent before the wait was interrupted; whatever etcd did with it, the lock ends up free.
+        Lease taken = await("the lock is free long before the 60 s lease ends").atMost(SLACK).pollInterval(Duration.ofMillis(50))
+                .until(() -> b.acquire(id, LONG_TTL, TIMEOUT), java.util.Optional::isPresent).orElseThrow();
+        b.release(taken);
+    }
+
+    @Test
+    void inspectAndListReportHolderTokenAndRemainingTtl() throws Exception {
+        String prefix = "inspect-" + java.util.UUID.randomUUID() + "/";
+        try (EtcdDriver ops = EtcdDriver.builder(EtcdTestSupport.server().uri()).keyPrefix(prefix).build()) {
+            assertThat(ops.inspect("b-lock")).as("etcd keeps nothing of a free lock").isEmpty();
+            Lease second = ops.acquire("b-lock", LONG_TTL, TIMEOUT).orElseThrow();
+            Lease first = ops.acquire("a-lock", LONG_TTL, TIMEOUT).orElseThrow();
+            io.robit.spi.LockInfo info = ops.inspect("b-lock").orElseThrow();
+            assertThat(info.name()).isEqualTo("b-lock");
+            assertThat(info.fencingToken()).isEqualTo(second.fencingToken());
+            assertThat(info.owner()).hasValueSatisfying(owner -> assertThat(owner).startsWith("robit ").contains("pid"));
+            assertThat(info.expiresIn()).hasValueSatisfying(left -> assertThat(left).isPositive().isLessThanOrEqualTo(LONG_TTL));
+            assertThat(ops.list()).extracting(io.robit.spi.LockInfo::name).containsExactly("a-lock", "b-lock");
+            ops.release(first);
+            ops.release(second);
+            assertThat(ops.list()).isEmpty();
+        }
     }
 
     @Test

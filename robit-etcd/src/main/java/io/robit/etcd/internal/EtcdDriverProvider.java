@@ -6,7 +6,7 @@ import io.robit.spi.DriverProvider;
 import java.util.Set;
 
 /**
- * Opens {@code etcd://[user:password@]host[:port][,host[:port]...][?prefix=P&timeout=5s]} for
+ * Opens {@code etcd://[user:password@]host[:port][,host[:port]...][?prefix=P&timeout=5s&headroom=1s]} for
  * {@link io.robit.Drivers#open}. The driver owns its jetcd client.
  */
 public final class EtcdDriverProvider implements DriverProvider {
