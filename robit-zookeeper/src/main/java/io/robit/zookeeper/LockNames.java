@@ -68,6 +68,21 @@ final class LockNames {
         return name.toString();
     }
 
+    /** The lock id a node name was escaped from (the inverse of {@link #escape}). */
+    static String unescape(String name) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(name.length());
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == '%' && i + 2 < name.length() && isHex(name.charAt(i + 1)) && isHex(name.charAt(i + 2))) {
+                bytes.write(Integer.parseInt(name, i + 1, i + 3, 16));
+                i += 2;
+            } else {
+                bytes.writeBytes(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+
     /** The sequence number of a contender's node name, or -1 if the name is not a contender's. */
     static long sequenceOf(String nodeName) {
         int at = nodeName.length() - SEQUENCE_DIGITS;
@@ -102,6 +117,10 @@ final class LockNames {
     /** The last segment of a path. */
     static String nodeName(String path) {
         return path.substring(path.lastIndexOf('/') + 1);
+    }
+
+    private static boolean isHex(char c) {
+        return Character.digit(c, 16) >= 0;
     }
 
     private static boolean isPlain(char c) {

@@ -62,9 +62,9 @@ final class WaitQueue {
                 }
                 Duration step = Duration.ofNanos(Math.min(left, driver.requestTimeout().toNanos()));
                 if (mine == null) {
-                    mine = driver.createNode(lockId, lockPath, step);
+                    mine = driver.nodes().create(lockId, lockPath, step);
                 }
-                List<String> sorted = driver.contenders(lockId, lockPath, step);
+                List<String> sorted = driver.nodes().contenders(lockId, lockPath, step);
                 if (!sorted.contains(mine.name())) {
                     // Our node vanished with an expired session: queue again rather than wait forever.
                     LOG.debug("queue node {} of lock '{}' vanished; queueing again", mine.path(), lockId);
@@ -113,7 +113,7 @@ final class WaitQueue {
         CountDownLatch wake = new CountDownLatch(1);
         sleepers.add(wake);
         try {
-            if (driver.watchDeletion(lockId, aheadPath, wake::countDown, requestTimeout)) {
+            if (driver.nodes().exists(lockId, "watch of the node ahead", aheadPath, event -> wake.countDown(), requestTimeout) != null) {
                 wake.await(maxSleepNanos, TimeUnit.NANOSECONDS);
             }
         } finally {
@@ -126,12 +126,16 @@ final class WaitQueue {
         if (previous != null) {
             driver.deleteInBackground(previous);
         }
-        driver.schedule(() -> {
+        Runnable reap = () -> {
             if (firstInLine.remove(key, node)) {
                 LOG.debug("node {} of lock '{}' was first in line but not taken; deleting it", node.path(), node.lockId());
                 driver.deleteInBackground(node);
             }
-        }, ADOPTION_GRACE.toNanos(), TimeUnit.NANOSECONDS);
+        };
+        if (driver.schedule(reap, ADOPTION_GRACE.toNanos(), TimeUnit.NANOSECONDS) == null) {
+            // The driver was closed meanwhile: nobody will take the node.
+            reap.run();
+        }
     }
 
     // Differences of ticker readings stay right across overflow while they are below 2^63.

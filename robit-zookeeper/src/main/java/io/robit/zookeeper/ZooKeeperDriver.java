@@ -4,32 +4,29 @@ import io.robit.DriverException;
 import io.robit.LossReason;
 import io.robit.Ticker;
 import io.robit.spi.Driver;
+import io.robit.spi.Inspectable;
 import io.robit.spi.Lease;
+import io.robit.spi.LockInfo;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantLock;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.framework.api.CuratorEvent;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
-import org.apache.curator.framework.state.ConnectionState;
-import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.curator.utils.PathUtils;
-import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.WatchedEvent;
 import org.apache.zookeeper.Watcher;
-import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,11 +56,13 @@ import org.slf4j.LoggerFactory;
  *       as on every other backend;</li>
  *   <li>if the process dies or is cut off, ZooKeeper frees the lock when it expires the session:
  *       the negotiated session timeout after it last heard from the client;</li>
- *   <li>while the connection is {@code SUSPENDED} the hold is in doubt: it is kept until the last
- *       confirmed contact plus the negotiated session timeout (less a small margin), then declared
- *       lost ({@link LossReason#DEADLINE_PASSED}) even if Curator has not yet said {@code LOST}.
- *       Robit's core keeps its own deadline from the ttl, so the earlier of the two ends the hold.
- *       Choose {@code ttl <= session timeout}: then the core's deadline is always the earlier;</li>
+ *   <li>the lease reports {@code min(ttl, negotiated session timeout)} as its
+ *       {@linkplain Lease#guaranteedTtl guaranteed ttl}, so Robit's core trusts it, and renews it,
+ *       for no longer than ZooKeeper guarantees it;</li>
+ *   <li>while the connection is {@code SUSPENDED} the hold is in doubt: it is kept until that
+ *       local deadline; the driver also checks the last answered request plus the negotiated
+ *       session timeout (less a small margin) itself, and then declares the lease lost
+ *       ({@link LossReason#DEADLINE_PASSED}) even if Curator has not yet said {@code LOST};</li>
  *   <li>session {@code LOST} (expired), a new session after reconnect, or our node deleted (an
  *       exists-watch on it) end the lease at once ({@link LossReason#GONE}).</li>
  * </ul>
@@ -71,7 +70,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe. A driver built with {@link #create}/{@link #builder} uses the caller's client and
  * never closes it; one built by {@link #open} owns its client and closes it in {@link #close()}.
  */
-public final class ZooKeeperDriver implements Driver<String> {
+public final class ZooKeeperDriver implements Driver<String>, Inspectable<String> {
     private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperDriver.class);
     private static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
     private static final String DEFAULT_BASE_PATH = "/robit/locks";
@@ -88,13 +87,10 @@ public final class ZooKeeperDriver implements Driver<String> {
     private final Set<ZooKeeperLease> live = ConcurrentHashMap.newKeySet();
     // Locks this driver last found taken: the next attempt reads before it writes.
     private final Set<String> contended = ConcurrentHashMap.newKeySet();
-    private final AtomicLong lastContact;
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final AtomicBoolean warnedLongTtl = new AtomicBoolean();
-    private final ConnectionStateListener stateListener = (c, state) -> onStateChange(state);
-    // Guards inDoubt.
-    private final ReentrantLock inDoubtLock = new ReentrantLock();
-    private ScheduledFuture<?> inDoubt;
+    private final SessionGuard session;
+    private final LockNodes nodes;
+    private final LockInspector inspector;
 
     private ZooKeeperDriver(Builder builder, boolean ownsClient) {
         this.client = builder.client;
@@ -108,9 +104,11 @@ public final class ZooKeeperDriver implements Driver<String> {
             return thread;
         });
         timer.setRemoveOnCancelPolicy(true);
+        this.session = new SessionGuard(this, client, ticker);
+        this.nodes = new LockNodes(client, requests, ticker, session::noteContact);
         this.queue = new WaitQueue(this);
-        this.lastContact = new AtomicLong(ticker.read());
-        client.getConnectionStateListenable().addListener(stateListener);
+        this.inspector = new LockInspector(this, basePath);
+        client.getConnectionStateListenable().addListener(session);
     }
 
     /** A driver over {@code client}, with default options. The client must be started; it is never closed by the driver. */
@@ -166,30 +164,35 @@ public final class ZooKeeperDriver implements Driver<String> {
         checkTimeout(timeout);
         ensureOpen();
         long sent = ticker.read();
-        warnIfLongerThanSession(ttl);
+        session.warnIfLongerThanSession(ttl);
         Node queued = queue.adopt(id);
         if (queued != null) {
-            if (queued.sessionId() == currentSessionId()) {
-                return Optional.of(newLease(queued, sent, ttl));
+            if (queued.sessionId() == nodes.currentSessionId()) {
+                ZooKeeperLease lease = newLease(queued, sent, ttl);
+                watchLease(lease);
+                return Optional.of(lease);
             }
             deleteInBackground(queued);
         }
         String lockPath = lockPath(name);
         long end = sent + timeout.toNanos();
-        if (contended.contains(id) && !contenders(id, lockPath, left(end, id)).isEmpty()) {
+        if (contended.contains(id) && !nodes.contenders(id, lockPath, left(end, id)).isEmpty()) {
             return Optional.empty();
         }
-        Node mine = createNode(id, lockPath, left(end, id));
+        Node mine = nodes.create(id, lockPath, left(end, id));
+        LeaseWatch watch = new LeaseWatch(this);
         List<String> sorted;
         try {
-            sorted = contenders(id, lockPath, left(end, id));
+            sorted = nodes.contenders(id, lockPath, watch, left(end, id));
         } catch (RuntimeException | InterruptedException e) {
             deleteInBackground(mine);
             throw e;
         }
         if (!sorted.isEmpty() && sorted.get(0).equals(mine.name())) {
             contended.remove(id);
-            return Optional.of(newLease(mine, sent, ttl));
+            ZooKeeperLease lease = newLease(mine, sent, ttl);
+            watch.bind(lease);
+            return Optional.of(lease);
         }
         deleteInBackground(mine);
         if (!sorted.contains(mine.name())) {
@@ -217,9 +220,7 @@ public final class ZooKeeperDriver implements Driver<String> {
         Node node = ours.node();
         try {
             if (isConnected() && !closed.get()) {
-                CuratorEvent event = requests.call(node.lockId(), "release", requestTimeout,
-                        callback -> client.delete().guaranteed().inBackground(callback).forPath(node.path()));
-                KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
+                KeeperException.Code code = nodes.delete(node, "release", requestTimeout);
                 if (code != KeeperException.Code.OK && code != KeeperException.Code.NONODE) {
                     LOG.warn("release of lock '{}' failed ({}); Curator retries the delete in the background", node.lockId(), code);
                 }
@@ -271,7 +272,8 @@ public final class ZooKeeperDriver implements Driver<String> {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        client.getConnectionStateListenable().removeListener(stateListener);
+        client.getConnectionStateListenable().removeListener(session);
+        session.close();
         queue.close();
         timer.shutdownNow();
         if (ownsClient) {
@@ -280,12 +282,48 @@ public final class ZooKeeperDriver implements Driver<String> {
         }
     }
 
+    /**
+     * Who holds {@code id} now: the owner is the holder's session and node, the token its czxid,
+     * {@code since} its creation time by the server's clock. ZooKeeper has no lease expiry to
+     * report ({@code expiresIn} is empty: the lock lasts as long as the holder's session), and
+     * does not remember the token of a lock that is free (0 then).
+     *
+     * @throws DriverException the request failed
+     */
+    @Override
+    public Optional<LockInfo> inspect(String id) {
+        LockNames.escape(id);
+        try {
+            return inspector.inspect(id);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DriverException(requests.backend(), id, "inspect", e);
+        }
+    }
+
+    /**
+     * Every lock that has a node under the base path, in name order. ZooKeeper removes the node
+     * of a lock nobody holds or waits for some time after (it is a container node), so free locks
+     * may or may not be listed.
+     *
+     * @throws DriverException the request failed
+     */
+    @Override
+    public List<LockInfo> list() {
+        try {
+            return inspector.list();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DriverException(requests.backend(), "*", "list", e);
+        }
+    }
+
     @Override
     public String toString() {
         return "ZooKeeperDriver[" + requests.backend() + ", basePath=" + basePath + "]";
     }
 
-    // ---- used by the lease and the queue ----
+    // ---- for the lease, the queue and the session guard ----
 
     CuratorFramework client() {
         return client;
@@ -293,6 +331,10 @@ public final class ZooKeeperDriver implements Driver<String> {
 
     Requests requests() {
         return requests;
+    }
+
+    LockNodes nodes() {
+        return nodes;
     }
 
     String backend() {
@@ -311,103 +353,49 @@ public final class ZooKeeperDriver implements Driver<String> {
         return client.getZookeeperClient().isConnected();
     }
 
+    void noteContact(long sentNanos) {
+        session.noteContact(sentNanos);
+    }
+
+    int negotiatedSessionTimeoutMs() {
+        return session.negotiatedSessionTimeoutMs();
+    }
+
+    /** Schedules on the driver's timer thread; null once the driver is closed. */
     ScheduledFuture<?> schedule(Runnable task, long delay, TimeUnit unit) {
         try {
             return timer.schedule(task, delay, unit);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             return null;
         }
-    }
-
-    /** Records that the server answered a request sent at {@code sentNanos}. */
-    void noteContact(long sentNanos) {
-        lastContact.accumulateAndGet(sentNanos, (a, b) -> b - a > 0 ? b : a);
     }
 
     void forget(ZooKeeperLease lease) {
         live.remove(lease);
     }
 
-    /** Creates our ephemeral sequential node under {@code lockPath}; a create given up on is deleted when it lands. */
-    Node createNode(String id, String lockPath, Duration timeout) throws InterruptedException {
-        Stat stat = new Stat();
-        long sent = ticker.read();
-        CuratorEvent event = requests.call(id, "create of a lock node", timeout,
-                callback -> client.create().storingStatIn(stat).creatingParentContainersIfNeeded().withProtection()
-                        .withMode(CreateMode.EPHEMERAL_SEQUENTIAL).inBackground(callback).forPath(lockPath + "/" + LockNames.NODE_PREFIX),
-                late -> {
-                    if (late.getResultCode() == KeeperException.Code.OK.intValue()) {
-                        deleteInBackground(new Node(id, late.getName(), 0, 0));
-                    }
-                });
-        if (event.getResultCode() != KeeperException.Code.OK.intValue()) {
-            throw requests.failure(id, "create of a lock node", event);
+    void loseAll(LossReason reason, String detail) {
+        for (ZooKeeperLease lease : live) {
+            lease.lose(reason, detail);
         }
-        noteContact(sent);
-        Stat created = event.getStat() != null ? event.getStat() : stat;
-        return new Node(id, event.getName(), created.getCzxid(), created.getEphemeralOwner());
     }
 
-    /** The contenders under {@code lockPath}, lowest first; empty if the lock's node does not exist. */
-    List<String> contenders(String id, String lockPath, Duration timeout) throws InterruptedException {
-        long sent = ticker.read();
-        CuratorEvent event = requests.call(id, "list of contenders", timeout,
-                callback -> client.getChildren().inBackground(callback).forPath(lockPath));
-        KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
-        if (code == KeeperException.Code.NONODE) {
-            noteContact(sent);
-            return List.of();
+    /** Ends the leases whose nodes belong to a session other than {@code sessionId}: those nodes are gone. */
+    void loseAllNotOf(long sessionId) {
+        for (ZooKeeperLease lease : live) {
+            if (lease.node().sessionId() != sessionId) {
+                lease.lose(LossReason.GONE, "its ZooKeeper session 0x" + Long.toHexString(lease.node().sessionId())
+                        + " ended; the client reconnected with a new session");
+            }
         }
-        if (code != KeeperException.Code.OK) {
-            throw requests.failure(id, "list of contenders", event);
-        }
-        noteContact(sent);
-        return LockNames.contenders(event.getChildren());
     }
 
-    /**
-     * Sets a one-shot watch that runs {@code onDeleted} when {@code path} is deleted (or on any
-     * connection event, which makes the waiter look again).
-     *
-     * @return false if the node is already gone
-     */
-    boolean watchDeletion(String id, String path, Runnable onDeleted, Duration timeout) throws InterruptedException {
-        Watcher watcher = event -> onDeleted.run();
-        CuratorEvent event = requests.call(id, "watch of the node ahead", timeout,
-                callback -> client.checkExists().usingWatcher(watcher).inBackground(callback).forPath(path));
-        KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
-        if (code == KeeperException.Code.OK) {
-            return event.getStat() != null;
-        }
-        if (code == KeeperException.Code.NONODE) {
-            return false;
-        }
-        throw requests.failure(id, "watch of the node ahead", event);
+    void wakeWaiters() {
+        queue.wakeAll();
     }
 
-    /** Deletes {@code node} without waiting; Curator keeps retrying until it is gone or the session ends. */
     void deleteInBackground(Node node) {
-        if (client.getState() != CuratorFrameworkState.STARTED) {
-            return;
-        }
-        try {
-            client.delete().guaranteed().inBackground((c, event) -> {
-                int code = event.getResultCode();
-                if (code != KeeperException.Code.OK.intValue() && code != KeeperException.Code.NONODE.intValue()) {
-                    LOG.debug("background delete of {} answered {}; Curator retries it", node.path(), KeeperException.Code.get(code));
-                }
-            }).forPath(node.path());
-        } catch (Exception e) {
-            LOG.warn("delete of {} for lock '{}' could not be started: {}", node.path(), node.lockId(), e.toString());
-        }
-    }
-
-    long currentSessionId() {
-        try {
-            return client.getZookeeperClient().getZooKeeper().getSessionId();
-        } catch (Exception e) {
-            return 0;
-        }
+        nodes.deleteInBackground(node);
     }
 
     static void checkTtl(Duration ttl) {
@@ -430,12 +418,11 @@ public final class ZooKeeperDriver implements Driver<String> {
         ZooKeeperLease lease = new ZooKeeperLease(this, node, sentNanos, ttl);
         live.add(lease);
         lease.start();
-        watchLease(lease);
         return lease;
     }
 
-    // The holder learns of a delete behind its back at once, not at its next refresh.
-    private void watchLease(ZooKeeperLease lease) {
+    /** Leaves an exists-watch on the lease's node: the holder learns of a delete behind its back at once, not at its next refresh. */
+    void watchLease(ZooKeeperLease lease) {
         Node node = lease.node();
         Watcher watcher = (WatchedEvent event) -> {
             if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
@@ -453,86 +440,10 @@ public final class ZooKeeperDriver implements Driver<String> {
         }
     }
 
-    private void onStateChange(ConnectionState state) {
-        switch (state) {
-            case SUSPENDED -> startInDoubt();
-            case LOST -> {
-                cancelInDoubt();
-                loseAll(LossReason.GONE, "the ZooKeeper session was lost (expired, or not re-established within the session timeout)");
-            }
-            case CONNECTED, RECONNECTED -> {
-                cancelInDoubt();
-                noteContact(ticker.read());
-                long session = currentSessionId();
-                for (ZooKeeperLease lease : live) {
-                    if (lease.node().sessionId() != session) {
-                        lease.lose(LossReason.GONE, "its ZooKeeper session 0x" + Long.toHexString(lease.node().sessionId())
-                                + " ended; the client reconnected with a new session");
-                    }
-                }
-            }
-            default -> {
-            }
-        }
-        queue.wakeAll();
-    }
-
-    // SUSPENDED: the holds are in doubt. Keep them until ZooKeeper could have expired the session.
-    private void startInDoubt() {
-        int negotiatedMs = client.getZookeeperClient().getLastNegotiatedSessionTimeoutMs();
-        if (negotiatedMs <= 0) {
-            return;
-        }
-        long sessionNanos = TimeUnit.MILLISECONDS.toNanos(negotiatedMs);
-        long margin = Math.min(sessionNanos / 10, sessionNanos / 100 + TimeUnit.MILLISECONDS.toNanos(2));
-        long deadline = lastContact.get() + sessionNanos - margin;
-        Runnable check = () -> {
-            if (!isConnected()) {
-                loseAll(LossReason.DEADLINE_PASSED, "the connection stayed suspended past the negotiated session timeout ("
-                        + negotiatedMs + " ms) since the last confirmed contact; ZooKeeper may have expired the session");
-            }
-        };
-        inDoubtLock.lock();
-        try {
-            if (inDoubt != null) {
-                inDoubt.cancel(false);
-            }
-            inDoubt = schedule(check, Math.max(0, deadline - ticker.read()), TimeUnit.NANOSECONDS);
-        } finally {
-            inDoubtLock.unlock();
-        }
-    }
-
-    private void cancelInDoubt() {
-        inDoubtLock.lock();
-        try {
-            if (inDoubt != null) {
-                inDoubt.cancel(false);
-                inDoubt = null;
-            }
-        } finally {
-            inDoubtLock.unlock();
-        }
-    }
-
-    private void loseAll(LossReason reason, String detail) {
-        for (ZooKeeperLease lease : live) {
-            lease.lose(reason, detail);
-        }
-    }
-
-    private void warnIfLongerThanSession(Duration ttl) {
-        int negotiatedMs = client.getZookeeperClient().getLastNegotiatedSessionTimeoutMs();
-        if (negotiatedMs > 0 && ttl.toMillis() > negotiatedMs && warnedLongTtl.compareAndSet(false, true)) {
-            LOG.warn("ttl {} is longer than the negotiated ZooKeeper session timeout of {} ms: while disconnected, a hold is kept only"
-                    + " until the session timeout after the last confirmed contact. Prefer ttl <= session timeout.", ttl, negotiatedMs);
-        }
-    }
-
     private Duration left(long endNanos, String id) {
         long left = endNanos - ticker.read();
         if (left <= 0) {
-            throw new DriverException(requests.backend(), id, "acquire", new java.util.concurrent.TimeoutException("the acquire timeout ran out"));
+            throw new DriverException(requests.backend(), id, "acquire", new TimeoutException("the acquire timeout ran out"));
         }
         return Duration.ofNanos(left);
     }

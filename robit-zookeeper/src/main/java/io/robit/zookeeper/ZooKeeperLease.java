@@ -3,13 +3,12 @@ package io.robit.zookeeper;
 import io.robit.DriverException;
 import io.robit.LockLostException;
 import io.robit.LossReason;
-import io.robit.spi.Lease;
+import io.robit.spi.AsyncLease;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import org.apache.curator.framework.api.CuratorEvent;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
 
@@ -24,7 +23,7 @@ import org.apache.zookeeper.data.Stat;
  * the lock after its ttl, as on every other backend); or the connection staying suspended past
  * the session timeout since the last confirmed contact (see {@link ZooKeeperDriver}).
  */
-final class ZooKeeperLease implements Lease {
+final class ZooKeeperLease implements AsyncLease {
     private static final int HELD = 0;
     private static final int RELEASED = 1;
     private static final int LOST = 2;
@@ -50,6 +49,16 @@ final class ZooKeeperLease implements Lease {
         return node;
     }
 
+    /** Neither released nor lost. */
+    boolean isHeld() {
+        lock.lock();
+        try {
+            return state == HELD;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     boolean belongsTo(ZooKeeperDriver candidate) {
         return driver == candidate;
     }
@@ -64,30 +73,82 @@ final class ZooKeeperLease implements Lease {
         }
     }
 
+    /**
+     * Confirms that the connection is up and that our node still exists with our czxid and our
+     * session as owner (so it is still first: nothing can get ahead of an existing node), then
+     * extends the driver's ttl timer.
+     */
     @Override
     public void refresh(Duration ttl, Duration timeout) throws InterruptedException {
+        long sent = beginRefresh(ttl, timeout);
+        renewedWith(sent, ttl, driver.nodes().exists(node.lockId(), "refresh", node.path(), null, timeout));
+    }
+
+    /** {@link #refresh} without blocking: the answer completes the future on Curator's event thread. */
+    @Override
+    public CompletableFuture<Void> refreshAsync(Duration ttl, Duration timeout) {
+        long sent;
+        try {
+            sent = beginRefresh(ttl, timeout);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        try {
+            driver.client().checkExists().inBackground((client, event) -> {
+                try {
+                    int code = event.getResultCode();
+                    if (code != KeeperException.Code.OK.intValue() && code != KeeperException.Code.NONODE.intValue()) {
+                        throw driver.requests().failure(node.lockId(), "refresh", event);
+                    }
+                    driver.noteContact(sent);
+                    renewedWith(sent, ttl, code == KeeperException.Code.OK.intValue() ? event.getStat() : null);
+                    done.complete(null);
+                } catch (RuntimeException e) {
+                    done.completeExceptionally(e);
+                }
+            }).forPath(node.path());
+        } catch (Exception e) {
+            done.completeExceptionally(new DriverException(driver.backend(), node.lockId(), "refresh", e));
+        }
+        return done;
+    }
+
+    /**
+     * The shorter of {@code requested} and the session timeout the server negotiated: if the
+     * holder is cut off, ZooKeeper may expire the session, and free the lock, that long after it
+     * last heard from it. The core trusts the lease, and renews it, accordingly.
+     */
+    @Override
+    public Duration guaranteedTtl(Duration requested) {
+        int sessionMs = driver.negotiatedSessionTimeoutMs();
+        if (sessionMs <= 0) {
+            return requested;
+        }
+        Duration session = Duration.ofMillis(sessionMs);
+        return session.compareTo(requested) < 0 ? session : requested;
+    }
+
+    // Checks the arguments and the state; returns the send time of the refresh.
+    private long beginRefresh(Duration ttl, Duration timeout) {
         ZooKeeperDriver.checkTtl(ttl);
         ZooKeeperDriver.checkTimeout(timeout);
         throwIfEnded();
         long sent = driver.ticker().read();
         if (!driver.isConnected()) {
-            throw new DriverException(driver.backend(), node.lockId(), "refresh",
-                    new KeeperException.ConnectionLossException());
+            throw new DriverException(driver.backend(), node.lockId(), "refresh", new KeeperException.ConnectionLossException());
         }
-        CuratorEvent event = driver.requests().call(node.lockId(), "refresh", timeout,
-                callback -> driver.client().checkExists().inBackground(callback).forPath(node.path()));
-        KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
-        if (code == KeeperException.Code.NONODE) {
+        return sent;
+    }
+
+    // What the server said of our node (null: it does not exist) decides: renewed, or lost.
+    private void renewedWith(long sent, Duration ttl, Stat stat) {
+        if (stat == null) {
             throw lose(LossReason.GONE, "its node " + node.path() + " no longer exists (deleted, or its session expired)");
         }
-        if (code != KeeperException.Code.OK) {
-            throw driver.requests().failure(node.lockId(), "refresh", event);
-        }
-        Stat stat = event.getStat();
         if (stat.getCzxid() != node.czxid() || stat.getEphemeralOwner() != node.sessionId()) {
             throw lose(LossReason.TAKEN_OVER, "its node " + node.path() + " now belongs to session 0x" + Long.toHexString(stat.getEphemeralOwner()));
         }
-        driver.noteContact(sent);
         lock.lock();
         try {
             if (state == HELD) {

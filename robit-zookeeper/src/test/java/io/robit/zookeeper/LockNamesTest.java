@@ -26,6 +26,14 @@ class LockNamesTest {
     }
 
     @Test
+    void unescapeInvertsEscape() {
+        for (String id : List.of("plain", "a/b", "50%", "é", "\uD83D\uDD12", ".", "..", "...", "sp ace", "%2F")) {
+            assertThat(LockNames.unescape(LockNames.escape(id))).isEqualTo(id);
+        }
+        assertThat(LockNames.unescape("odd%zz%")).as("stray percent signs are kept").isEqualTo("odd%zz%");
+    }
+
+    @Test
     void distinctIdsGetDistinctNames() {
         List<String> ids = List.of("a/b", "a%2Fb", "a_b", ".", "%2E", "é", "%C3%A9");
         assertThat(ids.stream().map(LockNames::escape).distinct()).hasSize(ids.size());

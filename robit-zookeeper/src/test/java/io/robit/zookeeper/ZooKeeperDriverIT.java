@@ -134,6 +134,40 @@ class ZooKeeperDriverIT {
     }
 
     @Test
+    void aWaiterWhoseSessionExpiredQueuesAgainInsteadOfWaitingForever() throws Exception {
+        String id = newId();
+        Mutex<String> holder = Mutex.of(id, Duration.ofSeconds(3), track(driver()));
+        holder.lock();
+        CuratorFramework waiterClient = track(ZooKeeperTestSupport.client(connect, SESSION));
+        Mutex<String> waiter = Mutex.of(id, Duration.ofSeconds(3), track(ZooKeeperDriver.create(waiterClient)));
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Held> waiting = pool.submit(waiter::lock);
+            awaitContenders(admin, id, 2);
+            long oldSession = waiterClient.getZookeeperClient().getZooKeeper().getSessionId();
+
+            ZooKeeperTestSupport.expireSession(waiterClient, connect);
+
+            await("the waiter is back in the queue on a new session").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> {
+                        List<String> nodes = contenders(admin, id);
+                        if (nodes.size() != 2) {
+                            return false;
+                        }
+                        var stat = admin.checkExists().forPath(ZooKeeperTestSupport.BASE_PATH + "/" + id + "/" + nodes.get(1));
+                        return stat != null && stat.getEphemeralOwner() != oldSession;
+                    });
+            holder.unlock();
+            try (Held held = waiting.get(15, TimeUnit.SECONDS)) {
+                assertThat(held.isLost()).isFalse();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        awaitContenders(admin, id, 0);
+    }
+
+    @Test
     void timedOutInterruptedAndSingleAttemptsLeaveNoNode() throws Exception {
         String id = newId();
         Mutex<String> holder = Mutex.of(id, Duration.ofSeconds(3), track(driver()));
@@ -186,7 +220,7 @@ class ZooKeeperDriverIT {
     }
 
     @Test
-    void aSuspendedHoldIsKeptInDoubtThenLostAtTheSessionTimeoutNotTheTtl() throws Exception {
+    void aSuspendedHoldIsLostAtTheSessionTimeoutNotTheTtl() throws Exception {
         TestingServer server = track(ZooKeeperTestSupport.newServer());
         CuratorFramework client = track(ZooKeeperTestSupport.client(server.getConnectString(), Duration.ofSeconds(2)));
         List<ConnectionState> states = new CopyOnWriteArrayList<>();
@@ -206,6 +240,24 @@ class ZooKeeperDriverIT {
         assertThat(Duration.ofNanos(System.nanoTime() - start)).as("long before the 30 s ttl").isLessThan(Duration.ofSeconds(15));
         assertThat(loss.get().reason()).as("the driver's in-doubt deadline, before Curator's own LOST").isEqualTo(LossReason.DEADLINE_PASSED);
         assertThat(held.isLost()).isTrue();
+    }
+
+    @Test
+    void aTtlLongerThanTheSessionIsTrustedAndRenewedForTheSessionTimeoutOnly() throws Exception {
+        CuratorFramework client = track(ZooKeeperTestSupport.client(connect, Duration.ofSeconds(2)));
+        int negotiated = client.getZookeeperClient().getLastNegotiatedSessionTimeoutMs();
+        ZooKeeperDriver driver = track(ZooKeeperDriver.create(client));
+        Lease lease = driver.acquire(newId(), Duration.ofSeconds(30), TIMEOUT).orElseThrow();
+        assertThat(lease.guaranteedTtl(Duration.ofSeconds(30))).isEqualTo(Duration.ofMillis(negotiated));
+        assertThat(lease.guaranteedTtl(Duration.ofMillis(300))).isEqualTo(Duration.ofMillis(300));
+        driver.release(lease);
+
+        Mutex<String> m = Mutex.of(newId(), Duration.ofSeconds(30), driver);
+        try (Held held = m.lock()) {
+            await("renewed at a third of the session timeout, not of the 30 s ttl").atMost(Duration.ofMillis(negotiated).multipliedBy(3))
+                    .until(() -> m.stats().renewSuccess() >= 2);
+            assertThat(held.isLost()).isFalse();
+        }
     }
 
     @Test
@@ -273,7 +325,7 @@ class ZooKeeperDriverIT {
     }
 
     @Test
-    void releaseDeletesOnlyItsOwnNodeAndLeavesWaitersQueued() throws Exception {
+    void releaseIsIdempotentAndTheNextAcquireGetsAGreaterToken() throws Exception {
         String id = newId();
         ZooKeeperDriver a = track(driver());
         Lease lease = a.acquire(id, Duration.ofSeconds(3), TIMEOUT).orElseThrow();
@@ -284,6 +336,47 @@ class ZooKeeperDriverIT {
         assertThat(again).isPresent();
         assertThat(again.get().fencingToken()).isGreaterThan(lease.fencingToken());
         a.release(again.get());
+    }
+
+    @Test
+    void aDeletedNodeIsNoticedAtOnceWithoutARefresh() throws Exception {
+        ZooKeeperDriver driver = track(driver());
+        ZooKeeperDriver other = track(driver());
+        Duration noRefreshSoon = Duration.ofSeconds(60);
+
+        String alone = newId();
+        Lease uncontended = driver.acquire(alone, noRefreshSoon, TIMEOUT).orElseThrow();
+        ZooKeeperTestSupport.deleteHolderNode(admin, alone);
+        await("the child watch of the winning attempt fires").atMost(Duration.ofSeconds(5)).until(() -> uncontended.lost().isDone());
+        assertThat(uncontended.lost()).isCompletedExceptionally();
+
+        String busy = newId();
+        Lease contended = driver.acquire(busy, noRefreshSoon, TIMEOUT).orElseThrow();
+        assertThat(other.acquire(busy, noRefreshSoon, TIMEOUT)).isEmpty();
+        awaitContenders(admin, busy, 1);
+        ZooKeeperTestSupport.deleteHolderNode(admin, busy);
+        await("the exists-watch armed when a contender came and went fires").atMost(Duration.ofSeconds(5))
+                .until(() -> contended.lost().isDone());
+        assertThat(other.acquire(busy, noRefreshSoon, TIMEOUT)).isPresent().get().satisfies(other::release);
+        driver.release(uncontended);
+        driver.release(contended);
+    }
+
+    @Test
+    void inspectAndListReportTheHolder() throws Exception {
+        ZooKeeperDriver driver = track(driver());
+        String id = newId() + "/with slash";
+        assertThat(driver.inspect(id)).isEmpty();
+        Lease lease = driver.acquire(id, Duration.ofSeconds(3), TIMEOUT).orElseThrow();
+        var info = driver.inspect(id).orElseThrow();
+        assertThat(info.name()).isEqualTo(id);
+        assertThat(info.held()).isTrue();
+        assertThat(info.owner().orElseThrow()).startsWith("session 0x");
+        assertThat(info.fencingToken()).isEqualTo(lease.fencingToken());
+        assertThat(info.since()).isPresent();
+        assertThat(driver.list()).anySatisfy(listed -> assertThat(listed).isEqualTo(info));
+        driver.release(lease);
+        assertThat(driver.inspect(id)).hasValueSatisfying(free -> assertThat(free.held()).isFalse());
     }
 
     private ZooKeeperDriver driver() {

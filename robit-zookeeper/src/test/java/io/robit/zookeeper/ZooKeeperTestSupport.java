@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
@@ -43,7 +44,7 @@ final class ZooKeeperTestSupport {
     /** A new server whose sessions may last from 2 to 20 ticks of {@code tickMs}. The caller closes it. */
     static TestingServer newServer(int tickMs) {
         try {
-            InstanceSpec spec = new InstanceSpec(null, -1, -1, -1, true, -1, tickMs, -1, null, "127.0.0.1");
+            InstanceSpec spec = new InstanceSpec(null, -1, -1, -1, true, -1, tickMs, -1, Map.of("clientPortAddress", "127.0.0.1"), "127.0.0.1");
             return new TestingServer(spec, true);
         } catch (Exception e) {
             throw new IllegalStateException("could not start an in-process ZooKeeper", e);

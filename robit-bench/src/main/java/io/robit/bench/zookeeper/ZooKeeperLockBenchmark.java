@@ -3,11 +3,13 @@ package io.robit.bench.zookeeper;
 import io.robit.Held;
 import io.robit.Mutex;
 import io.robit.zookeeper.ZooKeeperDriver;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -15,6 +17,7 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
 
 /**
@@ -22,8 +25,9 @@ import org.apache.curator.test.TestingServer;
  * same run. A plain harness rather than JMH: the contended handoff latency is measured across
  * threads, which JMH's per-invocation timing cannot express.
  *
- * <p>What it measures, for each library in turn (Robit, Curator, Robit, Curator, so that neither
- * always runs on a colder or warmer server):
+ * <p>What it measures, in rounds that alternate the two libraries (and which goes first), so that
+ * neither always meets a quieter or busier machine; the table pools the latencies of all rounds
+ * and gives the median rate of the rounds:
  * <ul>
  *   <li><b>uncontended</b>: one client, one lock, lock+unlock pairs in a loop for the given time:
  *       pairs/s and the latency of a pair (p50, p99);</li>
@@ -33,18 +37,24 @@ import org.apache.curator.test.TestingServer;
  *       next holder's lock call returns (p50, p99).</li>
  * </ul>
  * Robit runs with a 10 s ttl (so renewals, every 3.3 s, also run), Curator's lock as it comes.
+ * Each run also reports the CPU time the whole JVM (clients and in-process server) spent per
+ * operation, which a busy machine distorts less than latency.
  *
  * <p>Run it (the in-process server keeps its data in a temporary folder on disk, with ZooKeeper's
  * default fsync of every write):
  * <pre>
  * ./mvnw -q -pl robit-bench -am package -DskipTests
- * java -cp robit-bench/target/benchmarks.jar io.robit.bench.zookeeper.ZooKeeperLockBenchmark [seconds-per-run] [connect-string]
+ * java -cp robit-bench/target/benchmarks.jar io.robit.bench.zookeeper.ZooKeeperLockBenchmark [seconds-per-run=5] [rounds=5] [connect-string]
  * </pre>
  * With a connect string it uses that ensemble instead of starting one.
  */
 public final class ZooKeeperLockBenchmark {
     private static final int CONTENDERS = 4;
     private static final Duration TTL = Duration.ofSeconds(10);
+    private static final int WARM_UP_SECONDS = 5;
+    private static final List<String> LIBRARIES = List.of("robit", "curator");
+    private static final String UNCONTENDED = "uncontended lock+unlock";
+    private static final String CONTENDED = CONTENDERS + " clients, one lock: handoff";
 
     private ZooKeeperLockBenchmark() {
     }
@@ -60,7 +70,7 @@ public final class ZooKeeperLockBenchmark {
     }
 
     /** Result of one run: latencies in nanoseconds and a rate. */
-    private record Result(String library, String scenario, long operations, double perSecond, long[] latencies) {
+    private record Result(String library, String scenario, long operations, double perSecond, long[] latencies, double cpuMicrosPerOp) {
         long percentile(double p) {
             if (latencies.length == 0) {
                 return 0;
@@ -72,33 +82,49 @@ public final class ZooKeeperLockBenchmark {
     /**
      * Runs the benchmark and prints a Markdown table.
      *
-     * @param args {@code [seconds per run, default 10] [connect string, default: start an in-process server]}
+     * @param args {@code [seconds per run, default 5] [rounds, default 5] [connect string, default: start an in-process server]}
      */
     public static void main(String[] args) throws Exception {
-        int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
-        TestingServer server = args.length > 1 ? null : new TestingServer(true);
-        String connect = args.length > 1 ? args[1] : server.getConnectString();
+        int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        TestingServer server = args.length > 2 ? null
+                : new TestingServer(new InstanceSpec(null, -1, -1, -1, true, -1, -1, -1, Map.of("clientPortAddress", "127.0.0.1"), "127.0.0.1"), true);
+        String connect = args.length > 2 ? args[2] : server.getConnectString();
         try {
-            System.out.printf("ZooKeeper at %s (%s), %d s per run, %d contenders%n", connect,
-                    server == null ? "external" : "in-process, data in " + server.getTempDirectory(), seconds, CONTENDERS);
+            System.out.printf("ZooKeeper at %s (%s); %d rounds of %d s per library and scenario, alternating; %d contenders%n", connect,
+                    server == null ? "external" : "in-process, data on disk in " + server.getTempDirectory(), rounds, seconds, CONTENDERS);
             // Warm up both paths (JIT, connections) without recording.
-            uncontended("robit", connect, 2, "warm-r");
-            uncontended("curator", connect, 2, "warm-c");
-            contended("robit", connect, 2, "warm-r");
-            contended("curator", connect, 2, "warm-c");
+            for (String library : LIBRARIES) {
+                uncontended(library, connect, WARM_UP_SECONDS, "warm");
+                contended(library, connect, WARM_UP_SECONDS, "warm");
+            }
             List<Result> results = new ArrayList<>();
-            for (int round = 1; round <= 2; round++) {
-                for (String library : List.of("robit", "curator")) {
-                    results.add(uncontended(library, connect, seconds, "u" + round));
-                    results.add(contended(library, connect, seconds, "c" + round));
+            for (int round = 1; round <= rounds; round++) {
+                for (String scenario : List.of("u", "c")) {
+                    // Alternate which library goes first, so that neither always meets a warmer or colder machine.
+                    List<String> order = round % 2 == 1 ? LIBRARIES : List.of(LIBRARIES.get(1), LIBRARIES.get(0));
+                    for (String library : order) {
+                        Result r = scenario.equals("u") ? uncontended(library, connect, seconds, "r" + round)
+                                : contended(library, connect, seconds, "r" + round);
+                        results.add(r);
+                        System.out.printf(Locale.ROOT, "round %d %-7s %-32s %7.0f ops/s  p50 %6.2f ms  p99 %6.2f ms  CPU %5.0f us/op%n", round,
+                                library, r.scenario(), r.perSecond(), r.percentile(0.50) / 1e6, r.percentile(0.99) / 1e6, r.cpuMicrosPerOp());
+                    }
                 }
             }
             System.out.println();
-            System.out.println("| library | scenario | ops | ops/s | p50 ms | p99 ms |");
-            System.out.println("|---|---|---:|---:|---:|---:|");
-            for (Result r : results) {
-                System.out.printf(Locale.ROOT, "| %s | %s | %d | %.0f | %.2f | %.2f |%n", r.library(), r.scenario(), r.operations(), r.perSecond(),
-                        r.percentile(0.50) / 1e6, r.percentile(0.99) / 1e6);
+            System.out.println("| library | scenario | ops/s (median of rounds) | ops/s (min–max) | p50 ms | p99 ms | CPU µs/op (median) |");
+            System.out.println("|---|---|---:|---:|---:|---:|---:|");
+            for (String scenario : List.of(UNCONTENDED, CONTENDED)) {
+                for (String library : LIBRARIES) {
+                    List<Result> mine = results.stream().filter(r -> r.library().equals(library) && r.scenario().equals(scenario)).toList();
+                    double[] rates = mine.stream().mapToDouble(Result::perSecond).sorted().toArray();
+                    long[] pooled = mine.stream().flatMapToLong(r -> Arrays.stream(r.latencies())).sorted().toArray();
+                    Result all = new Result(library, scenario, pooled.length, 0, pooled, 0);
+                    double cpu = mine.stream().mapToDouble(Result::cpuMicrosPerOp).sorted().toArray()[mine.size() / 2];
+                    System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %.0f–%.0f | %.2f | %.2f | %.0f |%n", library, scenario, rates[rates.length / 2],
+                            rates[0], rates[rates.length - 1], all.percentile(0.50) / 1e6, all.percentile(0.99) / 1e6, cpu);
+                }
             }
         } finally {
             if (server != null) {
@@ -111,6 +137,7 @@ public final class ZooKeeperLockBenchmark {
         try (Locker locker = locker(library, connect, "bench-u-" + tag)) {
             long[] latencies = new long[1 << 20];
             int n = 0;
+            long cpu0 = processCpuNanos();
             long start = System.nanoTime();
             long end = start + TimeUnit.SECONDS.toNanos(seconds);
             while (System.nanoTime() < end && n < latencies.length) {
@@ -120,9 +147,10 @@ public final class ZooKeeperLockBenchmark {
                 latencies[n++] = System.nanoTime() - t0;
             }
             double elapsed = (System.nanoTime() - start) / 1e9;
+            double cpu = (processCpuNanos() - cpu0) / 1e3 / Math.max(1, n);
             long[] sorted = Arrays.copyOf(latencies, n);
             Arrays.sort(sorted);
-            return new Result(library, "uncontended lock+unlock", n, n / elapsed, sorted);
+            return new Result(library, UNCONTENDED, n, n / elapsed, sorted, cpu);
         }
     }
 
@@ -162,6 +190,7 @@ public final class ZooKeeperLockBenchmark {
             threads.add(t);
             t.start();
         }
+        long cpu0 = processCpuNanos();
         window[0] = System.nanoTime();
         window[1] = window[0] + TimeUnit.SECONDS.toNanos(seconds);
         go.countDown();
@@ -169,6 +198,7 @@ public final class ZooKeeperLockBenchmark {
             t.join(TimeUnit.SECONDS.toMillis(seconds + 60L));
         }
         double elapsed = (System.nanoTime() - window[0]) / 1e9;
+        long cpu = processCpuNanos() - cpu0;
         for (Locker locker : lockers) {
             locker.close();
         }
@@ -181,7 +211,12 @@ public final class ZooKeeperLockBenchmark {
         }
         Arrays.sort(all);
         // Every acquisition but the very first followed a release: count them all as acquisitions.
-        return new Result(library, CONTENDERS + " clients, one lock (handoff)", total + 1L, (total + 1L) / elapsed, all);
+        return new Result(library, CONTENDED, total + 1L, (total + 1L) / elapsed, all, cpu / 1e3 / (total + 1L));
+    }
+
+    // CPU time of this whole JVM: clients and the in-process server alike, the same for both libraries.
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static Locker locker(String library, String connect, String lockName) throws Exception {

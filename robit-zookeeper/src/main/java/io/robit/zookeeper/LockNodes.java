@@ -1,0 +1,148 @@
+package io.robit.zookeeper;
+
+import io.robit.Ticker;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.LongConsumer;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.CuratorEvent;
+import org.apache.curator.framework.imps.CuratorFrameworkState;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ZooKeeper requests of the lock protocol: create a contender node, list the contenders,
+ * watch a node's deletion, delete a node. Each is bounded by a timeout (see {@link Requests});
+ * each answer from the server is reported to {@code onContact} with the time the request was sent.
+ * Thread-safe.
+ */
+final class LockNodes {
+    private static final Logger LOG = LoggerFactory.getLogger(LockNodes.class);
+
+    private final CuratorFramework client;
+    private final Requests requests;
+    private final Ticker ticker;
+    private final LongConsumer onContact;
+
+    LockNodes(CuratorFramework client, Requests requests, Ticker ticker, LongConsumer onContact) {
+        this.client = client;
+        this.requests = requests;
+        this.ticker = ticker;
+        this.onContact = onContact;
+    }
+
+    /** Creates our ephemeral sequential node under {@code lockPath}; a create given up on is deleted when it lands. */
+    Node create(String id, String lockPath, Duration timeout) throws InterruptedException {
+        Stat stat = new Stat();
+        long sent = ticker.read();
+        CuratorEvent event = requests.call(id, "create of a lock node", timeout,
+                callback -> client.create().storingStatIn(stat).creatingParentContainersIfNeeded().withProtection()
+                        .withMode(CreateMode.EPHEMERAL_SEQUENTIAL).inBackground(callback).forPath(lockPath + "/" + LockNames.NODE_PREFIX),
+                late -> {
+                    if (late.getResultCode() == KeeperException.Code.OK.intValue()) {
+                        deleteInBackground(new Node(id, late.getName(), 0, 0));
+                    }
+                });
+        if (event.getResultCode() != KeeperException.Code.OK.intValue()) {
+            throw requests.failure(id, "create of a lock node", event);
+        }
+        onContact.accept(sent);
+        Stat created = event.getStat() != null ? event.getStat() : stat;
+        return new Node(id, event.getName(), created.getCzxid(), created.getEphemeralOwner());
+    }
+
+    /** The contenders under {@code lockPath}, lowest first; empty if the lock's node does not exist. */
+    List<String> contenders(String id, String lockPath, Duration timeout) throws InterruptedException {
+        return contenders(id, lockPath, null, timeout);
+    }
+
+    /**
+     * The contenders under {@code lockPath}, lowest first; empty if the lock's node does not exist.
+     *
+     * @param watcher a one-shot child watch to leave on the lock's node, or null
+     */
+    List<String> contenders(String id, String lockPath, Watcher watcher, Duration timeout) throws InterruptedException {
+        long sent = ticker.read();
+        CuratorEvent event = requests.call(id, "list of contenders", timeout, callback -> {
+            if (watcher == null) {
+                client.getChildren().inBackground(callback).forPath(lockPath);
+            } else {
+                client.getChildren().usingWatcher(watcher).inBackground(callback).forPath(lockPath);
+            }
+        });
+        KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
+        if (code == KeeperException.Code.NONODE) {
+            onContact.accept(sent);
+            return List.of();
+        }
+        if (code != KeeperException.Code.OK) {
+            throw requests.failure(id, "list of contenders", event);
+        }
+        onContact.accept(sent);
+        return LockNames.contenders(event.getChildren());
+    }
+
+    /**
+     * The node's stat, or null if it does not exist.
+     *
+     * @param watcher a one-shot watch to leave on the node, or null
+     */
+    Stat exists(String id, String operation, String path, Watcher watcher, Duration timeout) throws InterruptedException {
+        long sent = ticker.read();
+        CuratorEvent event = requests.call(id, operation, timeout, callback -> {
+            if (watcher == null) {
+                client.checkExists().inBackground(callback).forPath(path);
+            } else {
+                client.checkExists().usingWatcher(watcher).inBackground(callback).forPath(path);
+            }
+        });
+        KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
+        if (code != KeeperException.Code.OK && code != KeeperException.Code.NONODE) {
+            throw requests.failure(id, operation, event);
+        }
+        onContact.accept(sent);
+        return code == KeeperException.Code.OK ? event.getStat() : null;
+    }
+
+    /** Deletes {@code node} and waits for the answer; if that fails, Curator goes on retrying in the background. */
+    KeeperException.Code delete(Node node, String operation, Duration timeout) throws InterruptedException {
+        long sent = ticker.read();
+        CuratorEvent event = requests.call(node.lockId(), operation, timeout,
+                callback -> client.delete().guaranteed().inBackground(callback).forPath(node.path()));
+        KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
+        if (code == KeeperException.Code.OK || code == KeeperException.Code.NONODE) {
+            onContact.accept(sent);
+        }
+        return code;
+    }
+
+    /** Deletes {@code node} without waiting; Curator keeps retrying until it is gone or the session ends. */
+    void deleteInBackground(Node node) {
+        if (client.getState() != CuratorFrameworkState.STARTED) {
+            return;
+        }
+        try {
+            client.delete().guaranteed().inBackground((c, event) -> {
+                int code = event.getResultCode();
+                if (code != KeeperException.Code.OK.intValue() && code != KeeperException.Code.NONODE.intValue()) {
+                    LOG.debug("background delete of {} answered {}; Curator retries it", node.path(), KeeperException.Code.get(code));
+                }
+            }).forPath(node.path());
+        } catch (Exception e) {
+            LOG.warn("delete of {} for lock '{}' could not be started: {}", node.path(), node.lockId(), e.toString());
+        }
+    }
+
+    /** The id of the client's current session, or 0 if there is none. */
+    long currentSessionId() {
+        try {
+            return client.getZookeeperClient().getZooKeeper().getSessionId();
+        } catch (Exception e) {
+            return 0;
+        }
+    }
+}

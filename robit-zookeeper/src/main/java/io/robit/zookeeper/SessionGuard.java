@@ -1,0 +1,127 @@
+package io.robit.zookeeper;
+
+import io.robit.LossReason;
+import io.robit.Ticker;
+import java.time.Duration;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns Curator's connection states into the fate of the driver's leases. Thread-safe.
+ *
+ * <ul>
+ *   <li>{@code SUSPENDED}: in doubt. The leases are kept until the last confirmed contact (the
+ *       send time of the last request the server answered) plus the negotiated session timeout,
+ *       less a small margin: before then ZooKeeper cannot have expired the session. If the
+ *       connection is still down then, they are lost ({@link LossReason#DEADLINE_PASSED}).</li>
+ *   <li>{@code LOST}: the session expired (or Curator gave it up): lost at once ({@link LossReason#GONE}).</li>
+ *   <li>{@code RECONNECTED} with a different session: the old session's nodes are gone: lost at once.</li>
+ * </ul>
+ */
+final class SessionGuard implements ConnectionStateListener {
+    private static final Logger LOG = LoggerFactory.getLogger(SessionGuard.class);
+
+    private final ZooKeeperDriver driver;
+    private final CuratorFramework client;
+    private final Ticker ticker;
+    private final AtomicLong lastContact;
+    private final AtomicBoolean warnedLongTtl = new AtomicBoolean();
+    // Guards inDoubt; never held across I/O.
+    private final ReentrantLock lock = new ReentrantLock();
+    private ScheduledFuture<?> inDoubt;
+
+    SessionGuard(ZooKeeperDriver driver, CuratorFramework client, Ticker ticker) {
+        this.driver = driver;
+        this.client = client;
+        this.ticker = ticker;
+        this.lastContact = new AtomicLong(ticker.read());
+    }
+
+    /** Records that the server answered a request sent at {@code sentNanos}. */
+    void noteContact(long sentNanos) {
+        lastContact.accumulateAndGet(sentNanos, (a, b) -> b - a > 0 ? b : a);
+    }
+
+    /** The session timeout the server granted, in milliseconds; 0 before the first connection. */
+    int negotiatedSessionTimeoutMs() {
+        return client.getZookeeperClient().getLastNegotiatedSessionTimeoutMs();
+    }
+
+    /** Logs once per driver that {@code ttl} is longer than the session timeout. */
+    void warnIfLongerThanSession(Duration ttl) {
+        int negotiatedMs = negotiatedSessionTimeoutMs();
+        if (negotiatedMs > 0 && ttl.toMillis() > negotiatedMs && warnedLongTtl.compareAndSet(false, true)) {
+            LOG.warn("ttl {} is longer than the negotiated ZooKeeper session timeout of {} ms: Robit trusts a hold only for the session"
+                    + " timeout after its last renewal, and renews at a third of it. Prefer ttl <= session timeout.", ttl, negotiatedMs);
+        }
+    }
+
+    @Override
+    public void stateChanged(CuratorFramework changed, ConnectionState state) {
+        switch (state) {
+            case SUSPENDED -> startInDoubt();
+            case LOST -> {
+                cancelInDoubt();
+                driver.loseAll(LossReason.GONE, "the ZooKeeper session was lost (expired, or not re-established within the session timeout)");
+            }
+            case CONNECTED, RECONNECTED -> {
+                cancelInDoubt();
+                noteContact(ticker.read());
+                driver.loseAllNotOf(driver.nodes().currentSessionId());
+            }
+            default -> {
+            }
+        }
+        driver.wakeWaiters();
+    }
+
+    /** Stops the in-doubt timer. */
+    void close() {
+        cancelInDoubt();
+    }
+
+    private void startInDoubt() {
+        int negotiatedMs = negotiatedSessionTimeoutMs();
+        if (negotiatedMs <= 0) {
+            return;
+        }
+        long sessionNanos = TimeUnit.MILLISECONDS.toNanos(negotiatedMs);
+        long margin = Math.min(sessionNanos / 10, sessionNanos / 100 + TimeUnit.MILLISECONDS.toNanos(2));
+        long deadline = lastContact.get() + sessionNanos - margin;
+        Runnable check = () -> {
+            if (!driver.isConnected()) {
+                driver.loseAll(LossReason.DEADLINE_PASSED, "the connection stayed suspended past the negotiated session timeout ("
+                        + negotiatedMs + " ms) since the last confirmed contact; ZooKeeper may have expired the session");
+            }
+        };
+        lock.lock();
+        try {
+            if (inDoubt != null) {
+                inDoubt.cancel(false);
+            }
+            inDoubt = driver.schedule(check, Math.max(0, deadline - ticker.read()), TimeUnit.NANOSECONDS);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void cancelInDoubt() {
+        lock.lock();
+        try {
+            if (inDoubt != null) {
+                inDoubt.cancel(false);
+                inDoubt = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+}
