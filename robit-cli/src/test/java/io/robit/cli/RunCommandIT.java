@@ -163,6 +163,16 @@ class RunCommandIT {
     }
 
     @Test
+    void commandNotExecutableExits126() throws Exception {
+        Files.writeString(dir.resolve("not-executable.sh"), "#!/bin/sh\necho ran\n"); // no execute bit, even for root
+
+        Cli.Run run = cli.run("run", "--name", "noexec", "--", "./not-executable.sh");
+
+        assertThat(run.exitCode()).as(run.err()).isEqualTo(126);
+        assertThat(run.err().strip()).startsWith("robit: cannot run './not-executable.sh': ").contains("Permission denied");
+    }
+
+    @Test
     void verboseReportsAcquiringAndReleasing() {
         Cli.Run run = cli.run("run", "-v", "--name", "chatty", "--", "true");
         assertThat(run.exitCode()).isZero();
