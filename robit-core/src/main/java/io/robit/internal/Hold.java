@@ -20,7 +20,7 @@ import java.util.concurrent.FutureTask;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -35,9 +35,9 @@ import java.util.function.Consumer;
  * @param <ID> the type of lock names
  */
 public final class Hold<ID> implements Held {
-    private static final int ACTIVE = 0;
-    private static final int RELEASED = 1;
-    private static final int LOST = 2;
+    // The state is ACTIVE, RELEASED, or the LossReason itself, so "lost" and its reason appear together.
+    private static final Object ACTIVE = new Object();
+    private static final Object RELEASED = new Object();
     private static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final MutexSettings<ID> settings;
@@ -50,10 +50,9 @@ public final class Hold<ID> implements Held {
     private final long trustedNanos;
     private final long renewPeriodNanos;
 
-    private final AtomicInteger state = new AtomicInteger(ACTIVE);
+    private final AtomicReference<Object> state = new AtomicReference<>(ACTIVE);
     private final CompletableFuture<Void> lostSignal = new CompletableFuture<>();
     private final List<Runnable> lossHooks = new CopyOnWriteArrayList<>();
-    private volatile LossReason lossReason;
     private volatile long deadlineNanos;
     private volatile Throwable lastRenewError;
 
@@ -121,13 +120,13 @@ public final class Hold<ID> implements Held {
     @Override
     public boolean isLost() {
         expireIfDue();
-        return state.get() == LOST;
+        return state.get() instanceof LossReason;
     }
 
     @Override
     public Optional<LossReason> lossReason() {
         isLost();
-        return Optional.ofNullable(lossReason);
+        return state.get() instanceof LossReason reason ? Optional.of(reason) : Optional.empty();
     }
 
     @Override
@@ -152,7 +151,7 @@ public final class Hold<ID> implements Held {
      */
     public void addLossHook(Runnable hook) {
         lossHooks.add(hook);
-        if (state.get() == LOST) {
+        if (state.get() instanceof LossReason) {
             hook.run();
         }
     }
@@ -372,10 +371,9 @@ public final class Hold<ID> implements Held {
 
     /** The one transition to LOST: signal, count, notify, and release the lease exactly once. */
     private void lose(LossReason reason, Throwable cause) {
-        if (!state.compareAndSet(ACTIVE, LOST)) {
+        if (!state.compareAndSet(ACTIVE, reason)) {
             return;
         }
-        lossReason = reason;
         long now = settings.ticker().read();
         stats.recordLost(now);
         cancelTimers();

@@ -16,10 +16,9 @@ import io.robit.spi.Driver;
 import io.robit.spi.Inspectable;
 import io.robit.spi.LockInfo;
 import io.robit.spi.Lease;
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.HexFormat;
+import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -96,7 +95,7 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
                         (commands, keys, args) -> script(commands, Scripts.REFRESH_MANY, ScriptOutputType.MULTI, keys, args));
         byte[] random = new byte[9];
         new SecureRandom().nextBytes(random);
-        this.ownerPrefix = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random) + ":";
+        this.ownerPrefix = Base64.getUrlEncoder().withoutPadding().encodeToString(random) + ":";
     }
 
     /**
