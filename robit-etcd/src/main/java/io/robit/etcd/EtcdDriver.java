@@ -57,13 +57,17 @@ import org.slf4j.LoggerFactory;
  * would add a grant and a revoke (two more). Holds keep the shared lease alive through their
  * refreshes (one keep-alive, sent only when the lease might not last the ttl); if etcd drops it,
  * every hold bound to it is lost and the next acquire takes a new lease. etcd counts TTLs in
- * whole seconds from when it handles the request and raises small ones to its minimum, so the
- * lease lasts at least the asked ttl from the moment the request was sent; the driver tracks the
- * TTL etcd actually granted.
+ * whole seconds from when it handles the request and raises small ones to its minimum; the driver
+ * tracks the TTL etcd actually granted and the send time of the last grant or keep-alive, and tells
+ * the core ({@link Lease#guaranteedTtl}) how long each hold may count on: the ttl when the acquire
+ * kept the lease alive, else what the lease surely had left (at least
+ * {@link Builder#minTrustedFraction} of the ttl, or the acquire keeps it alive).
  *
  * <p><b>Loss and waiting by watch.</b> Each hold watches its key for deletion from the revision
- * after its creation, so a delete (another client, lease expiry or revoke) completes
- * {@link Lease#lost()} within a round trip, without waiting for the next refresh.
+ * after its creation (opened {@value DeferredWatches#DELAY_MILLIS} ms after the acquire, so short
+ * holds never pay for it; a delete in between is replayed), so a delete (another client, lease
+ * expiry or revoke) completes {@link Lease#lost()} within a round trip, without waiting for the
+ * next refresh.
  * {@link #awaitRelease} watches the key the same way and wakes as soon as it is deleted.
  *
  * <p>Thread-safe. A driver built with {@link #builder(String)} owns its jetcd client and closes it;

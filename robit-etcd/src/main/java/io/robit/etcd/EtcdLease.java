@@ -7,13 +7,16 @@ import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
-import io.robit.DriverException;
 import io.robit.LockLostException;
 import io.robit.LossReason;
-import io.robit.spi.Lease;
+import io.robit.spi.AsyncLease;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -26,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * revision after its creation, deletes only) completes {@link #lost()} as soon as etcd deletes it:
  * lease expiry or revoke, or another client deleting it. Thread-safe.
  */
-final class EtcdLease implements Lease {
+final class EtcdLease implements AsyncLease {
     private static final Logger LOG = LoggerFactory.getLogger(EtcdLease.class);
     private static final int ACTIVE = 0;
     private static final int RELEASED = 1;
@@ -103,41 +106,77 @@ final class EtcdLease implements Lease {
      */
     @Override
     public void refresh(Duration ttl, Duration timeout) throws InterruptedException {
+        try {
+            refreshAsync(ttl, timeout).get();
+        } catch (ExecutionException e) {
+            Throwable cause = Calls.unwrap(e);
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw driver.calls().failure(id, "refresh", cause);
+        }
+    }
+
+    /** {@link #refresh} without blocking: completes on jetcd's threads, within {@code timeout}. */
+    @Override
+    public CompletableFuture<Void> refreshAsync(Duration ttl, Duration timeout) {
         EtcdDriver.requirePositive(ttl, "ttl");
         EtcdDriver.requirePositive(timeout, "timeout");
         switch (state.get()) {
-            case LOST -> throw loss;
-            case RELEASED -> throw new IllegalStateException("the lease on lock '" + id + "' was released; it cannot be refreshed");
+            case LOST -> {
+                return CompletableFuture.failedFuture(loss);
+            }
+            case RELEASED -> {
+                return CompletableFuture.failedFuture(new IllegalStateException("the lease on lock '" + id + "' was released; it cannot be refreshed"));
+            }
             default -> {
             }
         }
         long start = System.nanoTime();
-        long deadline = start + timeout.toNanos();
-        CompletableFuture<Void> alive = session.lastsUntil(start + ttl.toNanos())
-                ? CompletableFuture.completedFuture(null)
-                : driver.sessions().keepAlive(session);
-        CompletableFuture<GetResponse> owner = driver.kv().get(key);
-        try {
-            driver.calls().await(alive, deadline, id, "refresh");
-        } catch (DriverException e) {
-            if (e.getCause() instanceof SessionLeases.GoneException gone) {
-                throw markLost(LossReason.EXPIRED, gone.getMessage());
-            }
-            throw e;
+        CompletableFuture<Throwable> alive = (session.lastsUntil(start + ttl.toNanos())
+                ? CompletableFuture.<Void>completedFuture(null)
+                : driver.sessions().keepAlive(session)).handle((ignored, error) -> error == null ? null : Calls.unwrap(error));
+        CompletableFuture<Object> owner = driver.kv().get(key).handle((response, error) -> error == null ? response : Calls.unwrap(error));
+        return alive.thenCombine(owner, this::judge)
+                .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS)
+                .handle((ignored, error) -> {
+                    if (error == null) {
+                        return null;
+                    }
+                    Throwable cause = Calls.unwrap(error);
+                    if (cause instanceof TimeoutException) {
+                        cause = driver.calls().failure(id, "refresh",
+                                new TimeoutException("no answer from " + driver.calls().backend() + " in time (unreachable, or no leader?)"));
+                    }
+                    throw cause instanceof CompletionException c ? c : new CompletionException(cause);
+                });
+    }
+
+    /** The verdict on one refresh: the keep-alive's failure (or null), and the key as read (or the read's failure). */
+    private Void judge(Throwable aliveError, Object owner) {
+        if (aliveError instanceof SessionLeases.GoneException gone) {
+            throw new CompletionException(markLost(LossReason.EXPIRED, gone.getMessage()));
         }
-        GetResponse response = driver.calls().await(owner, deadline, id, "refresh");
+        if (aliveError != null) {
+            throw new CompletionException(driver.calls().failure(id, "refresh", aliveError));
+        }
+        if (owner instanceof Throwable readError) {
+            throw new CompletionException(driver.calls().failure(id, "refresh", readError));
+        }
+        GetResponse response = (GetResponse) owner;
         if (response.getKvs().isEmpty()) {
-            throw markLost(LossReason.GONE, "its key " + key + " was deleted (by another client, or its lease was revoked)");
+            throw new CompletionException(markLost(LossReason.GONE, "its key " + key.toString(StandardCharsets.UTF_8) + " was deleted (by another client, or its lease was revoked)"));
         }
         KeyValue kv = response.getKvs().get(0);
         if (kv.getCreateRevision() != token) {
-            throw markLost(LossReason.TAKEN_OVER, "its key now belongs to another holder (create revision " + kv.getCreateRevision()
-                    + ", ours was " + token + ")");
+            throw new CompletionException(markLost(LossReason.TAKEN_OVER, "its key now belongs to another holder (create revision "
+                    + kv.getCreateRevision() + ", ours was " + token + ")"));
         }
         if (kv.getLease() != session.id()) {
-            throw markLost(LossReason.GONE, "its key was overwritten by another client (now bound to lease "
-                    + Long.toHexString(kv.getLease()) + ")");
+            throw new CompletionException(markLost(LossReason.GONE, "its key was overwritten by another client (now bound to lease "
+                    + Long.toHexString(kv.getLease()) + ")"));
         }
+        return null;
     }
 
     /** Starts watching the key for its deletion, from {@code fromRevision}. */

@@ -23,7 +23,6 @@ import java.util.stream.Stream;
  */
 final class EtcdServer implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
-    private static EtcdServer shared;
 
     private final Path dataDir;
     private final int clientPort;
@@ -39,13 +38,17 @@ final class EtcdServer implements AutoCloseable {
     }
 
     /** The server shared by every test in this JVM; started on first use, stopped when the JVM exits. */
-    static synchronized EtcdServer shared() {
-        if (shared == null) {
-            shared = start();
-            EtcdServer server = shared;
-            Runtime.getRuntime().addShutdownHook(new Thread(server::close, "etcd-test-server-stop"));
+    static EtcdServer shared() {
+        return Shared.SERVER;
+    }
+
+    // Started when first used (class initialization is lazy and thread-safe).
+    private static final class Shared {
+        static final EtcdServer SERVER = start();
+
+        static {
+            Runtime.getRuntime().addShutdownHook(new Thread(SERVER::close, "etcd-test-server-stop"));
         }
-        return shared;
     }
 
     /** A new server of its own, on new ports. */

@@ -11,8 +11,6 @@ import java.util.concurrent.TimeUnit;
 
 /** What the etcd tests share: the per-JVM server, an admin client of its own, and lock names. */
 final class EtcdTestSupport {
-    private static Client admin;
-
     private EtcdTestSupport() {
     }
 
@@ -21,11 +19,12 @@ final class EtcdTestSupport {
     }
 
     /** A jetcd client on the shared server that no driver uses: the "operator" or "other process". */
-    static synchronized Client admin() {
-        if (admin == null) {
-            admin = Client.builder().endpoints("http://" + server().endpoint()).build();
-        }
-        return admin;
+    static Client admin() {
+        return Admin.CLIENT;
+    }
+
+    private static final class Admin {
+        static final Client CLIENT = Client.builder().endpoints("http://" + server().endpoint()).build();
     }
 
     static EtcdDriver newDriver() {
