@@ -48,11 +48,14 @@ class ServerBackendsIT {
         String name = "cli-" + UUID.randomUUID();
         Cli.Run first = cli.start("run", "--backend", uri, "--name", name, "--ttl", "10s", "--", "sh", "-c",
                 "echo $ROBIT_FENCING_TOKEN > first.txt; while [ ! -f release ]; do sleep 0.1; done");
-        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(dir.resolve("first.txt")));
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(dir.resolve("first.txt")) || !first.process().isAlive());
+        assertThat(dir.resolve("first.txt")).as("the first run holds the lock on " + uri + "; its stderr: " + first.err()).exists();
 
         Cli.Run status = cli.run("status", "--backend", uri, name);
         Cli.Run second = cli.start("run", "--backend", uri, "--name", name, "--", "sh", "-c", "echo $ROBIT_FENCING_TOKEN > second.txt");
-        await().atMost(Duration.ofSeconds(60)).until(() -> second.err().contains("waiting for lock '" + name + "': held by "));
+        await().atMost(Duration.ofSeconds(60)).until(() -> second.err().contains("waiting for lock '" + name + "': held by ")
+                || !second.process().isAlive());
+        assertThat(second.err()).contains("waiting for lock '" + name + "': held by ");
         Files.createFile(dir.resolve("release"));
 
         assertThat(first.exitCode()).as(first.err()).isZero();
