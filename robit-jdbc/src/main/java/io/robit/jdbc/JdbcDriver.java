@@ -3,7 +3,9 @@ package io.robit.jdbc;
 import io.robit.DriverException;
 import io.robit.jdbc.SqlCalls.Deadline;
 import io.robit.spi.Driver;
+import io.robit.spi.Inspectable;
 import io.robit.spi.Lease;
+import io.robit.spi.LockInfo;
 import java.lang.management.ManagementFactory;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -43,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe. A driver made by {@link #create}/{@link #builder} never closes the user's data
  * source; one opened from a URI ({@link JdbcDriverProvider}) owns its connections.
  */
-public final class JdbcDriver implements Driver<String> {
+public final class JdbcDriver implements Driver<String>, Inspectable<String> {
     /** The longest lock name, in code points (the {@code VARCHAR(255)} name column). */
     public static final int MAX_NAME_LENGTH = 255;
 
@@ -276,6 +278,7 @@ public final class JdbcDriver implements Driver<String> {
      *
      * @throws DriverException the database failed
      */
+    @Override
     public Optional<LockInfo> inspect(String name) {
         validate(name);
         return readRow(name).map(LockRow::toLockInfo);
@@ -303,6 +306,7 @@ public final class JdbcDriver implements Driver<String> {
      *
      * @throws DriverException the database failed
      */
+    @Override
     public List<LockInfo> list() {
         try {
             return calls.call("list", "*", Deadline.after(RELEASE_TIMEOUT), connection -> {

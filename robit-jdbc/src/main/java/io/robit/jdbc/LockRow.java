@@ -1,8 +1,9 @@
 package io.robit.jdbc;
 
+import io.robit.spi.LockInfo;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Instant;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -30,8 +31,9 @@ record LockRow(String name, String owner, long token, Long expiresAtMillis, long
         return isHeld() ? expiresAtMillis - nowMillis : 0;
     }
 
+    /** As {@link io.robit.spi.Inspectable} reports it; the table keeps no acquisition time. */
     LockInfo toLockInfo() {
-        return isHeld() ? new LockInfo(name, owner, token, Optional.of(Instant.ofEpochMilli(expiresAtMillis)))
-                : new LockInfo(name, null, token, Optional.empty());
+        return isHeld() ? new LockInfo(name, Optional.of(owner), token, Optional.empty(), Optional.of(Duration.ofMillis(remainingMillis())))
+                : new LockInfo(name, Optional.empty(), token, Optional.empty(), Optional.empty());
     }
 }

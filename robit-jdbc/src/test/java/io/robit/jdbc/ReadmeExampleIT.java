@@ -8,6 +8,7 @@ import io.robit.Drivers;
 import io.robit.Held;
 import io.robit.Mutex;
 import io.robit.spi.Driver;
+import io.robit.spi.LockInfo;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -66,7 +67,7 @@ class ReadmeExampleIT {
             // snippet:inspect
             try (JdbcDriver driver = (JdbcDriver) Drivers.open("sqlite:" + dir.resolve("locks.db"))) {
                 for (LockInfo lock : driver.list()) {
-                    print(lock.name() + (lock.isHeld() ? " held by " + lock.owner() + " until " + lock.expiresAt().orElseThrow() : " free")
+                    print(lock.name() + (lock.held() ? " held by " + lock.owner().orElseThrow() + ", expires in " + lock.expiresIn().orElseThrow() : " free")
                             + ", last fencing token " + lock.fencingToken());
                 }
             }

@@ -1,0 +1,128 @@
+package io.robit.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Runs the shaded {@code robit.jar} as a real process, with its own SQLite file and state
+ * directory under {@code dir}, and captures its stdout and stderr to files there.
+ */
+final class Cli {
+    static final Path JAR = Path.of(System.getProperty("robit.jar", "target/robit.jar")).toAbsolutePath();
+    private static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
+
+    private final Path dir;
+    private final AtomicInteger count = new AtomicInteger();
+    private final List<Process> started = new ArrayList<>();
+
+    Cli(Path dir) {
+        assertThat(JAR).as("the shaded jar (built by mvn package before the *IT tests)").exists();
+        this.dir = dir;
+    }
+
+    /** The backend every process of this test uses. */
+    String backend() {
+        return "sqlite:" + dir.resolve("locks.db");
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    /** Starts {@code robit ARGS...}; ROBIT_BACKEND points at this test's SQLite file. */
+    Run start(String... args) {
+        return start(true, args);
+    }
+
+    /** Runs {@code robit ARGS...} to its end without ROBIT_BACKEND: the default backend applies. */
+    Run runWithoutBackend(String... args) {
+        Run run = start(false, args);
+        run.awaitExit(Duration.ofSeconds(60));
+        return run;
+    }
+
+    private Run start(boolean withBackend, String... args) {
+        int n = count.incrementAndGet();
+        List<String> command = new ArrayList<>(List.of(JAVA.toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", JAR.toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(dir.toFile())
+                .redirectOutput(dir.resolve("out-" + n).toFile())
+                .redirectError(dir.resolve("err-" + n).toFile());
+        if (withBackend) {
+            builder.environment().put("ROBIT_BACKEND", backend());
+        } else {
+            builder.environment().remove("ROBIT_BACKEND");
+        }
+        builder.environment().put("XDG_STATE_HOME", dir.resolve("state").toString());
+        try {
+            Process process = builder.start();
+            started.add(process);
+            return new Run(process, dir.resolve("out-" + n), dir.resolve("err-" + n));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Runs {@code robit ARGS...} to its end (at most 60 s). */
+    Run run(String... args) {
+        Run run = start(args);
+        run.awaitExit(Duration.ofSeconds(60));
+        return run;
+    }
+
+    /** Kills whatever is still running, children included. */
+    void killAll() {
+        for (Process process : started) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+        }
+    }
+
+    /** One robit process. */
+    record Run(Process process, Path outFile, Path errFile) {
+        int awaitExit(Duration timeout) {
+            try {
+                if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    process.descendants().forEach(ProcessHandle::destroyForcibly);
+                    process.destroyForcibly();
+                    throw new AssertionError("robit did not exit within " + timeout + "; stderr: " + err());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+            return process.exitValue();
+        }
+
+        int exitCode() {
+            return awaitExit(Duration.ofSeconds(60));
+        }
+
+        String out() {
+            return read(outFile);
+        }
+
+        String err() {
+            return read(errFile);
+        }
+
+        private static String read(Path file) {
+            try {
+                return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+}
