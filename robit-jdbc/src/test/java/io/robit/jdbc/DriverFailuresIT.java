@@ -48,7 +48,7 @@ class DriverFailuresIT {
             case MARIADB -> "?sessionVariables=tx_read_only=1";
             case SQLITE -> "?open_mode=1";
         };
-        String id = TestDatabases.newLockId();
+        String id = TestDatabases.freshLockId();
         try (JdbcDriver driver = JdbcDriver.builder(db.dataSource(readOnly)).build()) {
             assertThatThrownBy(() -> driver.acquire(id, TTL, TIMEOUT)).isInstanceOf(DriverException.class)
                     .hasMessageContaining(driver.dialect().label()).hasMessageContaining("acquire of lock '" + id + "'")
@@ -66,7 +66,7 @@ class DriverFailuresIT {
     void lostConnectionIsADriverExceptionNotALoss(TestDatabases db) throws Exception {
         // The server drops connections idle for a second, as a restart or a firewall would.
         String dropIdle = db == TestDatabases.POSTGRESQL ? "options=-c%20idle_session_timeout%3D1000" : "sessionVariables=wait_timeout=1";
-        String id = TestDatabases.newLockId();
+        String id = TestDatabases.freshLockId();
         try (Driver<String> driver = Drivers.open(db.robitUri(dropIdle))) {
             Lease lease = driver.acquire(id, TTL, TIMEOUT).orElseThrow();
             TimeUnit.MILLISECONDS.sleep(3_000); // let the server drop the pooled connection

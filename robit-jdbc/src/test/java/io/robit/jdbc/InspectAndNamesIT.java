@@ -17,7 +17,7 @@ class InspectAndNamesIT {
     @ParameterizedTest
     @EnumSource(TestDatabases.class)
     void inspectShowsHolderTokenAndServerExpiry(TestDatabases db) throws Exception {
-        String id = TestDatabases.newLockId();
+        String id = TestDatabases.freshLockId();
         try (JdbcDriver driver = (JdbcDriver) db.newDriver()) {
             assertThat(driver.inspect(id)).as("never taken").isEmpty();
             Lease lease = driver.acquire(id, Duration.ofSeconds(30), TIMEOUT).orElseThrow();
@@ -48,7 +48,7 @@ class InspectAndNamesIT {
     @ParameterizedTest
     @EnumSource(TestDatabases.class)
     void namesDifferingInCaseOrTrailingSpaceAreDifferentLocks(TestDatabases db) throws Exception {
-        String base = TestDatabases.newLockId();
+        String base = TestDatabases.freshLockId();
         try (JdbcDriver driver = (JdbcDriver) db.newDriver()) {
             List<String> names = List.of(base + "-Lock", base + "-lock", base + "-lock ", base + "-LOCK");
             List<Lease> leases = names.stream().map(name -> acquire(driver, name)).toList();
@@ -63,7 +63,7 @@ class InspectAndNamesIT {
     @ParameterizedTest
     @EnumSource(TestDatabases.class)
     void longestUnicodeNameRoundTrips(TestDatabases db) throws Exception {
-        String name = TestDatabases.newLockId().substring(0, 10) + "\uD83D\uDD12é名".repeat(81); // 10 + 243 = 253 code points
+        String name = TestDatabases.freshLockId().substring(0, 10) + "\uD83D\uDD12é名".repeat(81); // 10 + 243 = 253 code points
         try (JdbcDriver driver = (JdbcDriver) db.newDriver()) {
             Lease lease = driver.acquire(name, Duration.ofSeconds(30), TIMEOUT).orElseThrow();
             assertThat(driver.inspect(name)).get().extracting(LockInfo::name).isEqualTo(name);

@@ -1,30 +1,12 @@
 package io.robit.jdbc;
 
-import io.robit.spi.Driver;
 import io.robit.tck.MutexContract;
-import java.util.List;
+import io.robit.tck.DriverFixture;
 
 /** The mutex contract of robit-tck against mariadb (see {@link TestDatabases}). */
 class MariaDbMutexContractIT extends MutexContract<String> {
-    private static final TestDatabases DB = TestDatabases.MARIADB;
-
     @Override
-    protected Driver<String> newDriver() {
-        return DB.newDriver();
-    }
-
-    @Override
-    protected String newLockId() {
-        return TestDatabases.newLockId();
-    }
-
-    @Override
-    protected void breakLease(String id) throws Exception {
-        DB.breakLease(id);
-    }
-
-    @Override
-    protected List<String> invalidIds() {
-        return TestDatabases.invalidIds();
+    protected DriverFixture<String> fixture() {
+        return TestDatabases.MARIADB;
     }
 }

@@ -2,6 +2,7 @@ package io.robit.jdbc;
 
 import io.robit.Drivers;
 import io.robit.spi.Driver;
+import io.robit.tck.DriverFixture;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -18,7 +19,7 @@ import java.util.UUID;
  * The databases the ITs run against: the shared PostgreSQL and MariaDB on 127.0.0.1 (overridable
  * with ROBIT_TEST_PG_JDBC / ROBIT_TEST_MARIADB_JDBC) and SQLite files in a temporary directory.
  */
-enum TestDatabases {
+enum TestDatabases implements DriverFixture<String> {
     POSTGRESQL(env("ROBIT_TEST_PG_JDBC", "jdbc:postgresql://127.0.0.1:5432/test"), "postgres", ""),
     MARIADB(env("ROBIT_TEST_MARIADB_JDBC", "jdbc:mariadb://127.0.0.1:3306/test"), "root", ""),
     SQLITE(null, null, null);
@@ -63,7 +64,8 @@ enum TestDatabases {
     }
 
     /** A new driver, as a separate process would have: opened from the URI, owning its connections. */
-    Driver<String> newDriver() {
+    @Override
+    public Driver<String> newDriver() {
         return Drivers.open(robitUri());
     }
 
@@ -78,7 +80,8 @@ enum TestDatabases {
     }
 
     /** Clears the lease of {@code name} behind its holder's back, as an operator would (and notifies, on PostgreSQL). */
-    void breakLease(String name) throws SQLException {
+    @Override
+    public void breakLease(String name) throws SQLException {
         try (Connection connection = connect();
                 PreparedStatement clear = connection.prepareStatement(
                         "UPDATE robit_locks SET owner = NULL, expires_at_ms = NULL WHERE name = ?")) {
@@ -93,13 +96,23 @@ enum TestDatabases {
         }
     }
 
-    static String newLockId() {
+    static String freshLockId() {
         return "it-" + UUID.randomUUID();
     }
 
     /** Names every dialect must reject before I/O. */
-    static List<String> invalidIds() {
+    static List<String> badIds() {
         return List.of("", "x".repeat(JdbcDriver.MAX_NAME_LENGTH + 1), "nul\0inside", "broken\uD800surrogate");
+    }
+
+    @Override
+    public String newLockId() {
+        return freshLockId();
+    }
+
+    @Override
+    public List<String> invalidIds() {
+        return badIds();
     }
 
     private static String env(String name, String fallback) {

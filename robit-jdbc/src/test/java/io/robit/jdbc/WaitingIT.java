@@ -32,7 +32,7 @@ class WaitingIT {
     @Test
     void postgresReleaseWakesAWaiterThroughNotify() throws Exception {
         TestDatabases pg = TestDatabases.POSTGRESQL;
-        String id = TestDatabases.newLockId();
+        String id = TestDatabases.freshLockId();
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try (JdbcDriver holder = JdbcDriver.builder(pg.dataSource("")).createTableIfMissing().build();
                 JdbcDriver waiter = JdbcDriver.builder(pg.dataSource("")).pollInterval(LONG_POLL).build()) {
@@ -67,7 +67,7 @@ class WaitingIT {
         try (Driver<String> holder = pg.newDriver(); Driver<String> waiter = Drivers.open(pg.robitUri("ApplicationName=" + app))) {
             List<Future<?>> waits = new ArrayList<>();
             for (int i = 0; i < 6; i++) {
-                String id = TestDatabases.newLockId();
+                String id = TestDatabases.freshLockId();
                 holder.acquire(id, Duration.ofSeconds(60), TIMEOUT).orElseThrow();
                 waits.add(pool.submit(() -> {
                     waiter.awaitRelease(id, Duration.ofSeconds(4));
@@ -88,7 +88,7 @@ class WaitingIT {
     @ParameterizedTest
     @EnumSource(TestDatabases.class)
     void aWaiterWakesAtTheHoldersExpiry(TestDatabases db) throws Exception {
-        String id = TestDatabases.newLockId();
+        String id = TestDatabases.freshLockId();
         try (Driver<String> holder = db.newDriver();
                 JdbcDriver waiter = JdbcDriver.builder(db.dataSource("")).pollInterval(LONG_POLL).build()) {
             holder.acquire(id, Duration.ofMillis(1_500), TIMEOUT).orElseThrow(); // never released: it expires
@@ -110,7 +110,7 @@ class WaitingIT {
     void awaitOnAFreeLockReturnsAtOnce(TestDatabases db) throws Exception {
         try (JdbcDriver waiter = JdbcDriver.builder(db.dataSource("")).pollInterval(LONG_POLL).build()) {
             long start = System.nanoTime();
-            waiter.awaitRelease(TestDatabases.newLockId(), Duration.ofSeconds(30));
+            waiter.awaitRelease(TestDatabases.freshLockId(), Duration.ofSeconds(30));
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
         }
     }

@@ -16,19 +16,35 @@ public abstract class ContractSupport<ID> {
     private final List<Driver<ID>> opened = new ArrayList<>();
 
     /**
+     * The backend under test, for subclasses that describe it once as a {@link DriverFixture}
+     * rather than overriding {@link #newDriver()}, {@link #newLockId()}, {@link #breakLease} and
+     * {@link #invalidIds()} themselves. Override one or the other.
+     */
+    protected DriverFixture<ID> fixture() {
+        throw new IllegalStateException(getClass().getName()
+                + " must override fixture(), or newDriver(), newLockId() and breakLease(id)");
+    }
+
+    /**
      * A new driver. Two calls stand for two separate processes: each should have its own client
      * and connections, over the same backend. The kit closes every driver after each test.
      */
-    protected abstract Driver<ID> newDriver() throws Exception;
+    protected Driver<ID> newDriver() throws Exception {
+        return fixture().newDriver();
+    }
 
     /** A fresh lock name, different on every call. */
-    protected abstract ID newLockId();
+    protected ID newLockId() {
+        return fixture().newLockId();
+    }
 
     /**
      * Breaks the current lease on {@code id} behind its holder's back, the way an operator or a
      * failure would: delete the key, revoke the lease, expire the session. Use a client of your own.
      */
-    protected abstract void breakLease(ID id) throws Exception;
+    protected void breakLease(ID id) throws Exception {
+        fixture().breakLease(id);
+    }
 
     /** The short lease used by expiry tests. Override if the backend has a larger minimum. */
     protected Duration ttl() {
@@ -42,7 +58,11 @@ public abstract class ContractSupport<ID> {
 
     /** Lock names the driver must reject with {@link IllegalArgumentException} before any I/O. */
     protected List<ID> invalidIds() {
-        return List.of();
+        try {
+            return fixture().invalidIds();
+        } catch (IllegalStateException noFixture) {
+            return List.of();
+        }
     }
 
     /** A ttl long enough that no lease expires during a test. */

@@ -1,25 +1,11 @@
 package io.robit.tck;
 
-import io.robit.local.LocalDriver;
-import io.robit.spi.Driver;
-import java.util.UUID;
-
-/** The Mutex semantics hold over the in-memory driver. */
+/** The in-memory driver passes the mutex contract; every "process" shares one LocalDriver. */
 class LocalMutexContractTest extends MutexContract<String> {
-    private final LocalDriver<String> backend = LocalDriver.create();
+    private final LocalFixture backend = new LocalFixture();
 
     @Override
-    protected Driver<String> newDriver() {
+    protected DriverFixture<String> fixture() {
         return backend;
-    }
-
-    @Override
-    protected String newLockId() {
-        return "lock-" + UUID.randomUUID();
-    }
-
-    @Override
-    protected void breakLease(String id) {
-        backend.revoke(id);
     }
 }
