@@ -144,14 +144,22 @@ class ReadmeExamplesTest {
     void withLockThrowsLockLostWhenTheLockGoesAway() throws Exception {
         LocalDriver<String> driver = LocalDriver.create();
         Mutex<String> mutex = Mutex.of("lost-work", Duration.ofSeconds(30), driver);
+        AtomicBoolean interrupted = new AtomicBoolean();
         try {
             mutex.withLock(Duration.ofSeconds(1), () -> {
                 driver.revoke("lost-work");
-                Thread.sleep(10_000);
+                // Blocks until withLock interrupts it on the loss (the minute is never reached).
+                try {
+                    new java.util.concurrent.CountDownLatch(1).await(1, java.util.concurrent.TimeUnit.MINUTES);
+                } catch (InterruptedException e) {
+                    interrupted.set(true);
+                    throw e;
+                }
                 return null;
             });
         } catch (LockLostException e) {
             assertThat(e.lockId()).isEqualTo("lost-work");
+            assertThat(interrupted).as("the work was interrupted on loss").isTrue();
             return;
         }
         throw new AssertionError("LockLostException expected");
