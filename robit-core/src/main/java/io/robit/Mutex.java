@@ -390,7 +390,8 @@ public final class Mutex<ID> {
         /**
          * How much earlier than the backend the holder stops trusting its lease, to cover clock
          * rate differences between this JVM and the backend. Default: 1% of the ttl plus 2 ms,
-         * at most 10% of the ttl. Zero is allowed; negative is not.
+         * at most 10% of the ttl. Zero is allowed; negative is not. Where the backend guarantees
+         * a lease shorter than the ttl (a ZooKeeper session), the margin shrinks in proportion.
          */
         public Builder<ID> driftMargin(Duration driftMargin) {
             Objects.requireNonNull(driftMargin, "driftMargin must not be null");
