@@ -42,6 +42,8 @@ public final class Mutex<ID> {
     private final StatsRecorder stats = new StatsRecorder();
     // null when free, ACQUIRING while a lock call is in progress, else the current Hold.
     private final AtomicReference<Object> state = new AtomicReference<>();
+    // One view per mutex, so that every thread using asLock() queues on the same local lock.
+    private final java.util.concurrent.locks.Lock lockView = new io.robit.internal.MutexLock(this);
 
     private Mutex(MutexSettings<ID> settings) {
         this.settings = settings;
@@ -209,6 +211,20 @@ public final class Mutex<ID> {
             throw e;
         }
         return result;
+    }
+
+    /**
+     * The {@link java.util.concurrent.locks.Lock} view of this mutex (the same object on every call), for
+     * libraries that take one.
+     * Threads of this JVM sharing the view wait for each other locally, then take this mutex; the
+     * view is not reentrant ({@link AlreadyHeldException} when the holding thread locks again), only
+     * the holding thread may unlock, {@code unlock()} after a loss throws
+     * {@link AlreadyReleasedException}, and {@code newCondition()} is unsupported. Loss is told only
+     * through this mutex's {@code onLost} listeners: a {@code Lock} cannot interrupt its holder.
+     * Do not mix the view with direct {@code lock}/{@code unlock} calls on this mutex.
+     */
+    public java.util.concurrent.locks.Lock asLock() {
+        return lockView;
     }
 
     @Override
