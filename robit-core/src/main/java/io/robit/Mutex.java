@@ -42,6 +42,8 @@ public final class Mutex<ID> {
     private final StatsRecorder stats = new StatsRecorder();
     // null when free, ACQUIRING while a lock call is in progress, else the current Hold.
     private final AtomicReference<Object> state = new AtomicReference<>();
+    // One view per mutex, so that every thread using asLock() queues on the same local lock.
+    private final java.util.concurrent.locks.Lock lockView = new io.robit.internal.MutexLock(this);
 
     private Mutex(MutexSettings<ID> settings) {
         this.settings = settings;
@@ -211,6 +213,20 @@ public final class Mutex<ID> {
         return result;
     }
 
+    /**
+     * The {@link java.util.concurrent.locks.Lock} view of this mutex (the same object on every call), for
+     * libraries that take one.
+     * Threads of this JVM sharing the view wait for each other locally, then take this mutex; the
+     * view is not reentrant ({@link AlreadyHeldException} when the holding thread locks again), only
+     * the holding thread may unlock, {@code unlock()} after a loss throws
+     * {@link AlreadyReleasedException}, and {@code newCondition()} is unsupported. Loss is told only
+     * through this mutex's {@code onLost} listeners: a {@code Lock} cannot interrupt its holder.
+     * Do not mix the view with direct {@code lock}/{@code unlock} calls on this mutex.
+     */
+    public java.util.concurrent.locks.Lock asLock() {
+        return lockView;
+    }
+
     @Override
     public String toString() {
         return "Mutex[" + settings.id() + ", ttl=" + settings.ttl() + ", held=" + isHeld() + "]";
@@ -374,7 +390,8 @@ public final class Mutex<ID> {
         /**
          * How much earlier than the backend the holder stops trusting its lease, to cover clock
          * rate differences between this JVM and the backend. Default: 1% of the ttl plus 2 ms,
-         * at most 10% of the ttl. Zero is allowed; negative is not.
+         * at most 10% of the ttl. Zero is allowed; negative is not. Where the backend guarantees
+         * a lease shorter than the ttl (a ZooKeeper session), the margin shrinks in proportion.
          */
         public Builder<ID> driftMargin(Duration driftMargin) {
             Objects.requireNonNull(driftMargin, "driftMargin must not be null");
