@@ -65,7 +65,7 @@ public final class Mutex<ID> {
      * Starts building a mutex.
      *
      * @param id the lock name; the driver decides which names it can store
-     * @param ttl the lease length; positive
+     * @param ttl the lease length, from 1 ms to 36,500 days (100 years); anything else fails here, before any I/O
      * @param driver the backend
      */
     public static <ID> Builder<ID> builder(ID id, Duration ttl, Driver<ID> driver) {
@@ -287,19 +287,44 @@ public final class Mutex<ID> {
         if (lease.isEmpty()) {
             return Optional.empty();
         }
-        Hold<ID> hold = new Hold<>(settings, stats, events, lease.get(), sent, this::detach);
-        if (hold.expiredOnArrival()) {
-            // The acquire took longer than the lease can be trusted for: give it back and retry.
-            settings.logger().warn("acquire of lock '{}' returned after its local deadline; releasing it", settings.id());
-            settings.driver().release(lease.get());
-            return Optional.empty();
+        Hold<ID> hold = null;
+        try {
+            hold = new Hold<>(settings, stats, events, lease.get(), sent, this::detach);
+            if (hold.expiredOnArrival()) {
+                // The acquire took longer than the lease can be trusted for: give it back and retry.
+                settings.logger().warn("acquire of lock '{}' returned after its local deadline; releasing it", settings.id());
+                releaseUnstarted(lease.get());
+                return Optional.empty();
+            }
+            state.set(hold);
+            hold.start();
+        } catch (RuntimeException | Error e) {
+            // A lease the core could not turn into a running hold would otherwise stay taken on the
+            // backend until its ttl (or forever, where a session keeps it alive): give it back.
+            if (hold != null) {
+                hold.abandon();
+                state.compareAndSet(hold, ACQUIRING);
+            }
+            releaseUnstarted(lease.get());
+            throw e;
         }
-        state.set(hold);
-        hold.start();
         if (events.enabled()) {
             events.acquired(hold.fencingToken(), settings.ticker().read() - startNanos);
         }
         return Optional.of(hold);
+    }
+
+    private void releaseUnstarted(Lease lease) {
+        boolean interrupted = Thread.interrupted(); // the release must happen even on an interrupted thread
+        try {
+            settings.driver().release(lease);
+        } catch (RuntimeException e) {
+            settings.logger().warn("release of lock '{}' threw; the lease will expire on its own", settings.id(), e);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private void detach(Hold<ID> hold) {
@@ -358,6 +383,12 @@ public final class Mutex<ID> {
      * @param <ID> the type of lock names
      */
     public static final class Builder<ID> {
+        // No backend keeps a lease shorter than a millisecond (they count in ms or coarser).
+        private static final Duration MIN_TTL = Duration.ofMillis(1);
+        // The core counts in long nanoseconds from System.nanoTime(); 100 years keeps every
+        // deadline sum and difference far from overflow.
+        private static final Duration MAX_DURATION = Duration.ofDays(36_500);
+
         private final ID id;
         private final Duration ttl;
         private final Driver<ID> driver;
@@ -372,6 +403,9 @@ public final class Mutex<ID> {
         private Builder(ID id, Duration ttl, Driver<ID> driver) {
             this.id = Objects.requireNonNull(id, "lock id must not be null");
             this.ttl = positive("ttl", ttl);
+            if (ttl.compareTo(MIN_TTL) < 0) {
+                throw new IllegalArgumentException("ttl must be at least " + MIN_TTL.toMillis() + " ms, got " + ttl);
+            }
             this.driver = Objects.requireNonNull(driver, "driver must not be null");
         }
 
@@ -390,7 +424,8 @@ public final class Mutex<ID> {
         /**
          * How much earlier than the backend the holder stops trusting its lease, to cover clock
          * rate differences between this JVM and the backend. Default: 1% of the ttl plus 2 ms,
-         * at most 10% of the ttl. Zero is allowed; negative is not.
+         * at most 10% of the ttl. Zero is allowed; negative is not. Where the backend guarantees
+         * a lease shorter than the ttl (a ZooKeeper session), the margin shrinks in proportion.
          */
         public Builder<ID> driftMargin(Duration driftMargin) {
             Objects.requireNonNull(driftMargin, "driftMargin must not be null");
@@ -446,9 +481,6 @@ public final class Mutex<ID> {
             Duration period = renewPeriod != null ? renewPeriod : third;
             Duration timeout = renewTimeout != null ? renewTimeout : third;
             Duration drift = driftMargin != null ? driftMargin : defaultDrift(ttl);
-            if (period.isZero() || timeout.isZero()) {
-                throw new IllegalArgumentException("ttl " + ttl + " is too short to derive a renew period and timeout; use at least 3 ns (in practice, milliseconds)");
-            }
             if (drift.compareTo(ttl) >= 0) {
                 throw new IllegalArgumentException("driftMargin " + drift + " must be less than ttl " + ttl);
             }
@@ -471,6 +503,9 @@ public final class Mutex<ID> {
             Objects.requireNonNull(value, name + " must not be null");
             if (value.isNegative() || value.isZero()) {
                 throw new IllegalArgumentException(name + " must be positive, got " + value);
+            }
+            if (value.compareTo(MAX_DURATION) > 0) {
+                throw new IllegalArgumentException(name + " must be at most " + MAX_DURATION.toDays() + " days (100 years), got " + value);
             }
             return value;
         }
