@@ -144,7 +144,11 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
      * Options for a driver that connects to the endpoints of {@code uri} and owns that connection:
      * {@code etcd://[user:password@]host[:port][,host[:port]...][?prefix=P&timeout=5s&headroom=1s]}
      * (port 2379 by default; {@code prefix} sets the key prefix, {@code timeout} the request timeout,
-     * {@code headroom} the {@linkplain Builder#leaseHeadroom lease headroom}).
+     * {@code headroom} the {@linkplain Builder#leaseHeadroom lease headroom}). TLS: {@code etcds://...}
+     * or {@code tls=true}, with {@code cacert=PEM} (else the JVM's trust store), {@code cert=PEM&key=PEM}
+     * for a client certificate; the server's host name is always verified. The password may come
+     * from {@code passwordFile=PATH} or {@code passwordEnv=NAME} instead of the user info (see
+     * docs/security.md).
      *
      * @throws IllegalArgumentException the URI is malformed; the message shows the expected form
      */
@@ -560,6 +564,7 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
                     .connectTimeout(requestTimeout);
             uri.user().ifPresent(user -> jetcd.user(ByteSequence.from(user, StandardCharsets.UTF_8)));
             uri.password().ifPresent(password -> jetcd.password(ByteSequence.from(password, StandardCharsets.UTF_8)));
+            uri.tls().ifPresent(tls -> EtcdTls.apply(jetcd, tls));
             return new EtcdDriver(this, jetcd.build(), true);
         }
 
