@@ -266,7 +266,14 @@ public final class Hold<ID> implements Held {
                 refreshed(sent, unwrap(error));
             }
         });
+        // Sent under `refreshing` (refreshAsync does not block), so a release that waits for it
+        // knows no refresh is sent after it returns.
+        refreshing.lock();
         try {
+            if (state.get() != ACTIVE) {
+                attempt.cancel(false);
+                return;
+            }
             async.refreshAsync(settings.ttl(), settings.renewTimeout()).whenComplete((ignored, error) -> {
                 if (error == null) {
                     attempt.complete(null);
@@ -276,6 +283,8 @@ public final class Hold<ID> implements Held {
             });
         } catch (RuntimeException e) {
             attempt.completeExceptionally(e);
+        } finally {
+            refreshing.unlock();
         }
     }
 
