@@ -85,7 +85,7 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
 
     private RedisDriver(Builder builder) {
         this.connections = builder.connections;
-        this.signals = new ReleaseSignals(connections);
+        this.signals = new ReleaseSignals(connections, builder.releaseLinger);
         this.keyPrefix = builder.keyPrefix;
         this.commandTimeout = builder.commandTimeout;
         this.replicas = builder.replicas;
@@ -598,6 +598,7 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
         private Duration replicaTimeout = Duration.ZERO;
         private Duration refreshBatchWindow = DEFAULT_REFRESH_BATCH_WINDOW;
         private boolean cluster;
+        private Duration releaseLinger = ReleaseSignals.LINGER;
 
         private Builder(Connections connections) {
             this.connections = connections;
@@ -666,6 +667,12 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
             }
             this.replicas = replicas;
             this.replicaTimeout = timeout;
+            return this;
+        }
+
+        /** How long a release channel stays subscribed after its last waiter left (tests shorten it). */
+        Builder releaseLinger(Duration linger) {
+            this.releaseLinger = Objects.requireNonNull(linger, "releaseLinger must not be null");
             return this;
         }
 
