@@ -118,7 +118,10 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
      * A driver that makes and owns its client: {@code redis://[user:password@]host[:port][/db]},
      * {@code rediss://...} (TLS), {@code redis-sentinel://host:26379[,host2:26379]/db#masterId}, or
      * for Cluster {@code redis://host1:port1,host2:port2?cluster=true}. The query parameter
-     * {@code keyPrefix=...} sets the key prefix. Nothing is connected until the first call, so this
+     * {@code keyPrefix=...} sets the key prefix. Security (docs/security.md): {@code rediss} schemes
+     * use TLS, verifying the server's chain and host name, with {@code cacert=PEM} (else the JVM's
+     * trust store) and {@code cert=PEM&key=PEM} for a client certificate; the password may come from
+     * {@code passwordFile=PATH} or {@code passwordEnv=NAME}, and then {@code user@} names the ACL user. Nothing is connected until the first call, so this
      * never fails for an unreachable server; the first call does, with a {@link DriverException}.
      *
      * @throws IllegalArgumentException the URI is malformed
@@ -131,21 +134,23 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
             RedisClusterClient client = RedisClusterClient.create(location.uris());
             // Node connections open on first use, so rejecting commands while disconnected would
             // reject the first command to each node: queue them (bounded by each call's timeout).
-            client.setOptions(ClusterClientOptions.builder()
+            ClusterClientOptions.Builder options = ClusterClientOptions.builder()
                     .autoReconnect(true)
-                    .socketOptions(SocketOptions.builder().connectTimeout(DEFAULT_COMMAND_TIMEOUT).build())
-                    .build());
+                    .socketOptions(SocketOptions.builder().connectTimeout(DEFAULT_COMMAND_TIMEOUT).build());
+            location.tls().ifPresent(tls -> options.sslOptions(tls.sslOptions()));
+            client.setOptions(options.build());
             builder = new Builder(ClusterCommands.connections(client, location.uris(), true)).cluster();
         } else {
             RedisURI target = location.uris().get(0);
             RedisClient client = RedisClient.create();
-            client.setOptions(ClientOptions.builder()
+            ClientOptions.Builder options = ClientOptions.builder()
                     .autoReconnect(true)
                     // Fail fast while disconnected instead of queueing: a queued acquire could run
                     // long after its caller gave up.
                     .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                    .socketOptions(SocketOptions.builder().connectTimeout(DEFAULT_COMMAND_TIMEOUT).build())
-                    .build());
+                    .socketOptions(SocketOptions.builder().connectTimeout(DEFAULT_COMMAND_TIMEOUT).build());
+            location.tls().ifPresent(tls -> options.sslOptions(tls.sslOptions()));
+            client.setOptions(options.build());
             builder = new Builder(StandaloneCommands.connections(client, target, true));
         }
         if (location.keyPrefix() != null) {

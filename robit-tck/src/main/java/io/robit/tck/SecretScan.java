@@ -68,14 +68,18 @@ public final class SecretScan {
      * @param output what was printed while it ran
      */
     public record Attempt(Throwable error, String output) {
-        /** The exception, the output and {@code extra} (e.g. the driver, for its {@code toString()}), for {@link #assertNoSecret}. */
+        /** The exception, the output and {@code extra} (e.g. the driver, for its {@code toString()}; nulls skipped), for {@link #assertNoSecret}. */
         public List<Object> shown(Object... extra) {
             List<Object> all = new ArrayList<>();
             if (error != null) {
                 all.add(error);
             }
             all.add(output);
-            all.addAll(List.of(extra));
+            for (Object shown : extra) {
+                if (shown != null) {
+                    all.add(shown);
+                }
+            }
             return all;
         }
     }
