@@ -363,6 +363,79 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
     }
 
     /**
+     * Waits like {@link #awaitRelease} without parking a thread: the release message completes the
+     * future on Lettuce's I/O thread, and a timer wakes it at the holder's expiry or {@code maxWait}.
+     */
+    @Override
+    public CompletableFuture<Void> awaitReleaseAsync(String id, Duration maxWait) {
+        Objects.requireNonNull(maxWait, "maxWait must not be null");
+        WaitHint hint = waitHints.get();
+        waitHints.remove();
+        long now = System.nanoTime();
+        long deadline = now + saturatedNanos(maxWait);
+        if (maxWait.isNegative() || maxWait.isZero()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        validate(id);
+        checkOpen();
+        String lockKey = keyPrefix + "{" + id + "}";
+        String channelName = lockKey + ":released";
+        WaitHint usable = hint != null && hint.channel().equals(channelName) ? hint : null;
+        ReleaseSignals.Channel channel = signals.join(channelName);
+        CompletableFuture<Void> woken = new CompletableFuture<>();
+        woken.whenComplete((ignored, error) -> signals.leave(channel));
+        if (usable != null && usable.subscribed() == channel) {
+            // Subscribed before the failed acquire was sent: nothing was missed.
+            wakeAt(woken, Math.min(deadline, usable.wakeAt()));
+            channel.completeAfter(usable.generation(), woken);
+            return woken;
+        }
+        // Subscribe first, then look at the key: a release after the look is then seen.
+        long fallback = Math.min(deadline, usable != null ? usable.wakeAt() : now + FALLBACK_WAKE_NANOS);
+        CompletableFuture<?> subscribing = channel.subscription();
+        if (subscribing == null) {
+            wakeAt(woken, fallback);
+            return woken;
+        }
+        CompletableFuture<Void> looked = new CompletableFuture<>();
+        // A subscribe or probe that does not answer within the command timeout: try again then.
+        CompletableFuture.delayedExecutor(Math.max(0, Math.min(deadline, now + saturatedNanos(commandTimeout)) - now), TimeUnit.NANOSECONDS)
+                .execute(() -> {
+                    if (!looked.isDone()) {
+                        woken.complete(null);
+                    }
+                });
+        subscribing.whenComplete((subscribed, subscribeError) -> {
+            if (subscribeError != null) {
+                looked.complete(null);
+                wakeAt(woken, fallback);
+                return;
+            }
+            long seen = channel.generation();
+            connections.commands()
+                    .thenCompose(c -> c.pttl(lockKey))
+                    .whenComplete((pttl, probeError) -> {
+                        looked.complete(null);
+                        if (probeError != null || pttl == null) {
+                            wakeAt(woken, fallback);
+                        } else if (pttl == -2) {
+                            woken.complete(null); // free already
+                        } else {
+                            wakeAt(woken, Math.min(deadline, WaitHint.wakeAt(System.nanoTime(), pttl)));
+                            channel.completeAfter(seen, woken);
+                        }
+                    });
+        });
+        return woken;
+    }
+
+    /** Completes {@code woken} at {@code atNanos} ({@link System#nanoTime}) unless it completes before. */
+    private static void wakeAt(CompletableFuture<Void> woken, long atNanos) {
+        CompletableFuture.delayedExecutor(Math.max(0, atNanos - System.nanoTime()), TimeUnit.NANOSECONDS)
+                .execute(() -> woken.complete(null));
+    }
+
+    /**
      * What Redis holds for lock {@code id}: the holder's owner value and the key's remaining TTL
      * while held, and the fencing counter (the token of the current or the last hold). Empty when
      * neither key exists. The acquisition time is not stored, so {@link LockInfo#since()} is empty.

@@ -162,6 +162,7 @@ final class ReleaseSignals implements AutoCloseable {
         private long idleSince; // guarded by lock
         private volatile boolean retired; // written under lock
         private boolean sweepPending; // guarded by lock
+        private final java.util.List<CompletableFuture<Void>> asyncWaiters = new java.util.ArrayList<>(); // guarded by lock
         private volatile CompletableFuture<?> subscription;
         // The predecessor's UNSUBSCRIBE was sent (or there was none): only then may this one SUBSCRIBE.
         private final CompletableFuture<Void> predecessorGone;
@@ -237,14 +238,55 @@ final class ReleaseSignals implements AutoCloseable {
             }
         }
 
+        /** The SUBSCRIBE in progress or done, or {@code null} before the first join. */
+        CompletableFuture<?> subscription() {
+            return subscription;
+        }
+
+        /**
+         * Completes {@code waiter} when a message arrives after generation {@code seen} (at once if
+         * one already has); a waiter completed or cancelled meanwhile is forgotten. Never blocks.
+         */
+        void completeAfter(long seen, CompletableFuture<Void> waiter) {
+            boolean now;
+            lock.lock();
+            try {
+                now = generation != seen;
+                if (!now) {
+                    asyncWaiters.add(waiter);
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (now) {
+                waiter.complete(null);
+            } else {
+                waiter.whenComplete((ignored, error) -> forget(waiter));
+            }
+        }
+
+        private void forget(CompletableFuture<Void> waiter) {
+            lock.lock();
+            try {
+                asyncWaiters.remove(waiter);
+            } finally {
+                lock.unlock();
+            }
+        }
+
         private void advance() {
+            java.util.List<CompletableFuture<Void>> woken;
             lock.lock();
             try {
                 generation++;
                 changed.signalAll();
+                woken = asyncWaiters.isEmpty() ? java.util.List.of() : new java.util.ArrayList<>(asyncWaiters);
+                asyncWaiters.clear();
             } finally {
                 lock.unlock();
             }
+            // On Lettuce's I/O thread: completing only hands each waiter's next attempt to the core's pool.
+            woken.forEach(waiter -> waiter.complete(null));
         }
 
         private boolean join() {
