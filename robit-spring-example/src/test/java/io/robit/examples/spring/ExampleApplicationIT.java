@@ -3,6 +3,8 @@ package io.robit.examples.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.robit.Held;
+import io.robit.spring.RobitMutexes;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,10 +21,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /** The example application's real context, on the real Redis (locks) and PostgreSQL (data), over HTTP. */
@@ -40,6 +40,8 @@ class ExampleApplicationIT {
     JdbcClient jdbc;
     @Autowired
     ReportJob reportJob;
+    @Autowired
+    RobitMutexes mutexes;
 
     @Test
     void depositsWriteWithTheFencingTokenAndAStaleTokenIsRefused() throws Exception {
@@ -66,22 +68,38 @@ class ExampleApplicationIT {
     }
 
     @Test
-    void theScheduledReportRunsOnOneInstanceAtATime() throws Exception {
-        long from = jdbc.sql("SELECT coalesce(max(id), 0) FROM example_reports").query(Long.class).single();
-        try (ConfigurableApplicationContext second = new SpringApplicationBuilder(ExampleApplication.class)
-                .properties("server.port=0", "example.report.delay=20ms").run()) {
-            String other = second.getBean(ReportJob.class).instance();
-            await().atMost(Duration.ofSeconds(60)).until(() -> jdbc.sql("SELECT count(DISTINCT instance) FROM example_reports WHERE id > ? AND finished_at IS NOT NULL AND instance IN (?, ?)")
-                    .params(from, reportJob.instance(), other).query(Long.class).single() == 2
-                    && jdbc.sql("SELECT count(*) FROM example_reports WHERE id > ?").param(from).query(Long.class).single() >= 10);
+    void theScheduledReportRunsUnderTheLockAndSkipsWhileAnotherInstanceHoldsIt() throws Exception {
+        long from = lastReport();
+        await().atMost(Duration.ofSeconds(30)).until(() -> finishedSince(from) >= 3);
+
+        // Another instance (here, the test) holds the report's lock: every round is skipped.
+        try (Held other = mutexes.mutex("example-report").tryLock(Duration.ofSeconds(10)).orElseThrow()) {
+            long during = lastReport();
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5)).until(() -> lastReport() == during);
+            long resumed = lastReport();
+            other.close();
+            await().atMost(Duration.ofSeconds(30)).until(() -> finishedSince(resumed) >= 1);
+            long token = jdbc.sql("SELECT fencing_token FROM example_reports WHERE id > ? AND instance = ? ORDER BY id LIMIT 1")
+                    .params(resumed, reportJob.instance()).query(Long.class).single();
+            assertThat(token).as("the next run's token is newer than the other holder's").isGreaterThan(other.fencingToken());
         }
-        List<Timestamp[]> runs = jdbc.sql("SELECT started_at, finished_at FROM example_reports WHERE id > ? AND finished_at IS NOT NULL ORDER BY started_at")
-                .param(from).query((rs, n) -> new Timestamp[] {rs.getTimestamp(1), rs.getTimestamp(2)}).list();
+        List<Timestamp[]> runs = jdbc.sql("SELECT started_at, finished_at FROM example_reports WHERE id > ? AND instance = ? AND finished_at IS NOT NULL ORDER BY id")
+                .params(from, reportJob.instance()).query((rs, n) -> new Timestamp[] {rs.getTimestamp(1), rs.getTimestamp(2)}).list();
         for (int i = 1; i < runs.size(); i++) {
             assertThat(runs.get(i)[0]).as("run %d starts after run %d finished", i, i - 1).isAfterOrEqualTo(runs.get(i - 1)[1]);
         }
-        List<Long> tokens = jdbc.sql("SELECT fencing_token FROM example_reports WHERE id > ? ORDER BY started_at").param(from).query(Long.class).list();
+        List<Long> tokens = jdbc.sql("SELECT fencing_token FROM example_reports WHERE id > ? AND instance = ? ORDER BY id")
+                .params(from, reportJob.instance()).query(Long.class).list();
         assertThat(tokens).isSorted().doesNotHaveDuplicates();
+    }
+
+    private long lastReport() {
+        return jdbc.sql("SELECT coalesce(max(id), 0) FROM example_reports WHERE instance = ?").param(reportJob.instance()).query(Long.class).single();
+    }
+
+    private long finishedSince(long id) {
+        return jdbc.sql("SELECT count(*) FROM example_reports WHERE id > ? AND instance = ? AND finished_at IS NOT NULL")
+                .params(id, reportJob.instance()).query(Long.class).single();
     }
 
     private long[] deposit(long account, long amount) {
