@@ -104,7 +104,7 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
         timer.setRemoveOnCancelPolicy(true);
         this.session = new SessionGuard(this, client, ticker);
         this.nodes = new LockNodes(client, requests, ticker, session::noteContact);
-        this.queue = new WaitQueue(this);
+        this.queue = new WaitQueue(this, builder.waitRecheck);
         this.inspector = new LockInspector(this, basePath);
         client.getConnectionStateListenable().addListener(session);
     }
@@ -470,6 +470,7 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
         private final CuratorFramework client;
         private String basePath = DEFAULT_BASE_PATH;
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+        private Duration waitRecheck = WaitQueue.RECHECK;
 
         private Builder(CuratorFramework client) {
             this.client = Objects.requireNonNull(client, "client must not be null");
@@ -504,6 +505,13 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
         public Builder requestTimeout(Duration requestTimeout) {
             checkTimeout(requestTimeout);
             this.requestTimeout = requestTimeout;
+            return this;
+        }
+
+        /** How often a waiter looks again without a watch event; default 5 s. For tests. */
+        Builder waitRecheck(Duration waitRecheck) {
+            checkTimeout(waitRecheck);
+            this.waitRecheck = waitRecheck;
             return this;
         }
 
