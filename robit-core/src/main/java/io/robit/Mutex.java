@@ -1,5 +1,6 @@
 package io.robit;
 
+import io.robit.internal.AsyncAcquire;
 import io.robit.internal.Events;
 import io.robit.internal.Hold;
 import io.robit.internal.MutexSettings;
@@ -12,7 +13,9 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -144,6 +147,38 @@ public final class Mutex<ID> {
     }
 
     /**
+     * Starts acquiring the lock, waiting as long as it takes, without blocking the caller. Attempts
+     * run on a small bounded pool shared by all mutexes; between them the wait goes through
+     * {@link Driver#awaitReleaseAsync}, which parks no thread on drivers with asynchronous clients.
+     * The future completes on a Robit thread: run slow follow-up work with the {@code ...Async}
+     * methods and an executor of your own.
+     *
+     * <p>Cancelling the future (or completing it yourself) stops the wait; a lease granted in the
+     * meantime is released at once, never left held. Until the call has stopped (at most one attempt
+     * later), the mutex still counts as acquiring.
+     *
+     * @return a future completed with the hold; failed with {@link AlreadyHeldException} if this
+     *     mutex is held or acquiring, or with {@link DriverException} if the backend failed
+     */
+    public CompletableFuture<Held> lockAsync() {
+        return acquireAsync(FOREVER, true, held -> held, null);
+    }
+
+    /**
+     * Like {@link #lockAsync()}, but waits at most {@code wait}: the future then completes empty.
+     *
+     * @param wait the longest to wait; zero makes one attempt
+     * @throws IllegalArgumentException {@code wait} is negative
+     */
+    public CompletableFuture<Optional<Held>> tryLockAsync(Duration wait) {
+        Objects.requireNonNull(wait, "wait");
+        if (wait.isNegative()) {
+            throw new IllegalArgumentException("wait must not be negative, got " + wait);
+        }
+        return acquireAsync(saturatedNanos(wait), false, Optional::of, Optional.empty());
+    }
+
+    /**
      * Releases the lock (the seed's {@code UnlockCtx}). Renewal stops, and when this returns the
      * driver has released the lease. Never fires {@code onLost}. If the local deadline has already
      * passed, the hold is declared lost instead and this throws.
@@ -258,6 +293,21 @@ public final class Mutex<ID> {
         } finally {
             state.compareAndSet(ACQUIRING, null);
         }
+    }
+
+    private <T> CompletableFuture<T> acquireAsync(long waitNanos, boolean forever, Function<Held, T> granted, T timedOut) {
+        try {
+            claim();
+        } catch (AlreadyHeldException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        long start = started();
+        return AsyncAcquire.start(settings, start, waitNanos, forever, () -> attempt(start), (outcome, error) -> {
+            if (outcome != null) {
+                failed(outcome, start, error);
+            }
+            state.compareAndSet(ACQUIRING, null);
+        }, granted, timedOut);
     }
 
     private long started() {

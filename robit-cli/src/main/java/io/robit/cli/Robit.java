@@ -1,9 +1,11 @@
 package io.robit.cli;
 
 import io.robit.DriverException;
+import io.robit.spi.Secrets;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -13,7 +15,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code robit} command: run a command while holding a distributed lock ({@code robit run}),
+ * The {@code robit} command: run a command while holding a distributed lock ({@code robit run}) or
+ * while leading an election ({@code robit lead}),
  * show who holds a lock ({@code robit status}, {@code robit list}), and the demo of loss and fencing
  * ({@code robit demo}). The one public entry point of this module; see {@code docs/cli.md}.
  */
@@ -21,12 +24,13 @@ import picocli.CommandLine.Spec;
         description = "A distributed mutex for commands: run CMD while holding a lock shared through a backend (an "
             + "embedded SQLite file by default; Redis, PostgreSQL, MySQL/MariaDB, etcd, ZooKeeper), renewing it while CMD "
             + "runs and stopping CMD if the lock is lost.",
-        subcommands = {RunCommand.class, StatusCommand.class, ListCommand.class, DemoCommand.class, DemoJobCommand.class,
+        subcommands = {RunCommand.class, LeadCommand.class, StatusCommand.class, ListCommand.class, DemoCommand.class, DemoJobCommand.class,
             CommandLine.HelpCommand.class},
         footer = {
             "",
             "Examples:",
             "  robit run --name nightly-report --wait 0 -- ./report.sh",
+            "  robit lead --name scheduler -- ./scheduler",
             "  robit status nightly-report",
             "  robit demo",
             "",
@@ -68,6 +72,7 @@ public final class Robit implements Callable<Integer> {
         CommandLine commandLine = new CommandLine(new Robit());
         // `robit run --name x cmd --its-option` gives --its-option to cmd, with or without `--`.
         commandLine.getSubcommands().get("run").setStopAtPositional(true);
+        commandLine.getSubcommands().get("lead").setStopAtPositional(true);
         commandLine.setUsageHelpAutoWidth(true);
         commandLine.setParameterExceptionHandler((e, args1) -> {
             PrintWriter err = e.getCommandLine().getErr();
@@ -85,8 +90,10 @@ public final class Robit implements Callable<Integer> {
                 err.println("robit: backend unavailable: " + oneLine(e.getMessage()));
                 code = ExitCode.UNAVAILABLE;
             } else {
-                err.println("robit: internal error: " + e);
-                e.printStackTrace(err);
+                err.println("robit: internal error: " + oneLine(String.valueOf(e)));
+                StringWriter trace = new StringWriter();
+                e.printStackTrace(new PrintWriter(trace));
+                err.print(Secrets.redact(trace.toString()));
                 code = ExitCode.SOFTWARE;
             }
             err.flush();
@@ -95,8 +102,9 @@ public final class Robit implements Callable<Integer> {
         return commandLine.execute(args);
     }
 
-    private static String oneLine(String message) {
-        return message == null ? "" : message.strip().replaceAll("\\s*\\R\\s*", "; ");
+    /** {@code message} on one line, with any password in it masked. */
+    static String oneLine(String message) {
+        return message == null ? "" : Secrets.redact(message.strip().replaceAll("\\s*\\R\\s*", "; "));
     }
 
     /** Reads the version Maven wrote into {@code version.properties}. */

@@ -14,6 +14,7 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
@@ -36,7 +37,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 /**
  * Certificates made in a test, written as PEM files into a directory: a CA, a server certificate for
  * {@code 127.0.0.1} and {@code localhost} signed by it, a client certificate signed by it, and a
- * second CA that signed nothing the servers use (the "untrusted" one). Keys are RSA 2048, in PKCS#8
+ * second CA that signed nothing the servers use (the "untrusted" one). Keys are EC P-256, in PKCS#8
  * PEM without a password, readable by their owner only (PostgreSQL insists). Needs
  * {@code org.bouncycastle:bcpkix-jdk18on} on the test classpath. Immutable once made.
  */
@@ -57,15 +58,15 @@ public final class TestPki {
     public static TestPki create(Path dir, String clientName) {
         try {
             Files.createDirectories(dir);
-            KeyPair ca = rsa();
+            KeyPair ca = ec();
             X509Certificate caCert = sign("robit test CA", ca, null, ca.getPrivate(), true, null);
-            KeyPair server = rsa();
+            KeyPair server = ec();
             X509Certificate serverCert = sign("127.0.0.1", server, caCert, ca.getPrivate(), false,
                     new GeneralNames(new GeneralName[] {new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
                         new GeneralName(GeneralName.dNSName, "localhost")}));
-            KeyPair client = rsa();
+            KeyPair client = ec();
             X509Certificate clientCert = sign(clientName, client, caCert, ca.getPrivate(), false, null);
-            KeyPair other = rsa();
+            KeyPair other = ec();
             X509Certificate otherCert = sign("robit untrusted CA", other, null, other.getPrivate(), true, null);
             TestPki pki = new TestPki(dir);
             pki.write("ca.pem", pem("CERTIFICATE", caCert.getEncoded()));
@@ -132,9 +133,10 @@ public final class TestPki {
     /** The password of the PKCS#12 stores (test material only). */
     public static final String STORE_PASSWORD = "robit-test-store";
 
-    private static KeyPair rsa() throws GeneralSecurityException {
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-        generator.initialize(2048, new SecureRandom());
+    /** EC P-256: every server and client here takes it, and it is made in milliseconds where RSA takes seconds. */
+    private static KeyPair ec() throws GeneralSecurityException {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new ECGenParameterSpec("secp256r1"), new SecureRandom());
         return generator.generateKeyPair();
     }
 
@@ -149,14 +151,14 @@ public final class TestPki {
         if (ca) {
             builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
         } else {
-            builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
+            builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement));
             builder.addExtension(Extension.extendedKeyUsage, false,
                     new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
         }
         if (altNames != null) {
             builder.addExtension(Extension.subjectAlternativeName, false, altNames);
         }
-        return new JcaX509CertificateConverter().getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(issuerKey)));
+        return new JcaX509CertificateConverter().getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(issuerKey)));
     }
 
     private static String pem(String type, byte[] der) {

@@ -43,4 +43,16 @@ class SecretScanTest {
         assertThat(Files.readString(pki.untrustedCaCert())).isNotEqualTo(Files.readString(pki.caCert()));
         assertThat(pki.serverKeyStore()).isRegularFile();
     }
+
+    @Test
+    void attemptCatchesTheErrorAndCopiesWhatWasPrinted() {
+        SecretScan.Attempt attempt = SecretScan.attempt(() -> {
+            System.err.println("log line with hunter22");
+            throw new IllegalStateException("boom");
+        });
+        assertThat(attempt.error()).isInstanceOf(IllegalStateException.class).hasMessage("boom");
+        assertThat(attempt.output()).contains("log line with hunter22");
+        assertThatThrownBy(() -> SecretScan.assertNoSecret(attempt.shown(), "hunter22"))
+                .isInstanceOf(AssertionError.class).hasMessageContaining("item 1 (String)");
+    }
 }

@@ -20,9 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.curator.utils.PathUtils;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.WatchedEvent;
@@ -55,10 +53,15 @@ import org.slf4j.LoggerFactory;
  *       deletes its node and reports {@link LossReason#EXPIRED}: the lock is free after the ttl,
  *       as on every other backend;</li>
  *   <li>if the process dies or is cut off, ZooKeeper frees the lock when it expires the session:
- *       the negotiated session timeout after it last heard from the client;</li>
- *   <li>the lease reports {@code min(ttl, negotiated session timeout)} as its
+ *       the negotiated session timeout after it last heard from the client, whatever the ttl. To
+ *       make the ttl bound a takeover after a crash, ask for a session timeout equal to it (the
+ *       {@code sessionTimeout} URI parameter; {@code robit run} does so); the server rounds the
+ *       request into {@code [2, 20] × tickTime};</li>
+ *   <li>the lease reports {@code min(ttl, negotiated session timeout less one server tick)} as its
  *       {@linkplain Lease#guaranteedTtl guaranteed ttl}, so Robit's core trusts it, and renews it,
- *       for no longer than ZooKeeper guarantees it;</li>
+ *       for no longer than ZooKeeper guarantees it (see {@link Builder#serverTickTime});</li>
+ *   <li>a refresh reads our node after a {@code sync}, so the leader's view confirms it: a
+ *       follower cut off from the leader cannot renew a session the leader may have expired;</li>
  *   <li>while the connection is {@code SUSPENDED} the hold is in doubt: it is kept until that
  *       local deadline; the driver also checks the last answered request plus the negotiated
  *       session timeout (less a small margin) itself, and then declares the lease lost
@@ -75,6 +78,7 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
     private static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
     private static final String DEFAULT_BASE_PATH = "/robit/locks";
     private static final int MAX_CONTENDED_HINTS = 4096;
+    private static final Duration DEFAULT_SERVER_TICK = Duration.ofSeconds(3);
 
     private final CuratorFramework client;
     private final boolean ownsClient;
@@ -104,9 +108,9 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
             return thread;
         });
         timer.setRemoveOnCancelPolicy(true);
-        this.session = new SessionGuard(this, client, ticker);
+        this.session = new SessionGuard(this, client, ticker, builder.serverTick);
         this.nodes = new LockNodes(client, requests, ticker, session::noteContact);
-        this.queue = new WaitQueue(this);
+        this.queue = new WaitQueue(this, builder.waitRecheck);
         this.inspector = new LockInspector(this, basePath);
         client.getConnectionStateListenable().addListener(session);
     }
@@ -124,27 +128,28 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
     /**
      * Connects to the ensemble named by {@code uri} and returns a driver that owns the connection.
      *
-     * <p>The form is {@code zookeeper://host:port[,host:port...][/chroot][?sessionTimeout=30s&connectionTimeout=15s]}.
+     * <p>The form is {@code zookeeper://[user:password@]host:port[,host:port...][/chroot][?sessionTimeout=30s&connectionTimeout=15s]}.
      * The chroot becomes the Curator namespace, so locks live under {@code /chroot/robit/locks}.
      * Durations are {@code 1500ms}, {@code 30s}, {@code 2m} or plain milliseconds.
+     *
+     * <p>Security (see docs/security.md): {@code user:password@} authenticates with the digest
+     * scheme (the password may come from {@code passwordFile=PATH} or {@code passwordEnv=NAME}), and
+     * then every node the driver creates gets {@code CREATOR_ALL_ACL}, so other identities cannot
+     * delete or change them ({@code acl=open} turns that off; {@code acl=creator} asks for it with a
+     * client certificate alone). {@code tls=true&cacert=PEM[&cert=PEM&key=PEM]} connects over TLS
+     * through ZooKeeper's Netty socket, verifying the server's chain and host name.
      *
      * @throws IllegalArgumentException the URI is malformed
      * @throws DriverException no connection within the connection timeout
      */
     public static ZooKeeperDriver open(String uri) {
         ZooKeeperUri parsed = ZooKeeperUri.parse(uri);
-        CuratorFrameworkFactory.Builder factory = CuratorFrameworkFactory.builder()
-                .connectString(parsed.connectString())
-                .sessionTimeoutMs(Math.toIntExact(parsed.sessionTimeout().toMillis()))
-                .connectionTimeoutMs(Math.toIntExact(parsed.connectionTimeout().toMillis()))
-                .retryPolicy(new ExponentialBackoffRetry(100, 3));
-        parsed.namespace().ifPresent(factory::namespace);
-        CuratorFramework client = factory.build();
+        CuratorFramework client = ZooKeeperClients.build(parsed);
         client.start();
         try {
             if (!client.blockUntilConnected(Math.toIntExact(parsed.connectionTimeout().toMillis()), TimeUnit.MILLISECONDS)) {
-                throw new DriverException("zookeeper " + parsed.connectString() + ": no connection within " + parsed.connectionTimeout(),
-                        new KeeperException.ConnectionLossException());
+                throw new DriverException("zookeeper " + parsed.connectString() + ": no connection within " + parsed.connectionTimeout()
+                        + ZooKeeperClients.diagnose(parsed), new KeeperException.ConnectionLossException());
             }
             return new ZooKeeperDriver(new Builder(client), true);
         } catch (InterruptedException e) {
@@ -164,7 +169,7 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
         checkTimeout(timeout);
         ensureOpen();
         long sent = ticker.read();
-        session.warnIfLongerThanSession(ttl);
+        session.noteIfLongerThanSession(ttl);
         Node queued = queue.adopt(id);
         if (queued != null) {
             if (queued.sessionId() == nodes.currentSessionId()) {
@@ -361,6 +366,11 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
         return session.negotiatedSessionTimeoutMs();
     }
 
+    /** See {@link SessionGuard#guarantee}; null before the first connection. */
+    Duration sessionGuarantee() {
+        return session.guarantee();
+    }
+
     /** Schedules on the driver's timer thread; null once the driver is closed. */
     ScheduledFuture<?> schedule(Runnable task, long delay, TimeUnit unit) {
         try {
@@ -471,6 +481,8 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
         private final CuratorFramework client;
         private String basePath = DEFAULT_BASE_PATH;
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+        private Duration waitRecheck = WaitQueue.RECHECK;
+        private Duration serverTick = DEFAULT_SERVER_TICK;
 
         private Builder(CuratorFramework client) {
             this.client = Objects.requireNonNull(client, "client must not be null");
@@ -505,6 +517,29 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
         public Builder requestTimeout(Duration requestTimeout) {
             checkTimeout(requestTimeout);
             this.requestTimeout = requestTimeout;
+            return this;
+        }
+
+        /**
+         * The ensemble's {@code tickTime} (zoo.cfg). A lease is trusted for the negotiated session
+         * timeout less one tick, and at most half the session is taken for the tick. Default 3 s,
+         * ZooKeeper's own default.
+         *
+         * @throws IllegalArgumentException not positive
+         */
+        public Builder serverTickTime(Duration tickTime) {
+            Objects.requireNonNull(tickTime, "tickTime must not be null");
+            if (tickTime.isNegative() || tickTime.isZero()) {
+                throw new IllegalArgumentException("tickTime must be positive, got " + tickTime);
+            }
+            this.serverTick = tickTime;
+            return this;
+        }
+
+        /** How often a waiter looks again without a watch event; default 5 s. For tests. */
+        Builder waitRecheck(Duration waitRecheck) {
+            checkTimeout(waitRecheck);
+            this.waitRecheck = waitRecheck;
             return this;
         }
 
