@@ -85,7 +85,7 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
 
     private RedisDriver(Builder builder) {
         this.connections = builder.connections;
-        this.signals = new ReleaseSignals(connections);
+        this.signals = new ReleaseSignals(connections, builder.releaseLinger);
         this.keyPrefix = builder.keyPrefix;
         this.commandTimeout = builder.commandTimeout;
         this.replicas = builder.replicas;
@@ -286,6 +286,13 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
         String lockKey = keyPrefix + "{" + redis.id() + "}";
         if (closed) {
             LOG.debug("Release of lock '{}' after the driver was closed: the key expires by its TTL", redis.id());
+            return;
+        }
+        if (redis.releaseWithoutWaiting()) {
+            // After a loss, or while renewals fail: Redis may be unreachable, and waiting for it would
+            // hold a thread per lock. The owner-checked delete is sent without waiting; if it never
+            // arrives, the key expires by its TTL (it is no longer renewed).
+            giveBack(lockKey, redis.owner(), lockKey + ":released");
             return;
         }
         try {
@@ -594,7 +601,11 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
     private void giveBack(String lockKey, String owner, String channel) {
         CompletableFuture<Commands> commands = connections.commands();
         if (commands.isDone() && !commands.isCompletedExceptionally()) {
-            script(commands.join(), Scripts.RELEASE, ScriptOutputType.INTEGER, new String[] {lockKey}, owner, channel);
+            try {
+                script(commands.join(), Scripts.RELEASE, ScriptOutputType.INTEGER, new String[] {lockKey}, owner, channel);
+            } catch (RuntimeException e) {
+                LOG.debug("Give-back of {} not sent; the key expires by its TTL: {}", lockKey, e.toString());
+            }
         }
     }
 
@@ -671,6 +682,7 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
         private Duration replicaTimeout = Duration.ZERO;
         private Duration refreshBatchWindow = DEFAULT_REFRESH_BATCH_WINDOW;
         private boolean cluster;
+        private Duration releaseLinger = ReleaseSignals.LINGER;
 
         private Builder(Connections connections) {
             this.connections = connections;
@@ -739,6 +751,12 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
             }
             this.replicas = replicas;
             this.replicaTimeout = timeout;
+            return this;
+        }
+
+        /** How long a release channel stays subscribed after its last waiter left (tests shorten it). */
+        Builder releaseLinger(Duration linger) {
+            this.releaseLinger = Objects.requireNonNull(linger, "releaseLinger must not be null");
             return this;
         }
 
