@@ -26,6 +26,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Lock;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -36,6 +37,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.integration.leader.DefaultCandidate;
+import org.springframework.integration.support.leader.LockRegistryLeaderInitiator;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.scheduling.annotation.EnableScheduling;
@@ -156,6 +159,34 @@ class StarterIT {
                     }));
         }
         assertThat(ScheduledConfig.maxConcurrent).as("never two runs at once across the two instances").hasValue(1);
+    }
+
+    @Test
+    void aLockRegistryBeanOverTheStartersDriverElectsALeader() {
+        RegistryConfig.role = prefix + "-leader";
+        try (ConfigurableApplicationContext app = LockedApp.start(Map.of("robit.backend", TestServers.REDIS), RegistryConfig.class)) {
+            LockRegistryLeaderInitiator initiator = app.getBean(LockRegistryLeaderInitiator.class);
+            await().atMost(Duration.ofSeconds(20)).until(() -> initiator.getContext().isLeader());
+            Lock other = new RobitLockRegistry(app.getBean(RobitMutexes.class).driver(), Duration.ofSeconds(5)).obtain(RegistryConfig.role);
+            assertThat(other.tryLock()).as("the leader holds the role's lock").isFalse();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class RegistryConfig {
+        static volatile String role;
+
+        // snippet:registry
+        @Bean
+        RobitLockRegistry lockRegistry(Driver<String> driver) {
+            return new RobitLockRegistry(driver, Duration.ofSeconds(30));
+        }
+
+        @Bean
+        LockRegistryLeaderInitiator leaderInitiator(RobitLockRegistry locks) {
+            return new LockRegistryLeaderInitiator(locks, new DefaultCandidate("node-1", role));
+        }
+        // end::registry
     }
 
     /** Skipped runs: lock calls that found the lock busy, as the application's metrics count them. */
