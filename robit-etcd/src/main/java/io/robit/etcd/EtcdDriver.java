@@ -291,8 +291,11 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
             delete = reclaimer.deleteIfOurs(held.key(), held.fencingToken());
             calls.awaitUninterruptibly(delete, System.nanoTime() + requestTimeout.toNanos(), held.id(), "release");
         } catch (RuntimeException e) {
-            // The key stays until the retried delete succeeds or its lease ends with its last hold.
-            held.session().retire();
+            // The key stays until the retried delete succeeds or its lease ends with its last user
+            // (at once if it has none: then no other key can be on it).
+            if (held.session().retire() && !isClosed()) {
+                sessions.revoke(held.session());
+            }
             reclaimer.deleteKnown(held.id(), held.key(), held.fencingToken(), held.session());
             LOG.warn("release of lock '{}' failed; retrying the delete in the background (the key ends at the latest with etcd {}): {}",
                     held.id(), held.session(), e.toString());
