@@ -83,6 +83,10 @@ final class FaultRun {
             return new Config(seed, workers, threads, names, ttl, run, faultGap, pauseBeforeWrite, longHoldEvery, broken, crashLosesWrites, wallClockJumps);
         }
 
+        Config withLongHoldEvery(int longHoldEvery) {
+            return new Config(seed, workers, threads, names, ttl, run, faultGap, pauseBeforeWrite, longHoldEvery, broken, crashLosesWrites, wallClockJumps);
+        }
+
         Config withPauseBeforeWrite(double pauseBeforeWrite) {
             return new Config(seed, workers, threads, names, ttl, run, faultGap, pauseBeforeWrite, longHoldEvery, broken, crashLosesWrites, wallClockJumps);
         }
@@ -130,7 +134,13 @@ final class FaultRun {
             List<Fault.Kind> menu = new ArrayList<>(kinds());
             java.util.Collections.shuffle(menu, random);
             int maxFaults = (int) (config.run().toMillis() / Math.max(1, config.faultGap().toMillis() / 4)) + 1;
+            // The long tier may stop early once it has both its acquisitions and its faults (-Drobit.faults.targetAcquisitions, -Drobit.faults.targetFaults).
+            long targetHolds = Long.getLong("robit.faults.targetAcquisitions", Long.MAX_VALUE);
+            long targetFaults = Long.getLong("robit.faults.targetFaults", Long.MAX_VALUE);
             for (int n = 0; n < maxFaults && System.nanoTime() - runEnd < 0; n++) {
+                if (oracle.holdsSeen() >= targetHolds && faults.size() >= targetFaults) {
+                    break;
+                }
                 long gap = (long) (config.faultGap().toMillis() * (0.5 + random.nextDouble()));
                 sleepUntil(Math.min(runEnd, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(gap)));
                 if (System.nanoTime() - runEnd >= 0) {
@@ -343,7 +353,9 @@ final class FaultRun {
             builder.environment().put("LD_PRELOAD", FAKETIME_LIBRARY);
             builder.environment().put("FAKETIME_TIMESTAMP_FILE", slot.clockFile.toString());
             builder.environment().put("FAKETIME_DONT_FAKE_MONOTONIC", "1");
-            builder.environment().put("FAKETIME_CACHE_DURATION", "1");
+            // libfaketime 0.9.10's pthread_cond_timedwait fix hangs the JVM when the monotonic clock is not faked.
+            builder.environment().put("FAKETIME_FORCE_MONOTONIC_FIX", "0");
+            builder.environment().put("FAKETIME_NO_CACHE", "1");
         }
         slot.process = builder.start();
         slot.name = name;
@@ -384,7 +396,8 @@ final class FaultRun {
                 Mutex<String> mutex = Mutex.builder(name, Duration.ofSeconds(10), driver).renewTimeout(Duration.ofSeconds(3)).build();
                 String last = "never answered";
                 boolean free = false;
-                for (int attempt = 0; attempt < 1000 && !free && System.nanoTime() - deadline < 0; attempt++) {
+                // Every name gets at least one attempt: a fresh client's first connection can be slow on a busy host.
+                for (int attempt = 0; attempt < 1000 && !free && (attempt == 0 || System.nanoTime() - deadline < 0); attempt++) {
                     try {
                         Optional<Held> held = mutex.tryLock();
                         if (held.isPresent()) {

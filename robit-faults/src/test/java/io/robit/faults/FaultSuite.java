@@ -32,7 +32,7 @@ final class FaultSuite {
 
     /**
      * The configured run, with a ttl of {@code defaultTtlMs} unless {@code -Drobit.faults.ttlMs} says
-     * otherwise. CI: 4 processes x 3 threads on 4 names, 25 s of faults, one every ~1.5 ttl. Long:
+     * otherwise. CI: 4 processes x 3 threads on 4 names, 20 s of faults, one every ~1.5 ttl. Long:
      * 5 processes x 6 threads on 24 names, short holds, {@code -Drobit.faults.seconds} (default 300)
      * with a fault every ~{@code -Drobit.faults.gapMs} (default 250 ms; faults on different targets overlap).
      */
@@ -40,7 +40,7 @@ final class FaultSuite {
         boolean long_ = longTier();
         long seed = Long.getLong("robit.faults.seed", long_ ? System.currentTimeMillis() : 1L);
         Duration ttl = Duration.ofMillis(Long.getLong("robit.faults.ttlMs", defaultTtlMs));
-        Duration run = Duration.ofSeconds(Long.getLong("robit.faults.seconds", long_ ? 300L : 25L));
+        Duration run = Duration.ofSeconds(Long.getLong("robit.faults.seconds", long_ ? 300L : 20L));
         int workers = Integer.getInteger("robit.faults.workers", long_ ? 5 : 4);
         int threads = Integer.getInteger("robit.faults.threads", long_ ? 6 : 3);
         int names = Integer.getInteger("robit.faults.names", long_ ? 24 : 4);

@@ -38,6 +38,7 @@ final class Oracle implements AutoCloseable {
     private final List<Socket> clients = new CopyOnWriteArrayList<>();
     private final java.util.Map<String, Long> fencedHighest = new java.util.HashMap<>(); // lock name -> highest accepted
     private final java.util.Map<String, Long> shadowHighest = new java.util.HashMap<>();
+    private final java.util.Set<String> holdsSeen = new java.util.HashSet<>();
     private final Consumer<Fault> onPause;
     private volatile boolean closed;
 
@@ -59,6 +60,16 @@ final class Oracle implements AutoCloseable {
         lock.lock();
         try {
             return new ArrayList<>(writes);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** How many holds have written so far (distinct thread, name and token): a lower bound on acquisitions. */
+    int holdsSeen() {
+        lock.lock();
+        try {
+            return holdsSeen.size();
         } finally {
             lock.unlock();
         }
@@ -91,6 +102,9 @@ final class Oracle implements AutoCloseable {
                 registers.put(name, token);
             }
             writes.add(new Write(fenced, worker, name, token, System.nanoTime(), accepted, highest));
+            if (fenced) {
+                holdsSeen.add(worker + " " + name + " " + token);
+            }
             return accepted;
         } finally {
             lock.unlock();

@@ -104,10 +104,22 @@ public final class Worker {
     /** Sets {@code stop} when the stop file appears or the run time is up; runs the harness's GC-pause requests. */
     private static void startControl(History history, String worker, Path stopFile, Path gcFile, long endAt, AtomicBoolean stop) {
         Thread control = new Thread(() -> {
+            long wall = System.currentTimeMillis();
+            long mono = System.nanoTime();
             while (!stop.get()) {
                 try {
                     Thread.sleep(20);
+                    // Evidence that a clock-jump fault took effect: the wall clock moved apart from the monotonic one.
+                    long wallNow = System.currentTimeMillis();
+                    long monoNow = System.nanoTime();
+                    long skew = (wallNow - wall) - (monoNow - mono) / 1_000_000;
+                    if (Math.abs(skew) > 500) {
+                        history.record("w", worker, "e", "wallClockStep", "t", monoNow, "ms", skew);
+                    }
+                    wall = wallNow;
+                    mono = monoNow;
                     if (Files.exists(stopFile) || System.nanoTime() - endAt > 0) {
+                        history.record("w", worker, "e", "stopping", "t", System.nanoTime(), "stopFile", Files.exists(stopFile));
                         stop.set(true);
                     }
                     if (Files.exists(gcFile)) {

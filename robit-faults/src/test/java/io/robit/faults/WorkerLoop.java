@@ -215,7 +215,7 @@ final class WorkerLoop implements Runnable {
     // Most holds are short, as most critical sections are; one in longHoldEvery is long enough to be renewed.
     private long holdMillis() {
         return random.nextInt(longHoldEvery) == 0 ? ttl.toMillis() / 3 + random.nextInt((int) (ttl.toMillis() * 7 / 6) + 1)
-                : random.nextInt((int) Math.max(1, ttl.toMillis() / 20));
+                : random.nextInt((int) Math.max(1, ttl.toMillis() / 50));
     }
 
     private Slot slot(String name) {
