@@ -3,11 +3,10 @@
 # answers on 127.0.0.1:2379 (data on tmpfs). Idempotent. The robit-etcd ITs need only the binary: they
 # start their own etcd on free loopback ports (set ETCD_BIN to use another binary).
 set -euo pipefail
+. "$(dirname "$0")/../lib/packages.sh"
 
 if ! command -v etcd >/dev/null 2>&1 && [[ ! -x /usr/bin/etcd ]]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq etcd-server >/dev/null
+  install_packages etcd-server
 fi
 ETCD=$(command -v etcd || echo /usr/bin/etcd)
 "$ETCD" --version | head -1
@@ -16,7 +15,7 @@ healthy() { curl -fsS --max-time 2 http://127.0.0.1:2379/health 2>/dev/null | gr
 
 if ! healthy; then
   if ! command -v curl >/dev/null 2>&1; then
-    apt-get install -y -qq curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
+    install_packages curl
   fi
 fi
 if ! healthy; then

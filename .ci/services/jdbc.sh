@@ -4,19 +4,14 @@
 # MariaDB on 127.0.0.1:3306 as root with an empty password, and creates the database "test" in both.
 # Idempotent. SQLite needs no server (the sqlite-jdbc jar embeds it).
 set -euo pipefail
-export DEBIAN_FRONTEND=noninteractive
-updated=no
-install() {
-  if [[ $updated == no ]]; then apt-get update -qq; updated=yes; fi
-  apt-get install -y -qq "$@" >/dev/null
-}
+. "$(dirname "$0")/../lib/packages.sh"
 
 # --- PostgreSQL -------------------------------------------------------------------------------
 pg_up() { psql -h 127.0.0.1 -p 5432 -U postgres -d postgres -tAc 'SELECT 1' >/dev/null 2>&1; }
 
 if ! pg_up; then
   if ! command -v pg_ctlcluster >/dev/null 2>&1 || [[ -z "$(ls /etc/postgresql 2>/dev/null)" ]]; then
-    install postgresql postgresql-client
+    install_packages postgresql postgresql-client
   fi
   version="$(ls /etc/postgresql | sort -V | tail -1)"
   hba="/etc/postgresql/$version/main/pg_hba.conf"
@@ -44,7 +39,7 @@ my_up() { mysql --protocol=TCP -h 127.0.0.1 -P 3306 -uroot -e 'SELECT 1' >/dev/n
 
 if ! my_up; then
   if ! command -v mariadbd >/dev/null 2>&1 && ! command -v mysqld >/dev/null 2>&1; then
-    install mariadb-server mariadb-client
+    install_packages mariadb-server mariadb-client
   fi
   service mariadb start >/dev/null 2>&1 || service mysql start >/dev/null 2>&1 \
     || start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd >/dev/null 2>&1 || true

@@ -3,11 +3,10 @@
 # on 127.0.0.1:6379. Idempotent. The fault, wait and cluster ITs need only the binary: they start
 # their own redis-server processes on free loopback ports.
 set -euo pipefail
+. "$(dirname "$0")/../lib/packages.sh"
 
 if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq redis-server redis-tools >/dev/null
+  install_packages redis-server redis-tools
 fi
 redis-server --version
 

@@ -7,7 +7,7 @@ CREATE TABLE IF NOT EXISTS robit_locks (
 ) ENGINE = InnoDB;
 
 -- acquire
-INSERT INTO robit_locks (name, owner, fencing_token, expires_at_ms) VALUES (?, ?, 1, (TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000) + ?) ON DUPLICATE KEY UPDATE fencing_token = IF(owner IS NULL OR expires_at_ms <= (TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000), fencing_token + 1, fencing_token), owner = IF(owner IS NULL OR expires_at_ms <= (TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000), VALUES(owner), owner), expires_at_ms = IF(owner <=> VALUES(owner), VALUES(expires_at_ms), expires_at_ms);
+INSERT INTO robit_locks (name, owner, fencing_token, expires_at_ms) VALUES (?, ?, 1, (TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000) + ?) ON DUPLICATE KEY UPDATE fencing_token = IF(owner IS NULL OR expires_at_ms <= (TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000), fencing_token + 1, fencing_token), owner = IF(owner IS NULL OR expires_at_ms <= (TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000), VALUES(owner), owner), expires_at_ms = IF(owner <=> VALUES(owner) OR owner IS NULL OR expires_at_ms <= (TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000), VALUES(expires_at_ms), expires_at_ms);
 
 -- acquireResult
 SELECT CASE WHEN owner = ? THEN fencing_token END, CASE WHEN owner IS NOT NULL THEN expires_at_ms - (TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000) END FROM robit_locks WHERE name = ?;

@@ -9,5 +9,7 @@ public enum AcquireOutcome {
     /** The backend failed; the lock call threw a {@link DriverException}. */
     ERROR,
     /** The waiting thread was interrupted. */
-    INTERRUPTED
+    INTERRUPTED,
+    /** The future of an asynchronous lock call was cancelled (or completed) by its caller. */
+    CANCELLED
 }

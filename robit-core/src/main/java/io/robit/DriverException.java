@@ -1,5 +1,7 @@
 package io.robit;
 
+import io.robit.spi.Secrets;
+
 /**
  * The backend failed: it could not be reached, timed out, or answered with an error. The
  * message names the backend, the lock and the operation; the cause is kept.
@@ -32,11 +34,34 @@ public class DriverException extends RobitException {
         super(lockId, backend + ": " + operation + " of lock '" + lockId + "' failed: " + describe(cause), cause);
     }
 
+    /**
+     * The cause's class and the first line of its message, and its root cause when that says
+     * something the cause does not (a TLS handshake or an authentication refusal is often three
+     * causes deep), with anything that looks like a password masked.
+     */
     private static String describe(Throwable cause) {
         if (cause == null) {
             return "no cause given";
         }
-        String message = cause.getMessage();
-        return message == null || message.isBlank() ? cause.getClass().getName() : cause.getClass().getSimpleName() + ": " + message;
+        String top = oneLine(cause);
+        Throwable root = cause;
+        for (int depth = 0; depth < 20 && root.getCause() != null && root.getCause() != root; depth++) {
+            root = root.getCause();
+        }
+        String rootMessage = root.getMessage() == null ? null : firstLine(root.getMessage());
+        if (root != cause && rootMessage != null && !rootMessage.isBlank() && !top.contains(rootMessage)) {
+            top = top + " (root cause: " + oneLine(root) + ")";
+        }
+        return Secrets.redact(top);
+    }
+
+    private static String oneLine(Throwable error) {
+        String message = error.getMessage();
+        return message == null || message.isBlank() ? error.getClass().getName() : error.getClass().getSimpleName() + ": " + firstLine(message);
+    }
+
+    private static String firstLine(String text) {
+        int end = text.indexOf('\n');
+        return (end < 0 ? text : text.substring(0, end)).strip();
     }
 }

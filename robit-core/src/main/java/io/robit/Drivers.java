@@ -2,6 +2,7 @@ package io.robit;
 
 import io.robit.spi.Driver;
 import io.robit.spi.DriverProvider;
+import io.robit.spi.Secrets;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -35,13 +36,13 @@ public final class Drivers {
         Objects.requireNonNull(uri, "uri must not be null");
         Matcher matcher = SCHEME.matcher(uri.strip());
         if (!matcher.find()) {
-            throw new IllegalArgumentException("backend URI '" + uri + "' has no scheme; expected one of " + knownSchemes().keySet()
+            throw new IllegalArgumentException("backend URI '" + Secrets.redact(uri) + "' has no scheme; expected one of " + knownSchemes().keySet()
                     + ", e.g. redis://localhost:6379 or sqlite:/path/to/locks.db");
         }
         String scheme = matcher.group(1).toLowerCase(Locale.ROOT);
         DriverProvider provider = knownSchemes().get(scheme);
         if (provider == null) {
-            throw new IllegalArgumentException("no Robit driver for scheme '" + scheme + "' in '" + uri + "'; known schemes: "
+            throw new IllegalArgumentException("no Robit driver for scheme '" + scheme + "' in '" + Secrets.redact(uri) + "'; known schemes: "
                     + knownSchemes().keySet() + " (add the robit-<backend> module to the classpath for others)");
         }
         return provider.open(uri.strip());

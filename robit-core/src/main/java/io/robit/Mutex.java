@@ -1,5 +1,6 @@
 package io.robit;
 
+import io.robit.internal.AsyncAcquire;
 import io.robit.internal.Events;
 import io.robit.internal.Hold;
 import io.robit.internal.MutexSettings;
@@ -12,7 +13,9 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +45,8 @@ public final class Mutex<ID> {
     private final StatsRecorder stats = new StatsRecorder();
     // null when free, ACQUIRING while a lock call is in progress, else the current Hold.
     private final AtomicReference<Object> state = new AtomicReference<>();
+    // One view per mutex, so that every thread using asLock() queues on the same local lock.
+    private final java.util.concurrent.locks.Lock lockView = new io.robit.internal.MutexLock(this);
 
     private Mutex(MutexSettings<ID> settings) {
         this.settings = settings;
@@ -63,7 +68,7 @@ public final class Mutex<ID> {
      * Starts building a mutex.
      *
      * @param id the lock name; the driver decides which names it can store
-     * @param ttl the lease length; positive
+     * @param ttl the lease length, from 1 ms to 36,500 days (100 years); anything else fails here, before any I/O
      * @param driver the backend
      */
     public static <ID> Builder<ID> builder(ID id, Duration ttl, Driver<ID> driver) {
@@ -142,6 +147,38 @@ public final class Mutex<ID> {
     }
 
     /**
+     * Starts acquiring the lock, waiting as long as it takes, without blocking the caller. Attempts
+     * run on a small bounded pool shared by all mutexes; between them the wait goes through
+     * {@link Driver#awaitReleaseAsync}, which parks no thread on drivers with asynchronous clients.
+     * The future completes on a Robit thread: run slow follow-up work with the {@code ...Async}
+     * methods and an executor of your own.
+     *
+     * <p>Cancelling the future (or completing it yourself) stops the wait; a lease granted in the
+     * meantime is released at once, never left held. Until the call has stopped (at most one attempt
+     * later), the mutex still counts as acquiring.
+     *
+     * @return a future completed with the hold; failed with {@link AlreadyHeldException} if this
+     *     mutex is held or acquiring, or with {@link DriverException} if the backend failed
+     */
+    public CompletableFuture<Held> lockAsync() {
+        return acquireAsync(FOREVER, true, held -> held, null);
+    }
+
+    /**
+     * Like {@link #lockAsync()}, but waits at most {@code wait}: the future then completes empty.
+     *
+     * @param wait the longest to wait; zero makes one attempt
+     * @throws IllegalArgumentException {@code wait} is negative
+     */
+    public CompletableFuture<Optional<Held>> tryLockAsync(Duration wait) {
+        Objects.requireNonNull(wait, "wait");
+        if (wait.isNegative()) {
+            throw new IllegalArgumentException("wait must not be negative, got " + wait);
+        }
+        return acquireAsync(saturatedNanos(wait), false, Optional::of, Optional.empty());
+    }
+
+    /**
      * Releases the lock (the seed's {@code UnlockCtx}). Renewal stops, and when this returns the
      * driver has released the lease. Never fires {@code onLost}. If the local deadline has already
      * passed, the hold is declared lost instead and this throws.
@@ -211,6 +248,20 @@ public final class Mutex<ID> {
         return result;
     }
 
+    /**
+     * The {@link java.util.concurrent.locks.Lock} view of this mutex (the same object on every call), for
+     * libraries that take one.
+     * Threads of this JVM sharing the view wait for each other locally, then take this mutex; the
+     * view is not reentrant ({@link AlreadyHeldException} when the holding thread locks again), only
+     * the holding thread may unlock, {@code unlock()} after a loss throws
+     * {@link AlreadyReleasedException}, and {@code newCondition()} is unsupported. Loss is told only
+     * through this mutex's {@code onLost} listeners: a {@code Lock} cannot interrupt its holder.
+     * Do not mix the view with direct {@code lock}/{@code unlock} calls on this mutex.
+     */
+    public java.util.concurrent.locks.Lock asLock() {
+        return lockView;
+    }
+
     @Override
     public String toString() {
         return "Mutex[" + settings.id() + ", ttl=" + settings.ttl() + ", held=" + isHeld() + "]";
@@ -244,6 +295,21 @@ public final class Mutex<ID> {
         }
     }
 
+    private <T> CompletableFuture<T> acquireAsync(long waitNanos, boolean forever, Function<Held, T> granted, T timedOut) {
+        try {
+            claim();
+        } catch (AlreadyHeldException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        long start = started();
+        return AsyncAcquire.start(settings, start, waitNanos, forever, () -> attempt(start), (outcome, error) -> {
+            if (outcome != null) {
+                failed(outcome, start, error);
+            }
+            state.compareAndSet(ACQUIRING, null);
+        }, granted, timedOut);
+    }
+
     private long started() {
         if (events.enabled()) {
             events.acquireStarted();
@@ -271,19 +337,44 @@ public final class Mutex<ID> {
         if (lease.isEmpty()) {
             return Optional.empty();
         }
-        Hold<ID> hold = new Hold<>(settings, stats, events, lease.get(), sent, this::detach);
-        if (hold.expiredOnArrival()) {
-            // The acquire took longer than the lease can be trusted for: give it back and retry.
-            settings.logger().warn("acquire of lock '{}' returned after its local deadline; releasing it", settings.id());
-            settings.driver().release(lease.get());
-            return Optional.empty();
+        Hold<ID> hold = null;
+        try {
+            hold = new Hold<>(settings, stats, events, lease.get(), sent, this::detach);
+            if (hold.expiredOnArrival()) {
+                // The acquire took longer than the lease can be trusted for: give it back and retry.
+                settings.logger().warn("acquire of lock '{}' returned after its local deadline; releasing it", settings.id());
+                releaseUnstarted(lease.get());
+                return Optional.empty();
+            }
+            state.set(hold);
+            hold.start();
+        } catch (RuntimeException | Error e) {
+            // A lease the core could not turn into a running hold would otherwise stay taken on the
+            // backend until its ttl (or forever, where a session keeps it alive): give it back.
+            if (hold != null) {
+                hold.abandon();
+                state.compareAndSet(hold, ACQUIRING);
+            }
+            releaseUnstarted(lease.get());
+            throw e;
         }
-        state.set(hold);
-        hold.start();
         if (events.enabled()) {
             events.acquired(hold.fencingToken(), settings.ticker().read() - startNanos);
         }
         return Optional.of(hold);
+    }
+
+    private void releaseUnstarted(Lease lease) {
+        boolean interrupted = Thread.interrupted(); // the release must happen even on an interrupted thread
+        try {
+            settings.driver().release(lease);
+        } catch (RuntimeException e) {
+            settings.logger().warn("release of lock '{}' threw; the lease will expire on its own", settings.id(), e);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private void detach(Hold<ID> hold) {
@@ -342,6 +433,12 @@ public final class Mutex<ID> {
      * @param <ID> the type of lock names
      */
     public static final class Builder<ID> {
+        // No backend keeps a lease shorter than a millisecond (they count in ms or coarser).
+        private static final Duration MIN_TTL = Duration.ofMillis(1);
+        // The core counts in long nanoseconds from System.nanoTime(); 100 years keeps every
+        // deadline sum and difference far from overflow.
+        private static final Duration MAX_DURATION = Duration.ofDays(36_500);
+
         private final ID id;
         private final Duration ttl;
         private final Driver<ID> driver;
@@ -356,6 +453,9 @@ public final class Mutex<ID> {
         private Builder(ID id, Duration ttl, Driver<ID> driver) {
             this.id = Objects.requireNonNull(id, "lock id must not be null");
             this.ttl = positive("ttl", ttl);
+            if (ttl.compareTo(MIN_TTL) < 0) {
+                throw new IllegalArgumentException("ttl must be at least " + MIN_TTL.toMillis() + " ms, got " + ttl);
+            }
             this.driver = Objects.requireNonNull(driver, "driver must not be null");
         }
 
@@ -374,7 +474,8 @@ public final class Mutex<ID> {
         /**
          * How much earlier than the backend the holder stops trusting its lease, to cover clock
          * rate differences between this JVM and the backend. Default: 1% of the ttl plus 2 ms,
-         * at most 10% of the ttl. Zero is allowed; negative is not.
+         * at most 10% of the ttl. Zero is allowed; negative is not. Where the backend guarantees
+         * a lease shorter than the ttl (a ZooKeeper session), the margin shrinks in proportion.
          */
         public Builder<ID> driftMargin(Duration driftMargin) {
             Objects.requireNonNull(driftMargin, "driftMargin must not be null");
@@ -430,9 +531,6 @@ public final class Mutex<ID> {
             Duration period = renewPeriod != null ? renewPeriod : third;
             Duration timeout = renewTimeout != null ? renewTimeout : third;
             Duration drift = driftMargin != null ? driftMargin : defaultDrift(ttl);
-            if (period.isZero() || timeout.isZero()) {
-                throw new IllegalArgumentException("ttl " + ttl + " is too short to derive a renew period and timeout; use at least 3 ns (in practice, milliseconds)");
-            }
             if (drift.compareTo(ttl) >= 0) {
                 throw new IllegalArgumentException("driftMargin " + drift + " must be less than ttl " + ttl);
             }
@@ -455,6 +553,9 @@ public final class Mutex<ID> {
             Objects.requireNonNull(value, name + " must not be null");
             if (value.isNegative() || value.isZero()) {
                 throw new IllegalArgumentException(name + " must be positive, got " + value);
+            }
+            if (value.compareTo(MAX_DURATION) > 0) {
+                throw new IllegalArgumentException(name + " must be at most " + MAX_DURATION.toDays() + " days (100 years), got " + value);
             }
             return value;
         }

@@ -351,6 +351,24 @@ class MutexTest {
     }
 
     @Test
+    void aTtlOfHoursOverABackendThatGuaranteesSecondsIsHeldAtOnce() throws Exception {
+        // Regression (issue 12, item 8): the default drift margin, 1% of a 2 h ttl (72 s), was taken
+        // whole from a 20 s guarantee, so every acquire came back "expired on arrival" and was released.
+        FakeTicker ticker = new FakeTicker();
+        ScriptedDriver driver = new ScriptedDriver(ticker);
+        driver.guaranteedTtl = Duration.ofSeconds(20);
+        Mutex<String> m = Mutex.builder("long-job", Duration.ofHours(2), driver).ticker(ticker).build();
+        Held held = m.tryLock().orElseThrow();
+        assertThat(driver.releases.get()).as("the grant was kept, not given back").isZero();
+        assertThat(held.isLost()).isFalse();
+        // Trusted for the 20 s guarantee less the same 1% (+2 ms scaled) margin, 19.8 s, not for 2 h.
+        ticker.advance(Duration.ofMillis(19_790));
+        assertThat(m.isHeld()).isTrue();
+        ticker.advance(Duration.ofMillis(20));
+        assertThat(m.isHeld()).as("not trusted past the backend's guarantee less the scaled margin").isFalse();
+    }
+
+    @Test
     void asyncRenewalIsBoundedByTheRenewTimeoutAndReportsLossReasons() throws Exception {
         ScriptedDriver driver = new ScriptedDriver();
         driver.asyncLeases = true;

@@ -23,6 +23,12 @@ final class ScriptedDriver implements Driver<String> {
     volatile RuntimeException refreshError;
     volatile CountDownLatch refreshGate;
     volatile Duration guaranteedTtl;
+    /** Thrown by the lease's guaranteedTtl, which the core reads while starting a hold. */
+    volatile RuntimeException guaranteedTtlError;
+    /** Like a network client: a release on an interrupted thread fails and releases nothing. */
+    volatile boolean releaseFailsWhenInterrupted;
+    /** When set, release blocks (uninterruptibly, like a socket read) until it opens. */
+    volatile CountDownLatch releaseGate;
     /** Runs inside acquire, after the request is "sent": e.g. moves a fake ticker to model a slow reply. */
     volatile Runnable duringAcquire;
     /** When set, leases are AsyncLeases and a refresh never completes while this is true. */
@@ -54,6 +60,24 @@ final class ScriptedDriver implements Driver<String> {
     @Override
     public void release(Lease lease) {
         releases.incrementAndGet();
+        if (releaseFailsWhenInterrupted && Thread.currentThread().isInterrupted()) {
+            throw new DriverException("scripted", "?", "release", new InterruptedException("release interrupted"));
+        }
+        CountDownLatch gate = releaseGate;
+        if (gate != null) {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    gate.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
         backend.release(((Counted) lease).inner);
     }
 
@@ -90,6 +114,10 @@ final class ScriptedDriver implements Driver<String> {
 
         @Override
         public Duration guaranteedTtl(Duration requested) {
+            RuntimeException error = guaranteedTtlError;
+            if (error != null) {
+                throw error;
+            }
             Duration guaranteed = guaranteedTtl;
             return guaranteed == null ? requested : guaranteed;
         }

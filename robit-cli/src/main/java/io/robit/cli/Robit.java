@@ -13,7 +13,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code robit} command: run a command while holding a distributed lock ({@code robit run}),
+ * The {@code robit} command: run a command while holding a distributed lock ({@code robit run}) or
+ * while leading an election ({@code robit lead}),
  * show who holds a lock ({@code robit status}, {@code robit list}), and the demo of loss and fencing
  * ({@code robit demo}). The one public entry point of this module; see {@code docs/cli.md}.
  */
@@ -21,12 +22,13 @@ import picocli.CommandLine.Spec;
         description = "A distributed mutex for commands: run CMD while holding a lock shared through a backend (an "
             + "embedded SQLite file by default; Redis, PostgreSQL, MySQL/MariaDB, etcd, ZooKeeper), renewing it while CMD "
             + "runs and stopping CMD if the lock is lost.",
-        subcommands = {RunCommand.class, StatusCommand.class, ListCommand.class, DemoCommand.class, DemoJobCommand.class,
+        subcommands = {RunCommand.class, LeadCommand.class, StatusCommand.class, ListCommand.class, DemoCommand.class, DemoJobCommand.class,
             CommandLine.HelpCommand.class},
         footer = {
             "",
             "Examples:",
             "  robit run --name nightly-report --wait 0 -- ./report.sh",
+            "  robit lead --name scheduler -- ./scheduler",
             "  robit status nightly-report",
             "  robit demo",
             "",
@@ -68,6 +70,7 @@ public final class Robit implements Callable<Integer> {
         CommandLine commandLine = new CommandLine(new Robit());
         // `robit run --name x cmd --its-option` gives --its-option to cmd, with or without `--`.
         commandLine.getSubcommands().get("run").setStopAtPositional(true);
+        commandLine.getSubcommands().get("lead").setStopAtPositional(true);
         commandLine.setUsageHelpAutoWidth(true);
         commandLine.setParameterExceptionHandler((e, args1) -> {
             PrintWriter err = e.getCommandLine().getErr();

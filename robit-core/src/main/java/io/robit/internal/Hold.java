@@ -20,6 +20,7 @@ import java.util.concurrent.FutureTask;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -77,10 +78,11 @@ public final class Hold<ID> implements Held {
         this.onEnd = onEnd;
         this.acquiredNanos = sentNanos;
         this.acquiredAt = Instant.now();
-        this.trustedNanos = trustedNanos(settings, lease);
+        long window = windowNanos(settings, lease);
+        this.trustedNanos = window - driftNanos(settings, window);
         this.deadlineNanos = sentNanos + trustedNanos;
         // A backend that guarantees less than the ttl is renewed often enough for what it guarantees.
-        this.renewPeriodNanos = Math.max(1, Math.min(settings.renewPeriod().toNanos(), (trustedNanos + settings.driftMargin().toNanos()) / 3));
+        this.renewPeriodNanos = Math.max(1, Math.min(settings.renewPeriod().toNanos(), window / 3));
     }
 
     /** Whether the local deadline had already passed when the acquire returned. */
@@ -177,13 +179,32 @@ public final class Hold<ID> implements Held {
         long now = settings.ticker().read();
         stats.recordReleased(now);
         cancelTimers();
-        awaitRefreshStopped();
-        releaseLease();
+        // An unlock on an interrupted thread (after `catch (InterruptedException e) { interrupt(); }`,
+        // say) must still give the lock back at once, not leave it to its ttl; the flag is put back after.
+        boolean interrupted = Thread.interrupted();
+        try {
+            awaitRefreshStopped();
+            releaseLease();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
         onEnd.accept(this);
         if (events.enabled()) {
             events.released(now - acquiredNanos);
         }
         return true;
+    }
+
+    /**
+     * Stops a hold whose {@link #start()} failed, without releasing the lease (the caller gives
+     * it back) and without counting a release or a loss.
+     */
+    public void abandon() {
+        if (state.compareAndSet(ACTIVE, RELEASED)) {
+            cancelTimers();
+        }
     }
 
     /** Declares the loss if the local deadline has passed; true if it has. */
@@ -203,7 +224,7 @@ public final class Hold<ID> implements Held {
             renewAsync(async);
             return;
         }
-        FutureTask<Void> attempt = new FutureTask<>(this::refreshOnce, null);
+        FutureTask<Void> attempt = new RefreshAttempt();
         timers.lock();
         try {
             armDeadlineCheck();
@@ -245,7 +266,14 @@ public final class Hold<ID> implements Held {
                 refreshed(sent, unwrap(error));
             }
         });
+        // Sent under `refreshing` (refreshAsync does not block), so a release that waits for it
+        // knows no refresh is sent after it returns.
+        refreshing.lock();
         try {
+            if (state.get() != ACTIVE) {
+                attempt.cancel(false);
+                return;
+            }
             async.refreshAsync(settings.ttl(), settings.renewTimeout()).whenComplete((ignored, error) -> {
                 if (error == null) {
                     attempt.complete(null);
@@ -255,6 +283,40 @@ public final class Hold<ID> implements Held {
             });
         } catch (RuntimeException e) {
             attempt.completeExceptionally(e);
+        } finally {
+            refreshing.unlock();
+        }
+    }
+
+    /**
+     * One blocking refresh on a worker. The worker pool is bounded, so the attempt may wait in its
+     * queue; if the watchdog cancels it before it ran, that counts as a failed renewal (and a retry
+     * is scheduled), as if the request had timed out.
+     */
+    private final class RefreshAttempt extends FutureTask<Void> {
+        // Whoever sets it reports the outcome: the refresh when it starts, or done() when the
+        // attempt was cancelled first. Exactly one of them, so exactly one renewal chain goes on.
+        private final AtomicBoolean claimed;
+
+        RefreshAttempt() {
+            this(new AtomicBoolean());
+        }
+
+        private RefreshAttempt(AtomicBoolean claimed) {
+            super(() -> {
+                if (claimed.compareAndSet(false, true)) {
+                    Hold.this.refreshOnce();
+                }
+            }, null);
+            this.claimed = claimed;
+        }
+
+        @Override
+        protected void done() {
+            if (isCancelled() && claimed.compareAndSet(false, true) && state.get() == ACTIVE) {
+                renewalFailed(new TimeoutException("renewal did not start within renewTimeout " + settings.renewTimeout()
+                        + " (every Robit worker was busy)"));
+            }
         }
     }
 
@@ -397,7 +459,9 @@ public final class Hold<ID> implements Held {
             events.lost(loss);
         }
         Scheduling.workers().execute(() -> notifyListeners(loss));
-        Scheduling.workers().execute(() -> {
+        // On its own small pool: after a backend outage these may all block until the driver's
+        // timeouts, and must neither add a thread per lock nor hold up other locks' renewals.
+        Scheduling.releases().execute(() -> {
             awaitRefreshStopped();
             releaseLease();
         });
@@ -434,13 +498,25 @@ public final class Hold<ID> implements Held {
         }
     }
 
+    // Waits at most renewTimeout, whatever interrupts arrive meanwhile; keeps the interrupt flag.
     private void awaitRefreshStopped() {
+        long end = System.nanoTime() + settings.renewTimeout().toNanos();
+        boolean interrupted = false;
         try {
-            if (refreshing.tryLock(settings.renewTimeout().toNanos(), TimeUnit.NANOSECONDS)) {
-                refreshing.unlock();
+            while (true) {
+                try {
+                    if (refreshing.tryLock(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                        refreshing.unlock();
+                    }
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -452,12 +528,24 @@ public final class Hold<ID> implements Held {
         }
     }
 
-    // The part of the lease the holder may count on: the smaller of the asked and the backend's ttl, less the drift margin.
-    private static long trustedNanos(MutexSettings<?> settings, Lease lease) {
+    // The smaller of the asked ttl and what the backend guarantees.
+    private static long windowNanos(MutexSettings<?> settings, Lease lease) {
         long ttl = settings.ttl().toNanos();
         Duration guaranteed = lease.guaranteedTtl(settings.ttl());
         long backend = guaranteed == null || guaranteed.isNegative() ? 0 : guaranteed.toNanos();
-        return Math.min(ttl, backend) - settings.driftMargin().toNanos();
+        return Math.min(ttl, backend);
+    }
+
+    // The drift margin covers clock rate differences, which grow with the time trusted: over a window
+    // shorter than the ttl it shrinks in proportion. (Taken whole, 1% of a ttl of hours exceeded a
+    // ZooKeeper session's guarantee, and every acquire was given back at once.)
+    private static long driftNanos(MutexSettings<?> settings, long windowNanos) {
+        long ttl = settings.ttl().toNanos();
+        long drift = settings.driftMargin().toNanos();
+        if (windowNanos >= ttl) {
+            return drift;
+        }
+        return (long) Math.ceil(drift * ((double) Math.max(0, windowNanos) / ttl));
     }
 
     private static LossReason reasonOf(Throwable error) {

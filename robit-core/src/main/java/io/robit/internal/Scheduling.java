@@ -3,7 +3,7 @@ package io.robit.internal;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -11,13 +11,24 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The JVM-wide threads behind every mutex: one daemon scheduler thread that only times things
- * (renewals, deadlines), and a pool of daemon worker threads that make the blocking calls
- * (refresh, release after loss) and run loss listeners, so one slow backend cannot delay the
- * timers of other locks. Not API.
+ * (renewals, deadlines), a small pool of daemon worker threads that make blocking refreshes and run
+ * loss listeners, and a smaller one that releases leases after a loss. Both pools have a fixed
+ * size, so the number of threads does not grow with the number of held locks, not even when a
+ * backend becomes unreachable and every hold on it is lost at once (tasks queue instead). Idle
+ * threads retire. Not API.
+ *
+ * <p>Safety does not depend on these pools keeping up: deadlines are checked on the timer thread,
+ * and a refresh that waited in the queue past its renewTimeout counts as a failed renewal.
  */
 public final class Scheduling {
+    /** Blocking refreshes and loss listeners in flight at once, JVM-wide. */
+    public static final int WORKERS = Math.max(16, 4 * Runtime.getRuntime().availableProcessors());
+    /** Releases after a loss in flight at once, JVM-wide. */
+    public static final int RELEASERS = 4;
+
     private static final ScheduledThreadPoolExecutor TIMER = newTimer();
-    private static final ExecutorService WORKERS = newWorkers();
+    private static final ExecutorService WORKERS_POOL = fixed(WORKERS, "robit-worker");
+    private static final ExecutorService RELEASE_POOL = fixed(RELEASERS, "robit-release");
 
     private Scheduling() {
     }
@@ -27,9 +38,14 @@ public final class Scheduling {
         return TIMER;
     }
 
-    /** Threads for blocking driver calls and listeners; grows on demand, idle threads retire. */
+    /** Threads for blocking refreshes and listeners: at most {@link #WORKERS}; extra tasks queue. */
     public static ExecutorService workers() {
-        return WORKERS;
+        return WORKERS_POOL;
+    }
+
+    /** Threads for releases after a loss: at most {@link #RELEASERS}; extra tasks queue. */
+    public static ExecutorService releases() {
+        return RELEASE_POOL;
     }
 
     private static ScheduledThreadPoolExecutor newTimer() {
@@ -40,8 +56,10 @@ public final class Scheduling {
         return timer;
     }
 
-    private static ExecutorService newWorkers() {
-        return new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), daemon("robit-worker"));
+    private static ExecutorService fixed(int threads, String prefix) {
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemon(prefix));
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
     }
 
     private static ThreadFactory daemon(String prefix) {

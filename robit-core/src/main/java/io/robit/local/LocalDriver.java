@@ -43,6 +43,7 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
     private final Condition changed = lock.newCondition();
     private final Map<ID, LocalLease> holders = new HashMap<>();
     private final Map<ID, Long> tokens = new HashMap<>();
+    private final Map<ID, List<CompletableFuture<Void>>> asyncWaiters = new HashMap<>();
 
     private LocalDriver(Ticker ticker) {
         this.ticker = ticker;
@@ -95,7 +96,7 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
             // Only our own, still-current lease is removed: a stale release never frees a newer holder.
             if (holders.get(local.id) == local) {
                 holders.remove(local.id);
-                changed.signalAll();
+                wakeAny(local.id);
             }
             local.cancelExpiryCheck();
         } finally {
@@ -124,6 +125,61 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
         }
     }
 
+    /** Parks no thread: the future completes on release or expiry of {@code id}, or after {@code maxWait}. */
+    @Override
+    public CompletableFuture<Void> awaitReleaseAsync(ID id, Duration maxWait) {
+        long maxNanos = maxWait.toNanos();
+        if (maxNanos <= 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<Void> woken = new CompletableFuture<>();
+        lock.lock();
+        try {
+            long now = ticker.read();
+            expireIfDue(id, now);
+            LocalLease holder = holders.get(id);
+            if (holder == null) {
+                return CompletableFuture.completedFuture(null);
+            }
+            asyncWaiters.computeIfAbsent(id, k -> new ArrayList<>()).add(woken);
+            ScheduledFuture<?> timeout = Scheduling.timer().schedule(() -> woken.complete(null),
+                    Math.max(1, Math.min(maxNanos, holder.expiresAt - now)), TimeUnit.NANOSECONDS);
+            woken.whenComplete((ignored, error) -> {
+                timeout.cancel(false);
+                forget(id, woken);
+            });
+        } finally {
+            lock.unlock();
+        }
+        return woken;
+    }
+
+    private void forget(ID id, CompletableFuture<Void> waiter) {
+        lock.lock();
+        try {
+            List<CompletableFuture<Void>> waiters = asyncWaiters.get(id);
+            if (waiters != null && waiters.remove(waiter) && waiters.isEmpty()) {
+                asyncWaiters.remove(id);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // Caller holds `lock`; the id of a lease this driver issued, typed by the wildcard.
+    private void wakeAny(Object id) {
+        changed.signalAll();
+        List<CompletableFuture<Void>> waiters = asyncWaiters.remove(id);
+        if (waiters != null) {
+            Scheduling.workers().execute(() -> waiters.forEach(w -> w.complete(null)));
+        }
+    }
+
+    // Caller holds `lock`. Wakes blocking and asynchronous waiters; the latter complete on a worker.
+    private void wake(ID id) {
+        wakeAny(id);
+    }
+
     @Override
     public void validate(ID id) {
         Objects.requireNonNull(id, "lock id must not be null");
@@ -144,7 +200,7 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
         try {
             victim = holders.remove(id);
             if (victim != null) {
-                changed.signalAll();
+                wake(id);
             }
         } finally {
             lock.unlock();
@@ -215,7 +271,7 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
         LocalLease holder = holders.get(id);
         if (holder != null && now - holder.expiresAt >= 0) {
             holders.remove(id);
-            changed.signalAll();
+            wake(id);
             // Completing futures runs callbacks; do it off this lock.
             Scheduling.workers().execute(() -> holder.markLost(LossReason.EXPIRED, "lease expired"));
         }

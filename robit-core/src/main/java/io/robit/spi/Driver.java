@@ -74,6 +74,32 @@ public interface Driver<ID> extends AutoCloseable {
     }
 
     /**
+     * Starts waiting until the lock may have become free, or {@code maxWait} passes: the
+     * non-blocking form of {@link #awaitRelease}, used by {@link io.robit.Mutex#lockAsync()} and
+     * {@link io.robit.Mutex#tryLockAsync(Duration)} between acquire attempts. The future completes
+     * normally when the caller should try again (a spurious early completion is allowed; completing
+     * later than {@code maxWait} is not). The core may cancel it when its caller stops waiting; the
+     * driver should then forget the waiter. The core calls it on a thread of its bounded pool right
+     * after a failed {@link #acquire} of {@code id} on that same thread.
+     *
+     * <p>Drivers whose client is asynchronous override it so that a waiting caller parks no thread
+     * (pub/sub, watches, notifications completing a future). The default stays correct for every
+     * driver: when this driver does not override {@link #awaitRelease}, it completes after the same
+     * short jittered backoff on a timer, parking no thread; when it does, it calls that blocking
+     * {@code awaitRelease} on the calling (pool) thread for at most {@value
+     * io.robit.internal.AsyncWaits#BLOCKING_SLICE_MILLIS} ms and returns a completed future, so a
+     * blocking driver ties up at most the core's bounded pool, never one thread per waiter.
+     *
+     * @param id the lock being waited for
+     * @param maxWait the longest to wait; zero or negative completes at once
+     * @return a future completed when the caller should try again; the core treats an exceptional
+     *     completion like a normal one (its next attempt reports a real failure)
+     */
+    default java.util.concurrent.CompletableFuture<Void> awaitReleaseAsync(ID id, Duration maxWait) {
+        return io.robit.internal.AsyncWaits.byDefault(this, id, maxWait);
+    }
+
+    /**
      * Rejects a lock name this backend cannot store (too long, empty, not representable), before
      * any I/O. {@link io.robit.Mutex.Builder#build()} calls it, and so should {@link #acquire}.
      *

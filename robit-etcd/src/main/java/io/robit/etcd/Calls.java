@@ -40,6 +40,27 @@ final class Calls {
         }
     }
 
+    /**
+     * {@link #await}, but an interrupt does not cut the wait short: for requests already sent whose
+     * answer matters (a release). The thread's interrupt flag is set again before returning.
+     */
+    <T> T awaitUninterruptibly(CompletableFuture<T> future, long deadlineNanos, String lockId, String operation) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return await(future, deadlineNanos, lockId, operation);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     DriverException failure(String lockId, String operation, Throwable cause) {
         return new DriverException(backend, lockId, operation, cause);
     }

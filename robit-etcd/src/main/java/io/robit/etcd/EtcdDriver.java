@@ -39,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,6 +98,8 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
     private final ByteSequence holderValue;
     private final ScheduledThreadPoolExecutor executor;
     private final DeferredWatches watches;
+    private final KeyReclaimer reclaimer;
+    private final AtomicLong attempts = new AtomicLong();
     private final LockInspector inspector;
     private final AtomicBoolean closed = new AtomicBoolean();
     // Holds not yet ended, so close() can stop their watches on a client it does not own.
@@ -123,6 +126,7 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
         });
         this.executor.setRemoveOnCancelPolicy(true);
         this.watches = new DeferredWatches(executor);
+        this.reclaimer = new KeyReclaimer(kv, executor, closed::get, builder.requestTimeout);
         this.inspector = new LockInspector(client, keys, calls, builder.requestTimeout);
     }
 
@@ -140,7 +144,11 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
      * Options for a driver that connects to the endpoints of {@code uri} and owns that connection:
      * {@code etcd://[user:password@]host[:port][,host[:port]...][?prefix=P&timeout=5s&headroom=1s]}
      * (port 2379 by default; {@code prefix} sets the key prefix, {@code timeout} the request timeout,
-     * {@code headroom} the {@linkplain Builder#leaseHeadroom lease headroom}).
+     * {@code headroom} the {@linkplain Builder#leaseHeadroom lease headroom}). TLS: {@code etcds://...}
+     * or {@code tls=true}, with {@code cacert=PEM} (else the JVM's trust store), {@code cert=PEM&key=PEM}
+     * for a client certificate; the server's host name is always verified. The password may come
+     * from {@code passwordFile=PATH} or {@code passwordEnv=NAME} instead of the user info (see
+     * docs/security.md).
      *
      * @throws IllegalArgumentException the URI is malformed; the message shows the expected form
      */
@@ -161,19 +169,42 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
         long start = System.nanoTime();
         long deadline = start + timeout.toNanos();
         // A lease that etcd dropped between our last look and this request costs one retry with a fresh lease.
-        for (int attempt = 1; ; attempt++) {
+        for (int attempt = 1; ; ) {
             SessionLease session = calls.await(sessions.forTtl(SessionLeases.ttlSeconds(ttl.plus(leaseHeadroom))), deadline, id, "acquire");
+            // Counted before the transaction is sent: from then on a revoke of this lease could delete our key.
+            if (!session.tryUse()) {
+                // Retired or dropped since it was handed out: the next look grants a fresh one.
+                if (deadline - System.nanoTime() <= 0) {
+                    throw calls.failure(id, "acquire", new TimeoutException("no usable etcd lease in time"));
+                }
+                continue;
+            }
             try {
                 return attempt(id, key, session, start, ttlNanos, deadline);
             } catch (SessionLeases.GoneException gone) {
-                if (attempt == 2) {
+                if (++attempt > 2) {
                     throw calls.failure(id, "acquire", gone);
                 }
             }
         }
     }
 
+    /** One transaction on {@code session}, which counts this attempt as a user; it stays one only if a hold is returned. */
     private Optional<Lease> attempt(String id, ByteSequence key, SessionLease session, long start, long ttlNanos, long deadline)
+            throws InterruptedException, SessionLeases.GoneException {
+        boolean holdStarted = false;
+        try {
+            Optional<Lease> lease = transact(id, key, session, start, ttlNanos, deadline);
+            holdStarted = lease.isPresent();
+            return lease;
+        } finally {
+            if (!holdStarted) {
+                endUse(session);
+            }
+        }
+    }
+
+    private Optional<Lease> transact(String id, ByteSequence key, SessionLease session, long start, long ttlNanos, long deadline)
             throws InterruptedException, SessionLeases.GoneException {
         // While the shared lease surely lasts most of the ttl, skip the keep-alive and let the hold trust
         // what is left (Lease.guaranteedTtl); else keep it alive, in the same round trip as the transaction.
@@ -181,9 +212,11 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
         boolean keepAlive = sure < (long) (ttlNanos * minTrustedFraction);
         long guaranteedNanos = keepAlive ? ttlNanos : Math.min(ttlNanos, sure);
         CompletableFuture<Void> alive = keepAlive ? sessions.keepAlive(session) : CompletableFuture.completedFuture(null);
+        // A value of its own lets this attempt recognise its key if the answer never comes.
+        ByteSequence value = holderValue.concat(ByteSequence.from(" #" + attempts.incrementAndGet(), StandardCharsets.UTF_8));
         CompletableFuture<TxnResponse> txn = kv.txn()
                 .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
-                .Then(Op.put(key, holderValue, PutOption.builder().withLeaseId(session.id()).build()))
+                .Then(Op.put(key, value, PutOption.builder().withLeaseId(session.id()).build()))
                 .commit();
         TxnResponse response;
         try {
@@ -193,12 +226,14 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
                 session.markDead();
                 throw new SessionLeases.GoneException(session);
             }
+            // Sent, then failed (reset, leader change, ...): it may still have been applied.
+            reclaimer.afterUncertainAcquire(id, key, value, session, txn);
             throw calls.failure(id, "acquire", Calls.unwrap(e));
         } catch (TimeoutException e) {
-            giveBackIfTakenLater(txn, id, key);
+            reclaimer.afterUncertainAcquire(id, key, value, session, txn);
             throw calls.failure(id, "acquire", new TimeoutException("no answer from " + calls.backend() + " in time (unreachable, or no leader?)"));
         } catch (InterruptedException e) {
-            giveBackIfTakenLater(txn, id, key);
+            reclaimer.afterUncertainAcquire(id, key, value, session, txn);
             throw e;
         }
         if (!response.isSucceeded()) {
@@ -213,20 +248,24 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
                 // etcd deleted the key together with the lease.
                 throw gone;
             }
-            deleteIfOurs(key, token);
+            reclaimer.deleteKnown(id, key, token, session);
             throw e;
         } catch (InterruptedException e) {
-            deleteIfOurs(key, token);
+            reclaimer.deleteKnown(id, key, token, session);
             throw e;
         }
-        session.holdStarted();
         EtcdLease lease = new EtcdLease(this, id, key, token, session, guaranteedNanos);
         active.add(lease);
         watches.watchSoon(lease);
         return Optional.of(lease);
     }
 
-    /** Deletes the key if it is still this lease's; never frees a later holder. Bounded by the request timeout. */
+    /**
+     * Deletes the key if it is still this lease's; never frees a later holder. Waits for etcd's answer
+     * up to the request timeout, even on an interrupted thread (whose interrupt flag stays set). A
+     * delete that fails is retried in the background until it succeeds or the key is no longer ours;
+     * the shared etcd lease, which other holds may use, is never revoked for it.
+     */
     @Override
     public void release(Lease lease) {
         if (!(lease instanceof EtcdLease held) || held.driver() != this) {
@@ -236,25 +275,17 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
         if (!held.markReleased()) {
             return;
         }
+        CompletableFuture<TxnResponse> delete;
         try {
-            calls.await(deleteIfOurs(held.key(), held.fencingToken()), System.nanoTime() + requestTimeout.toNanos(), held.id(), "release");
-        } catch (DriverException e) {
-            releaseFailed(held, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            releaseFailed(held, e);
+            delete = reclaimer.deleteIfOurs(held.key(), held.fencingToken());
+            calls.awaitUninterruptibly(delete, System.nanoTime() + requestTimeout.toNanos(), held.id(), "release");
+        } catch (RuntimeException e) {
+            // The key stays until the retried delete succeeds or its lease ends with its last hold.
+            held.session().retire();
+            reclaimer.deleteKnown(held.id(), held.key(), held.fencingToken(), held.session());
+            LOG.warn("release of lock '{}' failed; retrying the delete in the background (the key ends at the latest with etcd {}): {}",
+                    held.id(), held.session(), e.toString());
         }
-    }
-
-    private void releaseFailed(EtcdLease held, Exception error) {
-        // The key outlives us until its lease ends: hand that lease to no new hold, and revoke it once no hold keeps it alive.
-        SessionLease session = held.session();
-        session.retire();
-        if (session.holdCount() == 0) {
-            sessions.revoke(session);
-        }
-        LOG.warn("release of lock '{}' failed; the key stays until etcd {} ends (at most its ttl after the last hold on it): {}",
-                held.id(), session, error.toString());
     }
 
     /**
@@ -399,30 +430,17 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
         }
     }
 
-    /** A hold ended (released or lost): a retired lease with no holds left is revoked, freeing any key a failed release left. */
+    /** A hold ended (released or lost): it no longer uses its etcd lease. */
     void holdEnded(EtcdLease lease) {
         active.remove(lease);
-        SessionLease session = lease.session();
-        if (session.holdEnded() == 0 && session.isRetired() && !isClosed()) {
+        endUse(lease.session());
+    }
+
+    /** One user of {@code session} is done; the last user of a retired lease revokes it (no live key can be on it). */
+    private void endUse(SessionLease session) {
+        if (session.unuse() && !isClosed()) {
             sessions.revoke(session);
         }
-    }
-
-    private CompletableFuture<TxnResponse> deleteIfOurs(ByteSequence key, long token) {
-        return kv.txn()
-                .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(token)))
-                .Then(Op.delete(key, DeleteOption.DEFAULT))
-                .commit();
-    }
-
-    /** An acquire we gave up on may still be applied: if so, delete that key at once. */
-    private void giveBackIfTakenLater(CompletableFuture<TxnResponse> txn, String id, ByteSequence key) {
-        txn.whenComplete((response, error) -> {
-            if (response != null && response.isSucceeded()) {
-                LOG.debug("acquire of lock '{}' succeeded after it was given up; deleting the key", id);
-                deleteIfOurs(key, response.getHeader().getRevision());
-            }
-        });
     }
 
     private void ensureOpen() {
@@ -546,6 +564,7 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
                     .connectTimeout(requestTimeout);
             uri.user().ifPresent(user -> jetcd.user(ByteSequence.from(user, StandardCharsets.UTF_8)));
             uri.password().ifPresent(password -> jetcd.password(ByteSequence.from(password, StandardCharsets.UTF_8)));
+            uri.tls().ifPresent(tls -> EtcdTls.apply(jetcd, tls));
             return new EtcdDriver(this, jetcd.build(), true);
         }
 

@@ -1,44 +1,73 @@
 package io.robit.etcd;
 
+import io.robit.spi.Secrets;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A parsed {@code etcd://[user:password@]host[:port][,host[:port]...][/][?prefix=...&timeout=...&headroom=...]}
- * URI. Immutable.
+ * A parsed {@code etcd[s]://[user[:password]@]host[:port][,host[:port]...][/][?prefix=...&timeout=...&headroom=...]}
+ * URI, with its security options: TLS ({@code etcds://} or {@code tls=true}; {@code cacert},
+ * {@code cert}, {@code key} are PEM files) and the password from the user info, {@code passwordFile}
+ * or {@code passwordEnv}. Immutable; {@link #toString()} shows no password.
  */
 record EtcdUri(List<String> hostPorts, Optional<String> user, Optional<String> password, Optional<String> prefix,
-               Optional<Duration> timeout, Optional<Duration> headroom) {
+               Optional<Duration> timeout, Optional<Duration> headroom, Optional<Tls> tls) {
     static final int DEFAULT_PORT = 2379;
-    private static final String FORM = "etcd://[user:password@]host[:port][,host[:port]...][?prefix=P&timeout=5s&headroom=1s]";
+    private static final String FORM = "etcd[s]://[user:password@]host[:port][,host[:port]...]"
+            + "[?prefix=P&timeout=5s&headroom=1s&tls=true&cacert=ca.pem&cert=client.pem&key=client.key&passwordFile=PATH&passwordEnv=NAME]";
+    private static final String KNOWN = "prefix, timeout, headroom, tls, cacert, cert, key, passwordFile, passwordEnv";
+
+    /**
+     * TLS towards etcd: the server is verified (chain and host name) against {@code caCert}, or the
+     * JVM's default trust store when absent; {@code cert} and {@code key} are the client certificate.
+     */
+    record Tls(Optional<Path> caCert, Optional<Path> cert, Optional<Path> key) {
+    }
     private static final Pattern HOST_PORT = Pattern.compile("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+)(?::(\\d{1,5}))?$");
 
     EtcdUri {
         hostPorts = List.copyOf(hostPorts);
     }
 
-    /** The endpoints as jetcd wants them: {@code http://host:port}. */
+    /** The endpoints as jetcd wants them: {@code http://host:port}, or {@code https://} with TLS. */
     String[] httpEndpoints() {
-        return hostPorts.stream().map(hp -> "http://" + hp).toArray(String[]::new);
+        String scheme = tls.isPresent() ? "https://" : "http://";
+        return hostPorts.stream().map(hp -> scheme + hp).toArray(String[]::new);
+    }
+
+    @Override
+    public String toString() {
+        return "EtcdUri[" + String.join(",", hostPorts) + (user.isPresent() ? ", user " + user.get() : "")
+                + (password.isPresent() ? ", password " + Secrets.MASK : "") + (tls.isPresent() ? ", " + tls.get() : "") + "]";
     }
 
     static EtcdUri parse(String uri) {
+        return parse(uri, System::getenv);
+    }
+
+    static EtcdUri parse(String uri, UnaryOperator<String> environment) {
         if (uri == null) {
             throw new NullPointerException("etcd uri must not be null");
         }
         String rest = uri.strip();
-        if (!rest.toLowerCase(Locale.ROOT).startsWith("etcd://")) {
-            throw new IllegalArgumentException("etcd uri must look like " + FORM + ", got '" + uri + "'");
+        String lower = rest.toLowerCase(Locale.ROOT);
+        boolean etcds = lower.startsWith("etcds://");
+        if (!etcds && !lower.startsWith("etcd://")) {
+            throw new IllegalArgumentException("etcd uri must look like " + FORM + ", got '" + Secrets.redact(uri) + "'");
         }
-        rest = rest.substring("etcd://".length());
+        uri = Secrets.redact(uri); // from here on, only for messages
+        rest = rest.substring(etcds ? "etcds://".length() : "etcd://".length());
         String query = "";
         int q = rest.indexOf('?');
         if (q >= 0) {
@@ -58,11 +87,11 @@ record EtcdUri(List<String> hostPorts, Optional<String> user, Optional<String> p
             String userInfo = rest.substring(0, at);
             rest = rest.substring(at + 1);
             int colon = userInfo.indexOf(':');
-            if (colon < 0 || colon == 0) {
-                throw new IllegalArgumentException("etcd uri '" + uri + "' must give credentials as user:password@");
+            if (colon == 0 || userInfo.isEmpty()) {
+                throw new IllegalArgumentException("etcd uri '" + uri + "' must give credentials as user:password@ (or user@ with passwordFile/passwordEnv)");
             }
-            user = Optional.of(decode(userInfo.substring(0, colon)));
-            password = Optional.of(decode(userInfo.substring(colon + 1)));
+            user = Optional.of(decode(colon < 0 ? userInfo : userInfo.substring(0, colon)));
+            password = colon < 0 ? Optional.empty() : Optional.of(decode(userInfo.substring(colon + 1)));
         }
         if (rest.isEmpty()) {
             throw new IllegalArgumentException("etcd uri '" + uri + "' names no endpoint; expected " + FORM);
@@ -82,6 +111,12 @@ record EtcdUri(List<String> hostPorts, Optional<String> user, Optional<String> p
         Optional<String> prefix = Optional.empty();
         Optional<Duration> timeout = Optional.empty();
         Optional<Duration> headroom = Optional.empty();
+        Boolean tlsParameter = null;
+        String caCert = null;
+        String cert = null;
+        String key = null;
+        String passwordFile = null;
+        String passwordEnv = null;
         if (!query.isEmpty()) {
             for (String pair : query.split("&")) {
                 int eq = pair.indexOf('=');
@@ -91,12 +126,68 @@ record EtcdUri(List<String> hostPorts, Optional<String> user, Optional<String> p
                     case "prefix" -> prefix = Optional.of(value);
                     case "timeout" -> timeout = Optional.of(parseDuration(uri, "timeout", value));
                     case "headroom" -> headroom = Optional.of(parseDuration(uri, "headroom", value));
-                    default -> throw new IllegalArgumentException("etcd uri '" + uri + "' has unknown parameter '" + name
-                            + "'; known: prefix, timeout, headroom");
+                    case "tls" -> tlsParameter = parseBoolean(uri, value);
+                    case "cacert" -> caCert = nonEmpty(uri, name, value);
+                    case "cert" -> cert = nonEmpty(uri, name, value);
+                    case "key" -> key = nonEmpty(uri, name, value);
+                    case "passwordFile" -> passwordFile = value;
+                    case "passwordEnv" -> passwordEnv = value;
+                    default -> throw new IllegalArgumentException("etcd uri '" + uri + "' has unknown parameter '" + name + "'; known: " + KNOWN);
                 }
             }
         }
-        return new EtcdUri(hostPorts, user, password, prefix, timeout, headroom);
+        if ((cert == null) != (key == null)) {
+            throw new IllegalArgumentException("etcd uri '" + uri + "' must give cert and key together (the client certificate and its key)");
+        }
+        if (etcds && Boolean.FALSE.equals(tlsParameter)) {
+            throw new IllegalArgumentException("etcd uri '" + uri + "' says etcds:// and tls=false; choose one");
+        }
+        boolean useTls = etcds || Boolean.TRUE.equals(tlsParameter) || (tlsParameter == null && (caCert != null || cert != null));
+        if (!useTls && (caCert != null || cert != null)) {
+            throw new IllegalArgumentException("etcd uri '" + uri + "' gives cacert/cert/key with tls=false");
+        }
+        try {
+            password = Secrets.password(password.orElse(null), passwordFile, passwordEnv, environment);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("etcd uri '" + uri + "': " + e.getMessage(), e);
+        }
+        if (password.isPresent() && user.isEmpty()) {
+            throw new IllegalArgumentException("etcd uri '" + uri + "' gives a password but no user; write user@host");
+        }
+        if (user.isPresent() && password.isEmpty()) {
+            throw new IllegalArgumentException("etcd uri '" + uri + "' names user '" + user.get()
+                    + "' but no password; give it as user:password@, passwordFile=PATH or passwordEnv=NAME");
+        }
+        Optional<Tls> tls = useTls
+                ? Optional.of(new Tls(file(uri, "cacert", caCert), file(uri, "cert", cert), file(uri, "key", key)))
+                : Optional.empty();
+        return new EtcdUri(hostPorts, user, password, prefix, timeout, headroom, tls);
+    }
+
+    private static Optional<Path> file(String uri, String name, String path) {
+        if (path == null) {
+            return Optional.empty();
+        }
+        Path file = Path.of(path);
+        if (!Files.isReadable(file)) {
+            throw new IllegalArgumentException("etcd uri '" + uri + "': " + name + " file '" + path + "' does not exist or cannot be read");
+        }
+        return Optional.of(file);
+    }
+
+    private static String nonEmpty(String uri, String name, String value) {
+        if (value.isBlank()) {
+            throw new IllegalArgumentException("etcd uri '" + uri + "' has an empty " + name + "; give a PEM file path");
+        }
+        return value;
+    }
+
+    private static boolean parseBoolean(String uri, String value) {
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "true", "" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException("etcd uri '" + uri + "' has tls '" + value + "'; expected true or false");
+        };
     }
 
     /** Accepts {@code 500ms}, {@code 5s}, {@code 1m} and ISO-8601 ({@code PT5S}). */

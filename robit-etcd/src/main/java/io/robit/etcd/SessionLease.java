@@ -8,17 +8,23 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code concurrency.Session}, minus the background keep-alive: holds keep it alive through their
  * refreshes). Thread-safe.
  *
+ * <p>It counts its <em>users</em>: every acquire from just before its transaction is sent (its key
+ * may be bound to this lease from then on) until it fails or its hold ends. A lease is revoked only
+ * once it is retired and has no users, atomically, so a revoke never deletes the key of a live hold
+ * or of an acquire in flight.
+ *
  * <p>It tracks a lower bound of when etcd will expire it: the send time of the last successful
  * grant or keep-alive plus the TTL etcd granted (not the one asked for; etcd raises small TTLs to
  * its minimum and counts from when it handles the request, after we sent it).
  */
 final class SessionLease {
+    private static final int RETIRED = 1 << 30;
     private final long id;
     private final long grantedTtlNanos;
     private final AtomicLong aliveFromNanos;
-    private final AtomicInteger holds = new AtomicInteger();
+    // Acquires in flight and live holds (keys a revoke would wrongly delete), plus the RETIRED bit.
+    private final AtomicInteger users = new AtomicInteger();
     private volatile boolean dead;
-    private volatile boolean retired;
 
     SessionLease(long id, long grantedTtlSeconds, long sentNanos) {
         this.id = id;
@@ -58,31 +64,54 @@ final class SessionLease {
         return dead;
     }
 
-    /** New holds take a fresh lease; the holds on this one keep it alive until they end. */
-    void retire() {
-        retired = true;
+    /**
+     * Counts one more user (an acquire about to send its transaction, which stays a user for as long
+     * as the hold it grants): false if the lease is retired or dead, and the caller must take another.
+     */
+    boolean tryUse() {
+        while (true) {
+            int current = users.get();
+            if (dead || (current & RETIRED) != 0) {
+                return false;
+            }
+            if (users.compareAndSet(current, current + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /**
+     * One user is done (its acquire failed or its hold ended).
+     *
+     * @return true if that leaves this retired lease without users: the caller revokes it (no key of
+     *     a live hold or an acquire in flight can be bound to it, and none can be any more)
+     */
+    boolean unuse() {
+        return users.decrementAndGet() == RETIRED;
+    }
+
+    /**
+     * Binds no new user to this lease (a key of ours may be stranded on it): it ends with its last
+     * user, so that key does not live on for as long as new holds would keep the lease alive.
+     *
+     * @return true if it had no users: the caller revokes it
+     */
+    boolean retire() {
+        return users.getAndUpdate(current -> current | RETIRED) == 0;
     }
 
     boolean isRetired() {
-        return retired;
+        return (users.get() & RETIRED) != 0;
     }
 
-    /** Whether new holds may be bound to this lease. */
+    /** Whether new users may bind keys to this lease. */
     boolean usable() {
-        return !dead && !retired;
+        return !dead && !isRetired();
     }
 
-    void holdStarted() {
-        holds.incrementAndGet();
-    }
-
-    int holdCount() {
-        return holds.get();
-    }
-
-    /** @return the number of holds left on this lease */
-    int holdEnded() {
-        return holds.decrementAndGet();
+    /** Acquires in flight and holds bound to this lease. */
+    int userCount() {
+        return users.get() & ~RETIRED;
     }
 
     @Override

@@ -28,12 +28,16 @@ final class EtcdServer implements AutoCloseable {
     private final int clientPort;
     private final int peerPort;
     private final Path log;
+    private final List<String> tlsArgs; // empty: plain http
+    private final int healthPort; // where /health is served over plain http
     private Process process;
 
-    private EtcdServer(Path dataDir, int clientPort, int peerPort) {
+    private EtcdServer(Path dataDir, int clientPort, int peerPort, List<String> tlsArgs, int healthPort) {
         this.dataDir = dataDir;
         this.clientPort = clientPort;
         this.peerPort = peerPort;
+        this.tlsArgs = List.copyOf(tlsArgs);
+        this.healthPort = healthPort;
         this.log = dataDir.resolveSibling(dataDir.getFileName() + ".log");
     }
 
@@ -53,10 +57,24 @@ final class EtcdServer implements AutoCloseable {
 
     /** A new server of its own, on new ports. */
     static EtcdServer start() {
+        return start(List.of());
+    }
+
+    /**
+     * A new server whose client port speaks TLS only and requires a client certificate signed by
+     * {@code pki}'s CA; its health is served over plain http on a port of its own.
+     */
+    static EtcdServer startTls(io.robit.tck.TestPki pki) {
+        return start(List.of("--cert-file", pki.serverCert().toString(), "--key-file", pki.serverKey().toString(),
+                "--trusted-ca-file", pki.caCert().toString(), "--client-cert-auth"));
+    }
+
+    private static EtcdServer start(List<String> tlsArgs) {
         try {
             Path base = Files.isDirectory(Paths.get("/dev/shm")) ? Paths.get("/dev/shm") : Paths.get(System.getProperty("java.io.tmpdir"));
             Path dataDir = Files.createTempDirectory(base, "robit-etcd-");
-            EtcdServer server = new EtcdServer(dataDir, freePort(), freePort());
+            int clientPort = freePort();
+            EtcdServer server = new EtcdServer(dataDir, clientPort, freePort(), tlsArgs, tlsArgs.isEmpty() ? clientPort : freePort());
             server.launch();
             return server;
         } catch (IOException e) {
@@ -95,7 +113,7 @@ final class EtcdServer implements AutoCloseable {
 
     private void launch() {
         String peer = "http://127.0.0.1:" + peerPort;
-        String client = "http://" + endpoint();
+        String client = (tlsArgs.isEmpty() ? "http://" : "https://") + endpoint();
         List<String> command = new ArrayList<>(List.of(binary(),
                 "--name", "robit-test",
                 "--data-dir", dataDir.toString(),
@@ -104,6 +122,10 @@ final class EtcdServer implements AutoCloseable {
                 "--initial-cluster", "robit-test=" + peer,
                 "--initial-cluster-state", "new",
                 "--logger", "zap", "--log-level", "warn"));
+        if (!tlsArgs.isEmpty()) {
+            command.addAll(tlsArgs);
+            command.addAll(List.of("--listen-metrics-urls", "http://127.0.0.1:" + healthPort));
+        }
         try {
             process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         } catch (IOException e) {
@@ -114,7 +136,7 @@ final class EtcdServer implements AutoCloseable {
 
     private void awaitHealthy() {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-        HttpRequest health = HttpRequest.newBuilder(URI.create("http://" + endpoint() + "/health")).timeout(Duration.ofSeconds(2)).build();
+        HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + healthPort + "/health")).timeout(Duration.ofSeconds(2)).build();
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {

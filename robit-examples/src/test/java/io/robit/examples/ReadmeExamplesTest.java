@@ -30,21 +30,6 @@ class ReadmeExamplesTest {
     private int workLeft = 3;
 
     @Test
-    void quickStart() throws Exception {
-        // snippet:quickstart
-        Driver<String> driver = LocalDriver.create(); // in-memory; use Redis, JDBC, etcd or ZooKeeper in production
-        Mutex<String> mutex = Mutex.of("order-lock", Duration.ofSeconds(30), driver);
-
-        try (Held held = mutex.lock()) {
-            // Critical section: only one holder at a time, in any process, runs this.
-            processOrder(held.fencingToken());
-        }
-        // end::quickstart
-        assertThat(processed).hasSize(1);
-        assertThat(mutex.isHeld()).isFalse();
-    }
-
-    @Test
     void lossNotification() throws Exception {
         LocalDriver<String> driver = LocalDriver.create();
         // snippet:loss
@@ -172,10 +157,6 @@ class ReadmeExamplesTest {
         String timeline = out.toString(StandardCharsets.UTF_8);
         assertThat(ok).as(timeline).isTrue();
         assertThat(timeline).contains("told the lock is lost").contains("refused by the fence");
-    }
-
-    private void processOrder(long fencingToken) {
-        processed.add(fencingToken);
     }
 
     private boolean hasMoreWork() {

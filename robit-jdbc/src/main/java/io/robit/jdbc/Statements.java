@@ -1,5 +1,9 @@
 package io.robit.jdbc;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -46,6 +50,9 @@ record Statements(
     /** Default lease table name. */
     static final String DEFAULT_TABLE = "robit_locks";
 
+    /** PostgreSQL's longest identifier, and so channel name (NAMEDATALEN - 1). */
+    static final int MAX_CHANNEL_BYTES = 63;
+
     private static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?");
 
     /** The statements for {@code dialect} over {@code table}. */
@@ -83,7 +90,7 @@ record Statements(
 
     private static Statements postgresql(String t) {
         String now = now(Dialect.POSTGRESQL);
-        String channel = t.toLowerCase(Locale.ROOT);
+        String channel = channel(t);
         return new Statements(
                 "CREATE TABLE IF NOT EXISTS " + t + " (\n"
                         + "    name          VARCHAR(255) NOT NULL PRIMARY KEY,\n"
@@ -116,6 +123,24 @@ record Statements(
                 channel);
     }
 
+    /**
+     * The LISTEN/NOTIFY channel of a PostgreSQL lease table: its name in lower case, or, if that is
+     * longer than the 63 bytes {@code pg_notify} accepts (a schema-qualified name can be), a name
+     * derived from its hash. Every process over one table derives the same channel.
+     */
+    static String channel(String table) {
+        String folded = table.toLowerCase(Locale.ROOT); // identifiers are ASCII here: characters are bytes
+        if (folded.length() <= MAX_CHANNEL_BYTES) {
+            return folded;
+        }
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(folded.getBytes(StandardCharsets.US_ASCII));
+            return "robit_" + HexFormat.of().formatHex(digest, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+        }
+    }
+
     private static Statements mysql(Dialect dialect, String t) {
         // Binary and NO PAD, so 'Lock', 'lock' and 'lock ' are three locks, as on the other dialects.
         String nameCollation = dialect == Dialect.MARIADB ? "utf8mb4_nopad_bin" : "utf8mb4_0900_bin";
@@ -129,13 +154,16 @@ record Statements(
                         + "    expires_at_ms BIGINT\n"
                         + ") ENGINE = InnoDB",
                 List.of(),
-                // Assignments run left to right and see earlier ones: test "free" before owner changes,
-                // then move the expiry only if the owner is now ours (owners are unique per attempt).
+                // Right whether an assignment sees the ones before it (left to right, the default) or
+                // only the old row (MariaDB's SIMULTANEOUS_ASSIGNMENT): token and owner change before
+                // owner or expiry, so "free" reads the old row either way; the expiry moves if the owner
+                // is now ours (it was assigned) or the old row was free (it was not yet). Owners are
+                // unique per attempt, so an old row never has ours.
                 "INSERT INTO " + t + " (name, owner, fencing_token, expires_at_ms) VALUES (?, ?, 1, " + now + " + ?)"
                         + " ON DUPLICATE KEY UPDATE"
                         + " fencing_token = IF(" + free + ", fencing_token + 1, fencing_token),"
                         + " owner = IF(" + free + ", VALUES(owner), owner),"
-                        + " expires_at_ms = IF(owner <=> VALUES(owner), VALUES(expires_at_ms), expires_at_ms)",
+                        + " expires_at_ms = IF(owner <=> VALUES(owner) OR " + free + ", VALUES(expires_at_ms), expires_at_ms)",
                 "SELECT CASE WHEN owner = ? THEN fencing_token END, CASE WHEN owner IS NOT NULL THEN expires_at_ms - " + now + " END"
                         + " FROM " + t + " WHERE name = ?",
                 refresh(t, now),

@@ -53,6 +53,17 @@ class StatementsGoldenTest {
     }
 
     @org.junit.jupiter.api.Test
+    void thePostgresqlChannelIsTheTableUnlessTooLongThenAHashOfIt() {
+        assertThat(Statements.of(Dialect.POSTGRESQL, "Ops.App_Locks").channel()).isEqualTo("ops.app_locks");
+        String longName = "s".repeat(40) + "." + "t".repeat(40);
+        String channel = Statements.of(Dialect.POSTGRESQL, longName).channel();
+        assertThat(channel).startsWith("robit_").hasSizeLessThanOrEqualTo(Statements.MAX_CHANNEL_BYTES)
+                .isEqualTo(Statements.channel(longName.toUpperCase(Locale.ROOT)))
+                .isNotEqualTo(Statements.channel("s".repeat(40) + "." + "t".repeat(39) + "u"));
+        assertThat(Statements.of(Dialect.POSTGRESQL, longName).release()).contains("pg_notify('" + channel + "'");
+    }
+
+    @org.junit.jupiter.api.Test
     void tableNamesLongerThanAnIdentifierAreRejected() {
         assertThatThrownBy(() -> Statements.of(Dialect.SQLITE, "t".repeat(64))).isInstanceOf(IllegalArgumentException.class);
         assertThat(Statements.of(Dialect.SQLITE, "t".repeat(63)).createTable()).contains("t".repeat(63));

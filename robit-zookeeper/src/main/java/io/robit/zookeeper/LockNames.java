@@ -24,6 +24,9 @@ final class LockNames {
     private static final int SEQUENCE_DIGITS = 10;
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
+    /** What {@link #sequenceOf} says of a name that is not a contender's. */
+    static final long NOT_A_CONTENDER = Long.MIN_VALUE;
+
     /** The lowest sequence number first. */
     static final Comparator<String> BY_SEQUENCE = Comparator.comparingLong(LockNames::sequenceOf);
 
@@ -83,26 +86,55 @@ final class LockNames {
         return bytes.toString(StandardCharsets.UTF_8);
     }
 
-    /** The sequence number of a contender's node name, or -1 if the name is not a contender's. */
+    /**
+     * The sequence number of a contender's node name, or {@link #NOT_A_CONTENDER}. ZooKeeper writes
+     * the parent's signed 32-bit counter with {@code %010d}, so after 2147483647 come
+     * {@code -2147483648} (eleven characters) and, later, {@code -000000001}: those are contenders too.
+     */
     static long sequenceOf(String nodeName) {
-        int at = nodeName.length() - SEQUENCE_DIGITS;
-        if (at < NODE_PREFIX.length() || !nodeName.startsWith(NODE_PREFIX, at - NODE_PREFIX.length())) {
-            return -1;
+        int at = nodeName.lastIndexOf(NODE_PREFIX);
+        if (at < 0) {
+            return NOT_A_CONTENDER;
+        }
+        int start = at + NODE_PREFIX.length();
+        int digits = nodeName.length() - start;
+        boolean negative = digits > 0 && nodeName.charAt(start) == '-';
+        if (negative ? digits != SEQUENCE_DIGITS && digits != SEQUENCE_DIGITS + 1 : digits != SEQUENCE_DIGITS) {
+            return NOT_A_CONTENDER;
         }
         long value = 0;
-        for (int i = at; i < nodeName.length(); i++) {
+        for (int i = negative ? start + 1 : start; i < nodeName.length(); i++) {
             char c = nodeName.charAt(i);
             if (c < '0' || c > '9') {
-                return -1;
+                return NOT_A_CONTENDER;
             }
             value = value * 10 + (c - '0');
         }
-        return value;
+        value = negative ? -value : value;
+        return value < Integer.MIN_VALUE || value > Integer.MAX_VALUE ? NOT_A_CONTENDER : value;
     }
 
-    /** The contenders among {@code children}, lowest sequence first. */
+    /** The contenders among {@code children}, lowest sequence number first. */
     static List<String> contenders(List<String> children) {
-        return children.stream().filter(n -> sequenceOf(n) >= 0).sorted(BY_SEQUENCE).toList();
+        return children.stream().filter(n -> sequenceOf(n) != NOT_A_CONTENDER).sorted(BY_SEQUENCE).toList();
+    }
+
+    /**
+     * Whether the sequence numbers of {@code sorted} (as {@link #contenders} returns them) cannot be
+     * trusted to give the order of creation: one is negative (the parent's counter wrapped) or two
+     * are equal (a ZooKeeper server keeps the counter at 2147483647 once it gets there, so every
+     * later node gets that number). The nodes' czxids order them then.
+     */
+    static boolean needsCreationOrder(List<String> sorted) {
+        long previous = NOT_A_CONTENDER;
+        for (String name : sorted) {
+            long sequence = sequenceOf(name);
+            if (sequence < 0 || sequence == previous) {
+                return true;
+            }
+            previous = sequence;
+        }
+        return false;
     }
 
     /** The contender just ahead of {@code mine} in {@code sorted}, empty if {@code mine} is first. */

@@ -2,7 +2,10 @@ package io.robit.zookeeper;
 
 import io.robit.Ticker;
 import java.time.Duration;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.LongConsumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.CuratorEvent;
@@ -83,7 +86,27 @@ final class LockNodes {
             throw requests.failure(id, "list of contenders", event);
         }
         onContact.accept(sent);
-        return LockNames.contenders(event.getChildren());
+        List<String> sorted = LockNames.contenders(event.getChildren());
+        return LockNames.needsCreationOrder(sorted) ? inCreationOrder(id, lockPath, sorted, sent + timeout.toNanos()) : sorted;
+    }
+
+    /**
+     * The contenders ordered by czxid, the ensemble-wide order in which they were created: right
+     * where their sequence numbers wrapped or repeat. Costs a read per contender, only on a lock
+     * node whose counter reached 2^31 (ZooKeeper resets it when it removes the empty lock node).
+     * Contenders deleted meanwhile are left out.
+     */
+    private List<String> inCreationOrder(String id, String lockPath, List<String> contenders, long endNanos) throws InterruptedException {
+        LOG.debug("sequence numbers under {} wrapped or repeat; ordering its {} contenders by czxid", lockPath, contenders.size());
+        Map<String, Long> czxids = new HashMap<>();
+        for (String name : contenders) {
+            Duration left = Duration.ofNanos(Math.max(0, endNanos - ticker.read()));
+            Stat stat = exists(id, "list of contenders", lockPath + "/" + name, null, left);
+            if (stat != null) {
+                czxids.put(name, stat.getCzxid());
+            }
+        }
+        return czxids.keySet().stream().sorted(Comparator.comparingLong(czxids::get)).toList();
     }
 
     /**

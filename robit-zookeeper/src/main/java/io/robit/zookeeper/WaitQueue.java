@@ -9,6 +9,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.Watcher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,10 +28,11 @@ final class WaitQueue {
     /** How long a first-in-line node waits for the caller's {@code acquire}. */
     static final Duration ADOPTION_GRACE = Duration.ofSeconds(1);
     /** A waiter looks again at least this often, in case a watch event was lost with a connection. */
-    private static final long RECHECK_NANOS = TimeUnit.SECONDS.toNanos(5);
+    static final Duration RECHECK = Duration.ofSeconds(5);
     private static final long BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final ZooKeeperDriver driver;
+    private final long recheckNanos;
     private final Map<Key, Node> firstInLine = new ConcurrentHashMap<>();
     private final Set<CountDownLatch> sleepers = ConcurrentHashMap.newKeySet();
 
@@ -37,8 +40,9 @@ final class WaitQueue {
     private record Key(Thread thread, String lockId) {
     }
 
-    WaitQueue(ZooKeeperDriver driver) {
+    WaitQueue(ZooKeeperDriver driver, Duration recheck) {
         this.driver = driver;
+        this.recheckNanos = recheck.toNanos();
     }
 
     /** The node this thread queued for {@code lockId} and that is now first in line, or null. */
@@ -54,6 +58,7 @@ final class WaitQueue {
         }
         long end = saturatedEnd(maxWait);
         Node mine = null;
+        AheadWatch watch = null;
         try {
             while (true) {
                 long left = end - driver.ticker().read();
@@ -67,8 +72,12 @@ final class WaitQueue {
                 List<String> sorted = driver.nodes().contenders(lockId, lockPath, step);
                 if (!sorted.contains(mine.name())) {
                     // Our node vanished with an expired session: queue again rather than wait forever.
-                    LOG.debug("queue node {} of lock '{}' vanished; queueing again", mine.path(), lockId);
+                    // Delete it all the same (a no-op if it is gone), and pause, so that a node we
+                    // cannot see in the listing is never left behind in a loop.
+                    LOG.debug("queue node {} of lock '{}' is not in line; queueing again", mine.path(), lockId);
+                    driver.deleteInBackground(mine);
                     mine = null;
+                    TimeUnit.NANOSECONDS.sleep(Math.min(left, BACKOFF_NANOS));
                     continue;
                 }
                 Optional<String> ahead = LockNames.predecessor(sorted, mine.name());
@@ -77,7 +86,17 @@ final class WaitQueue {
                     mine = null;
                     return;
                 }
-                sleepUntilDeleted(lockId, lockPath + "/" + ahead.get(), step, Math.min(left, RECHECK_NANOS));
+                String aheadPath = lockPath + "/" + ahead.get();
+                long session = driver.nodes().currentSessionId();
+                if (watch == null || !watch.isArmedOn(aheadPath, session)) {
+                    // One watch per node ahead: a recheck that finds the same node ahead keeps it.
+                    watch = new AheadWatch(aheadPath, session);
+                    if (driver.nodes().exists(lockId, "watch of the node ahead", aheadPath, watch, step) == null) {
+                        watch = null; // already gone: look again at once
+                        continue;
+                    }
+                }
+                watch.sleep(Math.min(left, recheckNanos));
             }
         } catch (DriverException e) {
             // A spurious early return is allowed: the caller's next acquire reports the failure.
@@ -109,15 +128,51 @@ final class WaitQueue {
         }
     }
 
-    private void sleepUntilDeleted(String lockId, String aheadPath, Duration requestTimeout, long maxSleepNanos) throws InterruptedException {
-        CountDownLatch wake = new CountDownLatch(1);
-        sleepers.add(wake);
-        try {
-            if (driver.nodes().exists(lockId, "watch of the node ahead", aheadPath, event -> wake.countDown(), requestTimeout) != null) {
-                wake.await(maxSleepNanos, TimeUnit.NANOSECONDS);
+    /**
+     * The exists-watch a waiter leaves on the node just ahead of it, kept across rechecks while
+     * that node stays ahead and the session stays the same, so a long wait holds one watch, not
+     * one per recheck.
+     */
+    private final class AheadWatch implements Watcher {
+        private final String path;
+        private final long sessionId;
+        private volatile boolean fired;
+        private volatile CountDownLatch sleeping;
+
+        AheadWatch(String path, long sessionId) {
+            this.path = path;
+            this.sessionId = sessionId;
+        }
+
+        boolean isArmedOn(String aheadPath, long currentSessionId) {
+            return !fired && path.equals(aheadPath) && sessionId == currentSessionId;
+        }
+
+        @Override
+        public void process(WatchedEvent event) {
+            if (event.getType() == Event.EventType.None) {
+                return; // connection events: the watch stays registered; wakeAll handles them
             }
-        } finally {
-            sleepers.remove(wake);
+            fired = true;
+            CountDownLatch latch = sleeping;
+            if (latch != null) {
+                latch.countDown();
+            }
+        }
+
+        /** Sleeps until the watch fires, {@link #wakeAll}, or {@code maxNanos}. */
+        void sleep(long maxNanos) throws InterruptedException {
+            CountDownLatch wake = new CountDownLatch(1);
+            sleeping = wake;
+            sleepers.add(wake);
+            try {
+                if (!fired) {
+                    wake.await(maxNanos, TimeUnit.NANOSECONDS);
+                }
+            } finally {
+                sleepers.remove(wake);
+                sleeping = null;
+            }
         }
     }
 

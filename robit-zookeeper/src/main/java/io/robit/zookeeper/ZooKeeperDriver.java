@@ -20,9 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.curator.utils.PathUtils;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.WatchedEvent;
@@ -106,7 +104,7 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
         timer.setRemoveOnCancelPolicy(true);
         this.session = new SessionGuard(this, client, ticker);
         this.nodes = new LockNodes(client, requests, ticker, session::noteContact);
-        this.queue = new WaitQueue(this);
+        this.queue = new WaitQueue(this, builder.waitRecheck);
         this.inspector = new LockInspector(this, basePath);
         client.getConnectionStateListenable().addListener(session);
     }
@@ -124,27 +122,28 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
     /**
      * Connects to the ensemble named by {@code uri} and returns a driver that owns the connection.
      *
-     * <p>The form is {@code zookeeper://host:port[,host:port...][/chroot][?sessionTimeout=30s&connectionTimeout=15s]}.
+     * <p>The form is {@code zookeeper://[user:password@]host:port[,host:port...][/chroot][?sessionTimeout=30s&connectionTimeout=15s]}.
      * The chroot becomes the Curator namespace, so locks live under {@code /chroot/robit/locks}.
      * Durations are {@code 1500ms}, {@code 30s}, {@code 2m} or plain milliseconds.
+     *
+     * <p>Security (see docs/security.md): {@code user:password@} authenticates with the digest
+     * scheme (the password may come from {@code passwordFile=PATH} or {@code passwordEnv=NAME}), and
+     * then every node the driver creates gets {@code CREATOR_ALL_ACL}, so other identities cannot
+     * delete or change them ({@code acl=open} turns that off; {@code acl=creator} asks for it with a
+     * client certificate alone). {@code tls=true&cacert=PEM[&cert=PEM&key=PEM]} connects over TLS
+     * through ZooKeeper's Netty socket, verifying the server's chain and host name.
      *
      * @throws IllegalArgumentException the URI is malformed
      * @throws DriverException no connection within the connection timeout
      */
     public static ZooKeeperDriver open(String uri) {
         ZooKeeperUri parsed = ZooKeeperUri.parse(uri);
-        CuratorFrameworkFactory.Builder factory = CuratorFrameworkFactory.builder()
-                .connectString(parsed.connectString())
-                .sessionTimeoutMs(Math.toIntExact(parsed.sessionTimeout().toMillis()))
-                .connectionTimeoutMs(Math.toIntExact(parsed.connectionTimeout().toMillis()))
-                .retryPolicy(new ExponentialBackoffRetry(100, 3));
-        parsed.namespace().ifPresent(factory::namespace);
-        CuratorFramework client = factory.build();
+        CuratorFramework client = ZooKeeperClients.build(parsed);
         client.start();
         try {
             if (!client.blockUntilConnected(Math.toIntExact(parsed.connectionTimeout().toMillis()), TimeUnit.MILLISECONDS)) {
-                throw new DriverException("zookeeper " + parsed.connectString() + ": no connection within " + parsed.connectionTimeout(),
-                        new KeeperException.ConnectionLossException());
+                throw new DriverException("zookeeper " + parsed.connectString() + ": no connection within " + parsed.connectionTimeout()
+                        + ZooKeeperClients.diagnose(parsed), new KeeperException.ConnectionLossException());
             }
             return new ZooKeeperDriver(new Builder(client), true);
         } catch (InterruptedException e) {
@@ -471,6 +470,7 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
         private final CuratorFramework client;
         private String basePath = DEFAULT_BASE_PATH;
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+        private Duration waitRecheck = WaitQueue.RECHECK;
 
         private Builder(CuratorFramework client) {
             this.client = Objects.requireNonNull(client, "client must not be null");
@@ -505,6 +505,13 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
         public Builder requestTimeout(Duration requestTimeout) {
             checkTimeout(requestTimeout);
             this.requestTimeout = requestTimeout;
+            return this;
+        }
+
+        /** How often a waiter looks again without a watch event; default 5 s. For tests. */
+        Builder waitRecheck(Duration waitRecheck) {
+            checkTimeout(waitRecheck);
+            this.waitRecheck = waitRecheck;
             return this;
         }
 

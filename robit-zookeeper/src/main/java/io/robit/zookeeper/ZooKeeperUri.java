@@ -1,35 +1,86 @@
 package io.robit.zookeeper;
 
+import io.robit.spi.Secrets;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A parsed {@code zookeeper://host:port[,host:port...][/chroot][?sessionTimeout=..&connectionTimeout=..]}.
+ * A parsed {@code zookeeper://[user[:password]@]host:port[,host:port...][/chroot][?sessionTimeout=..&connectionTimeout=..]}
+ * with its security options: digest authentication from the user info ({@code passwordFile},
+ * {@code passwordEnv} for the password), the ACL of the nodes it creates ({@code acl=creator|open}),
+ * and TLS ({@code tls=true}; {@code cacert}, {@code cert}, {@code key} are PEM files). Immutable;
+ * {@link #toString()} shows no password.
  *
  * @param connectString the hosts, as ZooKeeper takes them
  * @param namespace the chroot without its leading slash, used as the Curator namespace
  * @param sessionTimeout the session timeout to ask for (the server may negotiate it down or up)
  * @param connectionTimeout how long to wait for the first connection
+ * @param digest the digest identity {@code user:password}, or empty
+ * @param acl the ACL of the nodes the driver creates
+ * @param tls the TLS options, or empty for plain TCP
  */
-record ZooKeeperUri(String connectString, Optional<String> namespace, Duration sessionTimeout, Duration connectionTimeout) {
+record ZooKeeperUri(String connectString, Optional<String> namespace, Duration sessionTimeout, Duration connectionTimeout,
+                    Optional<Digest> digest, Acl acl, Optional<Tls> tls) {
+
+    /** A digest identity; {@link #toString()} masks the password. */
+    record Digest(String user, String password) {
+        String authorization() {
+            return user + ":" + password;
+        }
+
+        @Override
+        public String toString() {
+            return "digest " + user + ":" + Secrets.MASK;
+        }
+    }
+
+    /** The ACL of created nodes. */
+    enum Acl {
+        /** Only the creating session's identities may read, change or delete (ZooKeeper's CREATOR_ALL_ACL). */
+        CREATOR,
+        /** Anyone may do anything (OPEN_ACL_UNSAFE): ZooKeeper's default. */
+        OPEN
+    }
+
+    /** TLS towards the ensemble; the server's chain and host name are verified. */
+    record Tls(Optional<Path> caCert, Optional<Path> cert, Optional<Path> key) {
+    }
+
+    @Override
+    public String toString() {
+        return "ZooKeeperUri[" + connectString + namespace.map(n -> "/" + n).orElse("") + digest.map(d -> ", " + d).orElse("")
+                + ", acl " + acl + tls.map(t -> ", " + t).orElse("") + "]";
+    }
     static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(30);
     static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(15);
 
     private static final Pattern HOST = Pattern.compile("(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?");
     private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(ms|s|m)?");
-    private static final String EXAMPLE = "zookeeper://127.0.0.1:2181[,host:port...][/chroot][?sessionTimeout=30s&connectionTimeout=15s]";
+    private static final String EXAMPLE = "zookeeper://[user:password@]127.0.0.1:2181[,host:port...][/chroot]"
+            + "[?sessionTimeout=30s&connectionTimeout=15s&acl=creator&tls=true&cacert=ca.pem&cert=c.pem&key=c.key&passwordFile=PATH]";
+    private static final String KNOWN = "sessionTimeout, connectionTimeout, acl, tls, cacert, cert, key, passwordFile, passwordEnv";
 
     /**
      * @throws IllegalArgumentException the URI is malformed; the message shows the expected form
      */
     static ZooKeeperUri parse(String uri) {
+        return parse(uri, System::getenv);
+    }
+
+    static ZooKeeperUri parse(String uri, UnaryOperator<String> environment) {
         if (uri == null) {
             throw new NullPointerException("uri must not be null");
         }
         String text = uri.strip();
+        uri = Secrets.redact(uri); // from here on, only for messages
         String scheme = "zookeeper://";
         if (!text.regionMatches(true, 0, scheme, 0, scheme.length())) {
             throw malformed(uri, "it must start with zookeeper://");
@@ -40,6 +91,19 @@ record ZooKeeperUri(String connectString, Optional<String> namespace, Duration s
         if (q >= 0) {
             query = rest.substring(q + 1);
             rest = rest.substring(0, q);
+        }
+        String user = null;
+        String password = null;
+        int at = rest.lastIndexOf('@');
+        if (at >= 0) {
+            String userInfo = rest.substring(0, at);
+            rest = rest.substring(at + 1);
+            int colon = userInfo.indexOf(':');
+            user = decode(colon < 0 ? userInfo : userInfo.substring(0, colon));
+            password = colon < 0 ? null : decode(userInfo.substring(colon + 1));
+            if (user.isEmpty() || user.indexOf(':') >= 0) {
+                throw malformed(uri, "the user name is empty or has a ':'");
+            }
         }
         String hosts = rest;
         String chroot = "";
@@ -64,19 +128,85 @@ record ZooKeeperUri(String connectString, Optional<String> namespace, Duration s
         }
         Duration session = DEFAULT_SESSION_TIMEOUT;
         Duration connection = DEFAULT_CONNECTION_TIMEOUT;
+        String aclName = null;
+        Boolean tlsParameter = null;
+        String caCert = null;
+        String cert = null;
+        String key = null;
+        String passwordFile = null;
+        String passwordEnv = null;
         if (!query.isEmpty()) {
             for (String pair : query.split("&")) {
                 int eq = pair.indexOf('=');
-                String key = eq < 0 ? pair : pair.substring(0, eq);
-                String value = eq < 0 ? "" : pair.substring(eq + 1);
-                switch (key) {
-                    case "sessionTimeout" -> session = duration(uri, key, value);
-                    case "connectionTimeout" -> connection = duration(uri, key, value);
-                    default -> throw malformed(uri, "unknown parameter '" + key + "' (known: sessionTimeout, connectionTimeout)");
+                String name = eq < 0 ? pair : pair.substring(0, eq);
+                String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
+                switch (name) {
+                    case "sessionTimeout" -> session = duration(uri, name, value);
+                    case "connectionTimeout" -> connection = duration(uri, name, value);
+                    case "acl" -> aclName = value;
+                    case "tls" -> tlsParameter = switch (value.toLowerCase(Locale.ROOT)) {
+                        case "true", "" -> true;
+                        case "false" -> false;
+                        default -> throw malformed(uri, "tls '" + value + "' must be true or false");
+                    };
+                    case "cacert" -> caCert = value;
+                    case "cert" -> cert = value;
+                    case "key" -> key = value;
+                    case "passwordFile" -> passwordFile = value;
+                    case "passwordEnv" -> passwordEnv = value;
+                    default -> throw malformed(uri, "unknown parameter '" + name + "' (known: " + KNOWN + ")");
                 }
             }
         }
-        return new ZooKeeperUri(hosts, chroot.isEmpty() ? Optional.empty() : Optional.of(chroot), session, connection);
+        try {
+            password = Secrets.password(password, passwordFile, passwordEnv, environment).orElse(null);
+        } catch (IllegalArgumentException e) {
+            throw malformed(uri, e.getMessage());
+        }
+        if ((user == null) != (password == null)) {
+            throw malformed(uri, user == null ? "a password needs a user: write user@host"
+                    : "user '" + user + "' needs a password: user:password@, passwordFile=PATH or passwordEnv=NAME");
+        }
+        Optional<Digest> digest = user == null ? Optional.empty() : Optional.of(new Digest(user, password));
+        Acl acl = digest.isPresent() ? Acl.CREATOR : Acl.OPEN;
+        if (aclName != null) {
+            acl = switch (aclName.toLowerCase(Locale.ROOT)) {
+                case "creator" -> Acl.CREATOR;
+                case "open" -> Acl.OPEN;
+                default -> throw malformed(uri, "acl '" + aclName + "' must be creator or open");
+            };
+        }
+        if (acl == Acl.CREATOR && digest.isEmpty() && cert == null) {
+            throw malformed(uri, "acl=creator needs an identity: user:password@ (digest) or a client certificate (cert, key)");
+        }
+        if ((cert == null) != (key == null)) {
+            throw malformed(uri, "cert and key go together (the client certificate and its key)");
+        }
+        boolean useTls = Boolean.TRUE.equals(tlsParameter) || (tlsParameter == null && (caCert != null || cert != null));
+        if (!useTls && (caCert != null || cert != null)) {
+            throw malformed(uri, "cacert, cert and key need tls=true");
+        }
+        if (useTls && caCert == null) {
+            throw malformed(uri, "tls=true needs cacert=PEM, the CA that signed the servers' certificates");
+        }
+        Optional<Tls> tls = useTls
+                ? Optional.of(new Tls(file(uri, "cacert", caCert), file(uri, "cert", cert), file(uri, "key", key)))
+                : Optional.empty();
+        return new ZooKeeperUri(hosts, chroot.isEmpty() ? Optional.empty() : Optional.of(chroot), session, connection, digest, acl, tls);
+    }
+
+    private static Optional<Path> file(String uri, String name, String path) {
+        if (path == null) {
+            return Optional.empty();
+        }
+        if (path.isBlank() || !Files.isReadable(Path.of(path))) {
+            throw malformed(uri, name + " file '" + path + "' does not exist or cannot be read");
+        }
+        return Optional.of(Path.of(path));
+    }
+
+    private static String decode(String text) {
+        return URLDecoder.decode(text, StandardCharsets.UTF_8);
     }
 
     private static Duration duration(String uri, String key, String value) {

@@ -56,8 +56,23 @@ class LockNamesTest {
         List<String> children = List.of("_c_bbb-lock-0000000012", "lock-0000000003", "_c_aaa-lock-0000000007", "stray", "lock-12");
         assertThat(LockNames.contenders(children)).containsExactly("lock-0000000003", "_c_aaa-lock-0000000007", "_c_bbb-lock-0000000012");
         assertThat(LockNames.sequenceOf("_c_x-lock-0000000042")).isEqualTo(42);
-        assertThat(LockNames.sequenceOf("lock-00000000x2")).isEqualTo(-1);
+        assertThat(LockNames.sequenceOf("lock-00000000x2")).isEqualTo(LockNames.NOT_A_CONTENDER);
         assertThat(LockNames.predecessor(List.of("lock-0000000001", "lock-0000000002"), "lock-0000000002")).contains("lock-0000000001");
         assertThat(LockNames.predecessor(List.of("lock-0000000001", "lock-0000000002"), "lock-0000000001")).isEmpty();
+    }
+
+    @Test
+    void sequencesPastTheWrapOfZooKeepersCounterAreContendersOrderedByCreation() {
+        // ZooKeeper formats the signed counter with %010d: after 2147483647 come -2147483648, then up to -000000001.
+        assertThat(LockNames.sequenceOf("lock--2147483648")).isEqualTo(Integer.MIN_VALUE);
+        assertThat(LockNames.sequenceOf("_c_x-lock--000000001")).isEqualTo(-1);
+        assertThat(LockNames.sequenceOf("lock--21474836480")).isEqualTo(LockNames.NOT_A_CONTENDER);
+        assertThat(LockNames.sequenceOf("lock-9999999999")).as("beyond 32 bits").isEqualTo(LockNames.NOT_A_CONTENDER);
+        assertThat(LockNames.sequenceOf("lock--00000001")).isEqualTo(LockNames.NOT_A_CONTENDER);
+        assertThat(LockNames.needsCreationOrder(LockNames.contenders(List.of("lock-2147483646", "lock-2147483647", "lock--2147483648"))))
+                .as("a wrapped number").isTrue();
+        assertThat(LockNames.needsCreationOrder(LockNames.contenders(List.of("_c_a-lock-2147483647", "_c_b-lock-2147483647"))))
+                .as("a repeated number").isTrue();
+        assertThat(LockNames.needsCreationOrder(LockNames.contenders(List.of("lock-0000000002", "lock-0000000001", "stray")))).isFalse();
     }
 }

@@ -261,6 +261,23 @@ class ZooKeeperDriverIT {
     }
 
     @Test
+    void aTtlOfHoursAcquiresAFreeLockAtOnce() throws Exception {
+        // Regression (issue 12, item 8): a ttl whose 1% drift margin exceeded the session timeout
+        // (34 min over a 20 s session; here hours over a 4 s one) never acquired a free lock.
+        String id = newId();
+        Mutex<String> m = Mutex.of(id, Duration.ofHours(3), track(driver()));
+        Held held = m.tryLock().orElseThrow();
+        assertThat(held.isLost()).isFalse();
+        assertThat(contenders(admin, id)).as("one node: the hold, not a loop of given-back grants").hasSize(1);
+        await("renewed within the session").atMost(Duration.ofSeconds(10)).until(() -> m.stats().renewSuccess() >= 1);
+        assertThat(m.isHeld()).isTrue();
+        m.unlock();
+        try (Held again = m.tryLock(Duration.ofSeconds(5)).orElseThrow()) {
+            assertThat(again.fencingToken()).isGreaterThan(held.fencingToken());
+        }
+    }
+
+    @Test
     void aShortSuspensionWithinTheSessionKeepsTheHold() throws Exception {
         TestingServer server = track(ZooKeeperTestSupport.newServer(500));
         CuratorFramework client = track(ZooKeeperTestSupport.client(server.getConnectString(), Duration.ofSeconds(10)));

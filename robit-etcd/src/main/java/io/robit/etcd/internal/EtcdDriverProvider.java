@@ -6,8 +6,8 @@ import io.robit.spi.DriverProvider;
 import java.util.Set;
 
 /**
- * Opens {@code etcd://[user:password@]host[:port][,host[:port]...][?prefix=P&timeout=5s&headroom=1s]} for
- * {@link io.robit.Drivers#open}. The driver owns its jetcd client.
+ * Opens {@code etcd://[user:password@]host[:port][,host[:port]...][?prefix=P&timeout=5s&headroom=1s]} and
+ * {@code etcds://...} (TLS) for {@link io.robit.Drivers#open}; see {@link EtcdDriver#builder(String)}. The driver owns its jetcd client.
  */
 public final class EtcdDriverProvider implements DriverProvider {
     /** For {@link java.util.ServiceLoader}. */
@@ -16,7 +16,7 @@ public final class EtcdDriverProvider implements DriverProvider {
 
     @Override
     public Set<String> schemes() {
-        return Set.of("etcd");
+        return Set.of("etcd", "etcds");
     }
 
     @Override

@@ -1,0 +1,271 @@
+package io.robit.cli;
+
+import io.robit.LeaderElection;
+import io.robit.Leadership;
+import io.robit.Loss;
+import io.robit.spi.Driver;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.LoggerFactory;
+import org.slf4j.helpers.NOPLogger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code robit lead}: campaigns for leadership of NAME and runs CMD while this process is the
+ * leader; stops CMD the moment leadership is lost; campaigns again when CMD ends (unless
+ * {@code --once}). One instance per invocation; the signal handler reaches it from the JVM's
+ * signal thread, guarded by {@link #childLock}.
+ */
+@Command(name = "lead", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+            "Runs CMD while this process is the leader of NAME: of all 'robit lead --name NAME' processes on one backend, "
+                + "at most one runs CMD at a time (run one per replica to keep one active). CMD gets the term (a fencing token "
+                + "that grows with every new leader) in $ROBIT_FENCING_TOKEN and the name in $ROBIT_LOCK_NAME.",
+            "The moment leadership is lost (lease expired or taken over, backend unreachable for longer than the lease, this "
+                + "process paused), robit says why on stderr and stops CMD and its child processes: SIGTERM, SIGKILL after --grace. "
+                + "When CMD exits or is stopped, robit resigns and, unless --once, campaigns again after --restart-delay.",
+        },
+        exitCodeListHeading = "%nExit codes (robit lead runs until stopped unless --once):%n",
+        exitCodeList = {
+            "CMD's:with --once, CMD ran to its end while leading; after SIGTERM/SIGINT/SIGHUP, CMD's status once it stopped",
+            ExitCode.LINE_USAGE, ExitCode.LINE_UNAVAILABLE, ExitCode.LINE_SOFTWARE,
+            "79:with --once, leadership was lost while CMD ran; CMD was stopped (SIGTERM, SIGKILL after --grace)",
+            ExitCode.LINE_EXEC,
+            "128+N:robit got signal N while not leading; CMD was not running",
+        },
+        footer = {
+            "",
+            "Examples:",
+            "  # on each of three hosts: exactly one runs the scheduler",
+            "  robit lead --name scheduler -b redis://db1:6379 -- ./scheduler",
+            "",
+            "  # a one-shot job that gives up if it loses leadership",
+            "  robit lead --name compaction --once --grace 30s -- ./compact.sh",
+        })
+final class LeadCommand implements java.util.concurrent.Callable<Integer> {
+    private static final Duration MIN_TTL = Duration.ofMillis(100);
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-n", "--name"}, required = true, paramLabel = "NAME", description = "the election's name (a lock name)")
+    String name;
+
+    @Mixin
+    BackendOption backend;
+
+    @Option(names = "--ttl", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.Positive.class,
+            description = "lease length: a leader that stops renewing (crash, pause, partition) is replaced this long after its "
+                + "last renewal, and told before (default: ${DEFAULT-VALUE}; at least 100ms)")
+    Duration ttl;
+
+    @Option(names = "--grace", paramLabel = "DURATION", defaultValue = "10s", converter = Durations.NonNegative.class,
+            description = "after leadership is lost, how long CMD has between SIGTERM and SIGKILL (default: ${DEFAULT-VALUE})")
+    Duration grace;
+
+    @Option(names = "--once", description = "run CMD at most once: exit when it ends or leadership is lost, instead of campaigning again")
+    boolean once;
+
+    @Option(names = "--restart-delay", paramLabel = "DURATION", defaultValue = "1s", converter = Durations.NonNegative.class,
+            description = "without --once, how long to wait after CMD ended before campaigning again (default: ${DEFAULT-VALUE})")
+    Duration restartDelay;
+
+    @Option(names = {"-v", "--verbose"}, description = "also report elections, resignations, CMD's exit, and renewal trouble")
+    boolean verbose;
+
+    @Parameters(arity = "1..*", paramLabel = "CMD", description = "the command to run and its arguments (after --, or after the options)")
+    List<String> command;
+
+    private final PrintStream err = System.err;
+    private final ReentrantLock childLock = new ReentrantLock();
+    private Process child; // guarded by childLock
+    private String stopSignal; // guarded by childLock: the first SIGTERM/SIGINT/SIGHUP robit got
+    private Thread mainThread;
+    private final boolean interactive = System.console() != null;
+
+    @Override
+    public Integer call() throws Exception {
+        if (ttl.compareTo(MIN_TTL) < 0) {
+            throw new ParameterException(spec.commandLine(), "--ttl must be at least 100ms, got " + Durations.format(ttl));
+        }
+        Logging.configure(verbose);
+        mainThread = Thread.currentThread();
+        Signals.install(this::onSignal);
+        try (Driver<String> driver = backend.open()) {
+            while (true) {
+                Integer exit = campaignOnce(driver);
+                if (exit != null) {
+                    return exit;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.sleep(restartDelay.toNanos());
+                } catch (InterruptedException e) {
+                    return 128 + Signals.number(signalOr("INT"));
+                }
+            }
+        }
+    }
+
+    /** One election: win it, run CMD, resign. Returns the exit code, or null to campaign again. */
+    private Integer campaignOnce(Driver<String> driver) throws InterruptedException {
+        CompletableFuture<Loss> lost = new CompletableFuture<>();
+        try (LeaderElection<String> election = LeaderElection.builder(name, ttl, driver)
+                .onRevoked(lost::complete)
+                .logger(verbose ? LoggerFactory.getLogger("robit") : NOPLogger.NOP_LOGGER)
+                .build()) {
+            election.start();
+            Optional<Leadership> won = Optional.empty();
+            try {
+                while (won.isEmpty()) {
+                    won = election.awaitLeadership(Duration.ofSeconds(1));
+                }
+            } catch (InterruptedException e) {
+                return 128 + Signals.number(signalOr("INT"));
+            }
+            return lead(won.get(), lost);
+        }
+    }
+
+    private Integer lead(Leadership leadership, CompletableFuture<Loss> revoked) throws InterruptedException {
+        if (verbose) {
+            err.println("robit: leader of '" + name + "' (term " + leadership.term() + "); running " + String.join(" ", command));
+        }
+        ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
+        builder.environment().put("ROBIT_LOCK_NAME", name);
+        builder.environment().put("ROBIT_FENCING_TOKEN", Long.toString(leadership.term()));
+        Process process;
+        childLock.lock();
+        try {
+            if (stopSignal != null) {
+                return 128 + Signals.number(stopSignal);
+            }
+            try {
+                process = builder.start();
+            } catch (IOException e) {
+                return cannotStart(e);
+            }
+            child = process;
+        } finally {
+            childLock.unlock();
+        }
+        try {
+            CompletableFuture.anyOf(process.onExit(), leadership.lost()).get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("waiting for " + program() + " failed", e.getCause());
+        } finally {
+            Thread.interrupted(); // a signal while CMD ran is handled below, not by an interrupt
+        }
+        if (leadership.isLost()) {
+            Loss loss = revoked.completeOnTimeout(null, 1, TimeUnit.SECONDS).join();
+            stop(process, loss, leadership);
+            clearChild();
+            if (stopping()) {
+                return process.exitValue();
+            }
+            return once ? ExitCode.LOST : null;
+        }
+        int status = process.exitValue();
+        clearChild();
+        leadership.close(); // resign at once, so another replica takes over
+        if (verbose) {
+            err.println("robit: " + program() + " exited with " + status + "; resigned leadership of '" + name + "'");
+        }
+        return once || stopping() ? status : null;
+    }
+
+    private void stop(Process process, Loss loss, Leadership leadership) throws InterruptedException {
+        String why = loss != null ? RunCommand.describe(loss) : "term " + leadership.term() + ", " + leadership.lossReason().orElseThrow();
+        if (!process.isAlive()) {
+            err.println("robit: lost leadership of '" + name + "' (" + why + "); " + program() + " had already exited with " + process.exitValue());
+            return;
+        }
+        err.println("robit: lost leadership of '" + name + "' (" + why + "); stopping " + program() + " (pid " + process.pid()
+                + ") with SIGTERM, SIGKILL after " + Durations.format(grace));
+        List<ProcessHandle> descendants = process.descendants().toList();
+        process.destroy();
+        descendants.forEach(ProcessHandle::destroy);
+        if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+            err.println("robit: " + program() + " still running after " + Durations.format(grace) + " (--grace); sending SIGKILL");
+            process.destroyForcibly();
+        }
+        for (ProcessHandle descendant : descendants) {
+            if (descendant.isAlive()) {
+                descendant.destroyForcibly();
+            }
+        }
+        process.waitFor(5, TimeUnit.SECONDS);
+    }
+
+    private int cannotStart(IOException e) {
+        String message = e.getMessage() == null ? e.toString() : e.getMessage();
+        boolean notFound = message.contains("error=2,") || message.contains("No such file");
+        err.println("robit: cannot run '" + command.get(0) + "': " + (notFound ? "command not found" : message));
+        return notFound ? ExitCode.NOT_FOUND : ExitCode.CANNOT_EXECUTE;
+    }
+
+    /** On the JVM's signal thread: forward to CMD, or, while campaigning, stop. */
+    private void onSignal(String signal) {
+        childLock.lock();
+        try {
+            if (stopSignal == null) {
+                stopSignal = signal;
+            }
+            if (child == null) {
+                mainThread.interrupt();
+            } else if (child.isAlive()) {
+                if (signal.equals("TERM")) {
+                    child.destroy();
+                } else if (!interactive) {
+                    Signals.send(signal, child.pid());
+                }
+            }
+        } finally {
+            childLock.unlock();
+        }
+    }
+
+    private void clearChild() {
+        childLock.lock();
+        try {
+            child = null;
+        } finally {
+            childLock.unlock();
+        }
+    }
+
+    private boolean stopping() {
+        childLock.lock();
+        try {
+            return stopSignal != null;
+        } finally {
+            childLock.unlock();
+        }
+    }
+
+    private String signalOr(String fallback) {
+        childLock.lock();
+        try {
+            return stopSignal == null ? fallback : stopSignal;
+        } finally {
+            childLock.unlock();
+        }
+    }
+
+    private String program() {
+        java.nio.file.Path program = java.nio.file.Path.of(command.get(0)).getFileName();
+        return program == null ? command.get(0) : program.toString();
+    }
+}

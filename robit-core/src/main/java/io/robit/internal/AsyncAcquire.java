@@ -1,0 +1,154 @@
+package io.robit.internal;
+
+import io.robit.AcquireOutcome;
+import io.robit.Held;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/**
+ * One asynchronous lock call ({@code Mutex.lockAsync}/{@code tryLockAsync}): attempts on the
+ * bounded pool of {@link AsyncWaits}, waits through {@link io.robit.spi.Driver#awaitReleaseAsync}
+ * in between, so no thread is parked while it waits. Thread-safe. Not API.
+ *
+ * <p>The caller's future may be cancelled (or completed by its holder) at any moment. Then the
+ * call stops: at once if it is waiting, or after the attempt in flight returns; a lease that attempt
+ * got is released, never left held. The mutex's claim is given back only when no attempt is in
+ * flight, so a later lock call can never race an attempt of this one.
+ *
+ * @param <T> what the caller's future completes with
+ */
+public final class AsyncAcquire<T> {
+    private static final int ATTEMPTING = 0;
+    private static final int WAITING = 1;
+    private static final int ENDED = 2;
+
+    /** One acquire attempt of the mutex; the mutex is claimed by this call. */
+    @FunctionalInterface
+    public interface Attempt {
+        Optional<Held> attempt() throws InterruptedException;
+    }
+
+    /** Ends the call without a hold: records {@code outcome} (when not null) and gives the claim back. */
+    @FunctionalInterface
+    public interface Ending {
+        void end(AcquireOutcome outcome, Throwable error);
+    }
+
+    private final MutexSettings<?> settings;
+    private final long deadlineNanos;
+    private final boolean forever;
+    private final Attempt attempt;
+    private final Ending ending;
+    private final Function<Held, T> granted;
+    private final T timedOut;
+    private final CompletableFuture<T> result = new CompletableFuture<>();
+    private final AtomicInteger phase = new AtomicInteger(ATTEMPTING);
+    private volatile CompletableFuture<Void> pendingWait;
+
+    private AsyncAcquire(MutexSettings<?> settings, long deadlineNanos, boolean forever, Attempt attempt, Ending ending,
+                         Function<Held, T> granted, T timedOut) {
+        this.settings = settings;
+        this.deadlineNanos = deadlineNanos;
+        this.forever = forever;
+        this.attempt = attempt;
+        this.ending = ending;
+        this.granted = granted;
+        this.timedOut = timedOut;
+    }
+
+    /**
+     * Starts the call; the mutex must already be claimed for it.
+     *
+     * @param startNanos ticker reading when the lock call began
+     * @param waitNanos the longest to wait, or {@code forever}
+     * @param granted maps a hold to the caller's value
+     * @param timedOut the caller's value when the wait runs out
+     */
+    public static <T> CompletableFuture<T> start(MutexSettings<?> settings, long startNanos, long waitNanos, boolean forever,
+                                                 Attempt attempt, Ending ending, Function<Held, T> granted, T timedOut) {
+        AsyncAcquire<T> call = new AsyncAcquire<>(settings, startNanos + waitNanos, forever, attempt, ending, granted, timedOut);
+        call.result.whenComplete((value, error) -> call.stopWaiting());
+        AsyncWaits.pool().execute(call::step);
+        return call.result;
+    }
+
+    private void step() {
+        Thread.interrupted(); // a pool thread carries no interrupt from an earlier task
+        if (result.isDone()) {
+            if (phase.compareAndSet(ATTEMPTING, ENDED)) {
+                ending.end(AcquireOutcome.CANCELLED, null);
+            }
+            return;
+        }
+        Optional<Held> held;
+        try {
+            held = attempt.attempt();
+        } catch (InterruptedException e) {
+            fail(AcquireOutcome.INTERRUPTED, e);
+            return;
+        } catch (RuntimeException | Error e) {
+            fail(AcquireOutcome.ERROR, e);
+            return;
+        }
+        if (held.isPresent()) {
+            phase.set(ENDED);
+            if (!result.complete(granted.apply(held.get()))) {
+                // The caller stopped waiting while this attempt was in flight: give the lock back.
+                held.get().close();
+            }
+            return;
+        }
+        if (result.isDone()) {
+            phase.set(ENDED);
+            ending.end(AcquireOutcome.CANCELLED, null);
+            return;
+        }
+        long left = forever ? Long.MAX_VALUE / 4 : deadlineNanos - settings.ticker().read();
+        if (left <= 0) {
+            phase.set(ENDED);
+            ending.end(AcquireOutcome.TIMEOUT, null);
+            result.complete(timedOut);
+            return;
+        }
+        CompletableFuture<Void> wait;
+        try {
+            wait = awaitRelease(settings, Duration.ofNanos(left));
+        } catch (RuntimeException e) {
+            wait = AsyncWaits.after(0); // the next attempt reports a real failure
+        }
+        pendingWait = wait;
+        phase.set(WAITING);
+        if (result.isDone()) {
+            stopWaiting();
+        }
+        wait.whenComplete((ignored, error) -> {
+            if (phase.compareAndSet(WAITING, ATTEMPTING)) {
+                AsyncWaits.pool().execute(this::step);
+            }
+        });
+    }
+
+    /** The caller's future is done: if waiting, end now; if attempting, the attempt's step ends it. */
+    private void stopWaiting() {
+        if (phase.compareAndSet(WAITING, ENDED)) {
+            ending.end(AcquireOutcome.CANCELLED, null);
+            CompletableFuture<Void> wait = pendingWait;
+            if (wait != null) {
+                wait.cancel(false);
+            }
+        }
+    }
+
+    private static <ID> CompletableFuture<Void> awaitRelease(MutexSettings<ID> settings, Duration maxWait) {
+        return settings.driver().awaitReleaseAsync(settings.id(), maxWait);
+    }
+
+    private void fail(AcquireOutcome outcome, Throwable error) {
+        phase.set(ENDED);
+        ending.end(outcome, error);
+        result.completeExceptionally(error);
+    }
+}

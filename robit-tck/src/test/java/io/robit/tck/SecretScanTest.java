@@ -1,0 +1,58 @@
+package io.robit.tck;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SecretScanTest {
+
+    @Test
+    void findsASecretInADeepCauseAndDoesNotRepeatIt() {
+        RuntimeException leaky = new RuntimeException("outer", new IllegalStateException("inner", new Exception("auth with hunter22 failed")));
+        assertThatThrownBy(() -> SecretScan.assertNoSecret(List.of("clean", leaky), "hunter22"))
+                .isInstanceOf(AssertionError.class)
+                .hasMessageContaining("item 1 (RuntimeException) contains secret #0")
+                .hasMessageNotContaining("hunter22");
+    }
+
+    @Test
+    void findsASecretInSuppressedExceptionsAndPlainText() {
+        RuntimeException error = new RuntimeException("outer");
+        error.addSuppressed(new Exception("pw=hunter22"));
+        assertThatThrownBy(() -> SecretScan.assertNoSecret(List.of(error), "hunter22")).isInstanceOf(AssertionError.class);
+        assertThatThrownBy(() -> SecretScan.assertNoSecret(List.of("log: hunter22"), "hunter22")).isInstanceOf(AssertionError.class);
+    }
+
+    @Test
+    void passesWhenNothingLeaks() {
+        assertThatCode(() -> SecretScan.assertNoSecret(List.of(new RuntimeException("no auth"), "ok"), "hunter22")).doesNotThrowAnyException();
+    }
+
+    @Test
+    void makesAPkiWhoseFilesArePem(@TempDir Path dir) throws IOException {
+        TestPki pki = TestPki.create(dir, "client-a");
+        assertThat(Files.readString(pki.caCert())).startsWith("-----BEGIN CERTIFICATE-----");
+        assertThat(Files.readString(pki.clientKey())).startsWith("-----BEGIN PRIVATE KEY-----");
+        assertThat(Files.readString(pki.untrustedCaCert())).isNotEqualTo(Files.readString(pki.caCert()));
+        assertThat(pki.serverKeyStore()).isRegularFile();
+    }
+
+    @Test
+    void attemptCatchesTheErrorAndCopiesWhatWasPrinted() {
+        SecretScan.Attempt attempt = SecretScan.attempt(() -> {
+            System.err.println("log line with hunter22");
+            throw new IllegalStateException("boom");
+        });
+        assertThat(attempt.error()).isInstanceOf(IllegalStateException.class).hasMessage("boom");
+        assertThat(attempt.output()).contains("log line with hunter22");
+        assertThatThrownBy(() -> SecretScan.assertNoSecret(attempt.shown(), "hunter22"))
+                .isInstanceOf(AssertionError.class).hasMessageContaining("item 1 (String)");
+    }
+}

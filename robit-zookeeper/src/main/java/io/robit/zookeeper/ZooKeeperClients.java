@@ -1,0 +1,178 @@
+package io.robit.zookeeper;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.api.ACLProvider;
+import org.apache.curator.framework.api.CuratorEventType;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.zookeeper.ClientCnxnSocketNetty;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.client.ZKClientConfig;
+import org.apache.zookeeper.common.ClientX509Util;
+import org.apache.zookeeper.common.X509Exception;
+import org.apache.zookeeper.data.ACL;
+
+/**
+ * Makes the Curator client of a driver opened from a URI: digest authentication, the ACL of created
+ * nodes ({@code CREATOR_ALL_ACL} when authenticated), and TLS through ZooKeeper's Netty socket with
+ * the server's chain and host name verified. Stateless.
+ */
+final class ZooKeeperClients {
+    private static final int PROBE_TIMEOUT_MILLIS = 3_000;
+    private static final int PROBE_READ_MILLIS = 1_000;
+
+    private ZooKeeperClients() {
+    }
+
+    /** A client for {@code uri}, not started. */
+    static CuratorFramework build(ZooKeeperUri uri) {
+        CuratorFrameworkFactory.Builder factory = CuratorFrameworkFactory.builder()
+                .connectString(uri.connectString())
+                .sessionTimeoutMs(Math.toIntExact(uri.sessionTimeout().toMillis()))
+                .connectionTimeoutMs(Math.toIntExact(uri.connectionTimeout().toMillis()))
+                .retryPolicy(new ExponentialBackoffRetry(100, 3))
+                .aclProvider(aclProvider(uri.acl()));
+        uri.namespace().ifPresent(factory::namespace);
+        uri.digest().ifPresent(digest -> factory.authorization("digest", digest.authorization().getBytes(StandardCharsets.UTF_8)));
+        Path keyStore = null;
+        if (uri.tls().isPresent()) {
+            keyStore = uri.tls().get().cert().isPresent() ? combinedKeyStore(uri.tls().get()) : null;
+            factory.zkClientConfig(tlsConfig(uri.tls().get(), keyStore));
+        }
+        CuratorFramework client = factory.build();
+        if (keyStore != null) {
+            Path copy = keyStore;
+            // The key store is read again on each reconnect: it lives as long as the client.
+            client.getCuratorListenable().addListener((closing, event) -> {
+                if (event.getType() == CuratorEventType.CLOSING) {
+                    deleteQuietly(copy);
+                }
+            });
+        }
+        return client;
+    }
+
+    private static ACLProvider aclProvider(ZooKeeperUri.Acl acl) {
+        List<ACL> list = acl == ZooKeeperUri.Acl.CREATOR ? ZooDefs.Ids.CREATOR_ALL_ACL : ZooDefs.Ids.OPEN_ACL_UNSAFE;
+        return new ACLProvider() {
+            @Override
+            public List<ACL> getDefaultAcl() {
+                return list;
+            }
+
+            @Override
+            public List<ACL> getAclForPath(String path) {
+                return list;
+            }
+        };
+    }
+
+    private static ZKClientConfig tlsConfig(ZooKeeperUri.Tls tls, Path keyStore) {
+        ZKClientConfig config = new ZKClientConfig();
+        config.setProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET, ClientCnxnSocketNetty.class.getName());
+        config.setProperty(ZKClientConfig.SECURE_CLIENT, "true");
+        try (ClientX509Util x509 = new ClientX509Util()) {
+            config.setProperty(x509.getSslTruststoreLocationProperty(), tls.caCert().orElseThrow().toString());
+            config.setProperty(x509.getSslTruststoreTypeProperty(), "PEM");
+            config.setProperty(x509.getSslHostnameVerificationEnabledProperty(), "true");
+            if (keyStore != null) {
+                config.setProperty(x509.getSslKeystoreLocationProperty(), keyStore.toString());
+                config.setProperty(x509.getSslKeystoreTypeProperty(), "PEM");
+            }
+        }
+        return config;
+    }
+
+    /** ZooKeeper reads a PEM key store from one file holding the key and the chain: a private copy. */
+    private static Path combinedKeyStore(ZooKeeperUri.Tls tls) {
+        try {
+            Path file = Files.createTempFile("robit-zk-client-", ".pem", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            file.toFile().deleteOnExit();
+            Files.write(file, Files.readAllBytes(tls.key().orElseThrow()));
+            Files.write(file, "\n".getBytes(StandardCharsets.US_ASCII), StandardOpenOption.APPEND);
+            Files.write(file, Files.readAllBytes(tls.cert().orElseThrow()), StandardOpenOption.APPEND);
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not prepare the ZooKeeper client key store from " + tls.cert().orElseThrow() + " and "
+                    + tls.key().orElseThrow(), e);
+        }
+    }
+
+    /**
+     * Why a TLS connection to {@code uri} fails, for the message of a connection timeout: the outcome
+     * of one TLS handshake with each host, made with the client's own TLS settings. Empty without TLS
+     * or when every handshake succeeds.
+     */
+    static String diagnose(ZooKeeperUri uri) {
+        if (uri.tls().isEmpty()) {
+            return "";
+        }
+        Path keyStore = uri.tls().get().cert().isPresent() ? combinedKeyStore(uri.tls().get()) : null;
+        try (ClientX509Util x509 = new ClientX509Util()) {
+            SSLContext context = x509.createSSLContext(tlsConfig(uri.tls().get(), keyStore));
+            StringBuilder why = new StringBuilder();
+            for (String hostPort : uri.connectString().split(",")) {
+                String failure = handshake(context, hostPort);
+                if (failure != null) {
+                    why.append(why.length() == 0 ? " (" : "; ").append("TLS handshake with ").append(hostPort).append(" failed: ").append(failure);
+                }
+            }
+            return why.length() == 0 ? "" : why.append(")").toString();
+        } catch (X509Exception.SSLContextException e) {
+            return " (the TLS settings cannot be used: " + e.getMessage() + ")";
+        } finally {
+            if (keyStore != null) {
+                deleteQuietly(keyStore);
+            }
+        }
+    }
+
+    private static String handshake(SSLContext context, String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        String host = colon < 0 || hostPort.endsWith("]") ? hostPort : hostPort.substring(0, colon);
+        int port = colon < 0 || hostPort.endsWith("]") ? 2181 : Integer.parseInt(hostPort.substring(colon + 1));
+        host = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+        try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket()) {
+            socket.connect(new InetSocketAddress(host, port), PROBE_TIMEOUT_MILLIS);
+            socket.setSoTimeout(PROBE_TIMEOUT_MILLIS);
+            socket.startHandshake();
+            // With TLS 1.3 the server judges our certificate after our side of the handshake is
+            // done: its verdict (an alert, or a close) comes with the first read.
+            socket.setSoTimeout(PROBE_READ_MILLIS);
+            try {
+                if (socket.getInputStream().read() < 0) {
+                    return "the server closed the connection after the handshake (does it require a client certificate: cert, key?)";
+                }
+            } catch (SocketTimeoutException quiet) {
+                // the server waits for ZooKeeper's connect request: TLS is fine
+            }
+            return null;
+        } catch (IOException | RuntimeException e) {
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            return root == e ? e.toString() : e + " (" + root.getMessage() + ")";
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // deleteOnExit still applies
+        }
+    }
+}

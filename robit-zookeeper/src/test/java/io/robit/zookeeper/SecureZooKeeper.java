@@ -1,0 +1,107 @@
+package io.robit.zookeeper;
+
+import io.robit.tck.TestPki;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A ZooKeeper server of a test's own, in a child JVM (its TLS settings are system properties, which
+ * must not leak into the clients of the test JVM): a plain client port and a TLS client port (Netty,
+ * client certificate required, signed by {@code pki}'s CA), digest authentication (built in) and the
+ * x509 provider, so a TLS session is also authenticated as its certificate's subject. Not thread-safe.
+ */
+final class SecureZooKeeper implements AutoCloseable {
+    private final int plainPort;
+    private final int tlsPort;
+    private final Process process;
+    private final Path log;
+
+    private SecureZooKeeper(int plainPort, int tlsPort, Process process, Path log) {
+        this.plainPort = plainPort;
+        this.tlsPort = tlsPort;
+        this.process = process;
+        this.log = log;
+    }
+
+    static SecureZooKeeper start(TestPki pki, Path dir) throws IOException, InterruptedException {
+        int plainPort = freePort();
+        int tlsPort = freePort();
+        Path data = Files.createDirectories(dir.resolve("zk-data"));
+        Path config = dir.resolve("zoo.cfg");
+        Files.write(config, List.of(
+                "tickTime=500",
+                "dataDir=" + data,
+                "clientPort=" + plainPort,
+                "clientPortAddress=127.0.0.1",
+                "secureClientPort=" + tlsPort,
+                "secureClientPortAddress=127.0.0.1",
+                "admin.enableServer=false",
+                "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory",
+                "authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider",
+                "ssl.keyStore.location=" + pki.serverKeyStore(),
+                "ssl.keyStore.password=" + TestPki.STORE_PASSWORD,
+                "ssl.keyStore.type=PKCS12",
+                "ssl.trustStore.location=" + pki.caTrustStore(),
+                "ssl.trustStore.password=" + TestPki.STORE_PASSWORD,
+                "ssl.trustStore.type=PKCS12"));
+        Path log = dir.resolve("zk.log");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process process = new ProcessBuilder(java, "-Xmx128m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                "org.apache.zookeeper.server.ZooKeeperServerMain", config.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        SecureZooKeeper server = new SecureZooKeeper(plainPort, tlsPort, process, log);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!(listening(plainPort) && listening(tlsPort))) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                server.close();
+                throw new IOException("ZooKeeper did not start; see " + log + ":\n" + Files.readString(log));
+            }
+            TimeUnit.MILLISECONDS.sleep(100);
+        }
+        return server;
+    }
+
+    /** {@code 127.0.0.1:port} of the plain client port. */
+    String plain() {
+        return "127.0.0.1:" + plainPort;
+    }
+
+    /** {@code 127.0.0.1:port} of the TLS client port. */
+    String tls() {
+        return "127.0.0.1:" + tlsPort;
+    }
+
+    Path log() {
+        return log;
+    }
+
+    private static boolean listening(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            return socket.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}

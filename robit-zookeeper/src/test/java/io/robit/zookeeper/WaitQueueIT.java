@@ -1,0 +1,158 @@
+package io.robit.zookeeper;
+
+import static io.robit.zookeeper.ZooKeeperTestSupport.BASE_PATH;
+import static io.robit.zookeeper.ZooKeeperTestSupport.awaitContenders;
+import static io.robit.zookeeper.ZooKeeperTestSupport.contenders;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.robit.spi.Lease;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.ClientWatches;
+import org.apache.zookeeper.ZooKeeper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The waiting queue's upkeep over a long wait: its watches, and a sequence counter that wraps. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class WaitQueueIT {
+    private static final Duration SESSION = Duration.ofSeconds(4);
+    private static final Duration TTL = Duration.ofSeconds(30);
+    private static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = toClose.size() - 1; i >= 0; i--) {
+            toClose.get(i).close();
+        }
+    }
+
+    @Test
+    void aWaiterKeepsOneWatchOnTheNodeAheadHoweverOftenItLooksAgain() throws Exception {
+        // Regression (issue 12, item 10): every recheck (5 s) registered one more exists-watch.
+        String connect = ZooKeeperTestSupport.shared().getConnectString();
+        CuratorFramework admin = track(ZooKeeperTestSupport.client(connect, SESSION));
+        String id = newId();
+        ZooKeeperDriver holder = track(ZooKeeperDriver.create(track(ZooKeeperTestSupport.client(connect, SESSION))));
+        Lease held = holder.acquire(id, TTL, TIMEOUT).orElseThrow();
+        String aheadPath = lockPath(id) + "/" + contenders(admin, id).get(0);
+        CuratorFramework client = track(ZooKeeperTestSupport.client(connect, SESSION));
+        ZooKeeperDriver waiter = track(ZooKeeperDriver.builder(client).waitRecheck(Duration.ofMillis(20)).build());
+        ZooKeeper zooKeeper = client.getZookeeperClient().getZooKeeper();
+
+        CompletableFuture<Optional<Lease>> waited = queue(waiter, id);
+        await("the waiter watches the node ahead").atMost(Duration.ofSeconds(10)).until(() -> ClientWatches.existsWatchers(zooKeeper, aheadPath) >= 1);
+        await("still one watch after dozens of rechecks").during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+                .until(() -> ClientWatches.existsWatchers(zooKeeper, aheadPath) == 1);
+
+        holder.release(held);
+        Lease next = waited.get(10, TimeUnit.SECONDS).orElseThrow();
+        assertThat(next.fencingToken()).isGreaterThan(held.fencingToken());
+        assertThat(ClientWatches.existsWatchers(zooKeeper, aheadPath)).as("the watch fired and is gone").isZero();
+        waiter.release(next);
+    }
+
+    @Test
+    void sequenceNumbersThatWrapQueueInTheOrderTheNodesWereCreated() throws Exception {
+        // Regression (issue 12, item 10): a node numbered after the counter wrapped ("lock--2147483648")
+        // was not taken for a contender: a single attempt failed, and a waiter re-queued in a tight
+        // loop, leaving a node behind each time.
+        assertQueueOrderAcrossTheTopOfTheCounter(true);
+    }
+
+    @Test
+    void sequenceNumbersRepeatedAtTheTopOfTheCounterQueueInTheOrderTheNodesWereCreated() throws Exception {
+        // A ZooKeeper 3.9 server keeps the counter at 2147483647 once there: every later node gets
+        // that number, and only the creation order (czxid) says who is first.
+        assertQueueOrderAcrossTheTopOfTheCounter(false);
+    }
+
+    private void assertQueueOrderAcrossTheTopOfTheCounter(boolean wrap) throws Exception {
+        DirectServer server = track(new DirectServer());
+        CuratorFramework admin = track(ZooKeeperTestSupport.client(server.connectString(), SESSION));
+        String id = newId();
+        admin.create().creatingParentsIfNeeded().forPath(lockPath(id));
+        server.setNextSequence(lockPath(id), Integer.MAX_VALUE - 1);
+        ZooKeeperDriver holder = newDriver(server);
+        Lease held = holder.acquire(id, TTL, TIMEOUT).orElseThrow();
+        assertThat(sequences(admin, id)).containsExactly((long) Integer.MAX_VALUE - 1);
+
+        ZooKeeperDriver first = newDriver(server);
+        CompletableFuture<Optional<Lease>> firstWaited = queue(first, id);
+        awaitContenders(admin, id, 2);
+        assertThat(sequences(admin, id)).contains((long) Integer.MAX_VALUE);
+        if (wrap) {
+            // As a server numbers creates that come faster than it applies them.
+            server.setNextSequence(lockPath(id), Integer.MIN_VALUE);
+        }
+
+        ZooKeeperDriver rival = newDriver(server);
+        assertThat(rival.acquire(id, TTL, TIMEOUT)).as("a single attempt from after the top of the counter is simply not first").isEmpty();
+        awaitContenders(admin, id, 2);
+
+        ZooKeeperDriver second = newDriver(server);
+        CompletableFuture<Optional<Lease>> secondWaited = queue(second, id);
+        awaitContenders(admin, id, 3);
+        if (wrap) {
+            assertThat(sequences(admin, id)).as("the third node is numbered after the wrap").anyMatch(sequence -> sequence < 0);
+        } else {
+            assertThat(sequences(admin, id)).as("the third node repeats the top number").filteredOn(sequence -> sequence == Integer.MAX_VALUE).hasSize(2);
+        }
+        await("no node left behind while waiting").during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+                .until(() -> admin.getChildren().forPath(lockPath(id)).size() == 3);
+
+        holder.release(held);
+        Lease firstLease = firstWaited.get(10, TimeUnit.SECONDS).orElseThrow();
+        assertThat(firstLease.fencingToken()).isGreaterThan(held.fencingToken());
+        assertThat(secondWaited).as("the later node is still behind").isNotDone();
+        assertThat(rival.acquire(id, TTL, TIMEOUT)).isEmpty();
+        first.release(firstLease);
+        Lease secondLease = secondWaited.get(10, TimeUnit.SECONDS).orElseThrow();
+        assertThat(secondLease.fencingToken()).isGreaterThan(firstLease.fencingToken());
+        second.release(secondLease);
+        awaitContenders(admin, id, 0);
+    }
+
+    private static List<Long> sequences(CuratorFramework admin, String id) throws Exception {
+        return contenders(admin, id).stream().map(LockNames::sequenceOf).toList();
+    }
+
+    /** Queues on another thread; once first in line, takes the lock on that same thread. */
+    private static CompletableFuture<Optional<Lease>> queue(ZooKeeperDriver driver, String id) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                driver.awaitRelease(id, Duration.ofSeconds(60));
+                return driver.acquire(id, TTL, TIMEOUT);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    private ZooKeeperDriver newDriver(DirectServer server) {
+        return track(ZooKeeperDriver.create(track(ZooKeeperTestSupport.client(server.connectString(), SESSION))));
+    }
+
+    private static String lockPath(String id) {
+        return BASE_PATH + "/" + LockNames.escape(id);
+    }
+
+    private static String newId() {
+        return "it-" + UUID.randomUUID();
+    }
+
+    private <T extends AutoCloseable> T track(T resource) {
+        toClose.add(resource);
+        return resource;
+    }
+}

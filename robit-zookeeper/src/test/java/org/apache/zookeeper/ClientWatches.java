@@ -1,0 +1,23 @@
+package org.apache.zookeeper;
+
+import java.util.Map;
+import java.util.Set;
+
+/** Reads a ZooKeeper client's own table of registered watchers (package-private in ZooKeeper). For tests. */
+public final class ClientWatches {
+    private ClientWatches() {
+    }
+
+    /** The watchers registered through {@code exists} on {@code path}: on the data table if the node existed, else the exists table. */
+    public static int existsWatchers(ZooKeeper zooKeeper, String path) {
+        ZKWatchManager manager = zooKeeper.getWatchManager();
+        return size(manager.getDataWatches(), path) + size(manager.getExistWatches(), path);
+    }
+
+    private static int size(Map<String, Set<Watcher>> table, String path) {
+        synchronized (table) {
+            Set<Watcher> watchers = table.get(path);
+            return watchers == null ? 0 : watchers.size();
+        }
+    }
+}
