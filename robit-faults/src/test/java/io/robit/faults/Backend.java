@@ -101,10 +101,19 @@ interface Backend extends AutoCloseable {
         };
     }
 
-    /** A SQLite file in the run's directory: no network, so only worker pauses and kills apply. */
+    /**
+     * A SQLite file in the run's directory: no network, so only worker faults apply, and not clock
+     * jumps: SQLite expires rows by the wall clock of the process running the statement, which
+     * processes of one host share (see docs/reliability.md, limitations).
+     */
     static Backend sqlite(Path dir) {
         Path file = dir.resolve("locks.db").toAbsolutePath();
         return new Backend() {
+            @Override
+            public Set<Fault.Kind> faults() {
+                return EnumSet.of(Fault.Kind.PAUSE_WORKER, Fault.Kind.KILL_WORKER, Fault.Kind.GC_PAUSE);
+            }
+
             @Override
             public String name() {
                 return "sqlite";

@@ -17,8 +17,7 @@ enum Broken {
     REUSE_TOKENS,
     /**
      * Never reports a loss (its {@code lost()} never completes, a refresh that finds the lease gone
-     * fails as a plain error), drops every refresh of one hold in two as a one-sided partition
-     * would, and the core's clock seam ({@code Mutex.Builder.ticker}) runs at half speed so the
+     * fails as a plain error), drops every refresh as a one-sided partition would, and the core's clock seam ({@code Mutex.Builder.ticker}) runs at half speed so the
      * local-deadline notice comes late: caught as late notices of running holders.
      */
     HIDE_LOSS,

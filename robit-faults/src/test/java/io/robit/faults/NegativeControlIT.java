@@ -20,14 +20,14 @@ class NegativeControlIT {
 
     @Test
     void aDriverThatOverstatesItsLeaseIsCaughtAsDeadlineOverruns() throws Exception {
-        Report report = run(Broken.HALVE_TTL, EnumSet.of(Fault.Kind.STALL_BOTH, Fault.Kind.PAUSE_WORKER));
+        Report report = run(Broken.HALVE_TTL, EnumSet.of(Fault.Kind.PAUSE_WORKER), 1, 1);
         assertThat(report.count("overrunsCertain")).as(report.summary()).isPositive();
         assertThat(report.violations()).anyMatch(v -> v.startsWith("DEADLINE OVERRUN (certain)"));
     }
 
     @Test
     void aDriverThatReusesOrLowersTokensIsCaughtByTheTokenChecks() throws Exception {
-        Report report = run(Broken.REUSE_TOKENS, EnumSet.of(Fault.Kind.PAUSE_WORKER));
+        Report report = run(Broken.REUSE_TOKENS, EnumSet.of(Fault.Kind.PAUSE_WORKER), 3, 4);
         assertThat(report.count("tokenRegressions") + report.count("duplicateTokens")).as(report.summary()).isPositive();
         assertThat(report.count("staleAccepted") + report.count("refusedWithoutDeposer")).as(report.summary()).isPositive();
     }
@@ -35,24 +35,26 @@ class NegativeControlIT {
     @Test
     void aDriverThatNeverReportsLossWithADelayedCoreNoticeIsCaughtAsLateNotices() throws Exception {
         // No pauses at all: every late notice it makes is one of a running holder, which nothing excuses.
-        Report report = run(Broken.HIDE_LOSS, EnumSet.of(Fault.Kind.RESET));
+        Report report = run(Broken.HIDE_LOSS, EnumSet.of(Fault.Kind.RESET), 1, 1);
         assertThat(report.count("lateNotices")).as(report.summary()).isPositive();
         assertThat(report.violations()).anyMatch(v -> v.startsWith("LATE NOTICE"));
     }
 
     @Test
     void aDriverThatReleasesSomeoneElsesLockIsCaughtAsDeadlineOverruns() throws Exception {
-        Report report = run(Broken.RELEASE_OTHERS, EnumSet.of(Fault.Kind.PAUSE_WORKER));
+        Report report = run(Broken.RELEASE_OTHERS, EnumSet.of(Fault.Kind.PAUSE_WORKER), 1, 4);
         assertThat(report.count("overrunsCertain")).as(report.summary()).isPositive();
         assertThat(report.count("tokenRegressions") + report.count("duplicateTokens")).as("tokens still grow: " + report.summary()).isZero();
     }
 
-    private static Report run(Broken broken, Set<Fault.Kind> kinds) throws Exception {
+    /**
+     * One control run: 3 processes x 3 threads on {@code names} names (one name keeps a rival waiting
+     * at every moment), one hold in {@code longHoldEvery} long enough to be renewed.
+     */
+    private static Report run(Broken broken, Set<Fault.Kind> kinds, int names, int longHoldEvery) throws Exception {
         FaultRun.Config base = FaultSuite.config();
-        FaultRun.Config config = base.withBroken(broken).withShape(3, 3, 3).withRun(RUN, Duration.ofMillis(1200)).withPauseBeforeWrite(0);
-        if (broken == Broken.HIDE_LOSS) {
-            config = config.withLongHoldEvery(1); // every hold long enough to outlive its lease when its refreshes are dropped
-        }
+        FaultRun.Config config = base.withBroken(broken).withShape(3, 3, names).withRun(RUN, Duration.ofMillis(1200)).withPauseBeforeWrite(0)
+                .withLongHoldEvery(longHoldEvery);
         var dir = FaultSuite.runDir("negative-" + broken.name().toLowerCase(java.util.Locale.ROOT), config);
         Backend redis = Backend.redis(dir, RedisPersistence.ALWAYS);
         Backend limited = new Backend() {
@@ -82,7 +84,7 @@ class NegativeControlIT {
             }
         };
         Report report = FaultSuite.run(limited, config, dir);
-        assertThat(report.holds()).as("the run made progress: " + report.summary()).isGreaterThanOrEqualTo(20);
+        assertThat(report.holds()).as("the run made progress: " + report.summary()).isGreaterThanOrEqualTo(8);
         return report;
     }
 }

@@ -67,7 +67,7 @@ final class RecordingDriver implements Driver<String> {
             token = lastToken.getOrDefault(id, real - 1); // the previous grant's token here, or one less
         }
         lastToken.put(id, real);
-        boolean dropRefreshes = broken == Broken.HIDE_LOSS && n % 2 == 0;
+        boolean dropRefreshes = broken == Broken.HIDE_LOSS;
         RecordingLease recorded = lease.get() instanceof AsyncLease async && !dropRefreshes
                 ? new RecordingAsyncLease(id, async, token) : new RecordingLease(id, lease.get(), token, dropRefreshes);
         history.record("w", worker, "th", thread, "e", "acq", "name", id, "sent", sent, "t", answered, "token", token,
