@@ -146,9 +146,9 @@ final class FaultRun {
                 if (System.nanoTime() - runEnd >= 0) {
                     break;
                 }
-                // Every kind once, in a seeded order, so that even a short run covers them all; then at random.
+                // Every kind once, in a seeded order, so that even a short run covers them all; then at random, weighted.
                 for (int attempt = 0; attempt < 6; attempt++) {
-                    Fault.Kind kind = n < menu.size() && attempt == 0 ? menu.get(n) : menu.get(random.nextInt(menu.size()));
+                    Fault.Kind kind = n < menu.size() && attempt == 0 ? menu.get(n) : weighted(menu);
                     Runnable fault = plan(kind, workerUri, lock, stopFile);
                     if (fault != null) {
                         injectors.execute(fault);
@@ -174,6 +174,35 @@ final class FaultRun {
                 }
             }
         }
+    }
+
+    /**
+     * A random kind, weighted so that a long run stays mostly running: a worker kill restarts a JVM
+     * (seconds of CPU on a busy host) and a blackhole stops every worker, while a clock jump or a
+     * reset costs little.
+     */
+    private Fault.Kind weighted(List<Fault.Kind> menu) {
+        int total = 0;
+        for (Fault.Kind k : menu) {
+            total += weight(k);
+        }
+        int pick = random.nextInt(total);
+        for (Fault.Kind k : menu) {
+            pick -= weight(k);
+            if (pick < 0) {
+                return k;
+            }
+        }
+        return menu.get(menu.size() - 1);
+    }
+
+    private static int weight(Fault.Kind kind) {
+        return switch (kind) {
+            case KILL_WORKER -> 1;
+            case STALL_BOTH, STALL_REPLIES, LATENCY, PAUSE_SERVER, KILL_SERVER -> 2;
+            case PAUSE_WORKER, GC_PAUSE, RESET -> 3;
+            case CLOCK_JUMP -> 4;
+        };
     }
 
     private java.util.Set<Fault.Kind> kinds() {

@@ -33,8 +33,8 @@ final class FaultSuite {
     /**
      * The configured run, with a ttl of {@code defaultTtlMs} unless {@code -Drobit.faults.ttlMs} says
      * otherwise. CI: 4 processes x 3 threads on 4 names, 20 s of faults, one every ~1.5 ttl. Long:
-     * 5 processes x 6 threads on 24 names, short holds, {@code -Drobit.faults.seconds} (default 300)
-     * with a fault every ~{@code -Drobit.faults.gapMs} (default 250 ms; faults on different targets overlap).
+     * 5 processes x 8 threads on 32 names, one hold in 40 long, {@code -Drobit.faults.seconds} (default 300)
+     * with a fault every ~{@code -Drobit.faults.gapMs} (default 400 ms; faults on different targets overlap).
      */
     static FaultRun.Config config(long defaultTtlMs) {
         boolean long_ = longTier();
@@ -42,11 +42,11 @@ final class FaultSuite {
         Duration ttl = Duration.ofMillis(Long.getLong("robit.faults.ttlMs", defaultTtlMs));
         Duration run = Duration.ofSeconds(Long.getLong("robit.faults.seconds", long_ ? 300L : 20L));
         int workers = Integer.getInteger("robit.faults.workers", long_ ? 5 : 4);
-        int threads = Integer.getInteger("robit.faults.threads", long_ ? 6 : 3);
-        int names = Integer.getInteger("robit.faults.names", long_ ? 24 : 4);
-        Duration gap = Duration.ofMillis(Long.getLong("robit.faults.gapMs", long_ ? 250 : ttl.toMillis() * 3 / 2));
+        int threads = Integer.getInteger("robit.faults.threads", long_ ? 8 : 3);
+        int names = Integer.getInteger("robit.faults.names", long_ ? 32 : 4);
+        Duration gap = Duration.ofMillis(Long.getLong("robit.faults.gapMs", long_ ? 400 : ttl.toMillis() * 3 / 2));
         boolean clockJumps = Files.exists(Path.of(FaultRun.FAKETIME_LIBRARY)) && !Boolean.getBoolean("robit.faults.noClockJumps");
-        return new FaultRun.Config(seed, workers, threads, names, ttl, run, gap, long_ ? 0.002 : 0.03, long_ ? 12 : 4, Broken.NONE, false,
+        return new FaultRun.Config(seed, workers, threads, names, ttl, run, gap, long_ ? 0.001 : 0.03, long_ ? 40 : 4, Broken.NONE, false,
                 clockJumps);
     }
 
