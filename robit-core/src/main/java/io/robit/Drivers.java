@@ -45,7 +45,55 @@ public final class Drivers {
             throw new IllegalArgumentException("no Robit driver for scheme '" + scheme + "' in '" + Secrets.redact(uri) + "'; known schemes: "
                     + knownSchemes().keySet() + " (add the robit-<backend> module to the classpath for others)");
         }
-        return provider.open(uri.strip());
+        try {
+            return provider.open(uri.strip());
+        } catch (RuntimeException e) {
+            throw withoutSecrets(e, uri);
+        }
+    }
+
+    /**
+     * {@code e} itself when nothing it would print (messages of it and its causes) shows a password of
+     * {@code uri}; otherwise an exception of the same kind whose message is masked, with the same stack
+     * trace but without the causes that quoted the password.
+     */
+    static RuntimeException withoutSecrets(RuntimeException e, String uri) {
+        String password = userInfoPassword(uri);
+        boolean leaks = false;
+        for (Throwable t = e; t != null && !leaks; t = t.getCause()) {
+            String message = t.getMessage();
+            leaks = message != null && (!message.equals(Secrets.redact(message)) || password != null && message.contains(password));
+        }
+        if (!leaks) {
+            return e;
+        }
+        String message = Secrets.redact(String.valueOf(e.getMessage()));
+        if (password != null) {
+            message = message.replace(password, Secrets.MASK);
+        }
+        RuntimeException masked = e instanceof DriverException ? new DriverException(message, null)
+                : e instanceof IllegalArgumentException ? new IllegalArgumentException(message)
+                : new IllegalStateException(message);
+        masked.setStackTrace(e.getStackTrace());
+        return masked;
+    }
+
+    /** The password of {@code scheme://user:password@host...}, or null (also when shorter than 3 characters). */
+    private static String userInfoPassword(String uri) {
+        int start = uri.indexOf("://");
+        if (start < 0) {
+            return null;
+        }
+        String rest = uri.substring(start + 3);
+        int slash = rest.indexOf('/');
+        String authority = slash < 0 ? rest : rest.substring(0, slash);
+        int at = authority.lastIndexOf('@');
+        int colon = authority.indexOf(':');
+        if (at < 0 || colon < 0 || colon > at) {
+            return null;
+        }
+        String password = authority.substring(colon + 1, at);
+        return password.length() < 3 ? null : password; // a short one would mask unrelated text
     }
 
     /** The schemes the driver modules on the classpath handle, and their providers. */

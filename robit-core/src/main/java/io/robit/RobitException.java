@@ -1,5 +1,7 @@
 package io.robit;
 
+import io.robit.spi.Secrets;
+
 /**
  * Base of every exception Robit throws. All are unchecked.
  *
@@ -11,12 +13,15 @@ public class RobitException extends RuntimeException {
     private final String lockId;
 
     /**
+     * Creates the exception; a password in {@code message} (a {@code scheme://user:password@} URI, a
+     * {@code password=} parameter) is masked, as {@link io.robit.spi.Secrets#redact} does.
+     *
      * @param lockId the lock this is about, or {@code null} when there is none
      * @param message what happened, naming the lock
      * @param cause the underlying failure, or {@code null}
      */
     protected RobitException(Object lockId, String message, Throwable cause) {
-        super(message, cause);
+        super(Secrets.redact(message), cause);
         this.lockId = lockId == null ? null : String.valueOf(lockId);
     }
 

@@ -17,32 +17,50 @@ final class BackendOption {
     @Option(names = {"-b", "--backend"}, paramLabel = "URI",
             description = {"where the lock lives: sqlite:PATH, redis://HOST:PORT, postgresql://USER@HOST/DB, mysql://..., "
                 + "mariadb://..., etcd://HOST:PORT, zookeeper://HOST:PORT (whichever drivers are built in).",
-                "Default: $ROBIT_BACKEND, else sqlite:$XDG_STATE_HOME/robit/robit.db (~/.local/state/robit/robit.db)."})
+                "Default: $ROBIT_BACKEND, else sqlite:$XDG_STATE_HOME/robit/robit.db ($HOME/.local/state/robit/robit.db)."})
     String uri;
 
-    /** The backend URI to use, from the option, the environment, or the default. */
+    /**
+     * The backend URI to use, from the option, the environment, or the default.
+     *
+     * @throws IllegalArgumentException the option or variable is given but blank, or the URI is malformed
+     */
     String resolve() {
         return resolve(uri, System.getenv(), System.getProperty("user.home"));
     }
 
-    static String resolve(String option, Map<String, String> env, String home) {
-        if (option != null && !option.isBlank()) {
-            return option.strip();
+    static String resolve(String option, Map<String, String> env, String userHome) {
+        if (option != null) {
+            if (option.isBlank()) {
+                throw new IllegalArgumentException("--backend must name a backend URI, got '" + option + "' (leave the option out "
+                        + "for the default SQLite file)");
+            }
+            return BackendUri.check(option.strip());
         }
         String fromEnv = env.get(ENV);
-        if (fromEnv != null && !fromEnv.isBlank()) {
-            return fromEnv.strip();
+        if (fromEnv != null) {
+            if (fromEnv.isBlank()) {
+                throw new IllegalArgumentException("$" + ENV + " is set but blank; unset it for the default SQLite file, or name a "
+                        + "backend URI");
+            }
+            return BackendUri.check(fromEnv.strip());
         }
-        return "sqlite:" + defaultDatabase(env, home);
+        return "sqlite:" + defaultDatabase(env, userHome);
     }
 
-    /** {@code $XDG_STATE_HOME/robit/robit.db}, or {@code ~/.local/state/robit/robit.db} (XDG Base Directory spec). */
-    static Path defaultDatabase(Map<String, String> env, String home) {
+    /**
+     * {@code $XDG_STATE_HOME/robit/robit.db}, else {@code $HOME/.local/state/robit/robit.db}, as the XDG
+     * Base Directory spec says: from the environment, ignoring a relative {@code XDG_STATE_HOME}; the
+     * JVM's {@code user.home} only when {@code HOME} is unset.
+     */
+    static Path defaultDatabase(Map<String, String> env, String userHome) {
         String state = env.get("XDG_STATE_HOME");
-        Path base = state != null && !state.isBlank() && Path.of(state).isAbsolute()
-                ? Path.of(state)
-                : Path.of(home, ".local", "state");
-        return base.resolve("robit").resolve("robit.db");
+        if (state != null && !state.isBlank() && Path.of(state).isAbsolute()) {
+            return Path.of(state).resolve("robit").resolve("robit.db");
+        }
+        String home = env.get("HOME");
+        String base = home != null && !home.isBlank() ? home : userHome;
+        return Path.of(base, ".local", "state", "robit", "robit.db");
     }
 
     /**

@@ -13,7 +13,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import org.slf4j.LoggerFactory;
 import org.slf4j.helpers.NOPLogger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -101,7 +100,7 @@ final class LeadCommand implements java.util.concurrent.Callable<Integer> {
         if (ttl.compareTo(MIN_TTL) < 0) {
             throw new ParameterException(spec.commandLine(), "--ttl must be at least 100ms, got " + Durations.format(ttl));
         }
-        Logging.configure(verbose);
+        Logging.configure();
         mainThread = Thread.currentThread();
         Signals.install(this::onSignal);
         try (Driver<String> driver = backend.open()) {
@@ -122,10 +121,14 @@ final class LeadCommand implements java.util.concurrent.Callable<Integer> {
     /** One election: win it, run CMD, resign. Returns the exit code, or null to campaign again. */
     private Integer campaignOnce(Driver<String> driver) throws InterruptedException {
         CompletableFuture<Loss> lost = new CompletableFuture<>();
-        try (LeaderElection<String> election = LeaderElection.builder(name, ttl, driver)
+        // Robit's logger stays silent: this command reports each event itself, in one format.
+        LeaderElection.Builder<String> builder = LeaderElection.builder(name, ttl, driver)
                 .onRevoked(lost::complete)
-                .logger(verbose ? LoggerFactory.getLogger("robit") : NOPLogger.NOP_LOGGER)
-                .build()) {
+                .logger(NOPLogger.NOP_LOGGER);
+        if (verbose) {
+            builder.listener(new VerboseReporter(System.err));
+        }
+        try (LeaderElection<String> election = builder.build()) {
             election.start();
             Optional<Leadership> won = Optional.empty();
             try {

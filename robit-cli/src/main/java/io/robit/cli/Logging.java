@@ -4,9 +4,12 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Sets up logging for a command line: slf4j-simple, one line per message on stderr; Robit's own
- * warnings, and only errors from the backend clients (ZooKeeper, Netty, gRPC through
- * java.util.logging), unless {@code --verbose}. Must run before the first logger is made.
+ * Silences library logging in a command line: the {@code robit} command reports every event itself,
+ * one line each, in one format ({@code robit: ...}), so the loggers of Robit and of the backend
+ * clients (ZooKeeper, Netty, gRPC through java.util.logging) print nothing. To debug a backend, set
+ * slf4j-simple's system properties through {@code ROBIT_JAVA_OPTS} (e.g.
+ * {@code -Dorg.slf4j.simpleLogger.defaultLogLevel=debug}): they take precedence. Must run before the
+ * first logger is made.
  */
 final class Logging {
     private static final Logger JUL_ROOT = Logger.getLogger(""); // kept: JUL holds loggers weakly
@@ -14,16 +17,14 @@ final class Logging {
     private Logging() {
     }
 
-    static void configure(boolean verbose) {
+    static void configure() {
         setIfAbsent("org.slf4j.simpleLogger.logFile", "System.err");
-        setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "warn" : "error");
-        setIfAbsent("org.slf4j.simpleLogger.log.io.robit", verbose ? "info" : "warn");
-        setIfAbsent("org.slf4j.simpleLogger.log.robit", verbose ? "info" : "warn");
+        setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", "off");
         setIfAbsent("org.slf4j.simpleLogger.showThreadName", "false");
-        setIfAbsent("org.slf4j.simpleLogger.showLogName", "false");
         setIfAbsent("org.slf4j.simpleLogger.showShortLogName", "true");
-        setIfAbsent("org.slf4j.simpleLogger.levelInBrackets", "true");
-        JUL_ROOT.setLevel(verbose ? Level.WARNING : Level.SEVERE);
+        if (System.getProperty("java.util.logging.config.file") == null) {
+            JUL_ROOT.setLevel(Level.OFF);
+        }
     }
 
     private static void setIfAbsent(String key, String value) {

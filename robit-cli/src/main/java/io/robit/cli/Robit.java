@@ -1,9 +1,11 @@
 package io.robit.cli;
 
 import io.robit.DriverException;
+import io.robit.spi.Secrets;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -88,8 +90,10 @@ public final class Robit implements Callable<Integer> {
                 err.println("robit: backend unavailable: " + oneLine(e.getMessage()));
                 code = ExitCode.UNAVAILABLE;
             } else {
-                err.println("robit: internal error: " + e);
-                e.printStackTrace(err);
+                err.println("robit: internal error: " + oneLine(String.valueOf(e)));
+                StringWriter trace = new StringWriter();
+                e.printStackTrace(new PrintWriter(trace));
+                err.print(Secrets.redact(trace.toString()));
                 code = ExitCode.SOFTWARE;
             }
             err.flush();
@@ -98,8 +102,9 @@ public final class Robit implements Callable<Integer> {
         return commandLine.execute(args);
     }
 
-    private static String oneLine(String message) {
-        return message == null ? "" : message.strip().replaceAll("\\s*\\R\\s*", "; ");
+    /** {@code message} on one line, with any password in it masked. */
+    static String oneLine(String message) {
+        return message == null ? "" : Secrets.redact(message.strip().replaceAll("\\s*\\R\\s*", "; "));
     }
 
     /** Reads the version Maven wrote into {@code version.properties}. */

@@ -17,7 +17,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import org.slf4j.LoggerFactory;
 import org.slf4j.helpers.NOPLogger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -103,14 +102,22 @@ final class RunCommand implements Callable<Integer> {
         if (ttl.compareTo(MIN_TTL) < 0) {
             throw new ParameterException(spec.commandLine(), "--ttl must be at least 100ms, got " + Durations.format(ttl));
         }
-        Logging.configure(verbose);
+        if (name.isBlank()) {
+            throw new ParameterException(spec.commandLine(), "--name must not be blank, got '" + name + "'");
+        }
+        Logging.configure();
         mainThread = Thread.currentThread();
         Signals.install(this::onSignal);
         try (Driver<String> driver = backend.open()) {
-            Mutex<String> mutex = Mutex.builder(name, ttl, driver)
+            // Robit's logger stays silent: this command reports each event itself, once (a loss below,
+            // renewal trouble through the VerboseReporter).
+            Mutex.Builder<String> builder = Mutex.builder(name, ttl, driver)
                     .onLost(lost::complete)
-                    .logger(verbose ? LoggerFactory.getLogger("robit") : NOPLogger.NOP_LOGGER)
-                    .build();
+                    .logger(NOPLogger.NOP_LOGGER);
+            if (verbose) {
+                builder.listener(new VerboseReporter(err));
+            }
+            Mutex<String> mutex = builder.build();
             Optional<Held> held;
             try {
                 held = acquire(mutex, driver);
@@ -265,7 +272,7 @@ final class RunCommand implements Callable<Integer> {
             @SuppressWarnings("unchecked")
             Optional<LockInfo> info = ((Inspectable<String>) driver).inspect(name);
             return info.filter(LockInfo::held)
-                    .map(lock -> "; held by " + lock.owner().orElse("?") + " (token " + lock.fencingToken() + ")").orElse("");
+                    .map(lock -> "; held by " + lock.owner().map(Holders::describe).orElse("?") + " (token " + lock.fencingToken() + ")").orElse("");
         } catch (RuntimeException e) {
             return "";
         }
@@ -278,7 +285,8 @@ final class RunCommand implements Callable<Integer> {
             case GONE -> "the backend no longer has the lease";
             case DEADLINE_PASSED -> "no renewal succeeded within the lease; the backend may be unreachable or this process was paused";
         };
-        String cause = loss.cause().map(Throwable::getMessage).filter(m -> m != null && !m.isBlank()).map(m -> " [" + m + "]").orElse("");
+        String cause = loss.cause().map(Throwable::getMessage).filter(m -> m != null && !m.isBlank())
+                .map(m -> " [" + Robit.oneLine(m) + "]").orElse("");
         return loss.reason() + ", token " + loss.fencingToken() + ": " + why + cause;
     }
 

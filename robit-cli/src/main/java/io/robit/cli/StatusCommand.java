@@ -2,6 +2,7 @@ package io.robit.cli;
 
 import io.robit.spi.Driver;
 import io.robit.spi.LockInfo;
+import io.robit.spi.Secrets;
 import java.io.PrintStream;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -31,13 +32,16 @@ final class StatusCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintStream out = System.out;
-        Logging.configure(false);
+        if (name.isBlank()) {
+            throw new IllegalArgumentException("NAME must not be blank, got '" + name + "'");
+        }
+        Logging.configure();
         String uri = backend.resolve();
         try (Driver<String> driver = backend.open()) {
             driver.validate(name);
             Optional<LockInfo> info = Inspection.of(driver, uri).inspect(name);
             if (info.isEmpty()) {
-                out.println("lock '" + name + "' is free (never taken on " + uri + ")");
+                out.println("lock '" + name + "' is free (never taken on " + Secrets.redact(uri) + ")");
                 return ExitCode.NOT_HELD;
             }
             LockInfo lock = info.get();
@@ -46,7 +50,7 @@ final class StatusCommand implements Callable<Integer> {
                 return ExitCode.NOT_HELD;
             }
             out.println("lock '" + name + "' is held");
-            out.println("  holder      " + lock.owner().orElse("?"));
+            out.println("  holder      " + lock.owner().map(Holders::describe).orElse("?"));
             lock.since().ifPresent(since -> out.println("  since       " + Inspection.when(since)));
             lock.expiresIn().ifPresent(left -> out.println("  expires in  " + Durations.format(left) + " unless renewed"));
             out.println("  token       " + lock.fencingToken());

@@ -87,7 +87,7 @@ final class WaitReporter implements AutoCloseable {
 
     private String line(LockInfo lock) {
         StringBuilder line = new StringBuilder("robit: waiting for lock '").append(name).append("': held by ")
-                .append(lock.owner().orElse("?")).append(" (token ").append(lock.fencingToken()).append(')');
+                .append(lock.owner().map(Holders::describe).orElse("?")).append(" (token ").append(lock.fencingToken()).append(')');
         lock.since().ifPresent(since -> line.append(" since ")
                 .append(CLOCK.format(LocalTime.ofInstant(since.truncatedTo(ChronoUnit.SECONDS), ZoneId.systemDefault()))));
         lock.expiresIn().ifPresent(left -> line.append(", lease expires in ").append(Durations.format(left))

@@ -40,7 +40,7 @@ class ArgumentsIT {
                 Arguments.of(List.of("run", "--name", "x", "--wait", "-1s", "--", "true"), "'-1s' is not a duration"),
                 Arguments.of(List.of("run", "--name", "x", "--grace", "1y", "--", "true"), "'1y' is not a duration"),
                 Arguments.of(List.of("run", "--bogus", "--name", "x", "--", "true"), "Unknown option: '--bogus'"),
-                Arguments.of(List.of("run", "--name", "", "--", "true"), "lock id must not be empty"),
+                Arguments.of(List.of("run", "--name", "", "--", "true"), "--name must not be blank, got ''"),
                 Arguments.of(List.of("run", "--name", "x", "--backend", "nosuch://host", "--", "true"), "no Robit driver for scheme 'nosuch'"),
                 Arguments.of(List.of("run", "--name", "x", "--backend", "localhost:6379x", "--", "true"), "no Robit driver for scheme 'localhost'"),
                 Arguments.of(List.of("run", "--name", "x", "--backend", "just-a-word", "--", "true"), "has no scheme; expected one of"),

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -52,8 +53,24 @@ final class Cli {
     }
 
     private Run start(boolean withBackend, String... args) {
+        return start(withBackend, List.of(), Map.of(), args);
+    }
+
+    /**
+     * Runs {@code robit ARGS...} to its end without ROBIT_BACKEND, with extra JVM options and with
+     * {@code env} applied to the environment (a null value removes the variable).
+     */
+    Run runWith(List<String> jvmOptions, Map<String, String> env, String... args) {
+        Run run = start(false, jvmOptions, env, args);
+        run.awaitExit(Duration.ofSeconds(60));
+        return run;
+    }
+
+    private Run start(boolean withBackend, List<String> jvmOptions, Map<String, String> env, String... args) {
         int n = count.incrementAndGet();
-        List<String> command = new ArrayList<>(List.of(JAVA.toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", JAR.toString()));
+        List<String> command = new ArrayList<>(List.of(JAVA.toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", JAR.toString()));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command)
                 .directory(dir.toFile())
@@ -65,6 +82,13 @@ final class Cli {
             builder.environment().remove("ROBIT_BACKEND");
         }
         builder.environment().put("XDG_STATE_HOME", dir.resolve("state").toString());
+        env.forEach((key, value) -> {
+            if (value == null) {
+                builder.environment().remove(key);
+            } else {
+                builder.environment().put(key, value);
+            }
+        });
         try {
             Process process = builder.start();
             started.add(process);

@@ -46,7 +46,13 @@ class DurationsTest {
         assertThat(BackendOption.resolve(null, Map.of("ROBIT_BACKEND", "sqlite:/x.db"), "/home/u")).isEqualTo("sqlite:/x.db");
         assertThat(BackendOption.resolve(null, Map.of("XDG_STATE_HOME", "/var/state"), "/home/u"))
                 .isEqualTo("sqlite:" + Path.of("/var/state/robit/robit.db"));
-        assertThat(BackendOption.resolve(" ", Map.of("XDG_STATE_HOME", "relative/ignored"), "/home/u"))
+        assertThat(BackendOption.resolve(null, Map.of("XDG_STATE_HOME", "relative/ignored"), "/home/u"))
                 .isEqualTo("sqlite:" + Path.of("/home/u/.local/state/robit/robit.db"));
+        assertThat(BackendOption.resolve(null, Map.of("HOME", "/home/env"), "/home/jvm"))
+                .as("$HOME wins over the JVM's user.home").isEqualTo("sqlite:" + Path.of("/home/env/.local/state/robit/robit.db"));
+        assertThatThrownBy(() -> BackendOption.resolve(" ", Map.of(), "/home/u")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--backend must name a backend URI");
+        assertThatThrownBy(() -> BackendOption.resolve(null, Map.of("ROBIT_BACKEND", ""), "/home/u"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ROBIT_BACKEND is set but blank");
     }
 }

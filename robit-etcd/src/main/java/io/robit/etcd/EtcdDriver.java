@@ -262,9 +262,11 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
 
     /**
      * Deletes the key if it is still this lease's; never frees a later holder. Waits for etcd's answer
-     * up to the request timeout, even on an interrupted thread (whose interrupt flag stays set). A
-     * delete that fails is retried in the background until it succeeds or the key is no longer ours;
-     * the shared etcd lease, which other holds may use, is never revoked for it.
+     * up to the request timeout, even on an interrupted thread (whose interrupt flag stays set),
+     * unless the hold's latest refresh failed (after a loss at the local deadline, etcd is likely
+     * unreachable): then it does not wait. A delete that fails or is not awaited is retried in the
+     * background until it succeeds or the key is no longer ours; the shared etcd lease, which other
+     * holds may use, is never revoked for it.
      */
     @Override
     public void release(Lease lease) {
@@ -273,6 +275,12 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
             return;
         }
         if (!held.markReleased()) {
+            return;
+        }
+        if (held.renewalFailing()) {
+            // Usually a release after the core declared the hold lost: etcd may be unreachable, and
+            // waiting for it would hold a thread per lock. Delete in the background, retried.
+            reclaimer.deleteKnown(held.id(), held.key(), held.fencingToken(), held.session());
             return;
         }
         CompletableFuture<TxnResponse> delete;

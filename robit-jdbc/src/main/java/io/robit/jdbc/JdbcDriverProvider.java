@@ -3,6 +3,7 @@ package io.robit.jdbc;
 import io.robit.DriverException;
 import io.robit.spi.Driver;
 import io.robit.spi.DriverProvider;
+import io.robit.spi.Secrets;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -29,7 +30,8 @@ import java.util.StringJoiner;
  * (through MariaDB Connector/J if present, else MySQL Connector/J), {@code sqlite:/var/lib/app/locks.db}.
  * Robit's own query parameters: {@code table=NAME} (default {@code robit_locks}) and
  * {@code createTable=true|false} (default {@code true} for SQLite, whose file is Robit's own, and
- * {@code false} for servers); the rest go to the JDBC driver. SQLite files are opened in WAL mode
+ * {@code false} for servers); security ({@link JdbcSecurity}): {@code cacert}, {@code cert}, {@code key},
+ * {@code passwordFile}, {@code passwordEnv}; the rest go to the JDBC driver. SQLite files are opened in WAL mode
  * with a busy timeout and {@code synchronous=FULL}, so tokens survive a power loss.
  */
 public final class JdbcDriverProvider implements DriverProvider {
@@ -85,11 +87,11 @@ public final class JdbcDriverProvider implements DriverProvider {
         try {
             parsed = new URI(uri);
         } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("malformed backend URI '" + uri + "': " + e.getMessage()
+            throw new IllegalArgumentException("malformed backend URI '" + Secrets.redact(uri) + "': " + Secrets.redact(e.getMessage())
                     + "; expected e.g. " + scheme + "://user:password@host:port/database", e);
         }
         if (parsed.getHost() == null || parsed.getPath() == null || parsed.getPath().length() <= 1) {
-            throw new IllegalArgumentException("backend URI '" + uri + "' needs a host and a database, e.g. "
+            throw new IllegalArgumentException("backend URI '" + Secrets.redact(uri) + "' needs a host and a database, e.g. "
                     + scheme + "://user:password@127.0.0.1/mydb");
         }
         Map<String, String> params = parseQuery(parsed.getRawQuery(), uri);
@@ -108,6 +110,7 @@ public final class JdbcDriverProvider implements DriverProvider {
         String hostPort = parsed.getHost() + (parsed.getPort() > 0 ? ":" + parsed.getPort() : "");
         String base = "//" + hostPort + parsed.getRawPath();
         String url = postgres ? "jdbc:postgresql:" + base : mysqlUrl(base);
+        JdbcSecurity.apply(url, params, properties, Secrets.redact(uri), System::getenv);
         params.forEach(properties::setProperty); // connection options go to the JDBC driver as properties
         String label = (postgres ? "postgresql" : scheme) + " " + hostPort + parsed.getRawPath();
         return build(url, properties, label, postgres ? Dialect.POSTGRESQL : null, table, createTable);
@@ -163,7 +166,7 @@ public final class JdbcDriverProvider implements DriverProvider {
             }
             int eq = pair.indexOf('=');
             if (eq <= 0) {
-                throw new IllegalArgumentException("query parameter '" + pair + "' in '" + uri + "' must be name=value");
+                throw new IllegalArgumentException("query parameter '" + pair + "' in '" + Secrets.redact(uri) + "' must be name=value");
             }
             String name = decode(pair.substring(0, eq));
             String lower = name.toLowerCase(Locale.ROOT);

@@ -7,6 +7,8 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.robit.AcquireOutcome;
+import io.robit.ElectionListener;
+import io.robit.LeaderElection;
 import io.robit.Loss;
 import io.robit.Mutex;
 import io.robit.MutexListener;
@@ -43,10 +45,19 @@ import java.util.function.Function;
  * <li>{@code robit.lease.remaining} gauge, seconds: time left before the local deadline of the
  *     most recently acquired or renewed hold with this lock tag; 0 when none is held</li>
  * </ul>
+ * Given to a {@link LeaderElection} as well ({@code LeaderElection.builder(...).listener((ElectionListener) metrics)}),
+ * it adds:
+ * <ul>
+ * <li>{@code robit.leader.elections} counter: terms won by this process</li>
+ * <li>{@code robit.leader.term} gauge: the latest term won by this process (its fencing token)</li>
+ * <li>{@code robit.leader.leading} gauge: how many candidates with this lock tag lead now</li>
+ * <li>{@code robit.leader.tenure} timer: how long terms lasted, tagged {@code end} = resigned, revoked</li>
+ * <li>{@code robit.leader.revoked} counter: terms lost, tagged {@code reason} as {@code robit.lost}</li>
+ * </ul>
  * The {@code lock} tag is the lock name by default; pass {@link Builder#lockTag} to cap cardinality
  * (e.g. map {@code order-1234} to {@code order}). Thread-safe.
  */
-public final class RobitMetrics implements MutexListener, MeterBinder {
+public final class RobitMetrics implements MutexListener, ElectionListener, MeterBinder {
     private final String prefix;
     private final Function<String, String> lockTag;
     private final Tags extraTags;
@@ -130,6 +141,35 @@ public final class RobitMetrics implements MutexListener, MeterBinder {
         }
     }
 
+    @Override
+    public void elected(LeaderElection<?> election, long term) {
+        Group g = group(election.mutex());
+        if (g != null) {
+            g.leader().elections.increment();
+            g.leader().term.set(term);
+            g.leader().leading.incrementAndGet();
+        }
+    }
+
+    @Override
+    public void revoked(LeaderElection<?> election, long term, Duration heldFor, Loss loss) {
+        Group g = group(election.mutex());
+        if (g != null) {
+            g.leader().tenure("revoked").record(heldFor);
+            g.leader().revoked(loss.reason().name().toLowerCase(Locale.ROOT)).increment();
+            g.leader().leading.decrementAndGet();
+        }
+    }
+
+    @Override
+    public void resigned(LeaderElection<?> election, long term, Duration heldFor) {
+        Group g = group(election.mutex());
+        if (g != null) {
+            g.leader().tenure("resigned").record(heldFor);
+            g.leader().leading.decrementAndGet();
+        }
+    }
+
     private Group group(Mutex<?> mutex) {
         MeterRegistry target = registry;
         if (target == null) {
@@ -185,12 +225,62 @@ public final class RobitMetrics implements MutexListener, MeterBinder {
                     .tags(tags).tag("reason", r).register(registry));
         }
 
+        private final java.util.concurrent.locks.ReentrantLock leaderLock = new java.util.concurrent.locks.ReentrantLock();
+        private volatile LeaderMeters leader;
+
+        /** Registered on first use, so plain mutexes get no leader meters. */
+        LeaderMeters leader() {
+            LeaderMeters meters = leader;
+            if (meters == null) {
+                leaderLock.lock();
+                try {
+                    meters = leader;
+                    if (meters == null) {
+                        meters = new LeaderMeters(registry, tags);
+                        leader = meters;
+                    }
+                } finally {
+                    leaderLock.unlock();
+                }
+            }
+            return meters;
+        }
+
         double remainingSeconds() {
             if (held.get() <= 0) {
                 return 0;
             }
             long left = deadline.get() - System.nanoTime();
             return left <= 0 ? 0 : left / (double) TimeUnit.SECONDS.toNanos(1);
+        }
+    }
+
+    /** The leader-election meters of one (lock tag, backend) pair, registered on first use. */
+    private final class LeaderMeters {
+        final MeterRegistry registry;
+        final Tags tags;
+        final Counter elections;
+        final AtomicLong term = new AtomicLong();
+        final AtomicInteger leading = new AtomicInteger();
+        final Map<String, Timer> tenures = new ConcurrentHashMap<>();
+        final Map<String, Counter> revocations = new ConcurrentHashMap<>();
+
+        LeaderMeters(MeterRegistry registry, Tags tags) {
+            this.registry = registry;
+            this.tags = tags;
+            elections = Counter.builder(prefix + ".leader.elections").description("Terms of leadership won by this process").tags(tags).register(registry);
+            Gauge.builder(prefix + ".leader.term", term, AtomicLong::get).description("The latest term won by this process").tags(tags).register(registry);
+            Gauge.builder(prefix + ".leader.leading", leading, AtomicInteger::get).description("Candidates leading now").tags(tags).register(registry);
+        }
+
+        Timer tenure(String end) {
+            return tenures.computeIfAbsent(end, e -> Timer.builder(prefix + ".leader.tenure").description("How long terms lasted, by how they ended")
+                    .tags(tags).tag("end", e).register(registry));
+        }
+
+        Counter revoked(String reason) {
+            return revocations.computeIfAbsent(reason, r -> Counter.builder(prefix + ".leader.revoked").description("Terms lost, by reason")
+                    .tags(tags).tag("reason", r).register(registry));
         }
     }
 

@@ -8,7 +8,10 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.robit.ElectionListener;
 import io.robit.Held;
+import io.robit.LeaderElection;
+import io.robit.Leadership;
 import io.robit.Mutex;
 import io.robit.local.LocalDriver;
 import java.time.Duration;
@@ -102,5 +105,37 @@ class RobitMetricsTest {
                 .contains("robit_renew_failed_total");
         MeterRegistry unused = registry;
         assertThat(unused.find("robit.lost").counters()).isEmpty();
+    }
+
+    @Test
+    void leaderElectionMeters() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        RobitMetrics metrics = RobitMetrics.bindTo(registry, Tags.empty());
+        LeaderElection<String> a = LeaderElection.builder("scheduler", Duration.ofSeconds(3), driver).listener((ElectionListener) metrics).build();
+        LeaderElection<String> b = LeaderElection.builder("scheduler", Duration.ofSeconds(3), driver).listener((ElectionListener) metrics).build();
+        a.start();
+        Leadership first = a.awaitLeadership(Duration.ofSeconds(5)).orElseThrow();
+        b.start();
+        // Listeners are told just after the leadership is visible.
+        await().atMost(Duration.ofSeconds(5)).until(() -> registry.find("robit.leader.leading").tag("lock", "scheduler").gauge() != null);
+        assertThat(registry.get("robit.leader.leading").tag("lock", "scheduler").gauge().value()).isEqualTo(1.0);
+        assertThat(registry.get("robit.leader.term").tag("lock", "scheduler").gauge().value()).isEqualTo(first.term());
+
+        a.close(); // resigns: b is elected
+        Leadership second = b.awaitLeadership(Duration.ofSeconds(5)).orElseThrow();
+        await().atMost(Duration.ofSeconds(5)).until(() -> registry.get("robit.leader.elections").tag("lock", "scheduler").counter().count() == 2);
+        assertThat(registry.get("robit.leader.term").tag("lock", "scheduler").gauge().value()).isEqualTo(second.term());
+        assertThat(registry.get("robit.leader.tenure").tags("lock", "scheduler", "end", "resigned").timer().count()).isEqualTo(1);
+
+        driver.revoke("scheduler");
+        await().atMost(Duration.ofSeconds(5)).until(() -> registry.find("robit.leader.revoked").tag("reason", "gone").counter() != null);
+        assertThat(registry.get("robit.leader.revoked").tags("lock", "scheduler", "reason", "gone").counter().count()).isEqualTo(1);
+        assertThat(registry.get("robit.leader.tenure").tags("lock", "scheduler", "end", "revoked").timer().count()).isEqualTo(1);
+        // b campaigns again after the loss and wins a greater term.
+        await().atMost(Duration.ofSeconds(5)).until(() -> registry.get("robit.leader.elections").tag("lock", "scheduler").counter().count() == 3);
+        assertThat(registry.get("robit.leader.term").tag("lock", "scheduler").gauge().value()).isGreaterThan(second.term());
+        assertThat(registry.get("robit.leader.leading").tag("lock", "scheduler").gauge().value()).isEqualTo(1.0);
+        b.close();
+        assertThat(registry.get("robit.leader.leading").tag("lock", "scheduler").gauge().value()).isZero();
     }
 }

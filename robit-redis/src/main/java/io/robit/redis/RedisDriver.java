@@ -85,7 +85,7 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
 
     private RedisDriver(Builder builder) {
         this.connections = builder.connections;
-        this.signals = new ReleaseSignals(connections);
+        this.signals = new ReleaseSignals(connections, builder.releaseLinger);
         this.keyPrefix = builder.keyPrefix;
         this.commandTimeout = builder.commandTimeout;
         this.replicas = builder.replicas;
@@ -118,7 +118,10 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
      * A driver that makes and owns its client: {@code redis://[user:password@]host[:port][/db]},
      * {@code rediss://...} (TLS), {@code redis-sentinel://host:26379[,host2:26379]/db#masterId}, or
      * for Cluster {@code redis://host1:port1,host2:port2?cluster=true}. The query parameter
-     * {@code keyPrefix=...} sets the key prefix. Nothing is connected until the first call, so this
+     * {@code keyPrefix=...} sets the key prefix. Security (docs/security.md): {@code rediss} schemes
+     * use TLS, verifying the server's chain and host name, with {@code cacert=PEM} (else the JVM's
+     * trust store) and {@code cert=PEM&key=PEM} for a client certificate; the password may come from
+     * {@code passwordFile=PATH} or {@code passwordEnv=NAME}, and then {@code user@} names the ACL user. Nothing is connected until the first call, so this
      * never fails for an unreachable server; the first call does, with a {@link DriverException}.
      *
      * @throws IllegalArgumentException the URI is malformed
@@ -131,21 +134,23 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
             RedisClusterClient client = RedisClusterClient.create(location.uris());
             // Node connections open on first use, so rejecting commands while disconnected would
             // reject the first command to each node: queue them (bounded by each call's timeout).
-            client.setOptions(ClusterClientOptions.builder()
+            ClusterClientOptions.Builder options = ClusterClientOptions.builder()
                     .autoReconnect(true)
-                    .socketOptions(SocketOptions.builder().connectTimeout(DEFAULT_COMMAND_TIMEOUT).build())
-                    .build());
+                    .socketOptions(SocketOptions.builder().connectTimeout(DEFAULT_COMMAND_TIMEOUT).build());
+            location.tls().ifPresent(tls -> options.sslOptions(tls.sslOptions()));
+            client.setOptions(options.build());
             builder = new Builder(ClusterCommands.connections(client, location.uris(), true)).cluster();
         } else {
             RedisURI target = location.uris().get(0);
             RedisClient client = RedisClient.create();
-            client.setOptions(ClientOptions.builder()
+            ClientOptions.Builder options = ClientOptions.builder()
                     .autoReconnect(true)
                     // Fail fast while disconnected instead of queueing: a queued acquire could run
                     // long after its caller gave up.
                     .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                    .socketOptions(SocketOptions.builder().connectTimeout(DEFAULT_COMMAND_TIMEOUT).build())
-                    .build());
+                    .socketOptions(SocketOptions.builder().connectTimeout(DEFAULT_COMMAND_TIMEOUT).build());
+            location.tls().ifPresent(tls -> options.sslOptions(tls.sslOptions()));
+            client.setOptions(options.build());
             builder = new Builder(StandaloneCommands.connections(client, target, true));
         }
         if (location.keyPrefix() != null) {
@@ -283,6 +288,13 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
             LOG.debug("Release of lock '{}' after the driver was closed: the key expires by its TTL", redis.id());
             return;
         }
+        if (redis.releaseWithoutWaiting()) {
+            // After a loss, or while renewals fail: Redis may be unreachable, and waiting for it would
+            // hold a thread per lock. The owner-checked delete is sent without waiting; if it never
+            // arrives, the key expires by its TTL (it is no longer renewed).
+            giveBack(lockKey, redis.owner(), lockKey + ":released");
+            return;
+        }
         try {
             Long deleted = call(redis.id(), "release", commandTimeout,
                     c -> script(c, Scripts.RELEASE, ScriptOutputType.INTEGER, new String[] {lockKey}, redis.owner(), lockKey + ":released"));
@@ -348,6 +360,79 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
         } finally {
             signals.leave(channel);
         }
+    }
+
+    /**
+     * Waits like {@link #awaitRelease} without parking a thread: the release message completes the
+     * future on Lettuce's I/O thread, and a timer wakes it at the holder's expiry or {@code maxWait}.
+     */
+    @Override
+    public CompletableFuture<Void> awaitReleaseAsync(String id, Duration maxWait) {
+        Objects.requireNonNull(maxWait, "maxWait must not be null");
+        WaitHint hint = waitHints.get();
+        waitHints.remove();
+        long now = System.nanoTime();
+        long deadline = now + saturatedNanos(maxWait);
+        if (maxWait.isNegative() || maxWait.isZero()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        validate(id);
+        checkOpen();
+        String lockKey = keyPrefix + "{" + id + "}";
+        String channelName = lockKey + ":released";
+        WaitHint usable = hint != null && hint.channel().equals(channelName) ? hint : null;
+        ReleaseSignals.Channel channel = signals.join(channelName);
+        CompletableFuture<Void> woken = new CompletableFuture<>();
+        woken.whenComplete((ignored, error) -> signals.leave(channel));
+        if (usable != null && usable.subscribed() == channel) {
+            // Subscribed before the failed acquire was sent: nothing was missed.
+            wakeAt(woken, Math.min(deadline, usable.wakeAt()));
+            channel.completeAfter(usable.generation(), woken);
+            return woken;
+        }
+        // Subscribe first, then look at the key: a release after the look is then seen.
+        long fallback = Math.min(deadline, usable != null ? usable.wakeAt() : now + FALLBACK_WAKE_NANOS);
+        CompletableFuture<?> subscribing = channel.subscription();
+        if (subscribing == null) {
+            wakeAt(woken, fallback);
+            return woken;
+        }
+        CompletableFuture<Void> looked = new CompletableFuture<>();
+        // A subscribe or probe that does not answer within the command timeout: try again then.
+        CompletableFuture.delayedExecutor(Math.max(0, Math.min(deadline, now + saturatedNanos(commandTimeout)) - now), TimeUnit.NANOSECONDS)
+                .execute(() -> {
+                    if (!looked.isDone()) {
+                        woken.complete(null);
+                    }
+                });
+        subscribing.whenComplete((subscribed, subscribeError) -> {
+            if (subscribeError != null) {
+                looked.complete(null);
+                wakeAt(woken, fallback);
+                return;
+            }
+            long seen = channel.generation();
+            connections.commands()
+                    .thenCompose(c -> c.pttl(lockKey))
+                    .whenComplete((pttl, probeError) -> {
+                        looked.complete(null);
+                        if (probeError != null || pttl == null) {
+                            wakeAt(woken, fallback);
+                        } else if (pttl == -2) {
+                            woken.complete(null); // free already
+                        } else {
+                            wakeAt(woken, Math.min(deadline, WaitHint.wakeAt(System.nanoTime(), pttl)));
+                            channel.completeAfter(seen, woken);
+                        }
+                    });
+        });
+        return woken;
+    }
+
+    /** Completes {@code woken} at {@code atNanos} ({@link System#nanoTime}) unless it completes before. */
+    private static void wakeAt(CompletableFuture<Void> woken, long atNanos) {
+        CompletableFuture.delayedExecutor(Math.max(0, atNanos - System.nanoTime()), TimeUnit.NANOSECONDS)
+                .execute(() -> woken.complete(null));
     }
 
     /**
@@ -516,7 +601,11 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
     private void giveBack(String lockKey, String owner, String channel) {
         CompletableFuture<Commands> commands = connections.commands();
         if (commands.isDone() && !commands.isCompletedExceptionally()) {
-            script(commands.join(), Scripts.RELEASE, ScriptOutputType.INTEGER, new String[] {lockKey}, owner, channel);
+            try {
+                script(commands.join(), Scripts.RELEASE, ScriptOutputType.INTEGER, new String[] {lockKey}, owner, channel);
+            } catch (RuntimeException e) {
+                LOG.debug("Give-back of {} not sent; the key expires by its TTL: {}", lockKey, e.toString());
+            }
         }
     }
 
@@ -593,6 +682,7 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
         private Duration replicaTimeout = Duration.ZERO;
         private Duration refreshBatchWindow = DEFAULT_REFRESH_BATCH_WINDOW;
         private boolean cluster;
+        private Duration releaseLinger = ReleaseSignals.LINGER;
 
         private Builder(Connections connections) {
             this.connections = connections;
@@ -661,6 +751,12 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
             }
             this.replicas = replicas;
             this.replicaTimeout = timeout;
+            return this;
+        }
+
+        /** How long a release channel stays subscribed after its last waiter left (tests shorten it). */
+        Builder releaseLinger(Duration linger) {
+            this.releaseLinger = Objects.requireNonNull(linger, "releaseLinger must not be null");
             return this;
         }
 

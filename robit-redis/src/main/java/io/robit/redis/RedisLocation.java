@@ -1,29 +1,40 @@
 package io.robit.redis;
 
 import io.lettuce.core.RedisURI;
+import io.robit.spi.Secrets;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.StringJoiner;
+import java.util.function.UnaryOperator;
 
 /**
  * A Robit Redis URI taken apart: Lettuce's URI syntax ({@code redis://}, {@code rediss://},
- * {@code redis-sentinel://}, {@code rediss-sentinel://}) plus two query parameters of Robit's own,
+ * {@code redis-sentinel://}, {@code rediss-sentinel://}) plus query parameters of Robit's own,
  * removed before Lettuce sees the URI: {@code cluster=true} (the hosts, comma separated, are Cluster
- * seed nodes) and {@code keyPrefix=...}.
+ * seed nodes), {@code keyPrefix=...}, the TLS files {@code cacert}, {@code cert}, {@code key} (PEM;
+ * {@code rediss} schemes only), and {@code passwordFile}/{@code passwordEnv} (then a user info
+ * without ':' is the ACL user name, not a password as Lettuce would read it).
  *
- * @param uris one URI, or one per Cluster seed node
+ * @param uris one URI, or one per Cluster seed node, credentials included
  * @param cluster whether to connect as a Cluster client
  * @param keyPrefix the key prefix, or {@code null} for the default
+ * @param tls the CA and client certificate files, or empty to use Lettuce's defaults
  */
-record RedisLocation(List<RedisURI> uris, boolean cluster, String keyPrefix) {
+record RedisLocation(List<RedisURI> uris, boolean cluster, String keyPrefix, Optional<RedisTls> tls) {
 
     static RedisLocation parse(String uri) {
+        return parse(uri, System::getenv);
+    }
+
+    static RedisLocation parse(String uri, UnaryOperator<String> environment) {
         int schemeEnd = uri.indexOf("://");
         if (schemeEnd < 0) {
-            throw new IllegalArgumentException("Redis URI '" + uri + "' must look like redis://host:port[/db][?cluster=true&keyPrefix=robit:]");
+            throw new IllegalArgumentException("Redis URI '" + Secrets.redact(uri)
+                    + "' must look like redis://host:port[/db][?cluster=true&keyPrefix=robit:]");
         }
         String scheme = uri.substring(0, schemeEnd).toLowerCase(Locale.ROOT);
         int fragmentStart = indexOrEnd(uri, '#', schemeEnd);
@@ -33,6 +44,11 @@ record RedisLocation(List<RedisURI> uris, boolean cluster, String keyPrefix) {
 
         boolean cluster = false;
         String keyPrefix = null;
+        String caCert = null;
+        String cert = null;
+        String key = null;
+        String passwordFile = null;
+        String passwordEnv = null;
         StringJoiner lettuceQuery = new StringJoiner("&");
         for (String parameter : query.split("&")) {
             if (parameter.isEmpty()) {
@@ -44,15 +60,43 @@ record RedisLocation(List<RedisURI> uris, boolean cluster, String keyPrefix) {
             switch (name) {
                 case "cluster" -> cluster = parseBoolean(uri, value);
                 case "keyPrefix" -> keyPrefix = value;
+                case "cacert" -> caCert = value;
+                case "cert" -> cert = value;
+                case "key" -> key = value;
+                case "passwordFile" -> passwordFile = value;
+                case "passwordEnv" -> passwordEnv = value;
                 default -> lettuceQuery.add(parameter);
             }
         }
-        String rest = uri.substring(0, queryStart) + (lettuceQuery.length() == 0 ? "" : "?" + lettuceQuery) + fragment;
+        Optional<RedisTls> tls = RedisTls.of(uri, scheme, caCert, cert, key);
+        String base = uri.substring(0, queryStart);
+        String user = null;
+        Optional<String> password = Optional.empty();
+        if (passwordFile != null || passwordEnv != null) {
+            // Take the user info away from Lettuce, which reads "user@" as a password.
+            int authorityStart = schemeEnd + 3;
+            int at = base.lastIndexOf('@');
+            if (at >= authorityStart) {
+                String userInfo = base.substring(authorityStart, at);
+                if (userInfo.indexOf(':') >= 0) {
+                    throw new IllegalArgumentException("Redis URI '" + Secrets.redact(uri)
+                            + "' gives a password in the user info and in passwordFile/passwordEnv; give it one way");
+                }
+                user = URLDecoder.decode(userInfo, StandardCharsets.UTF_8);
+                base = base.substring(0, authorityStart) + base.substring(at + 1);
+            }
+            try {
+                password = Secrets.password(null, passwordFile, passwordEnv, environment);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("Redis URI '" + Secrets.redact(uri) + "': " + e.getMessage(), e);
+            }
+        }
+        String rest = base + (lettuceQuery.length() == 0 ? "" : "?" + lettuceQuery) + fragment;
         if (!cluster) {
-            return new RedisLocation(List.of(toLettuce(uri, rest)), false, keyPrefix);
+            return new RedisLocation(List.of(withPassword(toLettuce(uri, rest), user, password)), false, keyPrefix, tls);
         }
         if (scheme.contains("sentinel") || scheme.contains("socket")) {
-            throw new IllegalArgumentException("cluster=true needs a redis:// or rediss:// URI, got '" + uri + "'");
+            throw new IllegalArgumentException("cluster=true needs a redis:// or rediss:// URI, got '" + Secrets.redact(uri) + "'");
         }
         // Lettuce reads one host per redis:// URI: make one URI per seed node.
         int authorityStart = schemeEnd + 3;
@@ -65,16 +109,28 @@ record RedisLocation(List<RedisURI> uris, boolean cluster, String keyPrefix) {
         String userInfo = at < 0 ? "" : authority.substring(0, at + 1);
         List<RedisURI> seeds = new ArrayList<>();
         for (String host : authority.substring(at + 1).split(",")) {
-            seeds.add(toLettuce(uri, rest.substring(0, authorityStart) + userInfo + host.strip() + rest.substring(authorityEnd)));
+            seeds.add(withPassword(toLettuce(uri, rest.substring(0, authorityStart) + userInfo + host.strip() + rest.substring(authorityEnd)),
+                    user, password));
         }
-        return new RedisLocation(List.copyOf(seeds), true, keyPrefix);
+        return new RedisLocation(List.copyOf(seeds), true, keyPrefix, tls);
+    }
+
+    private static RedisURI withPassword(RedisURI target, String user, Optional<String> password) {
+        if (password.isPresent()) {
+            if (user == null) {
+                target.setAuthentication(password.get().toCharArray());
+            } else {
+                target.setAuthentication(user, password.get().toCharArray());
+            }
+        }
+        return target;
     }
 
     private static RedisURI toLettuce(String original, String uri) {
         try {
             return RedisURI.create(uri);
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException("Redis URI '" + original + "' is malformed: " + e.getMessage(), e);
+            throw new IllegalArgumentException("Redis URI '" + Secrets.redact(original) + "' is malformed: " + Secrets.redact(e.getMessage()), e);
         }
     }
 
@@ -82,7 +138,8 @@ record RedisLocation(List<RedisURI> uris, boolean cluster, String keyPrefix) {
         return switch (value.toLowerCase(Locale.ROOT)) {
             case "true", "" -> true;
             case "false" -> false;
-            default -> throw new IllegalArgumentException("cluster must be true or false in Redis URI '" + uri + "', got '" + value + "'");
+            default -> throw new IllegalArgumentException("cluster must be true or false in Redis URI '" + Secrets.redact(uri) + "', got '"
+                    + value + "'");
         };
     }
 

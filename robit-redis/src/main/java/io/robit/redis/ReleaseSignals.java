@@ -26,17 +26,22 @@ import java.util.concurrent.locks.ReentrantLock;
  * callbacks run on Lettuce's I/O thread and only signal.
  */
 final class ReleaseSignals implements AutoCloseable {
-    private static final Duration LINGER = Duration.ofSeconds(10);
+    /** How long a channel stays subscribed after its last waiter left, unless set otherwise. */
+    static final Duration LINGER = Duration.ofSeconds(10);
+    private static final CompletableFuture<Void> NOTHING_PENDING = CompletableFuture.completedFuture(null);
 
     private final Connections connections;
+    private final long lingerNanos;
     private final Map<String, Channel> channels = new ConcurrentHashMap<>();
-    private final Executor sweeper = CompletableFuture.delayedExecutor(LINGER.toNanos(), TimeUnit.NANOSECONDS);
+    private final Executor sweeper;
     private final ReentrantLock lock = new ReentrantLock();
     private CompletableFuture<StatefulRedisPubSubConnection<String, String>> connection; // guarded by lock
     private boolean closed; // guarded by lock
 
-    ReleaseSignals(Connections connections) {
+    ReleaseSignals(Connections connections, Duration linger) {
         this.connections = connections;
+        this.lingerNanos = linger.toNanos();
+        this.sweeper = CompletableFuture.delayedExecutor(lingerNanos, TimeUnit.NANOSECONDS);
     }
 
     /** The channel if it is subscribed now (a message to it would be seen), else {@code null}. */
@@ -48,11 +53,14 @@ final class ReleaseSignals implements AutoCloseable {
     /** Registers a waiter on {@code name}, subscribing if needed; pair with {@link #leave}. */
     Channel join(String name) {
         while (true) {
-            Channel channel = channels.computeIfAbsent(name, Channel::new);
+            // A retired channel may not have sent its UNSUBSCRIBE yet: its successor subscribes only
+            // after that, on the same connection, so the UNSUBSCRIBE cannot cancel the new SUBSCRIBE.
+            Channel channel = channels.compute(name, (key, current) -> current == null ? new Channel(key, NOTHING_PENDING)
+                    : current.isRetired() ? new Channel(key, current.unsubscribeSent) : current);
             if (channel.join()) {
                 return channel;
             }
-            // Swept between the lookup and join; the map no longer holds it.
+            // Retired between the lookup and join: the next lookup replaces it.
         }
     }
 
@@ -67,15 +75,17 @@ final class ReleaseSignals implements AutoCloseable {
         if (idle < 0) {
             return; // in use again; its next leave schedules the next sweep
         }
-        if (idle < LINGER.toNanos()) {
-            CompletableFuture.delayedExecutor(LINGER.toNanos() - idle, TimeUnit.NANOSECONDS).execute(() -> sweep(channel));
+        if (idle < lingerNanos) {
+            CompletableFuture.delayedExecutor(lingerNanos - idle, TimeUnit.NANOSECONDS).execute(() -> sweep(channel));
             return;
         }
         if (channel.retire()) {
-            channels.remove(channel.name, channel);
+            // Stays in the map until its UNSUBSCRIBE is sent, so a new waiter's SUBSCRIBE goes after it.
             CompletableFuture<StatefulRedisPubSubConnection<String, String>> open = currentConnection();
-            if (open != null) {
-                open.thenAccept(c -> c.async().unsubscribe(channel.name));
+            if (open == null) {
+                channel.unsubscribeSent(null);
+            } else {
+                open.whenComplete((c, error) -> channel.unsubscribeSent(c));
             }
         }
     }
@@ -150,12 +160,34 @@ final class ReleaseSignals implements AutoCloseable {
         private long generation; // guarded by lock
         private int waiters; // guarded by lock
         private long idleSince; // guarded by lock
-        private boolean retired; // guarded by lock
+        private volatile boolean retired; // written under lock
         private boolean sweepPending; // guarded by lock
+        private final java.util.List<CompletableFuture<Void>> asyncWaiters = new java.util.ArrayList<>(); // guarded by lock
         private volatile CompletableFuture<?> subscription;
+        // The predecessor's UNSUBSCRIBE was sent (or there was none): only then may this one SUBSCRIBE.
+        private final CompletableFuture<Void> predecessorGone;
+        // Completed once this channel's own UNSUBSCRIBE was sent, after it was retired.
+        private final CompletableFuture<Void> unsubscribeSent = new CompletableFuture<>();
 
-        private Channel(String name) {
+        private Channel(String name, CompletableFuture<Void> predecessorGone) {
             this.name = name;
+            this.predecessorGone = predecessorGone;
+        }
+
+        boolean isRetired() {
+            return retired;
+        }
+
+        /** Sends the UNSUBSCRIBE on {@code open} (none if null), then lets a successor subscribe and drops this channel. */
+        private void unsubscribeSent(StatefulRedisPubSubConnection<String, String> open) {
+            try {
+                if (open != null) {
+                    open.async().unsubscribe(name);
+                }
+            } finally {
+                unsubscribeSent.complete(null);
+                channels.remove(name, this);
+            }
         }
 
         boolean isSubscribed() {
@@ -206,14 +238,55 @@ final class ReleaseSignals implements AutoCloseable {
             }
         }
 
+        /** The SUBSCRIBE in progress or done, or {@code null} before the first join. */
+        CompletableFuture<?> subscription() {
+            return subscription;
+        }
+
+        /**
+         * Completes {@code waiter} when a message arrives after generation {@code seen} (at once if
+         * one already has); a waiter completed or cancelled meanwhile is forgotten. Never blocks.
+         */
+        void completeAfter(long seen, CompletableFuture<Void> waiter) {
+            boolean now;
+            lock.lock();
+            try {
+                now = generation != seen;
+                if (!now) {
+                    asyncWaiters.add(waiter);
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (now) {
+                waiter.complete(null);
+            } else {
+                waiter.whenComplete((ignored, error) -> forget(waiter));
+            }
+        }
+
+        private void forget(CompletableFuture<Void> waiter) {
+            lock.lock();
+            try {
+                asyncWaiters.remove(waiter);
+            } finally {
+                lock.unlock();
+            }
+        }
+
         private void advance() {
+            java.util.List<CompletableFuture<Void>> woken;
             lock.lock();
             try {
                 generation++;
                 changed.signalAll();
+                woken = asyncWaiters.isEmpty() ? java.util.List.of() : new java.util.ArrayList<>(asyncWaiters);
+                asyncWaiters.clear();
             } finally {
                 lock.unlock();
             }
+            // On Lettuce's I/O thread: completing only hands each waiter's next attempt to the core's pool.
+            woken.forEach(waiter -> waiter.complete(null));
         }
 
         private boolean join() {
@@ -231,7 +304,7 @@ final class ReleaseSignals implements AutoCloseable {
             }
             if (subscribe) {
                 // Concurrent joiners may both subscribe; SUBSCRIBE is idempotent.
-                subscription = connection().thenCompose(c -> c.async().subscribe(name));
+                subscription = predecessorGone.thenCompose(ignored -> connection()).thenCompose(c -> c.async().subscribe(name));
             }
             return true;
         }

@@ -14,18 +14,21 @@ import java.util.HexFormat;
  */
 enum Scripts {
     /**
-     * ARGV: owner, ttl in ms. Returns {1, token} when taken (the counter is incremented only then;
-     * a counter that does not exist yet, or was lost with the server's data, starts at the server's
-     * time in microseconds, so tokens keep growing across such a loss),
-     * {0, pttl} when someone holds it (pttl is -1 for a key without expiry).
+     * ARGV: owner, ttl in ms. Returns {1, token} when taken, {0, pttl} when someone holds it (pttl is
+     * -1 for a key without expiry). The token is {@code max(counter + 1, server TIME in µs)}, stored
+     * back as the counter: so every token is at most the server's clock at its grant (unless one
+     * name is granted more than once a microsecond), and a counter restored from an older snapshot,
+     * lost, or behind on a promoted replica cannot repeat or undercut an earlier token while the
+     * server's clock does not step back.
      */
     ACQUIRE("""
             if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
               local token = redis.call('incr', KEYS[2])
-              if token == 1 then
-                local now = redis.call('time')
+              local now = redis.call('time')
+              local micros = tonumber(now[1]) * 1000000 + tonumber(now[2])
+              if token < micros then
                 redis.call('set', KEYS[2], now[1] .. string.format('%06d', tonumber(now[2])))
-                token = redis.call('incr', KEYS[2])
+                token = micros
               end
               return {1, token}
             end

@@ -135,7 +135,7 @@ class RedisWaitIT {
             await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
                     .until(() -> admin.sync().pubsubNumsub(channel).get(channel) == 1 && pubSubClients() == 1);
             first.unlock();
-            assertThat(token.get(5, TimeUnit.SECONDS)).isEqualTo(firstToken + 1);
+            assertThat(token.get(5, TimeUnit.SECONDS)).isGreaterThan(firstToken);
             second.unlock();
         }
     }

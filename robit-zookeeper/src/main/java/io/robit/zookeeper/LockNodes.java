@@ -131,6 +131,21 @@ final class LockNodes {
         return code == KeeperException.Code.OK ? event.getStat() : null;
     }
 
+    /**
+     * Has the server this client talks to catch up with the leader: the reads that follow see
+     * every write the leader committed before the sync, session expiries included. A follower
+     * cut off from the leader cannot answer it, where it would still answer a plain read.
+     */
+    void sync(String id, String operation, String path, Duration timeout) throws InterruptedException {
+        long sent = ticker.read();
+        CuratorEvent event = requests.call(id, operation, timeout, callback -> client.sync().inBackground(callback).forPath(path));
+        KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
+        if (code != KeeperException.Code.OK && code != KeeperException.Code.NONODE) {
+            throw requests.failure(id, operation, event);
+        }
+        onContact.accept(sent);
+    }
+
     /** Deletes {@code node} and waits for the answer; if that fails, Curator goes on retrying in the background. */
     KeeperException.Code delete(Node node, String operation, Duration timeout) throws InterruptedException {
         long sent = ticker.read();

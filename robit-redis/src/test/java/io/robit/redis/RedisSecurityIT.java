@@ -1,0 +1,164 @@
+package io.robit.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.robit.DriverException;
+import io.robit.Drivers;
+import io.robit.spi.Driver;
+import io.robit.spi.Lease;
+import io.robit.tck.SecretScan;
+import io.robit.tck.TestPki;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Redis with security on: a redis-server of the test's own with a TLS port that requires a client
+ * certificate, {@code requirepass} for the default user and an ACL user {@code alice} limited to the
+ * keys {@code robit-sec:*}. Right credentials work; no password, a wrong one, a key outside the
+ * user's ACL, an untrusted server certificate and a missing client certificate fail with a
+ * {@link DriverException} naming the cause and showing no secret.
+ */
+class RedisSecurityIT {
+    private static final String ALICE_PASSWORD = "redis-alice-" + UUID.randomUUID();
+    private static final String DEFAULT_PASSWORD = "redis-default-" + UUID.randomUUID();
+    private static final String WRONG_PASSWORD = "redis-wrong-" + UUID.randomUUID();
+    private static final Duration TTL = Duration.ofSeconds(10);
+    private static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+    @TempDir
+    static Path dir;
+    private static TestPki pki;
+    private static Process server;
+    private static int plainPort;
+    private static int tlsPort;
+
+    @BeforeAll
+    static void startRedis() throws Exception {
+        pki = TestPki.create(dir.resolve("pki"), "robit-redis-client");
+        plainPort = RedisProcess.freePort();
+        tlsPort = RedisProcess.freePort();
+        server = new ProcessBuilder("redis-server", "--port", Integer.toString(plainPort), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir.toString(),
+                "--tls-port", Integer.toString(tlsPort), "--tls-cert-file", pki.serverCert().toString(),
+                "--tls-key-file", pki.serverKey().toString(), "--tls-ca-cert-file", pki.caCert().toString(), "--tls-auth-clients", "yes",
+                "--requirepass", DEFAULT_PASSWORD,
+                "--user", "alice", "on", ">" + ALICE_PASSWORD, "~robit-sec:*", "&*", "+@all")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!(listening(plainPort) && listening(tlsPort))) {
+            if (!server.isAlive() || System.nanoTime() > deadline) {
+                throw new IOException("redis-server with TLS did not start:\n" + Files.readString(dir.resolve("redis.log")));
+            }
+            TimeUnit.MILLISECONDS.sleep(50);
+        }
+    }
+
+    @AfterAll
+    static void stopRedis() throws InterruptedException {
+        if (server != null) {
+            server.destroyForcibly();
+            server.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static boolean listening(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static String tls(Path ca) {
+        return "cacert=" + ca + "&cert=" + pki.clientCert() + "&key=" + pki.clientKey();
+    }
+
+    private static String aliceUri(String password, String prefix) {
+        return "rediss://alice:" + password + "@127.0.0.1:" + tlsPort + "?keyPrefix=" + prefix + "&" + tls(pki.caCert());
+    }
+
+    private static void acquireAndReleaseTwice(String uri) throws InterruptedException {
+        try (Driver<String> driver = Drivers.open(uri)) {
+            String id = "sec-" + UUID.randomUUID();
+            Lease first = driver.acquire(id, TTL, TIMEOUT).orElseThrow();
+            assertThat(driver.acquire(id, TTL, TIMEOUT)).isEmpty();
+            driver.release(first);
+            Lease second = driver.acquire(id, TTL, TIMEOUT).orElseThrow();
+            assertThat(second.fencingToken()).isGreaterThan(first.fencingToken());
+            driver.release(second);
+        }
+    }
+
+    @Test
+    void anAclUserOverClientCertificateTlsWorks() throws InterruptedException {
+        acquireAndReleaseTwice(aliceUri(ALICE_PASSWORD, "robit-sec:"));
+    }
+
+    @Test
+    void theAclUsersPasswordMayComeFromAFile() throws Exception {
+        Path file = dir.resolve("redis-password");
+        Files.writeString(file, ALICE_PASSWORD + "\n");
+        acquireAndReleaseTwice("rediss://alice@127.0.0.1:" + tlsPort + "?keyPrefix=robit-sec:&passwordFile=" + file + "&" + tls(pki.caCert()));
+    }
+
+    @Test
+    void requirepassWorksOnThePlainPort() throws InterruptedException {
+        // Lettuce's form: a user info without ':' is the default user's password.
+        acquireAndReleaseTwice("redis://" + DEFAULT_PASSWORD + "@127.0.0.1:" + plainPort + "?keyPrefix=robit-sec-default:");
+    }
+
+    @Test
+    void noPasswordFailsWithNoauth() {
+        assertFailsNamingCause("redis://127.0.0.1:" + plainPort + "?keyPrefix=robit-sec:", "noauth");
+    }
+
+    @Test
+    void aWrongPasswordFailsWithWrongpass() {
+        assertFailsNamingCause(aliceUri(WRONG_PASSWORD, "robit-sec:"), "wrongpass");
+    }
+
+    @Test
+    void keysOutsideTheUsersAclFailWithNoperm() {
+        assertFailsNamingCause(aliceUri(ALICE_PASSWORD, "elsewhere:"), "noperm");
+    }
+
+    @Test
+    void anUntrustedServerCertificateFails() {
+        assertFailsNamingCause("rediss://alice:" + ALICE_PASSWORD + "@127.0.0.1:" + tlsPort + "?keyPrefix=robit-sec:&" + tls(pki.untrustedCaCert()),
+                "certification path");
+    }
+
+    @Test
+    void noClientCertificateFails() {
+        assertFailsNamingCause("rediss://alice:" + ALICE_PASSWORD + "@127.0.0.1:" + tlsPort + "?keyPrefix=robit-sec:&cacert=" + pki.caCert(),
+                "certificate", "closed", "reset");
+    }
+
+    private static void assertFailsNamingCause(String uri, String... causes) {
+        Driver<String>[] opened = new Driver[1];
+        SecretScan.Attempt attempt = SecretScan.attempt(() -> {
+            try (Driver<String> driver = Drivers.open(uri)) {
+                opened[0] = driver;
+                driver.acquire("denied-" + UUID.randomUUID(), TTL, TIMEOUT).ifPresent(driver::release);
+                return null;
+            }
+        });
+        assertThat(attempt.error()).as("acquire through %s", opened[0]).isInstanceOf(DriverException.class);
+        String message = attempt.error().getMessage().toLowerCase(Locale.ROOT);
+        assertThat(List.of(causes)).as("the message names the cause: %s", attempt.error().getMessage()).anySatisfy(c -> assertThat(message).contains(c));
+        SecretScan.assertNoSecret(attempt.shown(opened[0]), ALICE_PASSWORD, DEFAULT_PASSWORD, WRONG_PASSWORD);
+    }
+}
