@@ -113,6 +113,8 @@ final class Holds {
                         }
                     }
                     case "exit" -> exit = t;
+                    case "unexpected" -> problems.add(thread + " got an unexpected exception: " + e.get("err"));
+                    case "interruptFlagCleared" -> problems.add(thread + " unlock of " + name + "#" + token + " cleared the interrupt flag");
                     case "stall" -> stalls.computeIfAbsent(process, k -> new ArrayList<>()).add(new long[] {Long.parseLong(e.get("from")), t});
                     default -> {
                         // start, write, rel, unlocked, unlockLost, acqErr, waitInterrupted, gc, clock: not needed for holds

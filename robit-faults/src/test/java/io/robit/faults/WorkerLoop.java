@@ -83,6 +83,9 @@ final class WorkerLoop implements Runnable {
                     cycle();
                 } catch (InterruptedException e) {
                     history.record("w", worker, "th", thread, "e", "interrupted", "t", System.nanoTime());
+                } catch (RuntimeException e) {
+                    // Robit's API throws only RobitException subtypes here: anything else is a finding, and the thread goes on.
+                    history.record("w", worker, "th", thread, "e", "unexpected", "t", System.nanoTime(), "err", e.toString());
                 }
             }
         } catch (IOException e) {
@@ -186,7 +189,7 @@ final class WorkerLoop implements Runnable {
             });
         } catch (LockTimeoutException | LockLostException expected) {
             // timed out waiting, or lost while working (the listener recorded it)
-        } catch (InterruptedException | IOException e) {
+        } catch (RobitException | InterruptedException | IOException e) {
             throw e;
         } catch (Exception e) {
             throw new IllegalStateException(e);
