@@ -1,6 +1,7 @@
 package io.robit.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.robit.DriverException;
 import io.robit.Drivers;
@@ -157,6 +158,43 @@ class RedisSecurityIT {
         } finally {
             node.destroyForcibly();
             node.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * A Sentinel whose clients speak TLS, watching the TLS master (over TLS, with the master's
+     * password): {@code rediss-sentinel://} finds the master and authenticates there.
+     */
+    @Test
+    void aSentinelOverTlsFindsThePasswordProtectedMaster() throws Exception {
+        int sentinelPort = RedisProcess.freePort();
+        Path sentinelDir = Files.createDirectories(dir.resolve("sentinel"));
+        Path config = sentinelDir.resolve("sentinel.conf");
+        Files.write(config, List.of(
+                "port 0", "bind 127.0.0.1", "tls-port " + sentinelPort, "tls-cert-file " + pki.serverCert(), "tls-key-file " + pki.serverKey(),
+                "tls-ca-cert-file " + pki.caCert(), "tls-auth-clients yes", "tls-replication yes", "dir " + sentinelDir,
+                "sentinel monitor robit-master 127.0.0.1 " + tlsPort + " 1", "sentinel auth-pass robit-master " + DEFAULT_PASSWORD,
+                "sentinel down-after-milliseconds robit-master 5000"));
+        Process sentinel = new ProcessBuilder("redis-server", config.toString(), "--sentinel")
+                .redirectErrorStream(true).redirectOutput(sentinelDir.resolve("sentinel.log").toFile()).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!listening(sentinelPort)) {
+                assertThat(sentinel.isAlive() && System.nanoTime() < deadline).as("sentinel starts: %s", sentinelDir).isTrue();
+                TimeUnit.MILLISECONDS.sleep(50);
+            }
+            String uri = "rediss-sentinel://" + DEFAULT_PASSWORD + "@127.0.0.1:" + sentinelPort + "/0?keyPrefix=robit-sec-sentinel:&"
+                    + tls(pki.caCert()) + "#robit-master";
+            try (Driver<String> driver = Drivers.open(uri)) {
+                String id = "sentinel-" + UUID.randomUUID();
+                Lease lease = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                        .ignoreExceptionsInstanceOf(DriverException.class)
+                        .until(() -> driver.acquire(id, TTL, TIMEOUT), java.util.Optional::isPresent).orElseThrow();
+                driver.release(lease);
+            }
+        } finally {
+            sentinel.destroyForcibly();
+            sentinel.waitFor(10, TimeUnit.SECONDS);
         }
     }
 
