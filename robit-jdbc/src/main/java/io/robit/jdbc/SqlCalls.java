@@ -3,6 +3,7 @@ package io.robit.jdbc;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
@@ -62,6 +63,7 @@ final class SqlCalls {
             }
             boolean broken = false;
             try {
+                boundNetworkWaits(connection, deadline);
                 boolean autoCommit = connection.getAutoCommit();
                 T result = work.run(connection);
                 if (!autoCommit) {
@@ -84,6 +86,20 @@ final class SqlCalls {
             } finally {
                 source.giveBack(connection, broken);
             }
+        }
+    }
+
+    /**
+     * Bounds every socket read of this call by what is left of {@code deadline}, in milliseconds:
+     * the query timeout alone counts whole seconds and relies on the server answering a cancel,
+     * which an unreachable server never does, so without this a call could block its thread forever.
+     */
+    private static void boundNetworkWaits(Connection connection, Deadline deadline) throws SQLException {
+        int millis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(deadline.remainingNanos())));
+        try {
+            connection.setNetworkTimeout(Runnable::run, millis);
+        } catch (SQLFeatureNotSupportedException | UnsupportedOperationException noNetwork) {
+            // SQLite: a file, no socket to bound.
         }
     }
 
