@@ -69,7 +69,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--ttl", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.Positive.class,
             description = "lease length: if robit stops renewing (crash, pause, partition), others may take the lock "
-                + "this long after the last renewal (default: ${DEFAULT-VALUE}; at least 100ms)")
+                + "this long after the last renewal (default: ${DEFAULT-VALUE}; at least 100ms). On ZooKeeper robit asks for a "
+                + "session timeout of the ttl, which the server rounds into 2 to 20 ticks (4s to 40s with tickTime=2000): "
+                + "that is how long a crashed holder keeps the lock there")
     Duration ttl;
 
     @Option(names = {"-w", "--wait"}, paramLabel = "DURATION|forever", defaultValue = "forever", converter = Durations.Wait.class,
@@ -108,7 +110,7 @@ final class RunCommand implements Callable<Integer> {
         Logging.configure();
         mainThread = Thread.currentThread();
         Signals.install(this::onSignal);
-        try (Driver<String> driver = backend.open()) {
+        try (Driver<String> driver = backend.open(ttl)) {
             // Robit's logger stays silent: this command reports each event itself, once (a loss below,
             // renewal trouble through the VerboseReporter).
             Mutex.Builder<String> builder = Mutex.builder(name, ttl, driver)

@@ -33,7 +33,7 @@ public @interface Locked {
     /**
      * The lock name: a template in which {@code #{...}} is a SpEL expression over the method's
      * arguments, by name ({@code #orderId}, needs {@code -parameters}, as Boot's build plugins set)
-     * or by position ({@code #p0}, {@code #a0}); {@code #root.method} and {@code #root.target} too.
+     * or by position ({@code #p0}, {@code #a0}); {@code #root} is the bean itself.
      */
     String name();
 

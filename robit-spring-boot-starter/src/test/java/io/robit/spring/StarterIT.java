@@ -31,6 +31,13 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import io.etcd.jetcd.Client;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.curator.test.TestingServer;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -80,6 +87,47 @@ class StarterIT {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(classes = {RedisClientConfig.class, EtcdClientConfig.class, CuratorConfig.class})
+    void theApplicationsOwnClientBeanIsUsedWhenThereIsNoBackendProperty(Class<?> config) throws Exception {
+        try (TestingServer zookeeper = TestServers.zookeeper()) {
+            CuratorConfig.connectString = zookeeper.getConnectString();
+            try (ConfigurableApplicationContext app = LockedApp.start(Map.of(), config)) {
+                Driver<?> driver = app.getBean(Driver.class);
+                String expected = config == RedisClientConfig.class ? "RedisDriver" : config == EtcdClientConfig.class ? "EtcdDriver" : "ZooKeeperDriver";
+                assertThat(driver.getClass().getSimpleName()).isEqualTo(expected);
+                LockedApp.Jobs jobs = app.getBean(LockedApp.Jobs.class);
+                assertThat(jobs.token(prefix, 1)).isLessThan(jobs.token(prefix, 1));
+            }
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class RedisClientConfig {
+        @Bean(destroyMethod = "shutdown")
+        RedisClient redisClient() {
+            return RedisClient.create(TestServers.REDIS);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class EtcdClientConfig {
+        @Bean
+        Client etcdClient() {
+            return Client.builder().endpoints(TestServers.ETCD.replace("etcd://", "http://")).build();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class CuratorConfig {
+        static volatile String connectString;
+
+        @Bean(initMethod = "start")
+        CuratorFramework curator() {
+            return CuratorFrameworkFactory.newClient(connectString, new ExponentialBackoffRetry(100, 3));
+        }
+    }
+
     @Test
     void aUserDriverReplacesTheStartersAndIsNotClosedByIt() throws Exception {
         ProbeDriver mine = new ProbeDriver();
@@ -115,6 +163,31 @@ class StarterIT {
     @Test
     void withNoBackendAtAllStartupFailsSayingWhatToSet() {
         assertThatThrownBy(() -> LockedApp.start(Map.of()).close()).hasStackTraceContaining("robit.backend");
+    }
+
+    @Test
+    void aBadLockedAnnotationFailsStartupNamingTheMethod() {
+        Map<String, Object> sqlite = Map.of("robit.backend", "sqlite:" + dir.resolve("bad.db"));
+        assertThatThrownBy(() -> LockedApp.start(sqlite, BadDurationConfig.class).close())
+                .hasStackTraceContaining("BadDuration.work").hasStackTraceContaining("'soon' is not a duration");
+        Map<String, Object> slowRenewal = Map.of("robit.backend", "sqlite:" + dir.resolve("bad.db"), "robit.renew-period", "5s");
+        // LockedApp's methods have ttls of 1.5 s and 5 s: neither fits a 5 s renew period.
+        assertThatThrownBy(() -> LockedApp.start(slowRenewal).close())
+                .hasStackTraceContaining("@Locked on io.robit.spring.LockedApp$Jobs.").hasStackTraceContaining("renewPeriod PT5S must be less than ttl");
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class BadDurationConfig {
+        @Bean
+        BadDuration badDuration() {
+            return new BadDuration();
+        }
+    }
+
+    static class BadDuration {
+        @Locked(name = "bad", waitFor = "soon")
+        public void work() {
+        }
     }
 
     @Test

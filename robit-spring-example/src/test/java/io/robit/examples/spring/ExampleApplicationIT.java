@@ -93,6 +93,21 @@ class ExampleApplicationIT {
         assertThat(tokens).isSorted().doesNotHaveDuplicates();
     }
 
+    @Test
+    void actuatorShowsTheRobitHealthComponentAndTheLockMeters() throws Exception {
+        deposit(ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE), 1);
+        HttpResponse<String> health = get("/actuator/health");
+        assertThat(health.statusCode()).as(health.body()).isEqualTo(200);
+        assertThat(health.body()).contains("\"robit\":{\"status\":\"UP\"");
+        HttpResponse<String> meters = get("/actuator/metrics/robit.acquire");
+        assertThat(meters.statusCode()).as(meters.body()).isEqualTo(200);
+        assertThat(meters.body()).contains("\"outcome\"").contains("acquired");
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     private long lastReport() {
         return jdbc.sql("SELECT coalesce(max(id), 0) FROM example_reports WHERE instance = ?").param(reportJob.instance()).query(Long.class).single();
     }
