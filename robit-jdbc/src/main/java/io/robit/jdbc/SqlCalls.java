@@ -103,11 +103,25 @@ final class SqlCalls {
         }
     }
 
-    /** A statement whose JDBC query timeout is what is left of {@code deadline}. */
+    /**
+     * A statement whose JDBC query timeout is what is left of {@code deadline}, in whole seconds
+     * rounded up. Where the connection's reads are bounded by the network timeout (servers), one
+     * second more: then the network timeout always ends a call to a silent server first, before
+     * pgjdbc starts a cancel that it would wait for (up to its 10 s cancelSignalTimeout) on a
+     * server that cannot be reached.
+     */
     static PreparedStatement prepare(Connection connection, String statement, Deadline deadline) throws SQLException {
         PreparedStatement prepared = connection.prepareStatement(statement);
-        prepared.setQueryTimeout(deadline.seconds());
+        prepared.setQueryTimeout(deadline.seconds() + (hasNetworkTimeout(connection) ? 1 : 0));
         return prepared;
+    }
+
+    private static boolean hasNetworkTimeout(Connection connection) {
+        try {
+            return connection.getNetworkTimeout() > 0;
+        } catch (SQLException | UnsupportedOperationException noNetwork) {
+            return false;
+        }
     }
 
     private static void rollbackQuietly(Connection connection) {

@@ -86,19 +86,24 @@ public abstract class SafetyContract<ID> extends ContractSupport<ID> {
 
     @Test
     void interruptedUnlocksOnOneThreadNeverFreeAnotherThreadsHold() throws Exception {
+        // Issue 12's etcd reproduction: one thread churns lock/unlock with its interrupt flag set
+        // while another thread of the same driver keeps taking a second lock; a rival process must
+        // never be granted that second lock while its holder is not told it lost it.
         Driver<ID> shared = driver();
         Driver<ID> rival = driver();
         ID churnId = newLockId();
         ID heldId = newLockId();
-        Held held = Mutex.of(heldId, longTtl(), shared).lock();
+        Mutex<ID> holder = Mutex.of(heldId, longTtl(), shared);
         Mutex<ID> rivalOfHeld = Mutex.of(heldId, longTtl(), rival);
         AtomicBoolean stop = new AtomicBoolean();
         ExecutorService pool = Executors.newSingleThreadExecutor();
+        int stolen = 0;
+        int checks = 0;
         try {
             Future<Integer> churn = pool.submit(() -> {
                 Mutex<ID> m = Mutex.of(churnId, longTtl(), shared);
                 int cycles = 0;
-                while (!stop.get() && cycles < 200) {
+                while (!stop.get()) {
                     Held h = m.lock();
                     Thread.currentThread().interrupt();
                     h.close();
@@ -110,22 +115,29 @@ public abstract class SafetyContract<ID> extends ContractSupport<ID> {
                 return cycles;
             });
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-            int checks = 0;
             while (System.nanoTime() < end && !churn.isDone()) {
-                Optional<Held> stolen = rivalOfHeld.tryLock();
-                assertThat(stolen).as("check %d: a rival was granted a lock that is held and not lost (lost=%s)", checks, held.isLost()).isEmpty();
-                checks++;
+                Held held = holder.tryLock(slack()).orElseThrow(() -> new AssertionError("the free lock was not granted"));
+                for (int i = 0; i < 3; i++) {
+                    Optional<Held> rivalHold = rivalOfHeld.tryLock();
+                    checks++;
+                    if (rivalHold.isPresent()) {
+                        if (!held.isLost()) {
+                            stolen++;
+                        }
+                        rivalHold.get().close();
+                    }
+                }
+                if (!held.isLost()) {
+                    held.close();
+                }
             }
             stop.set(true);
-            assertThat(churn.get(60, TimeUnit.SECONDS)).isPositive();
-            assertThat(held.isLost()).isFalse();
+            assertThat(churn.get(60, TimeUnit.SECONDS)).as("interrupted lock/unlock cycles").isPositive();
         } finally {
             stop.set(true);
             pool.shutdownNow();
         }
-        held.close();
-        assertThat(rivalOfHeld.tryLock(slack())).isPresent();
-        rivalOfHeld.unlock();
+        assertThat(stolen).as("rival grants of a lock held and not lost, in %d checks", checks).isZero();
     }
 
     @Test
