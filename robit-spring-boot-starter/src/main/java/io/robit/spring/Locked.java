@@ -24,7 +24,8 @@ import java.lang.annotation.Target;
  * <p>The method must be called through its Spring proxy (a call from the same object bypasses it,
  * as for {@code @Transactional}). Every call makes a new mutex, so concurrent calls in one JVM
  * compete for the lock exactly as calls in different JVMs do. Locks are not reentrant: a
- * {@code @Locked} method that calls another holding the same name waits for itself.
+ * {@code @Locked} method that calls another on the same name waits for itself until {@code waitFor}
+ * runs out, then fails or skips.
  */
 @Target(ElementType.METHOD)
 @Retention(RetentionPolicy.RUNTIME)
