@@ -36,7 +36,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
  * Certificates made in a test, written as PEM files into a directory: a CA, a server certificate for
- * {@code 127.0.0.1} and {@code localhost} signed by it, a client certificate signed by it, and a
+ * {@code 127.0.0.1} only (so connecting to {@code localhost} tests host name verification) signed by it, a client certificate signed by it, and a
  * second CA that signed nothing the servers use (the "untrusted" one). Keys are EC P-256, in PKCS#8
  * PEM without a password, readable by their owner only (PostgreSQL insists). Needs
  * {@code org.bouncycastle:bcpkix-jdk18on} on the test classpath. Immutable once made.
@@ -62,8 +62,8 @@ public final class TestPki {
             X509Certificate caCert = sign("robit test CA", ca, null, ca.getPrivate(), true, null);
             KeyPair server = ec();
             X509Certificate serverCert = sign("127.0.0.1", server, caCert, ca.getPrivate(), false,
-                    new GeneralNames(new GeneralName[] {new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
-                        new GeneralName(GeneralName.dNSName, "localhost")}));
+                    // The IP address only: a client that connects to "localhost" must refuse it (host name check).
+                    new GeneralNames(new GeneralName[] {new GeneralName(GeneralName.iPAddress, "127.0.0.1")}));
             KeyPair client = ec();
             X509Certificate clientCert = sign(clientName, client, caCert, ca.getPrivate(), false, null);
             KeyPair other = ec();
@@ -100,7 +100,7 @@ public final class TestPki {
         return dir.resolve("untrusted-ca.pem");
     }
 
-    /** The server certificate (PEM), for 127.0.0.1 and localhost. */
+    /** The server certificate (PEM), for the IP address 127.0.0.1 only (not {@code localhost}). */
     public Path serverCert() {
         return dir.resolve("server.pem");
     }
