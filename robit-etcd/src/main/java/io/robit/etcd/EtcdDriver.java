@@ -62,7 +62,10 @@ import org.slf4j.LoggerFactory;
  * tracks the TTL etcd actually granted and the send time of the last grant or keep-alive, and tells
  * the core ({@link Lease#guaranteedTtl}) how long each hold may count on: the ttl when the acquire
  * kept the lease alive, else what the lease surely had left (at least
- * {@link Builder#minTrustedFraction} of the ttl, or the acquire keeps it alive).
+ * {@link Builder#minTrustedFraction} of the ttl, or the acquire keeps it alive). The shared lease
+ * is never revoked while a hold or an acquire in flight may have a key on it ({@link SessionLease});
+ * keys of ours that no hold owns (a failed release, an acquire with an unknown outcome) are deleted,
+ * owner-checked, by the {@link KeyReclaimer}.
  *
  * <p><b>Loss and waiting by watch.</b> Each hold watches its key for deletion from the revision
  * after its creation (opened {@value DeferredWatches#DELAY_MILLIS} ms after the acquire, so short
@@ -288,8 +291,11 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
             delete = reclaimer.deleteIfOurs(held.key(), held.fencingToken());
             calls.awaitUninterruptibly(delete, System.nanoTime() + requestTimeout.toNanos(), held.id(), "release");
         } catch (RuntimeException e) {
-            // The key stays until the retried delete succeeds or its lease ends with its last hold.
-            held.session().retire();
+            // The key stays until the retried delete succeeds or its lease ends with its last user
+            // (at once if it has none: then no other key can be on it).
+            if (held.session().retire() && !isClosed()) {
+                sessions.revoke(held.session());
+            }
             reclaimer.deleteKnown(held.id(), held.key(), held.fencingToken(), held.session());
             LOG.warn("release of lock '{}' failed; retrying the delete in the background (the key ends at the latest with etcd {}): {}",
                     held.id(), held.session(), e.toString());

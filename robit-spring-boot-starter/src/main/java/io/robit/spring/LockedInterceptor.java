@@ -87,6 +87,22 @@ final class LockedInterceptor implements MethodInterceptor {
         }
     }
 
+    /** Builds (without I/O) a mutex for every {@code @Locked} ttl seen, so one that does not fit the defaults fails now. */
+    void checkTtls(Supplier<RobitMutexes> mutexes) {
+        if (methods.isEmpty()) {
+            return;
+        }
+        RobitMutexes factory = mutexes.get();
+        for (LockedMethod spec : methods.values()) {
+            try {
+                factory.builder("robit-settings-check", spec.ttl().orElse(factory.ttl())).build();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("@Locked on " + spec.method().getDeclaringClass().getName() + "." + spec.method().getName()
+                        + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
     private LockedMethod spec(Method method) {
         LockedMethod known = methods.get(method);
         if (known != null) {

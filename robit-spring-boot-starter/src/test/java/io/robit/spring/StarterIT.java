@@ -166,6 +166,31 @@ class StarterIT {
     }
 
     @Test
+    void aBadLockedAnnotationFailsStartupNamingTheMethod() {
+        Map<String, Object> sqlite = Map.of("robit.backend", "sqlite:" + dir.resolve("bad.db"));
+        assertThatThrownBy(() -> LockedApp.start(sqlite, BadDurationConfig.class).close())
+                .hasStackTraceContaining("BadDuration.work").hasStackTraceContaining("'soon' is not a duration");
+        Map<String, Object> slowRenewal = Map.of("robit.backend", "sqlite:" + dir.resolve("bad.db"), "robit.renew-period", "5s");
+        // LockedApp's methods have ttls of 1.5 s and 5 s: neither fits a 5 s renew period.
+        assertThatThrownBy(() -> LockedApp.start(slowRenewal).close())
+                .hasStackTraceContaining("@Locked on io.robit.spring.LockedApp$Jobs.").hasStackTraceContaining("renewPeriod PT5S must be less than ttl");
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class BadDurationConfig {
+        @Bean
+        BadDuration badDuration() {
+            return new BadDuration();
+        }
+    }
+
+    static class BadDuration {
+        @Locked(name = "bad", waitFor = "soon")
+        public void work() {
+        }
+    }
+
+    @Test
     void healthIsDownWhenTheBackendDoesNotAnswer() {
         try (ConfigurableApplicationContext app = LockedApp.start(Map.of("robit.backend", "redis://127.0.0.1:1"))) {
             HealthIndicator health = app.getBean("robitHealthIndicator", HealthIndicator.class);

@@ -146,6 +146,23 @@ final class LockNodes {
         onContact.accept(sent);
     }
 
+    /**
+     * Leaves a one-shot exists-watch on {@code path} if the node exists, and says whether it does.
+     * If it does not, the watch (which would wait for a creation that never comes: sequential
+     * nodes do not come back) is removed again in the background.
+     */
+    boolean watchIfExists(String id, String operation, String path, Watcher watcher, Duration timeout) throws InterruptedException {
+        if (exists(id, operation, path, watcher, timeout) != null) {
+            return true;
+        }
+        try {
+            client.watchers().remove(watcher).ofType(Watcher.WatcherType.Any).quietly().inBackground().forPath(path);
+        } catch (Exception e) {
+            LOG.debug("could not remove the watch on the deleted node {}: {}", path, e.toString());
+        }
+        return false;
+    }
+
     /** Deletes {@code node} and waits for the answer; if that fails, Curator goes on retrying in the background. */
     KeeperException.Code delete(Node node, String operation, Duration timeout) throws InterruptedException {
         long sent = ticker.read();

@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code SUSPENDED}: in doubt. The leases are kept until the last confirmed contact (the
- *       send time of the last request the server answered) plus the negotiated session timeout,
- *       less a small margin: before then ZooKeeper cannot have expired the session. If the
+ *       send time of the last request the server answered) plus the negotiated session timeout
+ *       less one server tick ({@link #guarantee}), less a small margin: before then ZooKeeper
+ *       cannot have expired the session. If the
  *       connection is still down then, they are lost ({@link LossReason#DEADLINE_PASSED}).</li>
  *   <li>{@code LOST}: the session expired (or Curator gave it up): lost at once ({@link LossReason#GONE}).</li>
  *   <li>{@code RECONNECTED} with a different session: the old session's nodes are gone: lost at once.</li>
@@ -112,16 +113,17 @@ final class SessionGuard implements ConnectionStateListener {
 
     private void startInDoubt() {
         int negotiatedMs = negotiatedSessionTimeoutMs();
-        if (negotiatedMs <= 0) {
+        Duration guaranteed = guarantee();
+        if (negotiatedMs <= 0 || guaranteed == null) {
             return;
         }
-        long sessionNanos = TimeUnit.MILLISECONDS.toNanos(negotiatedMs);
-        long margin = Math.min(sessionNanos / 10, sessionNanos / 100 + TimeUnit.MILLISECONDS.toNanos(2));
-        long deadline = lastContact.get() + sessionNanos - margin;
+        long guaranteedNanos = guaranteed.toNanos();
+        long margin = Math.min(guaranteedNanos / 10, guaranteedNanos / 100 + TimeUnit.MILLISECONDS.toNanos(2));
+        long deadline = lastContact.get() + guaranteedNanos - margin;
         Runnable check = () -> {
             if (!driver.isConnected()) {
                 driver.loseAll(LossReason.DEADLINE_PASSED, "the connection stayed suspended past the negotiated session timeout ("
-                        + negotiatedMs + " ms) since the last confirmed contact; ZooKeeper may have expired the session");
+                        + negotiatedMs + " ms, less one server tick) since the last confirmed contact; ZooKeeper may have expired the session");
             }
         };
         lock.lock();
