@@ -130,7 +130,8 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
      *
      * <p>The form is {@code zookeeper://[user:password@]host:port[,host:port...][/chroot][?sessionTimeout=30s&connectionTimeout=15s]}.
      * The chroot becomes the Curator namespace, so locks live under {@code /chroot/robit/locks}.
-     * Durations are {@code 1500ms}, {@code 30s}, {@code 2m} or plain milliseconds.
+     * Durations are {@code 1500ms}, {@code 30s}, {@code 2m} or plain milliseconds. {@code tickTime}
+     * is the ensemble's tickTime, as {@link Builder#serverTickTime} (default 3 s).
      *
      * <p>Security (see docs/security.md): {@code user:password@} authenticates with the digest
      * scheme (the password may come from {@code passwordFile=PATH} or {@code passwordEnv=NAME}), and
@@ -151,7 +152,9 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
                 throw new DriverException("zookeeper " + parsed.connectString() + ": no connection within " + parsed.connectionTimeout()
                         + ZooKeeperClients.diagnose(parsed), new KeeperException.ConnectionLossException());
             }
-            return new ZooKeeperDriver(new Builder(client), true);
+            Builder options = new Builder(client);
+            parsed.tickTime().ifPresent(options::serverTickTime);
+            return new ZooKeeperDriver(options, true);
         } catch (InterruptedException e) {
             client.close();
             Thread.currentThread().interrupt();
