@@ -404,12 +404,11 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
         }
         CompletableFuture<Void> looked = new CompletableFuture<>();
         // A subscribe or probe that does not answer within the command timeout: try again then.
-        CompletableFuture.delayedExecutor(Math.max(0, Math.min(deadline, now + saturatedNanos(commandTimeout)) - now), TimeUnit.NANOSECONDS)
-                .execute(() -> {
-                    if (!looked.isDone()) {
-                        woken.complete(null);
-                    }
-                });
+        CompletableFuture<Void> lookTimeout = new CompletableFuture<>();
+        looked.whenComplete((ignored, error) -> lookTimeout.cancel(false));
+        woken.whenComplete((ignored, error) -> lookTimeout.cancel(false));
+        lookTimeout.thenRun(() -> woken.complete(null));
+        Wakeups.at(lookTimeout, Math.min(deadline, now + saturatedNanos(commandTimeout)));
         subscribing.whenComplete((subscribed, subscribeError) -> {
             if (subscribeError != null) {
                 looked.complete(null);
@@ -434,10 +433,8 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
         return woken;
     }
 
-    /** Completes {@code woken} at {@code atNanos} ({@link System#nanoTime}) unless it completes before. */
     private static void wakeAt(CompletableFuture<Void> woken, long atNanos) {
-        CompletableFuture.delayedExecutor(Math.max(0, atNanos - System.nanoTime()), TimeUnit.NANOSECONDS)
-                .execute(() -> woken.complete(null));
+        Wakeups.at(woken, atNanos);
     }
 
     /**
