@@ -39,8 +39,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>What it stores.</b> For a lock named {@code ID} and the default prefix {@code robit:}: the
  * lock key {@code robit:{ID}} (value: a random owner string of this acquisition; expiry: the
- * lease's TTL), and the fencing counter {@code robit:{ID}:token} (an integer incremented by each
- * successful acquire; no expiry). Both carry the hash tag {@code {ID}}, so they share one Cluster
+ * lease's TTL), and the fencing counter {@code robit:{ID}:token} (the last token granted; each
+ * successful acquire sets it to {@code max(counter + 1, server TIME in µs)}, so tokens keep growing
+ * even after a restart restores an older counter; no expiry). Both carry the hash tag {@code {ID}}, so they share one Cluster
  * slot. Releases are published on the channel {@code robit:{ID}:released}.
  *
  * <p><b>One round trip each.</b> Acquire, refresh and release are each one EVALSHA of a Lua
