@@ -63,4 +63,29 @@ class LeaseReviewTest {
             free.countDown();
         }
     }
+    /**
+     * After the local deadline the mutex no longer holds its lock, even if the deadline timer has
+     * not run yet: a new lock call must not be refused with "already held".
+     */
+    @Test
+    void aLockCallAfterTheLocalDeadlineIsNotRefusedAsAlreadyHeld() throws Exception {
+        FakeTicker ticker = new FakeTicker();
+        ScriptedDriver driver = new ScriptedDriver(ticker);
+        AtomicInteger lost = new AtomicInteger();
+        // Timers run in real time: the first renewal (and the deadline check) is 10 s away.
+        Mutex<String> m = Mutex.builder("review-late-timer", Duration.ofSeconds(30), driver)
+                .ticker(ticker).onLost(lost::incrementAndGet).build();
+        Held first = m.lock();
+        ticker.advance(Duration.ofSeconds(31)); // past the local deadline and the backend's expiry
+
+        Held second = m.tryLock().orElseThrow();
+        assertThat(first.isLost()).isTrue();
+        assertThat(first.lossReason()).contains(LossReason.DEADLINE_PASSED);
+        assertThat(second.isLost()).isFalse();
+        assertThat(second.fencingToken()).isGreaterThan(first.fencingToken());
+        assertThat(m.isHeld()).isTrue();
+        m.unlock();
+        assertThat(driver.backend.isLocked("review-late-timer")).isFalse();
+        await().atMost(Duration.ofSeconds(10)).until(() -> lost.get() == 1);
+    }
 }
