@@ -324,7 +324,9 @@ public final class Hold<ID> implements Held {
         ScheduledFuture<?> myWatchdog = currentWatchdog();
         refreshing.lock();
         try {
-            if (state.get() != ACTIVE) {
+            // The attempt may have waited in the worker queue past the deadline: the lease may have
+            // lapsed (and been granted to someone else) since, so it is not renewed but lost.
+            if (state.get() != ACTIVE || expireIfDue()) {
                 return;
             }
             long sent = settings.ticker().read();
@@ -367,6 +369,12 @@ public final class Hold<ID> implements Held {
     }
 
     private void renewed(long sentNanos) {
+        if (sentNanos - deadlineNanos >= 0) {
+            // Sent at or after the local deadline (a late timer, say): its success does not prove
+            // the lease never lapsed before it, so the hold is lost, not revived.
+            lose(LossReason.DEADLINE_PASSED, lastRenewError);
+            return;
+        }
         stats.recordRenewSuccess();
         lastRenewError = null;
         if (events.enabled()) {

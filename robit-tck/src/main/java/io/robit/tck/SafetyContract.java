@@ -35,9 +35,9 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 public abstract class SafetyContract<ID> extends ContractSupport<ID> {
 
-    /** How many held locks lose their backend in the outage contract. */
+    /** How many held locks lose their backend in the outage contract: 250, or {@code -Drobit.tck.outageLocks}. */
     protected int outageLocks() {
-        return 250;
+        return Integer.getInteger("robit.tck.outageLocks", 250);
     }
 
     /** The lease of the outage contract's holds: short, so the losses come soon. */

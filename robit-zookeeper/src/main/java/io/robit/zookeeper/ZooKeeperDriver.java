@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -256,6 +257,27 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
             return;
         }
         queue.await(id, lockPath(name), maxWait);
+    }
+
+    /**
+     * Waits without parking a thread: watches the first node in line (Curator background calls)
+     * and completes when it is deleted, or after {@code maxWait}. Unlike {@link #awaitRelease} it
+     * does not queue, so asynchronous waiters race for the lock when it is released.
+     */
+    @Override
+    public CompletableFuture<Void> awaitReleaseAsync(String id, Duration maxWait) {
+        String name = LockNames.escape(id);
+        Objects.requireNonNull(maxWait, "maxWait must not be null");
+        if (maxWait.isNegative() || maxWait.isZero() || closed.get()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        long maxNanos;
+        try {
+            maxNanos = maxWait.toNanos();
+        } catch (ArithmeticException e) {
+            maxNanos = Long.MAX_VALUE / 4;
+        }
+        return AsyncWait.start(this, lockPath(name), maxNanos);
     }
 
     /**
