@@ -88,4 +88,46 @@ class LeaseReviewTest {
         assertThat(driver.backend.isLocked("review-late-timer")).isFalse();
         await().atMost(Duration.ofSeconds(10)).until(() -> lost.get() == 1);
     }
+    /**
+     * A caller's callback on {@link Held#lost()} that blocks must not stall the JVM-wide timer
+     * thread, which renews and checks the deadlines of every other hold.
+     */
+    @Test
+    void aBlockingCallbackOnLostDoesNotStallOtherHolds() throws Exception {
+        FakeTicker ticker = new FakeTicker();
+        ScriptedDriver lostDriver = new ScriptedDriver(ticker);
+        lostDriver.asyncLeases = true; // renewed on the timer thread, so its loss is declared there
+        AtomicInteger lost = new AtomicInteger();
+        Mutex<String> doomed = Mutex.builder("review-callback-doomed", Duration.ofSeconds(30), lostDriver)
+                .renewPeriod(Duration.ofMillis(50)).driftMargin(Duration.ofSeconds(5)).ticker(ticker)
+                .onLost(lost::incrementAndGet).build();
+        ScriptedDriver otherDriver = new ScriptedDriver();
+        Mutex<String> other = Mutex.builder("review-callback-other", Duration.ofSeconds(3), otherDriver)
+                .renewPeriod(Duration.ofMillis(50)).build();
+        Held doomedHold = doomed.lock();
+        Held otherHold = other.lock();
+        CountDownLatch inCallback = new CountDownLatch(1);
+        CountDownLatch unblock = new CountDownLatch(1);
+        doomedHold.lost().thenRun(() -> {
+            inCallback.countDown();
+            try {
+                unblock.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            ticker.advance(Duration.ofSeconds(27)); // past the doomed hold's local deadline
+            await().atMost(Duration.ofSeconds(10)).until(() -> inCallback.getCount() == 0);
+            int before = otherDriver.refreshes.get();
+            await("other holds keep renewing while a lost() callback blocks").atMost(Duration.ofSeconds(10))
+                    .until(() -> otherDriver.refreshes.get() >= before + 3);
+            assertThat(other.isHeld()).isTrue();
+            await("onLost listeners are not held up either").atMost(Duration.ofSeconds(10)).until(() -> lost.get() == 1);
+        } finally {
+            unblock.countDown();
+        }
+        otherHold.close();
+        assertThat(otherDriver.backend.isLocked("review-callback-other")).isFalse();
+    }
 }

@@ -141,7 +141,12 @@ public final class Hold<ID> implements Held {
     @Override
     public CompletableFuture<Void> lost() {
         expireIfDue();
-        return lostSignal.copy();
+        if (lostSignal.isDone()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        // The loss is usually declared on the one timer thread: a caller's callback run there
+        // would hold up every other hold's renewals and deadline checks.
+        return lostSignal.thenApplyAsync(ignored -> null, Scheduling.notifiers());
     }
 
     @Override
