@@ -181,10 +181,10 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
                 // A cold client connects (and is granted its first lease) first, which on a loaded machine
                 // or over TLS may take longer than one attempt is allowed: bounded by the request timeout
                 // instead, and the attempt's own limit starts once it is done. (The hold's local deadline
-                // is the core's, counted from before this call: waiting here only shortens it.)
+                // is the core's, counted from before this call, and start stays before the grant was
+                // sent: waiting here only shortens what the hold trusts.)
                 session = calls.await(granting, System.nanoTime() + Math.max(timeout.toNanos(), requestTimeout.toNanos()), id, "acquire");
-                start = System.nanoTime();
-                deadline = start + timeout.toNanos();
+                deadline = System.nanoTime() + timeout.toNanos();
             } else {
                 session = calls.await(granting, deadline, id, "acquire");
             }
