@@ -286,7 +286,7 @@ public final class Hold<ID> implements Held {
                     attempt.completeExceptionally(error);
                 }
             });
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             attempt.completeExceptionally(e);
         } finally {
             refreshing.unlock();
@@ -341,7 +341,9 @@ public final class Hold<ID> implements Held {
             } catch (InterruptedException e) {
                 Thread.interrupted();
                 error = new TimeoutException("renewal did not finish within renewTimeout " + settings.renewTimeout());
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // An Error too (a client's NoClassDefFoundError, say): counted, logged and retried
+                // like any failed renewal, rather than ending the renewals unseen.
                 error = e;
             }
             myWatchdog.cancel(false);
