@@ -31,7 +31,8 @@ import java.util.function.Consumer;
  *
  * <p>The local deadline is the {@link io.robit.Ticker} reading taken just before the last
  * successful acquire or refresh request was sent, plus the ttl, minus the drift margin: the
- * backend cannot have expired the lease before then, so until then "held" is true.
+ * backend cannot have expired the lease before then, so until then "held" is true. A refresh sent
+ * at or after the deadline proves nothing about the time in between: it ends the hold as lost.
  *
  * @param <ID> the type of lock names
  */
