@@ -57,6 +57,8 @@ import picocli.CommandLine.Spec;
         })
 final class RunCommand implements Callable<Integer> {
     private static final Duration MIN_TTL = Duration.ofMillis(100);
+    // Mutex's own limit, checked here so that it fails before the backend is opened.
+    private static final Duration MAX_TTL = Duration.ofDays(36_500);
 
     @Spec
     CommandSpec spec;
@@ -103,6 +105,10 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (ttl.compareTo(MIN_TTL) < 0) {
             throw new ParameterException(spec.commandLine(), "--ttl must be at least 100ms, got " + Durations.format(ttl));
+        }
+        if (ttl.compareTo(MAX_TTL) > 0) {
+            throw new ParameterException(spec.commandLine(), "--ttl must be at most " + MAX_TTL.toHours() + "h (100 years), got "
+                    + ttl.toHours() + "h");
         }
         if (name.isBlank()) {
             throw new ParameterException(spec.commandLine(), "--name must not be blank, got '" + name + "'");

@@ -31,7 +31,8 @@ import java.util.function.Consumer;
  *
  * <p>The local deadline is the {@link io.robit.Ticker} reading taken just before the last
  * successful acquire or refresh request was sent, plus the ttl, minus the drift margin: the
- * backend cannot have expired the lease before then, so until then "held" is true.
+ * backend cannot have expired the lease before then, so until then "held" is true. A refresh sent
+ * at or after the deadline proves nothing about the time in between: it ends the hold as lost.
  *
  * @param <ID> the type of lock names
  */
@@ -141,7 +142,12 @@ public final class Hold<ID> implements Held {
     @Override
     public CompletableFuture<Void> lost() {
         expireIfDue();
-        return lostSignal.copy();
+        if (lostSignal.isDone()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        // The loss is usually declared on the one timer thread: a caller's callback run there
+        // would hold up every other hold's renewals and deadline checks.
+        return lostSignal.thenApplyAsync(ignored -> null, Scheduling.notifiers());
     }
 
     @Override
@@ -281,7 +287,7 @@ public final class Hold<ID> implements Held {
                     attempt.completeExceptionally(error);
                 }
             });
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             attempt.completeExceptionally(e);
         } finally {
             refreshing.unlock();
@@ -324,7 +330,9 @@ public final class Hold<ID> implements Held {
         ScheduledFuture<?> myWatchdog = currentWatchdog();
         refreshing.lock();
         try {
-            if (state.get() != ACTIVE) {
+            // The attempt may have waited in the worker queue past the deadline: the lease may have
+            // lapsed (and been granted to someone else) since, so it is not renewed but lost.
+            if (state.get() != ACTIVE || expireIfDue()) {
                 return;
             }
             long sent = settings.ticker().read();
@@ -334,7 +342,9 @@ public final class Hold<ID> implements Held {
             } catch (InterruptedException e) {
                 Thread.interrupted();
                 error = new TimeoutException("renewal did not finish within renewTimeout " + settings.renewTimeout());
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // An Error too (a client's NoClassDefFoundError, say): counted, logged and retried
+                // like any failed renewal, rather than ending the renewals unseen.
                 error = e;
             }
             myWatchdog.cancel(false);
@@ -367,6 +377,12 @@ public final class Hold<ID> implements Held {
     }
 
     private void renewed(long sentNanos) {
+        if (sentNanos - deadlineNanos >= 0) {
+            // Sent at or after the local deadline (a late timer, say): its success does not prove
+            // the lease never lapsed before it, so the hold is lost, not revived.
+            lose(LossReason.DEADLINE_PASSED, lastRenewError);
+            return;
+        }
         stats.recordRenewSuccess();
         lastRenewError = null;
         if (events.enabled()) {

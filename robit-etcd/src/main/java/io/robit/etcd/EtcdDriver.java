@@ -105,6 +105,8 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
     private final AtomicLong attempts = new AtomicLong();
     private final LockInspector inspector;
     private final AtomicBoolean closed = new AtomicBoolean();
+    // Whether a lease was ever granted: until then acquires connect outside their time limit.
+    private volatile boolean warm;
     // Holds not yet ended, so close() can stop their watches on a client it does not own.
     private final Set<EtcdLease> active = ConcurrentHashMap.newKeySet();
     // The revision at which this thread last found a lock held, so awaitRelease can watch from there without a read.
@@ -173,7 +175,20 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
         long deadline = start + timeout.toNanos();
         // A lease that etcd dropped between our last look and this request costs one retry with a fresh lease.
         for (int attempt = 1; ; ) {
-            SessionLease session = calls.await(sessions.forTtl(SessionLeases.ttlSeconds(ttl.plus(leaseHeadroom))), deadline, id, "acquire");
+            CompletableFuture<SessionLease> granting = sessions.forTtl(SessionLeases.ttlSeconds(ttl.plus(leaseHeadroom)));
+            SessionLease session;
+            if (!warm && !granting.isDone()) {
+                // A cold client connects (and is granted its first lease) first, which on a loaded machine
+                // or over TLS may take longer than one attempt is allowed: bounded by the request timeout
+                // instead, and the attempt's own limit starts once it is done. (The hold's local deadline
+                // is the core's, counted from before this call, and start stays before the grant was
+                // sent: waiting here only shortens what the hold trusts.)
+                session = calls.await(granting, System.nanoTime() + Math.max(timeout.toNanos(), requestTimeout.toNanos()), id, "acquire");
+                deadline = System.nanoTime() + timeout.toNanos();
+            } else {
+                session = calls.await(granting, deadline, id, "acquire");
+            }
+            warm = true;
             // Counted before the transaction is sent: from then on a revoke of this lease could delete our key.
             if (!session.tryUse()) {
                 // Retired or dropped since it was handed out: the next look grants a fresh one.
@@ -349,6 +364,64 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
         } finally {
             watcher.close();
         }
+    }
+
+    /**
+     * Waits like {@link #awaitRelease} without parking a thread: the watch's DELETE event (or a
+     * timer at {@code maxWait}) completes the future on jetcd's threads. Cancelling it closes the watch.
+     */
+    @Override
+    public CompletableFuture<Void> awaitReleaseAsync(String id, Duration maxWait) {
+        ByteSequence key = keys.key(id);
+        long maxNanos = Objects.requireNonNull(maxWait, "maxWait must not be null").toNanos();
+        if (maxNanos <= 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        ensureOpen();
+        Contended contended = lastContended.get();
+        lastContended.remove();
+        CompletableFuture<Void> freed = new CompletableFuture<>();
+        wakeAfter(freed, maxNanos);
+        if (contended != null && contended.id().equals(id)) {
+            watchForDelete(key, contended.revision() + 1, freed);
+            return freed;
+        }
+        kv.get(key, GetOption.builder().withKeysOnly(true).build())
+                .orTimeout(Math.min(maxNanos, requestTimeout.toNanos()), TimeUnit.NANOSECONDS)
+                .whenComplete((now, error) -> {
+                    if (error != null) {
+                        // etcd did not answer: let the caller try again after a short pause.
+                        wakeAfter(freed, TimeUnit.MILLISECONDS.toNanos(50));
+                    } else if (now.getKvs().isEmpty()) {
+                        freed.complete(null);
+                    } else {
+                        watchForDelete(key, now.getHeader().getRevision() + 1, freed);
+                    }
+                });
+        return freed;
+    }
+
+    /** Completes {@code freed} after {@code nanos} on the driver's timer; the timer task goes when {@code freed} completes. */
+    private void wakeAfter(CompletableFuture<Void> freed, long nanos) {
+        try {
+            java.util.concurrent.ScheduledFuture<?> task = executor.schedule(() -> freed.complete(null), nanos, TimeUnit.NANOSECONDS);
+            freed.whenComplete((ignored, error) -> task.cancel(false));
+        } catch (RejectedExecutionException closedMeanwhile) {
+            freed.complete(null);
+        }
+    }
+
+    private void watchForDelete(ByteSequence key, long fromRevision, CompletableFuture<Void> freed) {
+        if (freed.isDone()) {
+            return;
+        }
+        Watch.Watcher watcher = watch.watch(key, WatchOption.builder().withRevision(fromRevision).withNoPut(true).build(),
+                Watch.listener(response -> {
+                    if (response.getEvents().stream().anyMatch(e -> e.getEventType() == WatchEvent.EventType.DELETE)) {
+                        freed.complete(null);
+                    }
+                }, error -> freed.complete(null), () -> freed.complete(null)));
+        freed.whenComplete((ignored, error) -> watcher.close());
     }
 
     /** Rejects null, empty and over-long ({@value Keys#MAX_ID_BYTES} UTF-8 bytes) names, and names with unpaired surrogates. */

@@ -41,7 +41,7 @@ final class ClusterCommands implements Commands {
                 // connect() loads the topology first; connectAsync() requires it loaded already.
                 () -> Connections.inBackground(() -> (Commands) new ClusterCommands(client.connect())),
                 () -> Connections.inBackground(() -> (StatefulRedisPubSubConnection<String, String>) client.connectPubSub()),
-                owned ? client::shutdown : null);
+                owned ? ClientShutdown.bounded(client, where) : null);
     }
 
     @Override
@@ -68,6 +68,21 @@ final class ClusterCommands implements Commands {
         }
         return connection.getConnectionAsync(node.getNodeId())
                 .thenCompose(nodeConnection -> nodeConnection.async().waitForReplication(replicas, timeoutMillis));
+    }
+
+    @Override
+    public CompletionStage<String> replicationInfo(String key) {
+        RedisClusterNode node = connection.getPartitions().getPartitionBySlot(SlotHash.getSlot(key));
+        if (node == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("no cluster node serves the slot of key '" + key + "'"));
+        }
+        return connection.getConnectionAsync(node.getNodeId()).thenCompose(nodeConnection -> nodeConnection.async().info("replication"));
+    }
+
+    @Override
+    public String masterOf(String key) {
+        RedisClusterNode node = connection.getPartitions().getPartitionBySlot(SlotHash.getSlot(key));
+        return node == null ? "unknown" : node.getNodeId();
     }
 
     @Override

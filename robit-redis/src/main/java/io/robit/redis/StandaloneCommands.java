@@ -37,7 +37,7 @@ final class StandaloneCommands implements Commands {
         Supplier<CompletableFuture<StatefulRedisPubSubConnection<String, String>>> pubSub = uri == null
                 ? () -> Connections.inBackground(client::connectPubSub)
                 : () -> client.connectPubSubAsync(StringCodec.UTF8, uri).toCompletableFuture();
-        return new Connections(describe(uri), connector, pubSub, owned ? client::shutdown : null);
+        return new Connections(describe(uri), connector, pubSub, owned ? ClientShutdown.bounded(client, describe(uri)) : null);
     }
 
     static String describe(RedisURI uri) {
@@ -76,6 +76,16 @@ final class StandaloneCommands implements Commands {
     @Override
     public CompletionStage<Long> waitForReplicas(String key, int replicas, long timeoutMillis) {
         return async.waitForReplication(replicas, timeoutMillis);
+    }
+
+    @Override
+    public CompletionStage<String> replicationInfo(String key) {
+        return async.info("replication");
+    }
+
+    @Override
+    public String masterOf(String key) {
+        return "master";
     }
 
     @Override
