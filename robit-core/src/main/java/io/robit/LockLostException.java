@@ -34,7 +34,7 @@ public final class LockLostException extends RobitException {
         this.reason = reason;
     }
 
-    /** Why the hold was lost. */
+    /** {@return why the hold was lost} */
     public LossReason reason() {
         return reason;
     }

@@ -25,7 +25,7 @@ public class RobitException extends RuntimeException {
         this.lockId = lockId == null ? null : String.valueOf(lockId);
     }
 
-    /** The id of the lock this exception is about, as a string; {@code null} when unknown. */
+    /** {@return the id of the lock this exception is about, as a string; {@code null} when unknown} */
     public String lockId() {
         return lockId;
     }
