@@ -12,6 +12,7 @@ import java.util.Objects;
 public final class LockLostException extends RobitException {
     private static final long serialVersionUID = 1L;
 
+    /** Why the hold was lost. */
     private final LossReason reason;
 
     /**

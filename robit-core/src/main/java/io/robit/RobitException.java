@@ -10,6 +10,7 @@ import io.robit.spi.Secrets;
 public class RobitException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** The lock this exception is about, as a string; null when unknown. */
     private final String lockId;
 
     /**
