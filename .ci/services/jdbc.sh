@@ -56,3 +56,13 @@ if ! my_up; then
 fi
 mysql --protocol=TCP -h 127.0.0.1 -uroot -e 'CREATE DATABASE IF NOT EXISTS test'
 echo "mariadb is up on 127.0.0.1:3306: $(mysql --protocol=TCP -h 127.0.0.1 -uroot -N -e 'SELECT VERSION()')"
+
+# --- Private instances ------------------------------------------------------------------------
+# robit-jdbc's JdbcSecurityIT starts its own TLS-only PostgreSQL and MariaDB on free ports (never
+# reconfiguring the shared ones): it needs the server binaries (initdb, pg_ctl; mariadb-install-db,
+# mariadbd) and, under root, runuser to run PostgreSQL as the postgres user. Certificates are made in
+# the test (BouncyCastle), so no openssl is needed.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then install_packages postgresql; fi
+if ! command -v mariadb-install-db >/dev/null 2>&1; then install_packages mariadb-server; fi
+if ! command -v runuser >/dev/null 2>&1; then install_packages util-linux; fi
+echo "private instances: $(ls /usr/lib/postgresql/*/bin/initdb | tail -1), $(command -v mariadb-install-db)"

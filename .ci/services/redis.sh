@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Redis for robit-redis: installs Debian's redis-server when missing and makes sure one Redis answers
-# on 127.0.0.1:6379. Idempotent. The fault, wait and cluster ITs need only the binary: they start
-# their own redis-server processes on free loopback ports.
+# on 127.0.0.1:6379. Idempotent. The fault, wait, cluster and security ITs need only the binary: they
+# start their own redis-server processes on free loopback ports (RedisSecurityIT needs one built with
+# TLS, as Debian's is: checked below).
 set -euo pipefail
 . "$(dirname "$0")/../lib/packages.sh"
 
@@ -9,6 +10,9 @@ if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/nul
   install_packages redis-server redis-tools
 fi
 redis-server --version
+if command -v strings >/dev/null 2>&1 && ! strings "$(command -v redis-server)" | grep tls-port >/dev/null; then
+  echo "warning: this redis-server has no TLS support (tls-port); RedisSecurityIT will fail" >&2
+fi
 
 up() { [[ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" == "PONG" ]]; }
 

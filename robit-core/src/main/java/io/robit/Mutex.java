@@ -14,6 +14,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -45,6 +48,9 @@ public final class Mutex<ID> {
     private final StatsRecorder stats = new StatsRecorder();
     // null when free, ACQUIRING while a lock call is in progress, else the current Hold.
     private final AtomicReference<Object> state = new AtomicReference<>();
+    // The last attempt's grant came after its local deadline and was given back; read by the one
+    // acquisition that has claimed the mutex, to back off instead of using the driver's wait.
+    private final AtomicBoolean lateGrant = new AtomicBoolean();
     // One view per mutex, so that every thread using asLock() queues on the same local lock.
     private final java.util.concurrent.locks.Lock lockView = new io.robit.internal.MutexLock(this);
 
@@ -295,7 +301,11 @@ public final class Mutex<ID> {
                     failed(AcquireOutcome.TIMEOUT, start, null);
                     return Optional.empty();
                 }
-                settings.driver().awaitRelease(settings.id(), Duration.ofNanos(left));
+                if (lateGrant.getAndSet(false)) {
+                    TimeUnit.NANOSECONDS.sleep(Math.min(left, lateGrantBackoffNanos()));
+                } else {
+                    settings.driver().awaitRelease(settings.id(), Duration.ofNanos(left));
+                }
             }
         } catch (RuntimeException | InterruptedException e) {
             failed(e instanceof InterruptedException ? AcquireOutcome.INTERRUPTED : AcquireOutcome.ERROR, start, e);
@@ -312,7 +322,18 @@ public final class Mutex<ID> {
             return CompletableFuture.failedFuture(e);
         }
         long start = started();
-        return AsyncAcquire.start(settings, start, waitNanos, forever, () -> attempt(start), (outcome, error) -> {
+        AsyncAcquire.Attempt attempt = new AsyncAcquire.Attempt() {
+            @Override
+            public Optional<Held> attempt() throws InterruptedException {
+                return Mutex.this.attempt(start);
+            }
+
+            @Override
+            public long backoffNanos() {
+                return lateGrant.getAndSet(false) ? lateGrantBackoffNanos() : 0;
+            }
+        };
+        return AsyncAcquire.start(settings, start, waitNanos, forever, attempt, (outcome, error) -> {
             if (outcome != null) {
                 failed(outcome, start, error);
             }
@@ -338,6 +359,7 @@ public final class Mutex<ID> {
         if (!state.compareAndSet(null, ACQUIRING)) {
             throw new AlreadyHeldException(settings.id());
         }
+        lateGrant.set(false);
     }
 
     // Caller has claimed the mutex (state is ACQUIRING).
@@ -354,6 +376,7 @@ public final class Mutex<ID> {
                 // The acquire took longer than the lease can be trusted for: give it back and retry.
                 settings.logger().warn("acquire of lock '{}' returned after its local deadline; releasing it", settings.id());
                 releaseUnstarted(lease.get());
+                lateGrant.set(true);
                 return Optional.empty();
             }
             state.set(hold);
@@ -389,6 +412,15 @@ public final class Mutex<ID> {
 
     private void detach(Hold<ID> hold) {
         state.compareAndSet(hold, null);
+    }
+
+    /**
+     * The wait after a grant that arrived too late to use (50 to 150 ms, jittered). The lock is free
+     * again then, so the driver's wait would return at once and the next attempt would most likely
+     * be late too: without it, a ttl near the backend's round trip makes the loop spin.
+     */
+    private static long lateGrantBackoffNanos() {
+        return ThreadLocalRandom.current().nextLong(TimeUnit.MILLISECONDS.toNanos(50), TimeUnit.MILLISECONDS.toNanos(150));
     }
 
     private static long saturatedNanos(Duration duration) {

@@ -22,6 +22,8 @@ final class ScriptedDriver implements Driver<String> {
     volatile RuntimeException acquireError;
     volatile RuntimeException refreshError;
     volatile CountDownLatch refreshGate;
+    /** Makes a refresh waiting at refreshGate deaf to interrupts, like a socket read without a timeout. */
+    volatile boolean refreshIgnoresInterrupts;
     volatile Duration guaranteedTtl;
     /** Thrown by the lease's guaranteedTtl, which the core reads while starting a hold. */
     volatile RuntimeException guaranteedTtlError;
@@ -65,20 +67,24 @@ final class ScriptedDriver implements Driver<String> {
         }
         CountDownLatch gate = releaseGate;
         if (gate != null) {
-            boolean interrupted = false;
-            while (true) {
-                try {
-                    gate.await();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            awaitUninterruptibly(gate);
         }
         backend.release(((Counted) lease).inner);
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch gate) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                gate.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Override
@@ -102,7 +108,9 @@ final class ScriptedDriver implements Driver<String> {
         public void refresh(Duration ttl, Duration timeout) throws InterruptedException {
             refreshes.incrementAndGet();
             CountDownLatch gate = refreshGate;
-            if (gate != null) {
+            if (gate != null && refreshIgnoresInterrupts) {
+                awaitUninterruptibly(gate);
+            } else if (gate != null) {
                 gate.await();
             }
             RuntimeException error = refreshError;

@@ -3,6 +3,7 @@ package io.robit.cli;
 import io.robit.Drivers;
 import io.robit.spi.Driver;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
@@ -13,6 +14,10 @@ import picocli.CommandLine.Option;
 final class BackendOption {
     /** The environment variable that names the backend when {@code --backend} is not given. */
     static final String ENV = "ROBIT_BACKEND";
+    private static final String ZOOKEEPER = "zookeeper://";
+    private static final String SESSION_TIMEOUT = "sessionTimeout";
+    /** The longest a ZooKeeper URI's durations may be written (nine digits of milliseconds). */
+    private static final long MAX_SESSION_MILLIS = 999_999_999L;
 
     @Option(names = {"-b", "--backend"}, paramLabel = "URI",
             description = {"where the lock lives: sqlite:PATH, redis://HOST:PORT, postgresql://USER@HOST/DB, mysql://..., "
@@ -71,5 +76,39 @@ final class BackendOption {
      */
     Driver<String> open() {
         return Drivers.open(resolve());
+    }
+
+    /**
+     * Opens the driver for holds of {@code ttl}. On ZooKeeper, whose locks outlive a crashed
+     * holder by the session timeout, not the ttl, it asks for a session timeout equal to the ttl
+     * unless the URI sets one, so that the ttl bounds a takeover there too (see
+     * {@link #withSessionTimeout}).
+     *
+     * @throws IllegalArgumentException the URI is malformed or its scheme unknown (exit 64)
+     * @throws io.robit.DriverException the backend cannot be reached (exit 69)
+     */
+    Driver<String> open(Duration ttl) {
+        return Drivers.open(withSessionTimeout(resolve(), ttl));
+    }
+
+    /**
+     * {@code uri} with {@code sessionTimeout=TTL} added if it is a {@code zookeeper://} URI without
+     * one. The server still rounds the request into {@code [2, 20] × tickTime} (4 s to 40 s with
+     * the usual {@code tickTime=2000}). Other URIs are returned as they are.
+     */
+    static String withSessionTimeout(String uri, Duration ttl) {
+        if (!uri.regionMatches(true, 0, ZOOKEEPER, 0, ZOOKEEPER.length())) {
+            return uri;
+        }
+        int query = uri.indexOf('?');
+        if (query >= 0) {
+            for (String pair : uri.substring(query + 1).split("&")) {
+                if (pair.equals(SESSION_TIMEOUT) || pair.startsWith(SESSION_TIMEOUT + "=")) {
+                    return uri;
+                }
+            }
+        }
+        long millis = Math.max(1, Math.min(ttl.toMillis(), MAX_SESSION_MILLIS));
+        return uri + (query >= 0 ? "&" : "?") + SESSION_TIMEOUT + "=" + millis + "ms";
     }
 }

@@ -68,7 +68,9 @@ final class LeadCommand implements java.util.concurrent.Callable<Integer> {
 
     @Option(names = "--ttl", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.Positive.class,
             description = "lease length: a leader that stops renewing (crash, pause, partition) is replaced this long after its "
-                + "last renewal, and told before (default: ${DEFAULT-VALUE}; at least 100ms)")
+                + "last renewal, and told before (default: ${DEFAULT-VALUE}; at least 100ms). On ZooKeeper robit asks for a "
+                + "session timeout of the ttl, which the server rounds into 2 to 20 ticks (4s to 40s with tickTime=2000): "
+                + "that is how long a crashed leader keeps leading there")
     Duration ttl;
 
     @Option(names = "--grace", paramLabel = "DURATION", defaultValue = "10s", converter = Durations.NonNegative.class,
@@ -103,7 +105,7 @@ final class LeadCommand implements java.util.concurrent.Callable<Integer> {
         Logging.configure();
         mainThread = Thread.currentThread();
         Signals.install(this::onSignal);
-        try (Driver<String> driver = backend.open()) {
+        try (Driver<String> driver = backend.open(ttl)) {
             while (true) {
                 Integer exit = campaignOnce(driver);
                 if (exit != null) {

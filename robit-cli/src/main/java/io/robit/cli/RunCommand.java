@@ -57,6 +57,8 @@ import picocli.CommandLine.Spec;
         })
 final class RunCommand implements Callable<Integer> {
     private static final Duration MIN_TTL = Duration.ofMillis(100);
+    // Mutex's own limit, checked here so that it fails before the backend is opened.
+    private static final Duration MAX_TTL = Duration.ofDays(36_500);
 
     @Spec
     CommandSpec spec;
@@ -69,7 +71,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--ttl", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.Positive.class,
             description = "lease length: if robit stops renewing (crash, pause, partition), others may take the lock "
-                + "this long after the last renewal (default: ${DEFAULT-VALUE}; at least 100ms)")
+                + "this long after the last renewal (default: ${DEFAULT-VALUE}; at least 100ms). On ZooKeeper robit asks for a "
+                + "session timeout of the ttl, which the server rounds into 2 to 20 ticks (4s to 40s with tickTime=2000): "
+                + "that is how long a crashed holder keeps the lock there")
     Duration ttl;
 
     @Option(names = {"-w", "--wait"}, paramLabel = "DURATION|forever", defaultValue = "forever", converter = Durations.Wait.class,
@@ -102,13 +106,17 @@ final class RunCommand implements Callable<Integer> {
         if (ttl.compareTo(MIN_TTL) < 0) {
             throw new ParameterException(spec.commandLine(), "--ttl must be at least 100ms, got " + Durations.format(ttl));
         }
+        if (ttl.compareTo(MAX_TTL) > 0) {
+            throw new ParameterException(spec.commandLine(), "--ttl must be at most " + MAX_TTL.toHours() + "h (100 years), got "
+                    + ttl.toHours() + "h");
+        }
         if (name.isBlank()) {
             throw new ParameterException(spec.commandLine(), "--name must not be blank, got '" + name + "'");
         }
         Logging.configure();
         mainThread = Thread.currentThread();
         Signals.install(this::onSignal);
-        try (Driver<String> driver = backend.open()) {
+        try (Driver<String> driver = backend.open(ttl)) {
             // Robit's logger stays silent: this command reports each event itself, once (a loss below,
             // renewal trouble through the VerboseReporter).
             Mutex.Builder<String> builder = Mutex.builder(name, ttl, driver)

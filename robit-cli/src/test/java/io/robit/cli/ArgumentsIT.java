@@ -36,6 +36,7 @@ class ArgumentsIT {
                 Arguments.of(List.of("run", "--name", "x"), "Missing required parameter: 'CMD'"),
                 Arguments.of(List.of("run", "--name", "x", "--ttl", "0", "--", "true"), "'0' must be longer than zero"),
                 Arguments.of(List.of("run", "--name", "x", "--ttl", "50ms", "--", "true"), "--ttl must be at least 100ms, got 50ms"),
+                Arguments.of(List.of("run", "--name", "x", "--ttl", "900000h", "--", "true"), "--ttl must be at most 876000h (100 years), got 900000h"),
                 Arguments.of(List.of("run", "--name", "x", "--ttl", "soon", "--", "true"), "'soon' is not a duration"),
                 Arguments.of(List.of("run", "--name", "x", "--wait", "-1s", "--", "true"), "'-1s' is not a duration"),
                 Arguments.of(List.of("run", "--name", "x", "--grace", "1y", "--", "true"), "'1y' is not a duration"),

@@ -29,6 +29,11 @@ public final class AsyncAcquire<T> {
     @FunctionalInterface
     public interface Attempt {
         Optional<Held> attempt() throws InterruptedException;
+
+        /** How long to wait before the next attempt instead of the driver's wait (0: use the driver's). */
+        default long backoffNanos() {
+            return 0;
+        }
     }
 
     /** Ends the call without a hold: records {@code outcome} (when not null) and gives the claim back. */
@@ -115,7 +120,8 @@ public final class AsyncAcquire<T> {
         }
         CompletableFuture<Void> wait;
         try {
-            wait = awaitRelease(settings, Duration.ofNanos(left));
+            long backoff = attempt.backoffNanos();
+            wait = backoff > 0 ? AsyncWaits.after(Math.min(left, backoff)) : awaitRelease(settings, Duration.ofNanos(left));
         } catch (RuntimeException e) {
             wait = AsyncWaits.after(0); // the next attempt reports a real failure
         }

@@ -458,7 +458,7 @@ public final class Hold<ID> implements Held {
         if (events.enabled()) {
             events.lost(loss);
         }
-        Scheduling.workers().execute(() -> notifyListeners(loss));
+        Scheduling.notifiers().execute(() -> notifyListeners(loss));
         // On its own small pool: after a backend outage these may all block until the driver's
         // timeouts, and must neither add a thread per lock nor hold up other locks' renewals.
         Scheduling.releases().execute(() -> {

@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The JVM-wide threads behind every mutex: one daemon scheduler thread that only times things
- * (renewals, deadlines), a small pool of daemon worker threads that make blocking refreshes and run
- * loss listeners, and a smaller one that releases leases after a loss. Both pools have a fixed
+ * (renewals, deadlines), a small pool of daemon worker threads that make blocking refreshes, and
+ * two smaller ones: one runs loss listeners, one releases leases after a loss. Both pools have a fixed
  * size, so the number of threads does not grow with the number of held locks, not even when a
  * backend becomes unreachable and every hold on it is lost at once (tasks queue instead). Idle
  * threads retire. Not API.
@@ -23,11 +23,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Scheduling {
     /** Blocking refreshes and loss listeners in flight at once, JVM-wide. */
     public static final int WORKERS = Math.max(16, 4 * Runtime.getRuntime().availableProcessors());
+    /** Loss listeners running at once, JVM-wide. */
+    public static final int NOTIFIERS = 4;
     /** Releases after a loss in flight at once, JVM-wide. */
     public static final int RELEASERS = 4;
 
     private static final ScheduledThreadPoolExecutor TIMER = newTimer();
     private static final ExecutorService WORKERS_POOL = fixed(WORKERS, "robit-worker");
+    private static final ExecutorService NOTIFY_POOL = fixed(NOTIFIERS, "robit-notify");
     private static final ExecutorService RELEASE_POOL = fixed(RELEASERS, "robit-release");
 
     private Scheduling() {
@@ -38,9 +41,17 @@ public final class Scheduling {
         return TIMER;
     }
 
-    /** Threads for blocking refreshes and listeners: at most {@link #WORKERS}; extra tasks queue. */
+    /** Threads for blocking refreshes: at most {@link #WORKERS}; extra tasks queue. */
     public static ExecutorService workers() {
         return WORKERS_POOL;
+    }
+
+    /**
+     * Threads for loss listeners: at most {@link #NOTIFIERS}; extra tasks queue. Apart from the
+     * workers so that refreshes stuck on an unreachable backend cannot delay a loss notice.
+     */
+    public static ExecutorService notifiers() {
+        return NOTIFY_POOL;
     }
 
     /** Threads for releases after a loss: at most {@link #RELEASERS}; extra tasks queue. */

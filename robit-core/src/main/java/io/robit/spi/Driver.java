@@ -47,6 +47,12 @@ public interface Driver<ID> extends AutoCloseable {
      * ended by unlock or by loss. Must not throw (log instead) and must never free a lock that
      * someone else holds now: release only what is still this lease's.
      *
+     * <p>Must not block without bound: each request is bounded by the driver's own timeout (the
+     * core releases lost leases on a small fixed pool of threads). An interrupt must not make it
+     * give up: {@link io.robit.Mutex} calls it with the thread's interrupt flag cleared and sets
+     * it again after, and a driver called directly on an interrupted thread must still release,
+     * and leave the flag set.
+     *
      * @param lease a lease this driver returned
      */
     void release(Lease lease);

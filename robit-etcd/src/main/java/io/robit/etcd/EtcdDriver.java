@@ -60,7 +60,10 @@ import org.slf4j.LoggerFactory;
  * tracks the TTL etcd actually granted and the send time of the last grant or keep-alive, and tells
  * the core ({@link Lease#guaranteedTtl}) how long each hold may count on: the ttl when the acquire
  * kept the lease alive, else what the lease surely had left (at least
- * {@link Builder#minTrustedFraction} of the ttl, or the acquire keeps it alive).
+ * {@link Builder#minTrustedFraction} of the ttl, or the acquire keeps it alive). The shared lease
+ * is never revoked while a hold or an acquire in flight may have a key on it ({@link SessionLease});
+ * keys of ours that no hold owns (a failed release, an acquire with an unknown outcome) are deleted,
+ * owner-checked, by the {@link KeyReclaimer}.
  *
  * <p><b>Loss and waiting by watch.</b> Each hold watches its key for deletion from the revision
  * after its creation (opened {@value DeferredWatches#DELAY_MILLIS} ms after the acquire, so short
@@ -260,9 +263,11 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
 
     /**
      * Deletes the key if it is still this lease's; never frees a later holder. Waits for etcd's answer
-     * up to the request timeout, even on an interrupted thread (whose interrupt flag stays set). A
-     * delete that fails is retried in the background until it succeeds or the key is no longer ours;
-     * the shared etcd lease, which other holds may use, is never revoked for it.
+     * up to the request timeout, even on an interrupted thread (whose interrupt flag stays set),
+     * unless the hold's latest refresh failed (after a loss at the local deadline, etcd is likely
+     * unreachable): then it does not wait. A delete that fails or is not awaited is retried in the
+     * background until it succeeds or the key is no longer ours; the shared etcd lease, which other
+     * holds may use, is never revoked for it.
      */
     @Override
     public void release(Lease lease) {
@@ -273,13 +278,22 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
         if (!held.markReleased()) {
             return;
         }
+        if (held.renewalFailing()) {
+            // Usually a release after the core declared the hold lost: etcd may be unreachable, and
+            // waiting for it would hold a thread per lock. Delete in the background, retried.
+            reclaimer.deleteKnown(held.id(), held.key(), held.fencingToken(), held.session());
+            return;
+        }
         CompletableFuture<TxnResponse> delete;
         try {
             delete = reclaimer.deleteIfOurs(held.key(), held.fencingToken());
             calls.awaitUninterruptibly(delete, System.nanoTime() + requestTimeout.toNanos(), held.id(), "release");
         } catch (RuntimeException e) {
-            // The key stays until the retried delete succeeds or its lease ends with its last hold.
-            held.session().retire();
+            // The key stays until the retried delete succeeds or its lease ends with its last user
+            // (at once if it has none: then no other key can be on it).
+            if (held.session().retire() && !isClosed()) {
+                sessions.revoke(held.session());
+            }
             reclaimer.deleteKnown(held.id(), held.key(), held.fencingToken(), held.session());
             LOG.warn("release of lock '{}' failed; retrying the delete in the background (the key ends at the latest with etcd {}): {}",
                     held.id(), held.session(), e.toString());

@@ -46,6 +46,8 @@ final class EtcdLease implements AsyncLease {
     private final AtomicInteger state = new AtomicInteger(ACTIVE);
     private final CompletableFuture<Void> lost = new CompletableFuture<>();
     private volatile LockLostException loss;
+    // The latest refresh failed (no answer, or an error): etcd may be unreachable.
+    private volatile boolean renewalFailing;
     // Guards `watcher`; never held while calling into jetcd.
     private final ReentrantLock watchLock = new ReentrantLock();
     private Watch.Watcher watcher;
@@ -140,6 +142,7 @@ final class EtcdLease implements AsyncLease {
         return alive.thenCombine(owner, this::judge)
                 .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS)
                 .handle((ignored, error) -> {
+                    renewalFailing = error != null;
                     if (error == null) {
                         return null;
                     }
@@ -216,6 +219,11 @@ final class EtcdLease implements AsyncLease {
         if (current != null) {
             current.close();
         }
+    }
+
+    /** Whether the latest refresh failed: etcd may be unreachable, and the hold is lost or about to be. */
+    boolean renewalFailing() {
+        return renewalFailing;
     }
 
     /** The voluntary end: true if this call ended an active hold. */

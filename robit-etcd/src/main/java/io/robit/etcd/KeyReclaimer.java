@@ -35,14 +35,14 @@ final class KeyReclaimer {
     private final KV kv;
     private final ScheduledExecutorService timer;
     private final BooleanSupplier closed;
-    private final long recheckMillis;
+    private final long requestTimeoutMillis;
 
-    /** @param recheck how long after an unknown outcome the key is looked for again (the request timeout) */
-    KeyReclaimer(KV kv, ScheduledExecutorService timer, BooleanSupplier closed, Duration recheck) {
+    /** @param requestTimeout bounds each delete, and is how long after an unknown outcome the key is looked for again */
+    KeyReclaimer(KV kv, ScheduledExecutorService timer, BooleanSupplier closed, Duration requestTimeout) {
         this.kv = kv;
         this.timer = timer;
         this.closed = closed;
-        this.recheckMillis = Math.max(1, recheck.toMillis());
+        this.requestTimeoutMillis = Math.max(1, requestTimeout.toMillis());
     }
 
     /** The owner-checked delete: deletes {@code key} only while its create revision is {@code token}. */
@@ -64,7 +64,8 @@ final class KeyReclaimer {
         }
         CompletableFuture<TxnResponse> delete;
         try {
-            delete = deleteIfOurs(key, token);
+            // Bounded, so an unanswered delete is retried rather than waited for forever.
+            delete = deleteIfOurs(key, token).orTimeout(requestTimeoutMillis, TimeUnit.MILLISECONDS);
         } catch (RuntimeException e) {
             LOG.debug("delete of the stranded key of lock '{}' (token {}) not sent: {}", id, token, e.toString());
             return;
@@ -99,7 +100,7 @@ final class KeyReclaimer {
         });
         if (!txn.isDone()) {
             // The answer may never come: look for the key anyway once a request could have been applied.
-            later(() -> lookFor(id, key, value, session, UNCERTAIN_RECHECKS), recheckMillis);
+            later(() -> lookFor(id, key, value, session, UNCERTAIN_RECHECKS), requestTimeoutMillis);
         }
     }
 
@@ -124,7 +125,7 @@ final class KeyReclaimer {
                 }
             }
             if (rechecksLeft > 0) {
-                later(() -> lookFor(id, key, value, session, rechecksLeft - 1), recheckMillis);
+                later(() -> lookFor(id, key, value, session, rechecksLeft - 1), requestTimeoutMillis);
             }
         });
     }

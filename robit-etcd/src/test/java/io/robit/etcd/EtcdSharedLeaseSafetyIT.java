@@ -178,4 +178,33 @@ class EtcdSharedLeaseSafetyIT {
         }
         keeperMutex.unlock();
     }
+
+    /** Issue 12, item 3: the same when the acquiring thread is interrupted while the answer is on its way. */
+    @Test
+    void anAcquireInterruptedAfterItsKeyWasWrittenLeavesNoKeyBehind() throws Exception {
+        String keeper = EtcdTestSupport.newLockId("interrupt-keeper");
+        String c = EtcdTestSupport.newLockId("uncertain-interrupt");
+        Mutex<String> keeperMutex = Mutex.of(keeper, TTL, driver);
+        Held keeperHold = keeperMutex.lock();
+
+        TxnFaults.Gate gate = faults.holdAnswerToPut(EtcdTestSupport.key(c));
+        try {
+            CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+            Thread acquiring = new Thread(() -> outcome.complete(catchThrowable(() -> driver.acquire(c, TTL, TIMEOUT))));
+            acquiring.start();
+            await("etcd applied the acquire").atMost(SLACK).until(() -> EtcdTestSupport.keyValue(c) != null && gate.answered());
+            acquiring.interrupt();
+            assertThat(outcome.get(SLACK.toSeconds(), TimeUnit.SECONDS)).isInstanceOf(InterruptedException.class);
+
+            await("the key of the interrupted acquire deleted while its answer is still missing").atMost(SLACK)
+                    .until(() -> EtcdTestSupport.keyValue(c) == null);
+            assertThat(keeperHold.isLost()).isFalse();
+            Optional<Lease> rivalC = rival.acquire(c, TTL, TIMEOUT);
+            assertThat(rivalC).as("c is free for others").isPresent();
+            rival.release(rivalC.get());
+        } finally {
+            gate.open();
+        }
+        keeperMutex.unlock();
+    }
 }

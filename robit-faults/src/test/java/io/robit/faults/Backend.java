@@ -29,7 +29,7 @@ interface Backend extends AutoCloseable {
 
     /** The faults that apply. */
     default Set<Fault.Kind> faults() {
-        Set<Fault.Kind> kinds = EnumSet.of(Fault.Kind.PAUSE_WORKER, Fault.Kind.KILL_WORKER);
+        Set<Fault.Kind> kinds = EnumSet.of(Fault.Kind.PAUSE_WORKER, Fault.Kind.KILL_WORKER, Fault.Kind.GC_PAUSE, Fault.Kind.CLOCK_JUMP);
         if (port().isPresent()) {
             kinds.addAll(EnumSet.of(Fault.Kind.STALL_BOTH, Fault.Kind.STALL_REPLIES, Fault.Kind.LATENCY, Fault.Kind.RESET));
         }
@@ -60,9 +60,10 @@ interface Backend extends AutoCloseable {
         void close() throws InterruptedException;
     }
 
-    /** A redis-server of the suite's own (AOF, fsync always), faulted in every way. */
-    static Backend redis(Path dir) throws IOException {
-        return owned("redis", ServerProcess.redis(dir.resolve("redis")), port -> "redis://127.0.0.1:" + port);
+    /** A redis-server of the suite's own with the given persistence, faulted in every way. */
+    static Backend redis(Path dir, RedisPersistence persistence) throws IOException {
+        String name = persistence == RedisPersistence.ALWAYS ? "redis" : "redis-" + persistence.name().toLowerCase(java.util.Locale.ROOT);
+        return owned(name, ServerProcess.redis(dir.resolve("redis"), persistence), port -> "redis://127.0.0.1:" + port);
     }
 
     /** A single-member etcd of the suite's own, faulted in every way. */
@@ -100,10 +101,19 @@ interface Backend extends AutoCloseable {
         };
     }
 
-    /** A SQLite file in the run's directory: no network, so only worker pauses and kills apply. */
+    /**
+     * A SQLite file in the run's directory: no network, so only worker faults apply, and not clock
+     * jumps: SQLite expires rows by the wall clock of the process running the statement, which
+     * processes of one host share (see docs/reliability.md, limitations).
+     */
     static Backend sqlite(Path dir) {
         Path file = dir.resolve("locks.db").toAbsolutePath();
         return new Backend() {
+            @Override
+            public Set<Fault.Kind> faults() {
+                return EnumSet.of(Fault.Kind.PAUSE_WORKER, Fault.Kind.KILL_WORKER, Fault.Kind.GC_PAUSE);
+            }
+
             @Override
             public String name() {
                 return "sqlite";

@@ -29,6 +29,10 @@ record Fault(Kind kind, String target, String detail, long start, long end) {
         /** SIGSTOP of the server the suite started, then SIGCONT. */
         PAUSE_SERVER,
         /** SIGKILL of the server the suite started, then a restart on the same port and data. */
-        KILL_SERVER
+        KILL_SERVER,
+        /** A worker allocates hard enough for long stop-the-world GC pauses (the realistic twin of SIGSTOP). */
+        GC_PAUSE,
+        /** The wall clock of a worker (libfaketime) steps forward or back; its monotonic clock does not. */
+        CLOCK_JUMP
     }
 }

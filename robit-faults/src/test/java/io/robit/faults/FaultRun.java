@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -27,6 +29,8 @@ import java.util.stream.Stream;
  */
 final class FaultRun {
     private static final double[] PAUSE_FACTORS = {0.5, 1.0, 1.5, 3.0};
+    /** Debian's libfaketime (package faketime, installed by .ci/services/faketime.sh). */
+    static final String FAKETIME_LIBRARY = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
     private final Backend backend;
     private final Config config;
@@ -34,35 +38,65 @@ final class FaultRun {
     private final Random random;
     private final List<Fault> faults = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<Slot> slots = new ArrayList<>();
+    private final java.util.Set<String> busy = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicInteger incarnations = new java.util.concurrent.atomic.AtomicInteger();
     private Oracle oracle;
     private FaultProxy proxy;
-    private int incarnations;
 
     /**
      * What to run.
      *
      * @param seed drives the fault schedule and the workers' choices
-     * @param workers worker JVMs at a time
+     * @param workers worker processes at a time
+     * @param threads application threads per worker process, all on its one driver
+     * @param names lock names the threads pick from
      * @param ttl the lease length
      * @param run how long faults are injected
-     * @param faultGap mean gap between faults
-     * @param maxCyclesPerWorker a bound on each worker's acquire loop
+     * @param faultGap mean gap between the starts of faults (faults on different targets overlap)
      * @param pauseBeforeWrite the chance per hold that a worker is stopped between its check and its write
-     * @param halveTtl the negative control: workers' drivers secretly ask the backend for half the ttl
+     * @param longHoldEvery one hold in this many is long enough to be renewed; the rest are short
+     * @param broken the negative control's broken driver, or {@link Broken#NONE}
+     * @param crashLosesWrites the backend is configured to lose recent writes on a crash (Redis everysec, RDB)
+     * @param wallClockJumps step the wall clock of worker processes (libfaketime)
      */
-    record Config(long seed, int workers, Duration ttl, Duration run, Duration faultGap, long maxCyclesPerWorker, double pauseBeforeWrite,
-                  boolean halveTtl) {
+    record Config(long seed, int workers, int threads, int names, Duration ttl, Duration run, Duration faultGap, double pauseBeforeWrite,
+                  int longHoldEvery, Broken broken, boolean crashLosesWrites, boolean wallClockJumps) {
         /** The drift margin the workers use: Robit's default for the ttl (1% + 2 ms, at most 10%). */
         Duration drift() {
             Duration drift = ttl.dividedBy(100).plusMillis(2);
             return drift.compareTo(ttl.dividedBy(10)) > 0 ? ttl.dividedBy(10) : drift;
         }
+
+        Config withShape(int workers, int threads, int names) {
+            return new Config(seed, workers, threads, names, ttl, run, faultGap, pauseBeforeWrite, longHoldEvery, broken, crashLosesWrites, wallClockJumps);
+        }
+
+        Config withRun(Duration run, Duration faultGap) {
+            return new Config(seed, workers, threads, names, ttl, run, faultGap, pauseBeforeWrite, longHoldEvery, broken, crashLosesWrites, wallClockJumps);
+        }
+
+        Config withBroken(Broken broken) {
+            return new Config(seed, workers, threads, names, ttl, run, faultGap, pauseBeforeWrite, longHoldEvery, broken, crashLosesWrites, wallClockJumps);
+        }
+
+        Config withCrashLosesWrites(boolean crashLosesWrites) {
+            return new Config(seed, workers, threads, names, ttl, run, faultGap, pauseBeforeWrite, longHoldEvery, broken, crashLosesWrites, wallClockJumps);
+        }
+
+        Config withLongHoldEvery(int longHoldEvery) {
+            return new Config(seed, workers, threads, names, ttl, run, faultGap, pauseBeforeWrite, longHoldEvery, broken, crashLosesWrites, wallClockJumps);
+        }
+
+        Config withPauseBeforeWrite(double pauseBeforeWrite) {
+            return new Config(seed, workers, threads, names, ttl, run, faultGap, pauseBeforeWrite, longHoldEvery, broken, crashLosesWrites, wallClockJumps);
+        }
     }
 
     /** A worker slot: the current process and its name (a killed worker's slot gets a new one). */
     private static final class Slot {
-        Process process;
-        String name;
+        volatile Process process;
+        volatile String name;
+        Path clockFile;
     }
 
     FaultRun(Backend backend, Config config, Path dir) {
@@ -73,37 +107,57 @@ final class FaultRun {
     }
 
     /** Runs the whole thing and returns the checked result. */
-    Checker.Report run() throws Exception {
+    Report run() throws Exception {
         Files.createDirectories(dir);
         String lock = "faults-" + config.seed() + "-" + Long.toHexString(System.nanoTime());
         Path stopFile = dir.resolve("stop");
         Files.deleteIfExists(stopFile);
         long runStart = System.nanoTime();
+        ExecutorService injectors = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "fault");
+            t.setDaemon(true);
+            return t;
+        });
         try (Oracle o = new Oracle(faults::add); FaultProxy p = backend.port().isPresent() ? new FaultProxy(backend.port().getAsInt()) : null) {
             oracle = o;
             proxy = p;
             String workerUri = backend.uri(p != null ? p.port() : 0);
             for (int i = 0; i < config.workers(); i++) {
                 Slot slot = new Slot();
+                slot.clockFile = dir.resolve("clock-" + i);
+                Files.writeString(slot.clockFile, "+0");
                 slots.add(slot);
                 startWorker(slot, workerUri, lock, stopFile);
             }
             awaitFirstWrite();
             long runEnd = System.nanoTime() + config.run().toNanos();
-            Set<Fault.Kind> kinds = EnumSet.copyOf(backend.faults());
-            List<Fault.Kind> menu = new ArrayList<>(kinds);
+            List<Fault.Kind> menu = new ArrayList<>(kinds());
             java.util.Collections.shuffle(menu, random);
             int maxFaults = (int) (config.run().toMillis() / Math.max(1, config.faultGap().toMillis() / 4)) + 1;
+            // The long tier may stop early once it has both its acquisitions and its faults (-Drobit.faults.targetAcquisitions, -Drobit.faults.targetFaults).
+            long targetHolds = Long.getLong("robit.faults.targetAcquisitions", Long.MAX_VALUE);
+            long targetFaults = Long.getLong("robit.faults.targetFaults", Long.MAX_VALUE);
             for (int n = 0; n < maxFaults && System.nanoTime() - runEnd < 0; n++) {
+                if (oracle.holdsSeen() >= targetHolds && faults.size() >= targetFaults) {
+                    break;
+                }
                 long gap = (long) (config.faultGap().toMillis() * (0.5 + random.nextDouble()));
                 sleepUntil(Math.min(runEnd, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(gap)));
                 if (System.nanoTime() - runEnd >= 0) {
                     break;
                 }
-                // Every kind once, in a seeded order, so that even a short run covers them all; then at random.
-                Fault.Kind kind = n < menu.size() ? menu.get(n) : menu.get(random.nextInt(menu.size()));
-                inject(kind, workerUri, lock, stopFile);
+                // Every kind once, in a seeded order, so that even a short run covers them all; then at random, weighted.
+                for (int attempt = 0; attempt < 6; attempt++) {
+                    Fault.Kind kind = n < menu.size() && attempt == 0 ? menu.get(n) : weighted(menu);
+                    Runnable fault = plan(kind, workerUri, lock, stopFile);
+                    if (fault != null) {
+                        injectors.execute(fault);
+                        break;
+                    }
+                }
             }
+            injectors.shutdown();
+            injectors.awaitTermination(config.ttl().toMillis() * 4 + 30_000, TimeUnit.MILLISECONDS);
             long quiesceStart = System.nanoTime();
             quiesce(stopFile);
             String orphan = orphanCheck(lock);
@@ -112,6 +166,7 @@ final class FaultRun {
             writeOracleLog(o.writes());
             return new Checker(config, readWorkerHistories(), faults, o.writes(), orphan, runStart, quiesceStart, end).check(backend.name());
         } finally {
+            injectors.shutdownNow();
             for (Slot slot : slots) {
                 if (slot.process != null && slot.process.isAlive()) {
                     Signals.send("CONT", slot.process.pid());
@@ -121,13 +176,92 @@ final class FaultRun {
         }
     }
 
-    private void inject(Fault.Kind kind, String workerUri, String lock, Path stopFile) throws Exception {
+    /**
+     * A random kind, weighted so that a long run stays mostly running: a worker kill restarts a JVM
+     * (seconds of CPU on a busy host) and a blackhole stops every worker, while a clock jump or a
+     * reset costs little.
+     */
+    private Fault.Kind weighted(List<Fault.Kind> menu) {
+        int total = 0;
+        for (Fault.Kind k : menu) {
+            total += weight(k);
+        }
+        int pick = random.nextInt(total);
+        for (Fault.Kind k : menu) {
+            pick -= weight(k);
+            if (pick < 0) {
+                return k;
+            }
+        }
+        return menu.get(menu.size() - 1);
+    }
+
+    private static int weight(Fault.Kind kind) {
+        return switch (kind) {
+            case KILL_WORKER -> 1;
+            case STALL_BOTH, STALL_REPLIES, LATENCY, PAUSE_SERVER, KILL_SERVER -> 2;
+            case PAUSE_WORKER, GC_PAUSE, RESET -> 3;
+            case CLOCK_JUMP -> 4;
+        };
+    }
+
+    private java.util.Set<Fault.Kind> kinds() {
+        java.util.Set<Fault.Kind> kinds = EnumSet.copyOf(backend.faults());
+        if (!config.wallClockJumps()) {
+            kinds.remove(Fault.Kind.CLOCK_JUMP);
+        }
+        return kinds;
+    }
+
+    /**
+     * Picks the target and the parameters of one fault (on this thread, so the schedule follows the
+     * seed) and returns the action, or null when its target is busy with another fault.
+     */
+    private Runnable plan(Fault.Kind kind, String workerUri, String lock, Path stopFile) {
+        long ttl = config.ttl().toMillis();
+        double factor = PAUSE_FACTORS[random.nextInt(PAUSE_FACTORS.length)];
+        boolean flag = random.nextBoolean();
+        int latency = 20 + random.nextInt((int) Math.max(1, ttl / 2));
+        switch (kind) {
+            case STALL_BOTH, STALL_REPLIES, LATENCY, RESET -> {
+                return claim("proxy", () -> network(kind, factor, flag, latency));
+            }
+            case PAUSE_SERVER, KILL_SERVER -> {
+                return claim("server", () -> server(kind, factor));
+            }
+            default -> {
+                Slot slot = target();
+                return claim(slot.name, () -> worker(kind, slot, factor, flag, workerUri, lock, stopFile));
+            }
+        }
+    }
+
+    private interface Action {
+        void run() throws Exception;
+    }
+
+    private Runnable claim(String target, Action action) {
+        if (!busy.add(target)) {
+            return null;
+        }
+        return () -> {
+            try {
+                action.run();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                faults.add(new Fault(Fault.Kind.RESET, target, "did not run: " + e, System.nanoTime(), System.nanoTime()));
+            } finally {
+                busy.remove(target);
+            }
+        };
+    }
+
+    private void network(Fault.Kind kind, double factor, boolean thenReset, int latencyMillis) throws InterruptedException {
         long ttl = config.ttl().toMillis();
         long start = System.nanoTime();
         switch (kind) {
             case STALL_BOTH, STALL_REPLIES -> {
-                double factor = PAUSE_FACTORS[random.nextInt(PAUSE_FACTORS.length)];
-                boolean thenReset = random.nextBoolean();
                 proxy.stall(kind == Fault.Kind.STALL_BOTH);
                 Thread.sleep((long) (factor * ttl));
                 if (thenReset) {
@@ -137,52 +271,71 @@ final class FaultRun {
                 faults.add(new Fault(kind, "proxy", factor + "xTTL" + (thenReset ? " then reset" : " then heal"), start, System.nanoTime()));
             }
             case LATENCY -> {
-                long millis = 20 + random.nextInt((int) Math.max(1, ttl / 2));
-                double factor = PAUSE_FACTORS[random.nextInt(PAUSE_FACTORS.length)];
-                proxy.latency(millis);
+                proxy.latency(latencyMillis);
                 Thread.sleep((long) (factor * ttl));
                 proxy.heal();
-                faults.add(new Fault(kind, "proxy", millis + "ms for " + factor + "xTTL", start, System.nanoTime()));
+                faults.add(new Fault(kind, "proxy", latencyMillis + "ms for " + factor + "xTTL", start, System.nanoTime()));
             }
-            case RESET -> {
+            default -> {
                 proxy.resetAll();
                 faults.add(new Fault(kind, "proxy", "", start, System.nanoTime()));
             }
+        }
+    }
+
+    private void server(Fault.Kind kind, double factor) throws Exception {
+        long ttl = config.ttl().toMillis();
+        long start = System.nanoTime();
+        Backend.Server server = backend.server().orElseThrow();
+        if (kind == Fault.Kind.PAUSE_SERVER) {
+            Signals.send("STOP", server.pid());
+            Thread.sleep((long) (factor * ttl));
+            Signals.send("CONT", server.pid());
+            faults.add(new Fault(kind, "server", factor + "xTTL", start, System.nanoTime()));
+        } else {
+            server.kill();
+            Thread.sleep((long) (factor / 2 * ttl));
+            server.start();
+            faults.add(new Fault(kind, "server", "down " + factor / 2 + "xTTL", start, System.nanoTime()));
+        }
+    }
+
+    private void worker(Fault.Kind kind, Slot slot, double factor, boolean forward, String workerUri, String lock, Path stopFile) throws Exception {
+        long ttl = config.ttl().toMillis();
+        long start = System.nanoTime();
+        String name = slot.name;
+        switch (kind) {
             case PAUSE_WORKER -> {
-                Slot slot = target();
-                double factor = PAUSE_FACTORS[random.nextInt(PAUSE_FACTORS.length)];
                 long pid = slot.process.pid();
                 Signals.send("STOP", pid);
                 long stopped = System.nanoTime();
                 Thread.sleep((long) (factor * ttl));
                 Signals.send("CONT", pid);
                 // The pause spans from just before SIGSTOP was sent to just after SIGCONT was.
-                faults.add(new Fault(kind, slot.name, factor + "xTTL", start, Math.max(stopped, System.nanoTime())));
+                faults.add(new Fault(kind, name, factor + "xTTL", start, Math.max(stopped, System.nanoTime())));
             }
             case KILL_WORKER -> {
-                Slot slot = target();
-                String victim = slot.name;
                 slot.process.destroyForcibly();
                 long killed = System.nanoTime();
                 slot.process.waitFor(10, TimeUnit.SECONDS);
-                faults.add(new Fault(kind, victim, "", start, killed));
+                faults.add(new Fault(kind, name, "", start, killed));
                 startWorker(slot, workerUri, lock, stopFile);
             }
-            case PAUSE_SERVER -> {
-                Backend.Server server = backend.server().orElseThrow();
-                double factor = PAUSE_FACTORS[random.nextInt(PAUSE_FACTORS.length)];
-                Signals.send("STOP", server.pid());
-                Thread.sleep((long) (factor * ttl));
-                Signals.send("CONT", server.pid());
-                faults.add(new Fault(kind, "server", factor + "xTTL", start, System.nanoTime()));
+            case GC_PAUSE -> {
+                long millis = (long) (factor * ttl);
+                Path request = dir.resolve(name + ".gc.tmp");
+                Files.writeString(request, Long.toString(millis));
+                Files.move(request, dir.resolve(name + ".gc"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                Thread.sleep(millis + 50);
+                faults.add(new Fault(kind, name, "allocating hard for " + millis + " ms", start, System.nanoTime()));
             }
-            case KILL_SERVER -> {
-                Backend.Server server = backend.server().orElseThrow();
-                double factor = PAUSE_FACTORS[random.nextInt(PAUSE_FACTORS.length)] / 2;
-                server.kill();
-                Thread.sleep((long) (factor * ttl));
-                server.start();
-                faults.add(new Fault(kind, "server", "down " + factor + "xTTL", start, System.nanoTime()));
+            case CLOCK_JUMP -> {
+                // Steps relative to the real clock: forward or back by 1 to 120 s; the monotonic clock does not move.
+                long seconds = (forward ? 1 : -1) * (1 + (long) (factor * 40));
+                Path tmp = dir.resolve(name + ".clock.tmp");
+                Files.writeString(tmp, (seconds >= 0 ? "+" : "") + seconds + "s");
+                Files.move(tmp, slot.clockFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                faults.add(new Fault(kind, name, "wall clock " + (seconds >= 0 ? "+" : "") + seconds + " s", start, System.nanoTime()));
             }
             default -> throw new IllegalStateException("unknown fault " + kind);
         }
@@ -196,12 +349,12 @@ final class FaultRun {
         }
     }
 
-    // The worker that wrote last is most likely the holder; a fault there is the interesting one.
+    // The process that wrote last most likely holds something; a fault there is the interesting one.
     private Slot target() {
         String last = oracle.lastWriter();
         if (last != null && random.nextInt(4) != 0) {
             for (Slot slot : slots) {
-                if (slot.name.equals(last) && slot.process.isAlive()) {
+                if (last.equals(slot.name) && slot.process.isAlive()) {
                     return slot;
                 }
             }
@@ -211,16 +364,29 @@ final class FaultRun {
 
     private void startWorker(Slot slot, String uri, String lock, Path stopFile) throws IOException {
         int index = slots.indexOf(slot);
-        String name = "w" + index + "." + incarnations++;
+        String name = "w" + index + "." + incarnations.getAndIncrement();
         long remainingMs = Math.max(1000, config.run().toMillis() + 5000);
         List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", classPath(), Worker.class.getName(),
-                "uri=" + uri, "lock=" + lock, "ttlMs=" + config.ttl().toMillis(), "driftMs=" + config.drift().toMillis(),
-                "oraclePort=" + oracle.port(), "history=" + dir.resolve(name + ".jsonl"), "stopFile=" + stopFile,
-                "seed=" + (config.seed() * 31 + incarnations), "worker=" + name, "maxCycles=" + config.maxCyclesPerWorker(),
-                "runMs=" + remainingMs, "pauseBeforeWrite=" + config.pauseBeforeWrite(), "halveTtl=" + config.halveTtl()));
-        slot.process = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile())).start();
+                "uri=" + uri, "lock=" + lock, "names=" + config.names(), "threads=" + config.threads(), "ttlMs=" + config.ttl().toMillis(),
+                "driftMs=" + config.drift().toMillis(), "oraclePort=" + oracle.port(), "history=" + dir.resolve(name + ".jsonl"),
+                "stopFile=" + stopFile, "seed=" + (config.seed() * 31 + incarnations.get()), "worker=" + name, "runMs=" + remainingMs,
+                "pauseBeforeWrite=" + config.pauseBeforeWrite(), "longEvery=" + config.longHoldEvery(), "broken=" + config.broken()));
+        if (config.broken() == Broken.RELEASE_OTHERS) {
+            command.add("redis=127.0.0.1:" + backend.port().orElseThrow());
+        }
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile()));
+        if (config.wallClockJumps()) {
+            // libfaketime steps only the wall clock: CLOCK_MONOTONIC (System.nanoTime, the histories) stays real.
+            builder.environment().put("LD_PRELOAD", FAKETIME_LIBRARY);
+            builder.environment().put("FAKETIME_TIMESTAMP_FILE", slot.clockFile.toString());
+            builder.environment().put("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+            // libfaketime 0.9.10's pthread_cond_timedwait fix hangs the JVM when the monotonic clock is not faked.
+            builder.environment().put("FAKETIME_FORCE_MONOTONIC_FIX", "0");
+            builder.environment().put("FAKETIME_NO_CACHE", "1");
+        }
+        slot.process = builder.start();
         slot.name = name;
     }
 
@@ -245,33 +411,44 @@ final class FaultRun {
     }
 
     /**
-     * After quiesce no one holds the lock: a fresh client directly on the backend gets it within
-     * ttl + 3 s. Its own lease is long (10 s) so that a slow first request on a loaded machine
-     * cannot make it give back what it got. Returns null if free, else what it saw.
+     * After quiesce no one holds any of the run's locks: a fresh client directly on the backend gets
+     * each within ttl + 3 s (all names share that bound). Its own lease is long (10 s) so that a
+     * slow first request on a loaded machine cannot make it give back what it got. Returns null if
+     * all are free, else what it saw.
      */
     private String orphanCheck(String lock) {
         String direct = backend.uri(backend.port().orElse(0));
         long deadline = System.nanoTime() + config.ttl().plusSeconds(3).toNanos();
-        String last = "never answered";
         try (Driver<String> driver = Drivers.open(direct)) {
-            Mutex<String> mutex = Mutex.builder(lock, Duration.ofSeconds(10), driver).renewTimeout(Duration.ofSeconds(3)).build();
-            for (int attempt = 0; attempt < 1000 && System.nanoTime() - deadline < 0; attempt++) {
-                try {
-                    Optional<Held> held = mutex.tryLock();
-                    if (held.isPresent()) {
-                        held.get().close();
-                        return null;
+            for (int i = 0; i < config.names(); i++) {
+                String name = lock + "-" + i;
+                Mutex<String> mutex = Mutex.builder(name, Duration.ofSeconds(10), driver).renewTimeout(Duration.ofSeconds(3)).build();
+                String last = "never answered";
+                boolean free = false;
+                // Every name gets at least one attempt: a fresh client's first connection can be slow on a busy host.
+                for (int attempt = 0; attempt < 1000 && !free && (attempt == 0 || System.nanoTime() - deadline < 0); attempt++) {
+                    try {
+                        Optional<Held> held = mutex.tryLock();
+                        if (held.isPresent()) {
+                            held.get().close();
+                            free = true;
+                        } else {
+                            last = "held by someone else";
+                            Thread.sleep(100);
+                        }
+                    } catch (RuntimeException e) {
+                        last = e.toString();
+                        Thread.sleep(100);
                     }
-                    last = "held by someone else";
-                } catch (RuntimeException e) {
-                    last = e.toString();
                 }
-                Thread.sleep(100);
+                if (!free) {
+                    return name + ": " + last;
+                }
             }
         } catch (Exception e) {
-            last = e.toString();
+            return e.toString();
         }
-        return last;
+        return null;
     }
 
     private Map<String, List<Map<String, String>>> readWorkerHistories() throws IOException {
@@ -296,7 +473,7 @@ final class FaultRun {
     private void writeOracleLog(List<Oracle.Write> writes) {
         try (History log = new History(dir.resolve("oracle.jsonl"))) {
             for (Oracle.Write w : writes) {
-                log.record("fenced", w.fenced(), "w", w.worker(), "token", w.token(), "t", w.at(), "accepted", w.accepted(),
+                log.record("fenced", w.fenced(), "w", w.worker(), "name", w.name(), "token", w.token(), "t", w.at(), "accepted", w.accepted(),
                         "highestBefore", w.highestBefore());
             }
         }

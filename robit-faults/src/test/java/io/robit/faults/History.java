@@ -21,6 +21,7 @@ import java.util.concurrent.locks.ReentrantLock;
 final class History implements AutoCloseable {
     private final FileOutputStream out;
     private final ReentrantLock lock = new ReentrantLock();
+    private boolean closed;
 
     History(Path file) {
         try {
@@ -50,6 +51,9 @@ final class History implements AutoCloseable {
         byte[] bytes = line.toString().getBytes(StandardCharsets.UTF_8);
         lock.lock();
         try {
+            if (closed) {
+                return; // a daemon thread (the stall detector) outlived the worker's main loop
+            }
             out.write(bytes);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -62,6 +66,7 @@ final class History implements AutoCloseable {
     public void close() {
         lock.lock();
         try {
+            closed = true;
             out.close();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

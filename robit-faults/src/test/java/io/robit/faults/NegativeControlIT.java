@@ -10,22 +10,57 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * The suite can fail: the same run on Redis with a deliberately broken driver (it asks the server
- * for half the ttl and tells the core it got all of it) must be caught as deadline overruns, with
- * blackholes and holder pauses as the only faults. Proves the recording and the checkers end to end.
+ * The suite can fail, end to end: the same pipeline (worker processes, proxy, oracle, checker) on
+ * Redis with a deliberately broken driver, one per promise (see {@link Broken}), must fail its
+ * run on the check that carries that promise. Each asserts the intended check fired and that the
+ * run was otherwise made (holds happened).
  */
 class NegativeControlIT {
+    private static final Duration RUN = Duration.ofSeconds(Long.getLong("robit.faults.controlSeconds", 12));
+
     @Test
-    void aDriverThatOverstatesItsLeaseIsCaught() throws Exception {
+    void aDriverThatOverstatesItsLeaseIsCaughtAsDeadlineOverruns() throws Exception {
+        Report report = run(Broken.HALVE_TTL, EnumSet.of(Fault.Kind.PAUSE_WORKER), 1, 1);
+        assertThat(report.count("overrunsCertain")).as(report.summary()).isPositive();
+        assertThat(report.violations()).anyMatch(v -> v.startsWith("DEADLINE OVERRUN (certain)"));
+    }
+
+    @Test
+    void aDriverThatReusesOrLowersTokensIsCaughtByTheTokenChecks() throws Exception {
+        Report report = run(Broken.REUSE_TOKENS, EnumSet.of(Fault.Kind.PAUSE_WORKER), 3, 4);
+        assertThat(report.count("tokenRegressions") + report.count("duplicateTokens")).as(report.summary()).isPositive();
+        assertThat(report.count("staleAccepted") + report.count("refusedWithoutDeposer")).as(report.summary()).isPositive();
+    }
+
+    @Test
+    void aDriverThatNeverReportsLossWithADelayedCoreNoticeIsCaughtAsLateNotices() throws Exception {
+        // No pauses at all: every late notice it makes is one of a running holder, which nothing excuses.
+        Report report = run(Broken.HIDE_LOSS, EnumSet.of(Fault.Kind.RESET), 1, 1);
+        assertThat(report.count("lateNotices")).as(report.summary()).isPositive();
+        assertThat(report.violations()).anyMatch(v -> v.startsWith("LATE NOTICE"));
+    }
+
+    @Test
+    void aDriverThatReleasesSomeoneElsesLockIsCaughtAsDeadlineOverruns() throws Exception {
+        Report report = run(Broken.RELEASE_OTHERS, EnumSet.of(Fault.Kind.PAUSE_WORKER), 1, 4);
+        assertThat(report.count("overrunsCertain")).as(report.summary()).isPositive();
+        assertThat(report.count("tokenRegressions") + report.count("duplicateTokens")).as("tokens still grow: " + report.summary()).isZero();
+    }
+
+    /**
+     * One control run: 3 processes x 3 threads on {@code names} names (one name keeps a rival waiting
+     * at every moment), one hold in {@code longHoldEvery} long enough to be renewed.
+     */
+    private static Report run(Broken broken, Set<Fault.Kind> kinds, int names, int longHoldEvery) throws Exception {
         FaultRun.Config base = FaultSuite.config();
-        FaultRun.Config config = new FaultRun.Config(base.seed(), 3, base.ttl(), Duration.ofSeconds(20), Duration.ofMillis(1200),
-                base.maxCyclesPerWorker(), 0, true);
-        var dir = FaultSuite.runDir("negative-control", config);
-        Backend redis = Backend.redis(dir);
-        Backend stallsOnly = new Backend() {
+        FaultRun.Config config = base.withBroken(broken).withShape(3, 3, names).withRun(RUN, Duration.ofMillis(1200)).withPauseBeforeWrite(0)
+                .withLongHoldEvery(longHoldEvery);
+        var dir = FaultSuite.runDir("negative-" + broken.name().toLowerCase(java.util.Locale.ROOT), config);
+        Backend redis = Backend.redis(dir, RedisPersistence.ALWAYS);
+        Backend limited = new Backend() {
             @Override
             public String name() {
-                return "negative-control (redis, driver halves the ttl)";
+                return "negative control " + broken + " (redis)";
             }
 
             @Override
@@ -45,10 +80,11 @@ class NegativeControlIT {
 
             @Override
             public Set<Fault.Kind> faults() {
-                return EnumSet.of(Fault.Kind.STALL_BOTH, Fault.Kind.PAUSE_WORKER);
+                return kinds;
             }
         };
-        Checker.Report report = FaultSuite.run(stallsOnly, config, dir);
-        assertThat(report.deadlineOverruns()).as(report.summary()).isPositive();
+        Report report = FaultSuite.run(limited, config, dir);
+        assertThat(report.holds()).as("the run made progress: " + report.summary()).isGreaterThanOrEqualTo(8);
+        return report;
     }
 }

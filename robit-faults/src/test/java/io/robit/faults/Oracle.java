@@ -20,7 +20,8 @@ import java.util.function.Consumer;
  * <em>shadow</em> register that accepts everything (what a user without fencing has). Every write
  * is logged with the harness's {@link System#nanoTime()} at the moment it was applied.
  *
- * <p>Protocol, one line each way: {@code F worker token} or {@code U worker token}, answered
+ * <p>Protocol, one line each way: {@code F thread name token} or {@code U thread name token} (one
+ * register pair per lock name; {@code thread} is {@code process/thread}), answered
  * {@code 1} (accepted) or {@code 0} (refused as stale). Also {@code P worker pid millis}: a worker
  * asks to be stopped (SIGSTOP, all its threads, like a stop-the-world GC) for {@code millis} right
  * after it checked its hold and before its write; the answer {@code 1} is queued before the stop,
@@ -28,15 +29,16 @@ import java.util.function.Consumer;
  */
 final class Oracle implements AutoCloseable {
     /** One write as the oracle applied it. */
-    record Write(boolean fenced, String worker, long token, long at, boolean accepted, long highestBefore) {
+    record Write(boolean fenced, String worker, String name, long token, long at, boolean accepted, long highestBefore) {
     }
 
     private final ServerSocket server;
     private final ReentrantLock lock = new ReentrantLock();
     private final List<Write> writes = new ArrayList<>();
     private final List<Socket> clients = new CopyOnWriteArrayList<>();
-    private long fencedHighest = Long.MIN_VALUE;
-    private long shadowHighest = Long.MIN_VALUE;
+    private final java.util.Map<String, Long> fencedHighest = new java.util.HashMap<>(); // lock name -> highest accepted
+    private final java.util.Map<String, Long> shadowHighest = new java.util.HashMap<>();
+    private final java.util.Set<String> holdsSeen = new java.util.HashSet<>();
     private final Consumer<Fault> onPause;
     private volatile boolean closed;
 
@@ -63,13 +65,25 @@ final class Oracle implements AutoCloseable {
         }
     }
 
-    /** The worker that made the last accepted fenced write, or null: most likely the holder now. */
+    /** How many holds have written so far (distinct thread, name and token): a lower bound on acquisitions. */
+    int holdsSeen() {
+        lock.lock();
+        try {
+            return holdsSeen.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The process that made the last accepted fenced write, or null: most likely the holder now. */
     String lastWriter() {
         lock.lock();
         try {
             for (int i = writes.size() - 1; i >= 0; i--) {
                 if (writes.get(i).fenced() && writes.get(i).accepted()) {
-                    return writes.get(i).worker();
+                    String writer = writes.get(i).worker();
+                    int slash = writer.indexOf('/');
+                    return slash < 0 ? writer : writer.substring(0, slash);
                 }
             }
             return null;
@@ -78,19 +92,19 @@ final class Oracle implements AutoCloseable {
         }
     }
 
-    private boolean apply(boolean fenced, String worker, long token) {
+    private boolean apply(boolean fenced, String worker, String name, long token) {
         lock.lock();
         try {
-            long highest = fenced ? fencedHighest : shadowHighest;
+            java.util.Map<String, Long> registers = fenced ? fencedHighest : shadowHighest;
+            long highest = registers.getOrDefault(name, Long.MIN_VALUE);
             boolean accepted = !fenced || token >= highest;
             if (accepted && token > highest) {
-                if (fenced) {
-                    fencedHighest = token;
-                } else {
-                    shadowHighest = token;
-                }
+                registers.put(name, token);
             }
-            writes.add(new Write(fenced, worker, token, System.nanoTime(), accepted, highest));
+            writes.add(new Write(fenced, worker, name, token, System.nanoTime(), accepted, highest));
+            if (fenced) {
+                holdsSeen.add(worker + " " + name + " " + token);
+            }
             return accepted;
         } finally {
             lock.unlock();
@@ -130,11 +144,11 @@ final class Oracle implements AutoCloseable {
                             start, System.nanoTime()));
                     continue;
                 }
-                if (parts.length != 3 || !(parts[0].equals("F") || parts[0].equals("U"))) {
+                if (parts.length != 4 || !(parts[0].equals("F") || parts[0].equals("U"))) {
                     out.write("E\n".getBytes(StandardCharsets.US_ASCII));
                     continue;
                 }
-                boolean accepted = apply(parts[0].equals("F"), parts[1], Long.parseLong(parts[2]));
+                boolean accepted = apply(parts[0].equals("F"), parts[1], parts[2], Long.parseLong(parts[3]));
                 out.write((accepted ? "1\n" : "0\n").getBytes(StandardCharsets.US_ASCII));
                 out.flush();
             }

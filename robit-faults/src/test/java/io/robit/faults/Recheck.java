@@ -13,7 +13,7 @@ import java.util.stream.Stream;
 /**
  * Runs the {@link Checker} again over a finished run's directory (worker histories,
  * {@code faults.jsonl}, and {@code oracle.jsonl} when the run saved it), e.g. after a checker
- * changed: {@code java -cp <test classpath> io.robit.faults.Recheck DIR BACKEND SEED WORKERS TTL_MS}.
+ * changed: {@code java -cp <test classpath> io.robit.faults.Recheck DIR BACKEND SEED WORKERS TTL_MS [CRASH_LOSES_WRITES]}.
  * Times in the printed report count from the first worker's start. The orphan check cannot be
  * repeated; it is taken as passed (see the run's own report.txt).
  */
@@ -24,8 +24,8 @@ public final class Recheck {
     /** See the class comment. */
     public static void main(String[] args) throws IOException {
         Path dir = Path.of(args[0]);
-        FaultRun.Config config = new FaultRun.Config(Long.parseLong(args[2]), Integer.parseInt(args[3]), Duration.ofMillis(Long.parseLong(args[4])),
-                Duration.ZERO, Duration.ZERO, 0, 0, false);
+        FaultRun.Config config = new FaultRun.Config(Long.parseLong(args[2]), Integer.parseInt(args[3]), 0, 0, Duration.ofMillis(Long.parseLong(args[4])),
+                Duration.ZERO, Duration.ZERO, 0, 1, Broken.NONE, args.length > 5 && Boolean.parseBoolean(args[5]), false);
         Map<String, List<Map<String, String>>> histories = new TreeMap<>();
         long first = Long.MAX_VALUE;
         long last = Long.MIN_VALUE;
@@ -49,10 +49,11 @@ public final class Recheck {
         }
         List<Oracle.Write> writes = new ArrayList<>();
         for (Map<String, String> w : History.read(dir.resolve("oracle.jsonl"))) {
-            writes.add(new Oracle.Write(Boolean.parseBoolean(w.get("fenced")), w.get("w"), Long.parseLong(w.get("token")), Long.parseLong(w.get("t")),
+            writes.add(new Oracle.Write(Boolean.parseBoolean(w.get("fenced")), w.get("w"), w.getOrDefault("name", "lock"), Long.parseLong(w.get("token")),
+                    Long.parseLong(w.get("t")),
                     Boolean.parseBoolean(w.get("accepted")), Long.parseLong(w.get("highestBefore"))));
         }
-        Checker.Report report = new Checker(config, histories, faults, writes, null, first, last, last).check(args[1]);
+        Report report = new Checker(config, histories, faults, writes, null, first, last, last).check(args[1]);
         System.out.println(report.summary());
         System.out.println(FaultSuite.row(report));
     }

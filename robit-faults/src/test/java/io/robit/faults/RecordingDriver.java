@@ -1,5 +1,6 @@
 package io.robit.faults;
 
+import io.robit.DriverException;
 import io.robit.LockLostException;
 import io.robit.spi.AsyncLease;
 import io.robit.spi.Driver;
@@ -7,61 +8,82 @@ import io.robit.spi.Lease;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Wraps a worker's driver to record, around each request the core makes, the monotonic time it was
- * sent and answered: the checkers rebuild the core's local deadline from these (the send time of
- * the last successful acquire or refresh plus the trusted ttl). The times are read just inside the
- * core's own reading, so a deadline computed from them is never earlier than the core's. Thread-safe
- * as the wrapped driver is.
+ * Wraps a worker process's one shared driver to record, around each request the core makes, the
+ * monotonic time it was sent and answered, with the lock name and (for acquires) the calling
+ * thread: the checkers rebuild each hold's local deadline from these (the send time of the last
+ * successful acquire or refresh plus the trusted ttl). The times are read just inside the core's
+ * own reading, so a deadline computed from them is never earlier than the core's. With a
+ * {@link Broken} mode other than {@code NONE} it is also one of the negative controls' broken
+ * drivers. Thread-safe as the wrapped driver is.
  */
 final class RecordingDriver implements Driver<String> {
     private final Driver<String> delegate;
     private final History history;
     private final String worker;
-    private final boolean halveTtl;
+    private final Broken broken;
+    private final RawRedis raw;
+    private final AtomicLong grants = new AtomicLong();
+    private final ConcurrentHashMap<String, Long> lastToken = new ConcurrentHashMap<>();
 
     /**
-     * @param halveTtl the negative control: ask the backend for half the ttl the core asked for and
-     *     hide it (a broken driver); the checkers must then find deadline overruns
+     * @param raw a plain connection to the same Redis, for {@link Broken#RELEASE_OTHERS}; else null
      */
-    RecordingDriver(Driver<String> delegate, History history, String worker, boolean halveTtl) {
+    RecordingDriver(Driver<String> delegate, History history, String worker, Broken broken, RawRedis raw) {
         this.delegate = delegate;
         this.history = history;
         this.worker = worker;
-        this.halveTtl = halveTtl;
+        this.broken = broken;
+        this.raw = raw;
     }
 
     private Duration backendTtl(Duration ttl) {
-        return halveTtl ? ttl.dividedBy(2) : ttl;
+        return broken == Broken.HALVE_TTL ? ttl.dividedBy(2) : ttl;
     }
 
     @Override
     public Optional<Lease> acquire(String id, Duration ttl, Duration timeout) throws InterruptedException {
+        String thread = Thread.currentThread().getName();
         long sent = System.nanoTime();
         Optional<Lease> lease;
         try {
             lease = delegate.acquire(id, backendTtl(ttl), timeout);
-        } catch (RuntimeException e) {
-            history.record("w", worker, "e", "acqErr", "sent", sent, "t", System.nanoTime(), "err", e.getClass().getSimpleName());
+        } catch (RuntimeException | InterruptedException e) {
+            history.record("w", worker, "th", thread, "e", "acqErr", "name", id, "sent", sent, "t", System.nanoTime(), "err",
+                    e.getClass().getSimpleName());
             throw e;
         }
         long answered = System.nanoTime();
         if (lease.isEmpty()) {
             return lease;
         }
-        RecordingLease recorded = lease.get() instanceof AsyncLease async ? new RecordingAsyncLease(async) : new RecordingLease(lease.get());
-        history.record("w", worker, "e", "acq", "sent", sent, "t", answered, "token", recorded.fencingToken(),
+        long n = grants.incrementAndGet();
+        long real = lease.get().fencingToken();
+        long token = real;
+        if (broken == Broken.REUSE_TOKENS && n % 2 == 0) {
+            token = lastToken.getOrDefault(id, real - 1); // the previous grant's token here, or one less
+        }
+        lastToken.put(id, real);
+        boolean dropRefreshes = broken == Broken.HIDE_LOSS;
+        RecordingLease recorded = lease.get() instanceof AsyncLease async && !dropRefreshes
+                ? new RecordingAsyncLease(id, async, token) : new RecordingLease(id, lease.get(), token, dropRefreshes);
+        history.record("w", worker, "th", thread, "e", "acq", "name", id, "sent", sent, "t", answered, "token", token,
                 "trustedTtlNs", Math.min(ttl.toNanos(), recorded.guaranteedTtl(ttl).toNanos()));
         return Optional.of(recorded);
     }
 
     @Override
     public void release(Lease lease) {
-        Lease inner = ((RecordingLease) lease).inner;
+        RecordingLease recorded = (RecordingLease) lease;
         long sent = System.nanoTime();
-        delegate.release(inner);
-        history.record("w", worker, "e", "rel", "sent", sent, "t", System.nanoTime(), "token", inner.fencingToken());
+        delegate.release(recorded.inner);
+        if (broken == Broken.RELEASE_OTHERS && raw != null) {
+            raw.del("robit:{" + recorded.id + "}"); // the default prefix (RedisDriver.lockKey); whoever holds it now
+        }
+        history.record("w", worker, "e", "rel", "name", recorded.id, "sent", sent, "t", System.nanoTime(), "token", recorded.token);
     }
 
     @Override
@@ -81,10 +103,17 @@ final class RecordingDriver implements Driver<String> {
 
     /** Records each refresh: sent, answered, and whether the backend said ok, lost, or failed. */
     private class RecordingLease implements Lease {
+        final String id;
         final Lease inner;
+        final long token;
+        private final boolean dropRefreshes;
+        private final CompletableFuture<Void> neverLost = new CompletableFuture<>();
 
-        RecordingLease(Lease inner) {
+        RecordingLease(String id, Lease inner, long token, boolean dropRefreshes) {
+            this.id = id;
             this.inner = inner;
+            this.token = token;
+            this.dropRefreshes = dropRefreshes;
         }
 
         @Override
@@ -92,33 +121,39 @@ final class RecordingDriver implements Driver<String> {
             long sent = System.nanoTime();
             String outcome = "err";
             try {
+                if (dropRefreshes) {
+                    throw new DriverException("negative control: refresh of '" + id + "' dropped", null);
+                }
                 inner.refresh(backendTtl(ttl), timeout);
                 outcome = "ok";
             } catch (LockLostException e) {
                 outcome = "lost";
+                if (broken == Broken.HIDE_LOSS) {
+                    throw new DriverException("negative control: the loss of '" + id + "' is hidden", e);
+                }
                 throw e;
             } catch (InterruptedException e) {
                 outcome = "interrupted";
                 throw e;
             } finally {
-                history.record("w", worker, "e", "ref", "sent", sent, "t", System.nanoTime(), "token", inner.fencingToken(),
+                history.record("w", worker, "e", "ref", "name", id, "sent", sent, "t", System.nanoTime(), "token", token,
                         "outcome", outcome, "trustedTtlNs", Math.min(ttl.toNanos(), guaranteedTtl(ttl).toNanos()));
             }
         }
 
         @Override
         public CompletableFuture<Void> lost() {
-            return inner.lost();
+            return broken == Broken.HIDE_LOSS ? neverLost : inner.lost();
         }
 
         @Override
         public Duration guaranteedTtl(Duration requested) {
-            return halveTtl ? requested : inner.guaranteedTtl(requested);
+            return broken == Broken.HALVE_TTL ? requested : inner.guaranteedTtl(requested);
         }
 
         @Override
         public long fencingToken() {
-            return inner.fencingToken();
+            return token;
         }
     }
 
@@ -126,20 +161,29 @@ final class RecordingDriver implements Driver<String> {
     private final class RecordingAsyncLease extends RecordingLease implements AsyncLease {
         private final AsyncLease async;
 
-        RecordingAsyncLease(AsyncLease inner) {
-            super(inner);
+        RecordingAsyncLease(String id, AsyncLease inner, long token) {
+            super(id, inner, token, false);
             this.async = inner;
         }
 
         @Override
         public CompletableFuture<Void> refreshAsync(Duration ttl, Duration timeout) {
             long sent = System.nanoTime();
-            return async.refreshAsync(backendTtl(ttl), timeout).whenComplete((ignored, error) -> {
+            CompletableFuture<Void> result = new CompletableFuture<>();
+            async.refreshAsync(backendTtl(ttl), timeout).whenComplete((ignored, error) -> {
                 Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
                 String outcome = cause == null ? "ok" : cause instanceof LockLostException ? "lost" : "err";
-                history.record("w", worker, "e", "ref", "sent", sent, "t", System.nanoTime(), "token", async.fencingToken(),
+                history.record("w", worker, "e", "ref", "name", id, "sent", sent, "t", System.nanoTime(), "token", token,
                         "outcome", outcome, "trustedTtlNs", Math.min(ttl.toNanos(), guaranteedTtl(ttl).toNanos()));
+                if (cause == null) {
+                    result.complete(null);
+                } else if (broken == Broken.HIDE_LOSS && cause instanceof LockLostException) {
+                    result.completeExceptionally(new DriverException("negative control: the loss of '" + id + "' is hidden", cause));
+                } else {
+                    result.completeExceptionally(error);
+                }
             });
+            return result;
         }
     }
 }

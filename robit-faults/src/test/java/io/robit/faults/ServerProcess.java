@@ -37,12 +37,13 @@ final class ServerProcess implements Backend.Server {
         start();
     }
 
-    /** redis-server with an append-only file fsynced on every write, so the token counter survives SIGKILL. */
-    static ServerProcess redis(Path dir) throws IOException {
+    /** redis-server with the given persistence (what survives a SIGKILL). */
+    static ServerProcess redis(Path dir, RedisPersistence persistence) throws IOException {
         int port = freePort();
-        return new ServerProcess("redis-server", dir, port, List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", dir.toString(), "--protected-mode", "no"),
-                ServerProcess::redisPing);
+        List<String> command = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--dir", dir.toString(), "--protected-mode", "no"));
+        command.addAll(persistence.arguments());
+        return new ServerProcess("redis-server", dir, port, command, ServerProcess::redisPing);
     }
 
     /** A single-member etcd cluster. */

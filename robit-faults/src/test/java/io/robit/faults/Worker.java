@@ -1,12 +1,7 @@
 package io.robit.faults;
 
-import io.robit.AlreadyReleasedException;
 import io.robit.Drivers;
-import io.robit.Held;
-import io.robit.Loss;
-import io.robit.Mutex;
-import io.robit.MutexListener;
-import io.robit.RobitException;
+import io.robit.Ticker;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -17,28 +12,26 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Random;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One worker process of a fault run ({@code java -cp ... io.robit.faults.Worker key=value...}).
- * It opens its own driver through {@link Drivers#open}, then loops, bounded in cycles and time:
- * acquire (waiting up to one ttl) → 1–5 fenced writes to the {@link Oracle}, each after checking
- * the hold is not lost, each followed by the same write to the unfenced shadow → hold 0–1.5×ttl
- * (ends early on loss) → unlock. It records its beliefs to a JSON-lines history: {@code held}
- * (acquire returned), {@code lost} (Robit told it, from the loss event), {@code unlock} (it stopped
- * believing), and the {@link RecordingDriver}'s request times. It stops when the stop file exists.
+ * One worker process of a fault run ({@code java -cp ... io.robit.faults.Worker key=value...}),
+ * shaped like an application: one driver opened through {@link Drivers#open} and shared by
+ * {@code threads} application threads ({@link WorkerLoop}), each working on random names out of
+ * {@code names} lock names. A stall detector records every gap in the process's scheduling; a
+ * control thread watches for the stop file and for the harness's request to allocate hard (the
+ * GC-pause fault). Everything goes to one JSON-lines history.
  *
- * <p>With probability {@code pauseBeforeWrite} per hold it asks the harness to SIGSTOP it between
- * its check and its first write, the pause fencing exists for.
- *
- * <p>Arguments: {@code uri lock ttlMs driftMs oraclePort history stopFile seed worker maxCycles runMs
- * pauseBeforeWrite halveTtl} (the last is the negative control's broken driver).
+ * <p>Arguments: {@code uri lock names threads ttlMs driftMs oraclePort history stopFile seed worker
+ * runMs pauseBeforeWrite broken [redis=host:port]} ({@code broken} picks a negative control's
+ * broken driver, see {@link Broken}).
  */
 public final class Worker {
     static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
@@ -57,75 +50,94 @@ public final class Worker {
         Duration ttl = Duration.ofMillis(Long.parseLong(a.get("ttlMs")));
         Duration drift = Duration.ofMillis(Long.parseLong(a.get("driftMs")));
         Path stopFile = Path.of(a.get("stopFile"));
-        long maxCycles = Long.parseLong(a.get("maxCycles"));
+        Path historyFile = Path.of(a.get("history"));
+        Path gcFile = historyFile.resolveSibling(worker + ".gc");
         long endAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Long.parseLong(a.get("runMs")));
-        Random random = new Random(Long.parseLong(a.get("seed")));
+        long seed = Long.parseLong(a.get("seed"));
         double pauseProbability = Double.parseDouble(a.getOrDefault("pauseBeforeWrite", "0"));
-        try (History history = new History(Path.of(a.get("history")));
-             RecordingDriver driver = new RecordingDriver(Drivers.open(a.get("uri")), history, worker,
-                     Boolean.parseBoolean(a.getOrDefault("halveTtl", "false")));
-             OracleClient oracle = new OracleClient(Integer.parseInt(a.get("oraclePort")))) {
-            history.record("w", worker, "e", "start", "t", System.nanoTime(), "pid", ProcessHandle.current().pid());
+        Broken broken = Broken.valueOf(a.getOrDefault("broken", "NONE"));
+        int threads = Integer.parseInt(a.getOrDefault("threads", "1"));
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < Integer.parseInt(a.getOrDefault("names", "1")); i++) {
+            names.add(a.get("lock") + "-" + i);
+        }
+        // The negative control's delayed notice: the core's clock runs at half speed, so its local deadline comes late.
+        long origin = System.nanoTime();
+        Ticker ticker = broken == Broken.HIDE_LOSS ? () -> origin + (System.nanoTime() - origin) / 2 : Ticker.system();
+        RawRedis raw = null;
+        if (a.containsKey("redis")) {
+            String[] hostPort = a.get("redis").split(":");
+            raw = new RawRedis(hostPort[0], Integer.parseInt(hostPort[1]));
+        }
+        AtomicBoolean stop = new AtomicBoolean();
+        ScheduledExecutorService interrupts = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "interrupter");
+            t.setDaemon(true);
+            return t;
+        });
+        try (History history = new History(historyFile);
+             RecordingDriver driver = new RecordingDriver(Drivers.open(a.get("uri")), history, worker, broken, raw)) {
+            history.record("w", worker, "e", "start", "t", System.nanoTime(), "pid", ProcessHandle.current().pid(), "threads", threads);
             startStallDetector(history, worker);
-            Mutex<String> mutex = Mutex.builder(a.get("lock"), ttl, driver)
-                    .driftMargin(drift)
-                    .listener(new MutexListener() {
-                        @Override
-                        public void lost(Mutex<?> m, Loss loss) {
-                            history.record("w", worker, "e", "lost", "t", System.nanoTime(), "token", loss.fencingToken(), "reason", loss.reason());
-                        }
-                    })
-                    .build();
-            long cycles = 0;
-            while (cycles < maxCycles && System.nanoTime() - endAt < 0 && !Files.exists(stopFile)) {
-                cycles++;
-                Optional<Held> acquired;
-                try {
-                    acquired = mutex.tryLock(ttl);
-                } catch (RobitException e) {
-                    Thread.sleep(20 + random.nextInt(100));
-                    continue;
-                }
-                if (acquired.isEmpty()) {
-                    continue;
-                }
-                Held held = acquired.get();
-                long token = held.fencingToken();
-                history.record("w", worker, "e", "held", "t", System.nanoTime(), "token", token);
-                int writes = 1 + random.nextInt(5);
-                boolean pauseBeforeWrite = random.nextDouble() < pauseProbability;
-                for (int i = 0; i < writes && !held.isLost(); i++) {
-                    if (pauseBeforeWrite && i == 0) {
-                        // The classic hazard: checked, then frozen, then the write goes out.
-                        long millis = (long) ((0.5 + random.nextDouble() * 1.5) * ttl.toMillis());
-                        history.record("w", worker, "e", "gcPause", "t", System.nanoTime(), "token", token, "ms", millis);
-                        oracle.pauseMe(worker, millis);
-                    }
-                    long sent = System.nanoTime();
-                    boolean accepted = oracle.write('F', worker, token);
-                    long answered = System.nanoTime();
-                    oracle.write('U', worker, token);
-                    history.record("w", worker, "e", "write", "sent", sent, "t", answered, "token", token, "accepted", accepted);
-                }
-                long holdMillis = (long) (random.nextDouble() * 1.5 * ttl.toMillis());
-                try {
-                    held.lost().get(holdMillis, TimeUnit.MILLISECONDS);
-                } catch (TimeoutException expected) {
-                    // held the whole time
-                } catch (ExecutionException lostWithReason) {
-                    // lost; recorded by the listener
-                }
-                history.record("w", worker, "e", "unlock", "t", System.nanoTime(), "token", token);
-                try {
-                    mutex.unlock();
-                    history.record("w", worker, "e", "unlocked", "t", System.nanoTime(), "token", token);
-                } catch (AlreadyReleasedException e) {
-                    history.record("w", worker, "e", "unlockLost", "t", System.nanoTime(), "token", token);
-                }
+            startControl(history, worker, stopFile, gcFile, endAt, stop);
+            List<Thread> loops = new ArrayList<>();
+            int port = Integer.parseInt(a.get("oraclePort"));
+            for (int i = 0; i < threads; i++) {
+                WorkerLoop loop = new WorkerLoop(worker, history, driver, names, ttl, drift, ticker, new OracleClient(port), seed * 1009 + i,
+                        interrupts, pauseProbability, Integer.parseInt(a.getOrDefault("longEvery", "4")), stop::get);
+                Thread t = new Thread(loop, "t" + i);
+                loops.add(t);
+                t.start();
             }
-            history.record("w", worker, "e", "exit", "t", System.nanoTime(), "cycles", cycles);
+            for (Thread t : loops) {
+                t.join();
+            }
+            history.record("w", worker, "e", "exit", "t", System.nanoTime());
+        } finally {
+            if (raw != null) {
+                raw.close();
+            }
         }
         System.exit(0);
+    }
+
+    /** Sets {@code stop} when the stop file appears or the run time is up; runs the harness's GC-pause requests. */
+    private static void startControl(History history, String worker, Path stopFile, Path gcFile, long endAt, AtomicBoolean stop) {
+        Thread control = new Thread(() -> {
+            long wall = System.currentTimeMillis();
+            long mono = System.nanoTime();
+            while (!stop.get()) {
+                try {
+                    Thread.sleep(20);
+                    // Evidence that a clock-jump fault took effect: the wall clock moved apart from the monotonic one.
+                    long wallNow = System.currentTimeMillis();
+                    long monoNow = System.nanoTime();
+                    long skew = (wallNow - wall) - (monoNow - mono) / 1_000_000;
+                    if (Math.abs(skew) > 500) {
+                        history.record("w", worker, "e", "wallClockStep", "t", monoNow, "ms", skew);
+                    }
+                    wall = wallNow;
+                    mono = monoNow;
+                    if (Files.exists(stopFile) || System.nanoTime() - endAt > 0) {
+                        history.record("w", worker, "e", "stopping", "t", System.nanoTime(), "stopFile", Files.exists(stopFile));
+                        stop.set(true);
+                    }
+                    if (Files.exists(gcFile)) {
+                        long millis = Long.parseLong(Files.readString(gcFile).strip());
+                        Files.deleteIfExists(gcFile);
+                        long from = System.nanoTime();
+                        GcPressure.allocateHard(millis);
+                        history.record("w", worker, "e", "gc", "from", from, "t", System.nanoTime(), "ms", millis);
+                    }
+                } catch (InterruptedException e) {
+                    return;
+                } catch (IOException | RuntimeException e) {
+                    history.record("w", worker, "e", "controlErr", "t", System.nanoTime(), "err", e.toString());
+                }
+            }
+        }, "control");
+        control.setDaemon(true);
+        control.start();
     }
 
     /**
@@ -155,8 +167,8 @@ public final class Worker {
         detector.start();
     }
 
-    /** A blocking line client of the oracle. Not thread-safe; used by the worker's one loop thread. */
-    private static final class OracleClient implements AutoCloseable {
+    /** A blocking line client of the oracle. Not thread-safe: each {@link WorkerLoop} has its own. */
+    static final class OracleClient implements AutoCloseable {
         private final Socket socket;
         private final BufferedReader in;
         private final OutputStream out;
@@ -168,8 +180,8 @@ public final class Worker {
             out = socket.getOutputStream();
         }
 
-        boolean write(char kind, String worker, long token) throws IOException {
-            out.write((kind + " " + worker + " " + token + "\n").getBytes(StandardCharsets.US_ASCII));
+        boolean write(char kind, String thread, String name, long token) throws IOException {
+            out.write((kind + " " + thread + " " + name + " " + token + "\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
             String answer = in.readLine();
             if (answer == null) {

@@ -136,6 +136,7 @@ public final class JdbcDriverProvider implements DriverProvider {
             throw new DriverException(label + ": no JDBC driver on the classpath accepts " + url.substring(0, url.indexOf(':', 5) + 1)
                     + " (add org.postgresql:postgresql, org.mariadb.jdbc:mariadb-java-client or org.xerial:sqlite-jdbc)", e);
         }
+        OwnedPool.boundConnecting(url, properties);
         OwnedPool pool = new OwnedPool(url, properties, MAX_IDLE);
         try {
             JdbcDriver.Builder builder = JdbcDriver.builder(pool, label);

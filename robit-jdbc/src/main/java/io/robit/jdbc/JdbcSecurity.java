@@ -9,11 +9,11 @@ import java.util.function.UnaryOperator;
 
 /**
  * Robit's security parameters of a server URI, turned into the JDBC driver's own properties:
- * {@code cacert} (PEM) switches on TLS with the server's chain and host name verified
- * (PostgreSQL {@code sslmode=verify-full&sslrootcert}, MariaDB {@code sslMode=verify-full&serverSslCert})
- * unless the URI already chose a mode; {@code cert}/{@code key} become PostgreSQL's {@code sslcert}/{@code sslkey};
- * {@code passwordFile}/{@code passwordEnv} give the password. The driver's native parameters still
- * work as they are. Stateless.
+ * {@code cacert} or {@code cert} (PEM) switch on TLS with the server's chain and host name verified
+ * (PostgreSQL {@code sslmode=verify-full}, {@code sslrootcert}; MariaDB {@code sslMode=verify-full},
+ * {@code serverSslCert}) unless the URI already chose a mode; {@code cert} and {@code key} (PEM) become
+ * a private PKCS#12 key store ({@link ClientKeyStore}) the driver reads; {@code passwordFile} and
+ * {@code passwordEnv} give the password. The drivers' native parameters still work as they are. Stateless.
  */
 final class JdbcSecurity {
     private JdbcSecurity() {
@@ -50,19 +50,24 @@ final class JdbcSecurity {
         if (url.startsWith("jdbc:postgresql:")) {
             if (caCert != null) {
                 properties.setProperty("sslrootcert", caCert);
-                putIfAbsent(params, properties, "sslmode", "verify-full");
             }
             if (cert != null) {
-                properties.setProperty("sslcert", cert);
-                properties.setProperty("sslkey", key); // pgjdbc reads PKCS-8 DER (.pk8) or PKCS-12 (.p12)
-                putIfAbsent(params, properties, "sslmode", "verify-full");
+                // pgjdbc reads a PEM certificate but not a PEM key: hand it both as PKCS#12.
+                ClientKeyStore store = ClientKeyStore.write(Path.of(cert), Path.of(key));
+                properties.setProperty("sslkey", store.file().toString());
+                properties.setProperty("sslpassword", store.password());
             }
+            putIfAbsent(params, properties, "sslmode", "verify-full");
         } else if (url.startsWith("jdbc:mariadb:")) {
-            if (cert != null) {
-                throw new IllegalArgumentException("backend URI '" + shownUri + "': MariaDB Connector/J reads a client certificate only from a "
-                        + "key store: give keyStore=PATH.p12&keyStoreType=PKCS12 (and its password) instead of cert and key");
+            if (caCert != null) {
+                properties.setProperty("serverSslCert", caCert);
             }
-            properties.setProperty("serverSslCert", caCert);
+            if (cert != null) {
+                ClientKeyStore store = ClientKeyStore.write(Path.of(cert), Path.of(key));
+                properties.setProperty("keyStore", store.file().toString());
+                properties.setProperty("keyStorePassword", store.password());
+                properties.setProperty("keyStoreType", "PKCS12");
+            }
             putIfAbsent(params, properties, "sslMode", "verify-full");
         } else {
             throw new IllegalArgumentException("backend URI '" + shownUri + "': cacert, cert and key work with PostgreSQL and MariaDB Connector/J; "

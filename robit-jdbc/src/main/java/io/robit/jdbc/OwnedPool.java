@@ -31,6 +31,23 @@ final class OwnedPool implements ConnectionSource {
         this.maxIdle = maxIdle;
     }
 
+    /**
+     * Bounds how long opening a connection may block, unless the URI set it: an unreachable server
+     * that accepts the TCP connection and never answers would otherwise hold the opening thread
+     * forever (the JDBC drivers' defaults wait without end for the login exchange). Ten seconds.
+     */
+    static void boundConnecting(String url, Properties properties) {
+        if (url.startsWith("jdbc:postgresql:")) {
+            // Seconds. Not loginTimeout: pgjdbc then logs in on a thread of its own per attempt and
+            // leaves it blocked when the caller gives up, so an outage would grow a thread per try.
+            properties.putIfAbsent("connectTimeout", "10");
+            properties.putIfAbsent("socketTimeout", "10");
+        } else if (url.startsWith("jdbc:mariadb:") || url.startsWith("jdbc:mysql:")) {
+            properties.putIfAbsent("connectTimeout", "10000"); // milliseconds
+            properties.putIfAbsent("socketTimeout", "10000");
+        }
+    }
+
     @Override
     public Connection get() throws SQLException {
         if (closed) {

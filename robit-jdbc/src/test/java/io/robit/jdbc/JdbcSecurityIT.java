@@ -20,10 +20,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * PostgreSQL and MariaDB with security on: private servers (never the shared ones) that accept TCP
- * only over TLS, with a dedicated user {@code robit} and a password. {@code cacert} alone turns on TLS
- * with full verification; the right password (literal or from a file) works; none, a wrong one, an
- * untrusted server certificate and plain TCP fail with a {@link DriverException} or
- * {@link IllegalArgumentException} naming the cause, and no secret shows.
+ * only over TLS, with a dedicated user {@code robit} (password) and {@code robit_x509} (password and
+ * client certificate). {@code cacert} alone turns on TLS with full verification; the right password
+ * (literal or from a file) and a PEM client certificate work; none, a wrong one, an untrusted server
+ * certificate, a missing client certificate and plain TCP fail with a {@link DriverException} naming
+ * the cause, and no secret shows.
  */
 class JdbcSecurityIT {
     private static final String PASSWORD = "jdbc-pw-" + UUID.randomUUID().toString().replace("-", "");
@@ -91,6 +92,21 @@ class JdbcSecurityIT {
         Files.writeString(file, PASSWORD + "\n");
         acquireAndReleaseTwice(pg("robit@", "passwordFile=" + file + "&cacert=" + pki.caCert()));
         acquireAndReleaseTwice(maria("robit@", "passwordFile=" + file + "&cacert=" + pki.caCert()));
+    }
+
+    @Test
+    void aClientCertificateFromPemFilesWorksWhereTheServerRequiresOne() throws InterruptedException {
+        // A table of its own: robit_x509 has no rights on robit's table (the threat model's advice).
+        String tls = "table=robit_x509_locks&cacert=" + pki.caCert() + "&cert=" + pki.clientCert() + "&key=" + pki.clientKey();
+        acquireAndReleaseTwice(pg("robit_x509:" + PASSWORD + "@", tls));
+        acquireAndReleaseTwice(maria("robit_x509:" + PASSWORD + "@", tls));
+    }
+
+    @Test
+    void noClientCertificateFailsWhereTheServerRequiresOne() {
+        assertFailsNamingCause(pg("robit_x509:" + PASSWORD + "@", "cacert=" + pki.caCert()), "certificate");
+        // MariaDB answers a REQUIRE X509 user without a certificate with "access denied", revealing no more.
+        assertFailsNamingCause(maria("robit_x509:" + PASSWORD + "@", "cacert=" + pki.caCert()), "access denied");
     }
 
     @Test

@@ -20,7 +20,8 @@ import java.util.stream.Stream;
 /**
  * A PostgreSQL or MariaDB server of a test's own, made from the installed binaries in a temporary
  * directory on a free loopback port, that accepts TCP only over TLS (certificates from {@code pki})
- * and has one database {@code robit} owned by a user {@code robit} with a password. The shared
+ * and has one database {@code robit} for a user {@code robit} (password) and a user {@code robit_x509}
+ * (the same password and a client certificate signed by {@code pki}'s CA). The shared
  * servers are never touched. Under root, PostgreSQL runs as the {@code postgres} user (it refuses
  * root). Not thread-safe.
  */
@@ -66,6 +67,7 @@ final class PrivateDatabase implements AutoCloseable {
                 "--auth-local=trust", "--auth-host=reject", "--no-sync");
         Files.write(data.resolve("pg_hba.conf"), List.of(
                 "local all all trust",
+                "hostssl all robit_x509 127.0.0.1/32 scram-sha-256 clientcert=verify-ca",
                 "hostssl all all 127.0.0.1/32 scram-sha-256",
                 "hostnossl all all 127.0.0.1/32 reject"));
         int port = freePort();
@@ -78,7 +80,9 @@ final class PrivateDatabase implements AutoCloseable {
         PrivateDatabase db = new PrivateDatabase(port, stop, null);
         try {
             Path sql = dir.resolve("setup.sql");
-            Files.writeString(sql, "CREATE USER robit PASSWORD '" + password + "';\nCREATE DATABASE robit OWNER robit;\n");
+            Files.writeString(sql, "CREATE USER robit PASSWORD '" + password + "';\nCREATE DATABASE robit OWNER robit;\n"
+                    + "CREATE USER robit_x509 PASSWORD '" + password + "';\nGRANT ALL ON DATABASE robit TO robit_x509;\n"
+                    + "\\c robit\nGRANT ALL ON SCHEMA public TO robit_x509;\n");
             if (root) {
                 Files.setOwner(sql, dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres"));
             }
@@ -120,7 +124,8 @@ final class PrivateDatabase implements AutoCloseable {
             }
             Path sql = dir.resolve("setup.sql");
             Files.writeString(sql, "CREATE USER 'robit'@'%' IDENTIFIED BY '" + password + "' REQUIRE SSL;\n"
-                    + "CREATE DATABASE robit;\nGRANT ALL ON robit.* TO 'robit'@'%';\n");
+                    + "CREATE USER 'robit_x509'@'%' IDENTIFIED BY '" + password + "' REQUIRE X509;\n"
+                    + "CREATE DATABASE robit;\nGRANT ALL ON robit.* TO 'robit'@'%';\nGRANT ALL ON robit.* TO 'robit_x509'@'%';\n");
             run(false, dir, "mariadb", "--no-defaults", "--socket=" + socket, "-uroot", "-e", "source " + sql);
             Files.delete(sql);
         } catch (IOException | RuntimeException e) {

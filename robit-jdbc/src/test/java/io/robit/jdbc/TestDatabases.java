@@ -5,6 +5,8 @@ import io.robit.spi.Driver;
 import io.robit.tck.DriverFixture;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -12,6 +14,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
 
@@ -77,6 +80,24 @@ enum TestDatabases implements DriverFixture<String> {
             properties.setProperty("password", password);
         }
         return DriverManager.getConnection(jdbcUrl(), properties);
+    }
+
+    /** The database server's address; none for SQLite, which is a file. */
+    @Override
+    public Optional<InetSocketAddress> serverAddress() {
+        if (this == SQLITE) {
+            return Optional.empty();
+        }
+        URI uri = URI.create(jdbcUrl.substring("jdbc:".length()));
+        return Optional.of(new InetSocketAddress(uri.getHost(), uri.getPort()));
+    }
+
+    /** A driver like {@link #newDriver()} that connects to {@code address} instead of the server. */
+    @Override
+    public Driver<String> newDriverVia(InetSocketAddress address) {
+        InetSocketAddress server = serverAddress().orElseThrow();
+        String direct = server.getHostString() + ":" + server.getPort();
+        return Drivers.open(robitUri().replace("@" + direct + "/", "@" + address.getHostString() + ":" + address.getPort() + "/"));
     }
 
     /** Clears the lease of {@code name} behind its holder's back, as an operator would (and notifies, on PostgreSQL). */

@@ -291,6 +291,13 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
             LOG.debug("Release of lock '{}' after the driver was closed: the key expires by its TTL", redis.id());
             return;
         }
+        if (redis.releaseWithoutWaiting()) {
+            // After a loss, or while renewals fail: Redis may be unreachable, and waiting for it would
+            // hold a thread per lock. The owner-checked delete is sent without waiting; if it never
+            // arrives, the key expires by its TTL (it is no longer renewed).
+            giveBack(lockKey, redis.owner(), lockKey + ":released");
+            return;
+        }
         try {
             Long deleted = call(redis.id(), "release", commandTimeout,
                     c -> script(c, Scripts.RELEASE, ScriptOutputType.INTEGER, new String[] {lockKey}, redis.owner(), lockKey + ":released"));
@@ -597,7 +604,11 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
     private void giveBack(String lockKey, String owner, String channel) {
         CompletableFuture<Commands> commands = connections.commands();
         if (commands.isDone() && !commands.isCompletedExceptionally()) {
-            script(commands.join(), Scripts.RELEASE, ScriptOutputType.INTEGER, new String[] {lockKey}, owner, channel);
+            try {
+                script(commands.join(), Scripts.RELEASE, ScriptOutputType.INTEGER, new String[] {lockKey}, owner, channel);
+            } catch (RuntimeException e) {
+                LOG.debug("Give-back of {} not sent; the key expires by its TTL: {}", lockKey, e.toString());
+            }
         }
     }
 

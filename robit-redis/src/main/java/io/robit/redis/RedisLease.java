@@ -19,6 +19,8 @@ final class RedisLease implements AsyncLease {
     private final CompletableFuture<Void> lost = new CompletableFuture<>();
     private volatile long lastSentNanos;
     private volatile long ttlNanos;
+    // The latest refresh failed (no answer, or an error): Redis may be unreachable.
+    private volatile boolean renewalFailing;
 
     RedisLease(RedisDriver driver, String id, String owner, long token, long sentNanos, Duration ttl) {
         this.driver = driver;
@@ -44,7 +46,14 @@ final class RedisLease implements AsyncLease {
     @Override
     public void refresh(Duration ttl, Duration timeout) throws InterruptedException {
         long sent = System.nanoTime();
-        settle(driver.refresh(this, ttl, timeout), sent, ttl);
+        long answer;
+        try {
+            answer = driver.refresh(this, ttl, timeout);
+        } catch (RuntimeException | InterruptedException e) {
+            renewalFailing = true;
+            throw e;
+        }
+        settle(answer, sent, ttl);
     }
 
     /** The same as {@link #refresh}, without blocking: the answer completes on Lettuce's I/O thread. */
@@ -54,6 +63,7 @@ final class RedisLease implements AsyncLease {
         CompletableFuture<Void> done = new CompletableFuture<>();
         driver.refreshAsync(this, ttl, timeout).whenComplete((answer, error) -> {
             if (error != null) {
+                renewalFailing = true;
                 done.completeExceptionally(error);
                 return;
             }
@@ -69,6 +79,7 @@ final class RedisLease implements AsyncLease {
 
     /** Applies a refresh answer (1 extended, 0 held by another owner, -1 gone) of a request sent at {@code sent}. */
     private void settle(long answer, long sent, Duration ttl) {
+        renewalFailing = false;
         if (answer == 1) {
             lastSentNanos = sent;
             ttlNanos = ttl.toNanos();
@@ -85,6 +96,14 @@ final class RedisLease implements AsyncLease {
         }
         lost.completeExceptionally(gone);
         throw gone;
+    }
+
+    /**
+     * Whether a release should not wait for Redis: the hold is lost (the key is no longer ours), or
+     * its latest renewal failed (Redis may be unreachable, and the hold is lost or about to be).
+     */
+    boolean releaseWithoutWaiting() {
+        return renewalFailing || lost.isDone();
     }
 
     /** Redis keeps the key for the whole ttl, in milliseconds: the ttl rounded down to a millisecond. */

@@ -2,7 +2,9 @@ package io.robit.redis;
 
 import io.robit.spi.Driver;
 import io.robit.tck.MutexContract;
+import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 
@@ -12,6 +14,16 @@ class RedisMutexContractIT extends MutexContract<String> {
     @Override
     protected Driver<String> newDriver() {
         return RedisDriver.open(TestRedis.uri()); // own client and connections: a separate "process"
+    }
+
+    @Override
+    protected Optional<InetSocketAddress> serverAddress() {
+        return Optional.of(new InetSocketAddress(TestRedis.HOST, TestRedis.PORT));
+    }
+
+    @Override
+    protected Driver<String> newDriverVia(InetSocketAddress address) {
+        return RedisDriver.open("redis://" + address.getHostString() + ":" + address.getPort() + "?keyPrefix=" + TestRedis.PREFIX);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.robit.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.robit.DriverException;
 import io.robit.Drivers;
@@ -35,7 +36,7 @@ class RedisSecurityIT {
     private static final String DEFAULT_PASSWORD = "redis-default-" + UUID.randomUUID();
     private static final String WRONG_PASSWORD = "redis-wrong-" + UUID.randomUUID();
     private static final Duration TTL = Duration.ofSeconds(10);
-    private static final Duration TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
     @TempDir
     static Path dir;
@@ -62,6 +63,11 @@ class RedisSecurityIT {
                 throw new IOException("redis-server with TLS did not start:\n" + Files.readString(dir.resolve("redis.log")));
             }
             TimeUnit.MILLISECONDS.sleep(50);
+        }
+        // The first TLS connection of a JVM (Netty, Lettuce, the JDK's TLS) can take seconds on a busy
+        // machine: pay for it here, with room, not in whichever test comes first.
+        try (Driver<String> warm = Drivers.open(aliceUri(ALICE_PASSWORD, "robit-sec:"))) {
+            warm.acquire("warm-up-" + UUID.randomUUID(), TTL, Duration.ofSeconds(60)).ifPresent(warm::release);
         }
     }
 
@@ -118,6 +124,89 @@ class RedisSecurityIT {
     void requirepassWorksOnThePlainPort() throws InterruptedException {
         // Lettuce's form: a user info without ':' is the default user's password.
         acquireAndReleaseTwice("redis://" + DEFAULT_PASSWORD + "@127.0.0.1:" + plainPort + "?keyPrefix=robit-sec-default:");
+    }
+
+    /**
+     * A one-node Cluster (all slots on one master) whose clients and bus speak TLS: the Cluster
+     * client takes the password and the TLS files, and follows the topology to the TLS port.
+     */
+    @Test
+    void aClusterOverTlsWithAPasswordWorks() throws Exception {
+        int plain = RedisProcess.freePort();
+        int tls = RedisProcess.freePort();
+        Path nodeDir = Files.createDirectories(dir.resolve("cluster"));
+        Process node = new ProcessBuilder("redis-server", "--port", Integer.toString(plain), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", nodeDir.toString(),
+                "--cluster-enabled", "yes", "--cluster-config-file", nodeDir.resolve("nodes.conf").toString(), "--tls-cluster", "yes",
+                "--tls-port", Integer.toString(tls), "--tls-cert-file", pki.serverCert().toString(),
+                "--tls-key-file", pki.serverKey().toString(), "--tls-ca-cert-file", pki.caCert().toString(), "--tls-auth-clients", "yes",
+                "--requirepass", DEFAULT_PASSWORD)
+                .redirectErrorStream(true).redirectOutput(nodeDir.resolve("redis.log").toFile()).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!(listening(plain) && listening(tls))) {
+                assertThat(node.isAlive() && System.nanoTime() < deadline).as("cluster node starts").isTrue();
+                TimeUnit.MILLISECONDS.sleep(50);
+            }
+            assertThat(redisCli(plain, "cluster", "addslotsrange", "0", "16383")).contains("OK");
+            while (!redisCli(plain, "cluster", "info").contains("cluster_state:ok")) {
+                assertThat(System.nanoTime() < deadline).as("cluster state ok").isTrue();
+                TimeUnit.MILLISECONDS.sleep(100);
+            }
+            acquireAndReleaseTwice("rediss://" + DEFAULT_PASSWORD + "@127.0.0.1:" + tls + "?cluster=true&keyPrefix=robit-sec-cluster:&"
+                    + tls(pki.caCert()));
+        } finally {
+            node.destroyForcibly();
+            node.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * A Sentinel whose clients speak TLS, watching the TLS master (over TLS, with the master's
+     * password): {@code rediss-sentinel://} finds the master and authenticates there.
+     */
+    @Test
+    void aSentinelOverTlsFindsThePasswordProtectedMaster() throws Exception {
+        int sentinelPort = RedisProcess.freePort();
+        Path sentinelDir = Files.createDirectories(dir.resolve("sentinel"));
+        Path config = sentinelDir.resolve("sentinel.conf");
+        Files.write(config, List.of(
+                "port 0", "bind 127.0.0.1", "tls-port " + sentinelPort, "tls-cert-file " + pki.serverCert(), "tls-key-file " + pki.serverKey(),
+                "tls-ca-cert-file " + pki.caCert(), "tls-auth-clients yes", "tls-replication yes", "dir " + sentinelDir,
+                "sentinel monitor robit-master 127.0.0.1 " + tlsPort + " 1", "sentinel auth-pass robit-master " + DEFAULT_PASSWORD,
+                "sentinel down-after-milliseconds robit-master 5000"));
+        Process sentinel = new ProcessBuilder("redis-server", config.toString(), "--sentinel")
+                .redirectErrorStream(true).redirectOutput(sentinelDir.resolve("sentinel.log").toFile()).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!listening(sentinelPort)) {
+                assertThat(sentinel.isAlive() && System.nanoTime() < deadline).as("sentinel starts: %s", sentinelDir).isTrue();
+                TimeUnit.MILLISECONDS.sleep(50);
+            }
+            String uri = "rediss-sentinel://" + DEFAULT_PASSWORD + "@127.0.0.1:" + sentinelPort + "/0?keyPrefix=robit-sec-sentinel:&"
+                    + tls(pki.caCert()) + "#robit-master";
+            try (Driver<String> driver = Drivers.open(uri)) {
+                String id = "sentinel-" + UUID.randomUUID();
+                Lease lease = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                        .ignoreExceptionsInstanceOf(DriverException.class)
+                        .until(() -> driver.acquire(id, TTL, TIMEOUT), java.util.Optional::isPresent).orElseThrow();
+                driver.release(lease);
+            }
+        } finally {
+            sentinel.destroyForcibly();
+            sentinel.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static String redisCli(int port, String... args) throws IOException, InterruptedException {
+        List<String> command = new java.util.ArrayList<>(List.of("redis-cli", "-h", "127.0.0.1", "-p", Integer.toString(port)));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("REDISCLI_AUTH", DEFAULT_PASSWORD);
+        Process cli = builder.start();
+        String out = new String(cli.getInputStream().readAllBytes());
+        cli.waitFor(10, TimeUnit.SECONDS);
+        return out;
     }
 
     @Test

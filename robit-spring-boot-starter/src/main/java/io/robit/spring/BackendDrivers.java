@@ -1,27 +1,31 @@
 package io.robit.spring;
 
-import io.etcd.jetcd.Client;
-import io.lettuce.core.RedisClient;
 import io.robit.Drivers;
-import io.robit.etcd.EtcdDriver;
-import io.robit.jdbc.JdbcDriver;
-import io.robit.redis.RedisDriver;
 import io.robit.spi.Driver;
-import io.robit.zookeeper.ZooKeeperDriver;
+import java.util.List;
 import java.util.Optional;
-import javax.sql.DataSource;
-import org.apache.curator.framework.CuratorFramework;
+import java.util.function.BiFunction;
 import org.springframework.beans.factory.ListableBeanFactory;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.util.ClassUtils;
 
 /**
  * Builds the starter's driver: from {@code robit.backend}, else from the first client bean the
  * application has (jetcd Client, CuratorFramework, Lettuce RedisClient, LettuceConnectionFactory,
- * DataSource). A driver built over an application's client never closes that client.
+ * DataSource). A driver built over an application's client never closes that client. Each backend
+ * is looked at only when its classes are present, so unused driver modules can be excluded.
  */
 final class BackendDrivers {
-    private static final String LETTUCE_FACTORY = "org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory";
+    /** A backend: the classes it needs, and how to build a driver over the application's client, if it has one. */
+    private record Source(List<String> classes, BiFunction<ListableBeanFactory, RobitProperties, Optional<Driver<String>>> build) {
+    }
+
+    private static final List<Source> SOURCES = List.of(
+            new Source(List.of("io.robit.etcd.EtcdDriver", "io.etcd.jetcd.Client"), (beans, p) -> ClientDrivers.etcd(beans)),
+            new Source(List.of("io.robit.zookeeper.ZooKeeperDriver", "org.apache.curator.framework.CuratorFramework"), (beans, p) -> ClientDrivers.zooKeeper(beans)),
+            new Source(List.of("io.robit.redis.RedisDriver", "io.lettuce.core.RedisClient"), (beans, p) -> ClientDrivers.redis(beans)),
+            new Source(List.of("io.robit.redis.RedisDriver", "org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory"),
+                    (beans, p) -> LettuceFactoryDrivers.create(beans)),
+            new Source(List.of("io.robit.jdbc.JdbcDriver", "javax.sql.DataSource"), ClientDrivers::jdbc));
 
     private BackendDrivers() {
     }
@@ -31,31 +35,14 @@ final class BackendDrivers {
         if (backend != null && !backend.isBlank()) {
             return Drivers.open(backend.strip());
         }
-        Optional<Client> etcd = unique(beans, Client.class);
-        if (etcd.isPresent()) {
-            return EtcdDriver.create(etcd.get());
-        }
-        Optional<CuratorFramework> curator = unique(beans, CuratorFramework.class);
-        if (curator.isPresent()) {
-            return ZooKeeperDriver.create(curator.get());
-        }
-        Optional<RedisClient> redis = unique(beans, RedisClient.class);
-        if (redis.isPresent()) {
-            return RedisDriver.create(redis.get());
-        }
-        if (ClassUtils.isPresent(LETTUCE_FACTORY, BackendDrivers.class.getClassLoader())) {
-            Optional<Driver<String>> fromFactory = LettuceFactoryDrivers.create(beans);
-            if (fromFactory.isPresent()) {
-                return fromFactory.get();
+        ClassLoader loader = BackendDrivers.class.getClassLoader();
+        for (Source source : SOURCES) {
+            if (source.classes().stream().allMatch(c -> ClassUtils.isPresent(c, loader))) {
+                Optional<Driver<String>> driver = source.build().apply(beans, properties);
+                if (driver.isPresent()) {
+                    return driver.get();
+                }
             }
-        }
-        Optional<DataSource> dataSource = unique(beans, DataSource.class);
-        if (dataSource.isPresent()) {
-            JdbcDriver.Builder builder = JdbcDriver.builder(dataSource.get()).table(properties.getJdbc().getTable());
-            if (properties.getJdbc().isCreateTable()) {
-                builder.createTableIfMissing();
-            }
-            return builder.build();
         }
         throw new IllegalStateException("Robit has no lock backend: set robit.backend to a URI (redis://host:6379, postgresql://host/db, "
                 + "sqlite:PATH, etcd://host:2379, zookeeper://host:2181, ...), or define a DataSource, Lettuce RedisClient, "
@@ -63,7 +50,6 @@ final class BackendDrivers {
     }
 
     static <T> Optional<T> unique(ListableBeanFactory beans, Class<T> type) {
-        ObjectProvider<T> provider = beans.getBeanProvider(type);
-        return Optional.ofNullable(provider.getIfUnique());
+        return Optional.ofNullable(beans.getBeanProvider(type).getIfUnique());
     }
 }

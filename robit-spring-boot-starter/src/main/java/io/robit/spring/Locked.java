@@ -24,7 +24,8 @@ import java.lang.annotation.Target;
  * <p>The method must be called through its Spring proxy (a call from the same object bypasses it,
  * as for {@code @Transactional}). Every call makes a new mutex, so concurrent calls in one JVM
  * compete for the lock exactly as calls in different JVMs do. Locks are not reentrant: a
- * {@code @Locked} method that calls another holding the same name waits for itself.
+ * {@code @Locked} method that calls another on the same name waits for itself until {@code waitFor}
+ * runs out, then fails or skips.
  */
 @Target(ElementType.METHOD)
 @Retention(RetentionPolicy.RUNTIME)
@@ -33,7 +34,7 @@ public @interface Locked {
     /**
      * The lock name: a template in which {@code #{...}} is a SpEL expression over the method's
      * arguments, by name ({@code #orderId}, needs {@code -parameters}, as Boot's build plugins set)
-     * or by position ({@code #p0}, {@code #a0}); {@code #root.method} and {@code #root.target} too.
+     * or by position ({@code #p0}, {@code #a0}); {@code #root} is the bean itself.
      */
     String name();
 

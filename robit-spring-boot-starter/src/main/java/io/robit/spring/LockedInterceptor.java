@@ -23,6 +23,7 @@ import org.springframework.core.annotation.AnnotatedElementUtils;
  * fencing token in {@link LockContext} while the method runs. Thread-safe.
  */
 final class LockedInterceptor implements MethodInterceptor {
+    private static final long NO_TOKEN = Long.MIN_VALUE;
     private final Supplier<RobitMutexes> mutexes;
     private final Map<Method, LockedMethod> methods = new ConcurrentHashMap<>();
 
@@ -44,7 +45,7 @@ final class LockedInterceptor implements MethodInterceptor {
         String name = spec.lockName(target, invocation.getArguments());
         Duration ttl = spec.ttl().orElse(factory.ttl());
         // withLock does not hand out its Held: the acquire event, fired on this thread before the work runs, carries the token.
-        AtomicLong token = new AtomicLong();
+        AtomicLong token = new AtomicLong(NO_TOKEN);
         Mutex<String> mutex = factory.builder(name, ttl).listener(new MutexListener() {
             @Override
             public void acquired(Mutex<?> m, long fencingToken, Duration waited) {
@@ -53,6 +54,10 @@ final class LockedInterceptor implements MethodInterceptor {
         }).build();
         try {
             return mutex.withLock(spec.waitTime(), () -> {
+                if (token.get() == NO_TOKEN) {
+                    // Never run the method with a made-up token: writes fenced with it would be wrong.
+                    throw new IllegalStateException("lock '" + name + "' was acquired but its fencing token was not reported");
+                }
                 LockContext.push(token.get());
                 try {
                     return invocation.proceed();
@@ -79,6 +84,22 @@ final class LockedInterceptor implements MethodInterceptor {
         }
         for (Method method : beanClass.getDeclaredMethods()) {
             spec(method);
+        }
+    }
+
+    /** Builds (without I/O) a mutex for every {@code @Locked} ttl seen, so one that does not fit the defaults fails now. */
+    void checkTtls(Supplier<RobitMutexes> mutexes) {
+        if (methods.isEmpty()) {
+            return;
+        }
+        RobitMutexes factory = mutexes.get();
+        for (LockedMethod spec : methods.values()) {
+            try {
+                factory.builder("robit-settings-check", spec.ttl().orElse(factory.ttl())).build();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("@Locked on " + spec.method().getDeclaringClass().getName() + "." + spec.method().getName()
+                        + ": " + e.getMessage(), e);
+            }
         }
     }
 

@@ -50,7 +50,7 @@ public class RobitAutoConfiguration {
 
     /** Lock meters on the application's registry; Boot's metrics support binds every MeterBinder bean to it. */
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(MeterRegistry.class)
+    @ConditionalOnClass({MeterRegistry.class, RobitMetrics.class})
     @ConditionalOnBean(MeterRegistry.class)
     static class Metrics {
         @Bean

@@ -26,16 +26,26 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Lock;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import io.etcd.jetcd.Client;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.curator.test.TestingServer;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.integration.leader.DefaultCandidate;
+import org.springframework.integration.support.leader.LockRegistryLeaderInitiator;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.scheduling.annotation.EnableScheduling;
@@ -77,6 +87,47 @@ class StarterIT {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(classes = {RedisClientConfig.class, EtcdClientConfig.class, CuratorConfig.class})
+    void theApplicationsOwnClientBeanIsUsedWhenThereIsNoBackendProperty(Class<?> config) throws Exception {
+        try (TestingServer zookeeper = TestServers.zookeeper()) {
+            CuratorConfig.connectString = zookeeper.getConnectString();
+            try (ConfigurableApplicationContext app = LockedApp.start(Map.of(), config)) {
+                Driver<?> driver = app.getBean(Driver.class);
+                String expected = config == RedisClientConfig.class ? "RedisDriver" : config == EtcdClientConfig.class ? "EtcdDriver" : "ZooKeeperDriver";
+                assertThat(driver.getClass().getSimpleName()).isEqualTo(expected);
+                LockedApp.Jobs jobs = app.getBean(LockedApp.Jobs.class);
+                assertThat(jobs.token(prefix, 1)).isLessThan(jobs.token(prefix, 1));
+            }
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class RedisClientConfig {
+        @Bean(destroyMethod = "shutdown")
+        RedisClient redisClient() {
+            return RedisClient.create(TestServers.REDIS);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class EtcdClientConfig {
+        @Bean
+        Client etcdClient() {
+            return Client.builder().endpoints(TestServers.ETCD.replace("etcd://", "http://")).build();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class CuratorConfig {
+        static volatile String connectString;
+
+        @Bean(initMethod = "start")
+        CuratorFramework curator() {
+            return CuratorFrameworkFactory.newClient(connectString, new ExponentialBackoffRetry(100, 3));
+        }
+    }
+
     @Test
     void aUserDriverReplacesTheStartersAndIsNotClosedByIt() throws Exception {
         ProbeDriver mine = new ProbeDriver();
@@ -112,6 +163,31 @@ class StarterIT {
     @Test
     void withNoBackendAtAllStartupFailsSayingWhatToSet() {
         assertThatThrownBy(() -> LockedApp.start(Map.of()).close()).hasStackTraceContaining("robit.backend");
+    }
+
+    @Test
+    void aBadLockedAnnotationFailsStartupNamingTheMethod() {
+        Map<String, Object> sqlite = Map.of("robit.backend", "sqlite:" + dir.resolve("bad.db"));
+        assertThatThrownBy(() -> LockedApp.start(sqlite, BadDurationConfig.class).close())
+                .hasStackTraceContaining("BadDuration.work").hasStackTraceContaining("'soon' is not a duration");
+        Map<String, Object> slowRenewal = Map.of("robit.backend", "sqlite:" + dir.resolve("bad.db"), "robit.renew-period", "5s");
+        // LockedApp's methods have ttls of 1.5 s and 5 s: neither fits a 5 s renew period.
+        assertThatThrownBy(() -> LockedApp.start(slowRenewal).close())
+                .hasStackTraceContaining("@Locked on io.robit.spring.LockedApp$Jobs.").hasStackTraceContaining("renewPeriod PT5S must be less than ttl");
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class BadDurationConfig {
+        @Bean
+        BadDuration badDuration() {
+            return new BadDuration();
+        }
+    }
+
+    static class BadDuration {
+        @Locked(name = "bad", waitFor = "soon")
+        public void work() {
+        }
     }
 
     @Test
@@ -156,6 +232,34 @@ class StarterIT {
                     }));
         }
         assertThat(ScheduledConfig.maxConcurrent).as("never two runs at once across the two instances").hasValue(1);
+    }
+
+    @Test
+    void aLockRegistryBeanOverTheStartersDriverElectsALeader() {
+        RegistryConfig.role = prefix + "-leader";
+        try (ConfigurableApplicationContext app = LockedApp.start(Map.of("robit.backend", TestServers.REDIS), RegistryConfig.class)) {
+            LockRegistryLeaderInitiator initiator = app.getBean(LockRegistryLeaderInitiator.class);
+            await().atMost(Duration.ofSeconds(20)).until(() -> initiator.getContext().isLeader());
+            Lock other = new RobitLockRegistry(app.getBean(RobitMutexes.class).driver(), Duration.ofSeconds(5)).obtain(RegistryConfig.role);
+            assertThat(other.tryLock()).as("the leader holds the role's lock").isFalse();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class RegistryConfig {
+        static volatile String role;
+
+        // snippet:registry
+        @Bean
+        RobitLockRegistry lockRegistry(Driver<String> driver) {
+            return new RobitLockRegistry(driver, Duration.ofSeconds(30));
+        }
+
+        @Bean
+        LockRegistryLeaderInitiator leaderInitiator(RobitLockRegistry locks) {
+            return new LockRegistryLeaderInitiator(locks, new DefaultCandidate("node-1", role));
+        }
+        // end::registry
     }
 
     /** Skipped runs: lock calls that found the lock busy, as the application's metrics count them. */

@@ -1,9 +1,11 @@
 package io.robit.tck;
 
 import io.robit.spi.Driver;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 
 /**
@@ -46,6 +48,28 @@ public abstract class ContractSupport<ID> {
         fixture().breakLease(id);
     }
 
+    /**
+     * Where the backend's server listens, when the driver reaches it over one TCP address: the
+     * outage contract then puts a {@link CuttableProxy} in front of it and drives
+     * {@link #newDriverVia}. Empty (the default) for a backend with no server to cut (in-memory,
+     * an SQLite file): the contract then breaks every lease instead.
+     */
+    protected Optional<InetSocketAddress> serverAddress() {
+        try {
+            return fixture().serverAddress();
+        } catch (IllegalStateException noFixture) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * A new driver, like {@link #newDriver()}, that connects to {@code address} instead of
+     * {@link #serverAddress()}. The kit closes it after the test.
+     */
+    protected Driver<ID> newDriverVia(InetSocketAddress address) throws Exception {
+        return fixture().newDriverVia(address);
+    }
+
     /** The short lease used by expiry tests. Override if the backend has a larger minimum. */
     protected Duration ttl() {
         return Duration.ofSeconds(2);
@@ -77,7 +101,11 @@ public abstract class ContractSupport<ID> {
 
     /** {@link #newDriver()}, closed after the test. */
     protected final Driver<ID> driver() throws Exception {
-        Driver<ID> driver = newDriver();
+        return closedAfterTest(newDriver());
+    }
+
+    /** Closes {@code driver} after the test; returns it. */
+    protected final Driver<ID> closedAfterTest(Driver<ID> driver) {
         opened.add(driver);
         return driver;
     }

@@ -56,6 +56,32 @@ public abstract class DriverContract<ID> extends ContractSupport<ID> {
     }
 
     @Test
+    void releaseOnAnInterruptedThreadFreesTheLockAndKeepsTheFlag() throws Exception {
+        // The core clears the flag around release; a driver must not depend on that.
+        ID id = newLockId();
+        ID other = newLockId();
+        Driver<ID> a = driver();
+        Driver<ID> b = driver();
+        Lease lease = a.acquire(id, longTtl(), requestTimeout()).orElseThrow();
+        Lease kept = a.acquire(other, longTtl(), requestTimeout()).orElseThrow();
+        Thread.currentThread().interrupt();
+        boolean flagKept;
+        try {
+            a.release(lease);
+        } finally {
+            flagKept = Thread.interrupted();
+        }
+        assertThat(flagKept).as("release leaves the interrupt flag set").isTrue();
+        Lease next = await("another process gets the lock long before its 60 s ttl").atMost(slack()).pollInterval(Duration.ofMillis(50))
+                .until(() -> b.acquire(id, longTtl(), requestTimeout()), Optional::isPresent).orElseThrow();
+        assertThat(next.fencingToken()).isGreaterThan(lease.fencingToken());
+        assertThat(b.acquire(other, longTtl(), requestTimeout())).as("the driver's other lease is untouched").isEmpty();
+        assertThat(kept.lost()).isNotDone();
+        b.release(next);
+        a.release(kept);
+    }
+
+    @Test
     void doubleReleaseIsNoOpAndNeverFreesTheNextHolder() throws Exception {
         ID id = newLockId();
         Driver<ID> a = driver();

@@ -1,7 +1,9 @@
 package io.robit.tck;
 
 import io.robit.spi.Driver;
+import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * How the conformance kit reaches one backend: make a driver, name a lock, break a lease. Implement
@@ -19,6 +21,16 @@ public interface DriverFixture<ID> {
 
     /** See {@link ContractSupport#breakLease(Object)}. */
     void breakLease(ID id) throws Exception;
+
+    /** See {@link ContractSupport#serverAddress()}. */
+    default Optional<InetSocketAddress> serverAddress() {
+        return Optional.empty();
+    }
+
+    /** See {@link ContractSupport#newDriverVia(InetSocketAddress)}. */
+    default Driver<ID> newDriverVia(InetSocketAddress address) throws Exception {
+        throw new UnsupportedOperationException("no serverAddress(), so no driver through a proxy");
+    }
 
     /** See {@link ContractSupport#invalidIds()}. */
     default List<ID> invalidIds() {

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Timeout;
  * @param <ID> the driver's lock-name type
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-public abstract class MutexContract<ID> extends ContractSupport<ID> {
+public abstract class MutexContract<ID> extends SafetyContract<ID> {
 
     /** A mutex on {@code id} with the short test ttl and renewal at a third of it. */
     protected Mutex<ID> mutex(ID id, Driver<ID> driver) {

@@ -131,6 +131,38 @@ final class LockNodes {
         return code == KeeperException.Code.OK ? event.getStat() : null;
     }
 
+    /**
+     * Has the server this client talks to catch up with the leader: the reads that follow see
+     * every write the leader committed before the sync, session expiries included. A follower
+     * cut off from the leader cannot answer it, where it would still answer a plain read.
+     */
+    void sync(String id, String operation, String path, Duration timeout) throws InterruptedException {
+        long sent = ticker.read();
+        CuratorEvent event = requests.call(id, operation, timeout, callback -> client.sync().inBackground(callback).forPath(path));
+        KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
+        if (code != KeeperException.Code.OK && code != KeeperException.Code.NONODE) {
+            throw requests.failure(id, operation, event);
+        }
+        onContact.accept(sent);
+    }
+
+    /**
+     * Leaves a one-shot exists-watch on {@code path} if the node exists, and says whether it does.
+     * If it does not, the watch (which would wait for a creation that never comes: sequential
+     * nodes do not come back) is removed again in the background.
+     */
+    boolean watchIfExists(String id, String operation, String path, Watcher watcher, Duration timeout) throws InterruptedException {
+        if (exists(id, operation, path, watcher, timeout) != null) {
+            return true;
+        }
+        try {
+            client.watchers().remove(watcher).ofType(Watcher.WatcherType.Any).quietly().inBackground().forPath(path);
+        } catch (Exception e) {
+            LOG.debug("could not remove the watch on the deleted node {}: {}", path, e.toString());
+        }
+        return false;
+    }
+
     /** Deletes {@code node} and waits for the answer; if that fails, Curator goes on retrying in the background. */
     KeeperException.Code delete(Node node, String operation, Duration timeout) throws InterruptedException {
         long sent = ticker.read();

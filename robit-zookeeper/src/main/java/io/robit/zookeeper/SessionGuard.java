@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code SUSPENDED}: in doubt. The leases are kept until the last confirmed contact (the
- *       send time of the last request the server answered) plus the negotiated session timeout,
- *       less a small margin: before then ZooKeeper cannot have expired the session. If the
+ *       send time of the last request the server answered) plus the negotiated session timeout
+ *       less one server tick ({@link #guarantee}), less a small margin: before then ZooKeeper
+ *       cannot have expired the session. If the
  *       connection is still down then, they are lost ({@link LossReason#DEADLINE_PASSED}).</li>
  *   <li>{@code LOST}: the session expired (or Curator gave it up): lost at once ({@link LossReason#GONE}).</li>
  *   <li>{@code RECONNECTED} with a different session: the old session's nodes are gone: lost at once.</li>
@@ -32,16 +33,18 @@ final class SessionGuard implements ConnectionStateListener {
     private final ZooKeeperDriver driver;
     private final CuratorFramework client;
     private final Ticker ticker;
+    private final Duration serverTick;
     private final AtomicLong lastContact;
-    private final AtomicBoolean warnedLongTtl = new AtomicBoolean();
+    private final AtomicBoolean notedLongTtl = new AtomicBoolean();
     // Guards inDoubt; never held across I/O.
     private final ReentrantLock lock = new ReentrantLock();
     private ScheduledFuture<?> inDoubt;
 
-    SessionGuard(ZooKeeperDriver driver, CuratorFramework client, Ticker ticker) {
+    SessionGuard(ZooKeeperDriver driver, CuratorFramework client, Ticker ticker, Duration serverTick) {
         this.driver = driver;
         this.client = client;
         this.ticker = ticker;
+        this.serverTick = serverTick;
         this.lastContact = new AtomicLong(ticker.read());
     }
 
@@ -55,12 +58,32 @@ final class SessionGuard implements ConnectionStateListener {
         return client.getZookeeperClient().getLastNegotiatedSessionTimeoutMs();
     }
 
-    /** Logs once per driver that {@code ttl} is longer than the session timeout. */
-    void warnIfLongerThanSession(Duration ttl) {
+    /**
+     * How long a hold is sure to outlive its last confirmation if the client is cut off: the
+     * negotiated session timeout less one server tick (the leader learns of a session's requests
+     * through a follower up to a tick late), the tick taken as at most half the session (ZooKeeper
+     * negotiates at least two ticks). Null before the first connection.
+     */
+    Duration guarantee() {
         int negotiatedMs = negotiatedSessionTimeoutMs();
-        if (negotiatedMs > 0 && ttl.toMillis() > negotiatedMs && warnedLongTtl.compareAndSet(false, true)) {
-            LOG.warn("ttl {} is longer than the negotiated ZooKeeper session timeout of {} ms: Robit trusts a hold only for the session"
-                    + " timeout after its last renewal, and renews at a third of it. Prefer ttl <= session timeout.", ttl, negotiatedMs);
+        if (negotiatedMs <= 0) {
+            return null;
+        }
+        Duration session = Duration.ofMillis(negotiatedMs);
+        Duration half = session.dividedBy(2);
+        return session.minus(serverTick.compareTo(half) < 0 ? serverTick : half);
+    }
+
+    /**
+     * Says once per driver, at INFO, that {@code ttl} is longer than the session timeout: that is
+     * allowed (long jobs use long ttls) and safe, but the session, not the ttl, then sets how
+     * often the hold is renewed and how soon others may take the lock after a crash.
+     */
+    void noteIfLongerThanSession(Duration ttl) {
+        int negotiatedMs = negotiatedSessionTimeoutMs();
+        if (negotiatedMs > 0 && ttl.toMillis() > negotiatedMs && notedLongTtl.compareAndSet(false, true)) {
+            LOG.info("ttl {} is longer than the negotiated ZooKeeper session timeout of {} ms: holds are renewed within the session"
+                    + " timeout, and if this process dies ZooKeeper frees its locks after the session timeout, not the ttl", ttl, negotiatedMs);
         }
     }
 
@@ -90,16 +113,17 @@ final class SessionGuard implements ConnectionStateListener {
 
     private void startInDoubt() {
         int negotiatedMs = negotiatedSessionTimeoutMs();
-        if (negotiatedMs <= 0) {
+        Duration guaranteed = guarantee();
+        if (negotiatedMs <= 0 || guaranteed == null) {
             return;
         }
-        long sessionNanos = TimeUnit.MILLISECONDS.toNanos(negotiatedMs);
-        long margin = Math.min(sessionNanos / 10, sessionNanos / 100 + TimeUnit.MILLISECONDS.toNanos(2));
-        long deadline = lastContact.get() + sessionNanos - margin;
+        long guaranteedNanos = guaranteed.toNanos();
+        long margin = Math.min(guaranteedNanos / 10, guaranteedNanos / 100 + TimeUnit.MILLISECONDS.toNanos(2));
+        long deadline = lastContact.get() + guaranteedNanos - margin;
         Runnable check = () -> {
             if (!driver.isConnected()) {
                 driver.loseAll(LossReason.DEADLINE_PASSED, "the connection stayed suspended past the negotiated session timeout ("
-                        + negotiatedMs + " ms) since the last confirmed contact; ZooKeeper may have expired the session");
+                        + negotiatedMs + " ms, less one server tick) since the last confirmed contact; ZooKeeper may have expired the session");
             }
         };
         lock.lock();

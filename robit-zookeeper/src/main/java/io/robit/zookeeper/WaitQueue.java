@@ -91,7 +91,7 @@ final class WaitQueue {
                 if (watch == null || !watch.isArmedOn(aheadPath, session)) {
                     // One watch per node ahead: a recheck that finds the same node ahead keeps it.
                     watch = new AheadWatch(aheadPath, session);
-                    if (driver.nodes().exists(lockId, "watch of the node ahead", aheadPath, watch, step) == null) {
+                    if (!driver.nodes().watchIfExists(lockId, "watch of the node ahead", aheadPath, watch, step)) {
                         watch = null; // already gone: look again at once
                         continue;
                     }
@@ -129,7 +129,7 @@ final class WaitQueue {
     }
 
     /**
-     * The exists-watch a waiter leaves on the node just ahead of it, kept across rechecks while
+     * The watch a waiter leaves on the node just ahead of it, kept across rechecks while
      * that node stays ahead and the session stays the same, so a long wait holds one watch, not
      * one per recheck.
      */

@@ -53,10 +53,15 @@ import org.slf4j.LoggerFactory;
  *       deletes its node and reports {@link LossReason#EXPIRED}: the lock is free after the ttl,
  *       as on every other backend;</li>
  *   <li>if the process dies or is cut off, ZooKeeper frees the lock when it expires the session:
- *       the negotiated session timeout after it last heard from the client;</li>
- *   <li>the lease reports {@code min(ttl, negotiated session timeout)} as its
+ *       the negotiated session timeout after it last heard from the client, whatever the ttl. To
+ *       make the ttl bound a takeover after a crash, ask for a session timeout equal to it (the
+ *       {@code sessionTimeout} URI parameter; {@code robit run} does so); the server rounds the
+ *       request into {@code [2, 20] × tickTime};</li>
+ *   <li>the lease reports {@code min(ttl, negotiated session timeout less one server tick)} as its
  *       {@linkplain Lease#guaranteedTtl guaranteed ttl}, so Robit's core trusts it, and renews it,
- *       for no longer than ZooKeeper guarantees it;</li>
+ *       for no longer than ZooKeeper guarantees it (see {@link Builder#serverTickTime});</li>
+ *   <li>a refresh reads our node after a {@code sync}, so the leader's view confirms it: a
+ *       follower cut off from the leader cannot renew a session the leader may have expired;</li>
  *   <li>while the connection is {@code SUSPENDED} the hold is in doubt: it is kept until that
  *       local deadline; the driver also checks the last answered request plus the negotiated
  *       session timeout (less a small margin) itself, and then declares the lease lost
@@ -73,6 +78,7 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
     private static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
     private static final String DEFAULT_BASE_PATH = "/robit/locks";
     private static final int MAX_CONTENDED_HINTS = 4096;
+    private static final Duration DEFAULT_SERVER_TICK = Duration.ofSeconds(3);
 
     private final CuratorFramework client;
     private final boolean ownsClient;
@@ -102,7 +108,7 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
             return thread;
         });
         timer.setRemoveOnCancelPolicy(true);
-        this.session = new SessionGuard(this, client, ticker);
+        this.session = new SessionGuard(this, client, ticker, builder.serverTick);
         this.nodes = new LockNodes(client, requests, ticker, session::noteContact);
         this.queue = new WaitQueue(this, builder.waitRecheck);
         this.inspector = new LockInspector(this, basePath);
@@ -163,7 +169,7 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
         checkTimeout(timeout);
         ensureOpen();
         long sent = ticker.read();
-        session.warnIfLongerThanSession(ttl);
+        session.noteIfLongerThanSession(ttl);
         Node queued = queue.adopt(id);
         if (queued != null) {
             if (queued.sessionId() == nodes.currentSessionId()) {
@@ -360,6 +366,11 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
         return session.negotiatedSessionTimeoutMs();
     }
 
+    /** See {@link SessionGuard#guarantee}; null before the first connection. */
+    Duration sessionGuarantee() {
+        return session.guarantee();
+    }
+
     /** Schedules on the driver's timer thread; null once the driver is closed. */
     ScheduledFuture<?> schedule(Runnable task, long delay, TimeUnit unit) {
         try {
@@ -471,6 +482,7 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
         private String basePath = DEFAULT_BASE_PATH;
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
         private Duration waitRecheck = WaitQueue.RECHECK;
+        private Duration serverTick = DEFAULT_SERVER_TICK;
 
         private Builder(CuratorFramework client) {
             this.client = Objects.requireNonNull(client, "client must not be null");
@@ -505,6 +517,22 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
         public Builder requestTimeout(Duration requestTimeout) {
             checkTimeout(requestTimeout);
             this.requestTimeout = requestTimeout;
+            return this;
+        }
+
+        /**
+         * The ensemble's {@code tickTime} (zoo.cfg). A lease is trusted for the negotiated session
+         * timeout less one tick, and at most half the session is taken for the tick. Default 3 s,
+         * ZooKeeper's own default.
+         *
+         * @throws IllegalArgumentException not positive
+         */
+        public Builder serverTickTime(Duration tickTime) {
+            Objects.requireNonNull(tickTime, "tickTime must not be null");
+            if (tickTime.isNegative() || tickTime.isZero()) {
+                throw new IllegalArgumentException("tickTime must be positive, got " + tickTime);
+            }
+            this.serverTick = tickTime;
             return this;
         }
 

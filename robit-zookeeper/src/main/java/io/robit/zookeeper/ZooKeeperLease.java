@@ -76,12 +76,16 @@ final class ZooKeeperLease implements AsyncLease {
     /**
      * Confirms that the connection is up and that our node still exists with our czxid and our
      * session as owner (so it is still first: nothing can get ahead of an existing node), then
-     * extends the driver's ttl timer.
+     * extends the driver's ttl timer. The read follows a {@code sync}, so it is the leader's view:
+     * a follower cut off from the leader, which the leader may already have expired our session
+     * behind, cannot confirm the lease.
      */
     @Override
     public void refresh(Duration ttl, Duration timeout) throws InterruptedException {
         long sent = beginRefresh(ttl, timeout);
-        renewedWith(sent, ttl, driver.nodes().exists(node.lockId(), "refresh", node.path(), null, timeout));
+        driver.nodes().sync(node.lockId(), "refresh", node.path(), timeout);
+        Duration left = Duration.ofNanos(Math.max(0, sent + timeout.toNanos() - driver.ticker().read()));
+        renewedWith(sent, ttl, driver.nodes().exists(node.lockId(), "refresh", node.path(), null, left));
     }
 
     /** {@link #refresh} without blocking: the answer completes the future on Curator's event thread. */
@@ -94,6 +98,23 @@ final class ZooKeeperLease implements AsyncLease {
             return CompletableFuture.failedFuture(e);
         }
         CompletableFuture<Void> done = new CompletableFuture<>();
+        try {
+            driver.client().sync().inBackground((client, synced) -> {
+                int code = synced.getResultCode();
+                if (code != KeeperException.Code.OK.intValue() && code != KeeperException.Code.NONODE.intValue()) {
+                    done.completeExceptionally(driver.requests().failure(node.lockId(), "refresh", synced));
+                } else {
+                    existsAfterSync(sent, ttl, done);
+                }
+            }).forPath(node.path());
+        } catch (Exception e) {
+            done.completeExceptionally(new DriverException(driver.backend(), node.lockId(), "refresh", e));
+        }
+        return done;
+    }
+
+    // The read of refreshAsync, once the sync is answered.
+    private void existsAfterSync(long sent, Duration ttl, CompletableFuture<Void> done) {
         try {
             driver.client().checkExists().inBackground((client, event) -> {
                 try {
@@ -111,21 +132,20 @@ final class ZooKeeperLease implements AsyncLease {
         } catch (Exception e) {
             done.completeExceptionally(new DriverException(driver.backend(), node.lockId(), "refresh", e));
         }
-        return done;
     }
 
     /**
-     * The shorter of {@code requested} and the session timeout the server negotiated: if the
-     * holder is cut off, ZooKeeper may expire the session, and free the lock, that long after it
-     * last heard from it. The core trusts the lease, and renews it, accordingly.
+     * The shorter of {@code requested} and the negotiated session timeout less one server tick: if
+     * the holder is cut off, ZooKeeper may expire the session, and free the lock, that long after it
+     * last heard from it, and the leader hears of a session's requests through a follower up to a
+     * tick late. The core trusts the lease, and renews it, accordingly.
      */
     @Override
     public Duration guaranteedTtl(Duration requested) {
-        int sessionMs = driver.negotiatedSessionTimeoutMs();
-        if (sessionMs <= 0) {
+        Duration session = driver.sessionGuarantee();
+        if (session == null) {
             return requested;
         }
-        Duration session = Duration.ofMillis(sessionMs);
         return session.compareTo(requested) < 0 ? session : requested;
     }
 

@@ -27,7 +27,7 @@ class ReadmeExampleIT {
         // snippet:zookeeper-quickstart
         CuratorFramework client = CuratorFrameworkFactory.builder()
                 .connectString(connectString)
-                .sessionTimeoutMs(10_000)                    // ttl should not exceed the session timeout
+                .sessionTimeoutMs(10_000)                    // a crashed holder's locks are freed after this, not the ttl
                 .retryPolicy(new ExponentialBackoffRetry(100, 3))
                 .build();
         client.start();

@@ -51,15 +51,33 @@ class WaitQueueIT {
         ZooKeeper zooKeeper = client.getZookeeperClient().getZooKeeper();
 
         CompletableFuture<Optional<Lease>> waited = queue(waiter, id);
-        await("the waiter watches the node ahead").atMost(Duration.ofSeconds(10)).until(() -> ClientWatches.existsWatchers(zooKeeper, aheadPath) >= 1);
+        await("the waiter watches the node ahead").atMost(Duration.ofSeconds(10)).until(() -> ClientWatches.nodeWatchers(zooKeeper, aheadPath) >= 1);
         await("still one watch after dozens of rechecks").during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
-                .until(() -> ClientWatches.existsWatchers(zooKeeper, aheadPath) == 1);
+                .until(() -> ClientWatches.nodeWatchers(zooKeeper, aheadPath) == 1);
 
         holder.release(held);
         Lease next = waited.get(10, TimeUnit.SECONDS).orElseThrow();
         assertThat(next.fencingToken()).isGreaterThan(held.fencingToken());
-        assertThat(ClientWatches.existsWatchers(zooKeeper, aheadPath)).as("the watch fired and is gone").isZero();
+        assertThat(ClientWatches.nodeWatchers(zooKeeper, aheadPath)).as("the watch fired and is gone").isZero();
         waiter.release(next);
+    }
+
+    @Test
+    void aWatchOnANodeAheadThatIsAlreadyGoneIsNotLeftBehind() throws Exception {
+        // The node ahead can go between the listing and the watch; an exists-watch on a missing
+        // path waits for a creation that never comes, for as long as the session lasts.
+        String connect = ZooKeeperTestSupport.shared().getConnectString();
+        CuratorFramework client = track(ZooKeeperTestSupport.client(connect, SESSION));
+        ZooKeeperDriver driver = track(ZooKeeperDriver.create(client));
+        ZooKeeper zooKeeper = client.getZookeeperClient().getZooKeeper();
+        String gone = lockPath(newId()) + "/lock-0000000001";
+        String alsoGone = lockPath(newId()) + "/lock-0000000001";
+
+        assertThat(driver.nodes().exists("x", "test", alsoGone, event -> { }, TIMEOUT)).isNull();
+        assertThat(ClientWatches.nodeWatchers(zooKeeper, alsoGone)).as("what a plain exists-watch leaves").isEqualTo(1);
+
+        assertThat(driver.nodes().watchIfExists("x", "test", gone, event -> { }, TIMEOUT)).isFalse();
+        await("the watch is removed again").atMost(Duration.ofSeconds(10)).until(() -> ClientWatches.nodeWatchers(zooKeeper, gone) == 0);
     }
 
     @Test

@@ -2,7 +2,9 @@ package io.robit.zookeeper;
 
 import io.robit.spi.Driver;
 import io.robit.tck.MutexContract;
+import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.UUID;
 import org.apache.curator.framework.CuratorFramework;
 import org.junit.jupiter.api.AfterAll;
@@ -25,6 +27,16 @@ class ZooKeeperMutexContractIT extends MutexContract<String> {
     @Override
     protected Driver<String> newDriver() {
         return ZooKeeperDriver.open("zookeeper://" + ZooKeeperTestSupport.shared().getConnectString() + "?sessionTimeout=4s");
+    }
+
+    @Override
+    protected Optional<InetSocketAddress> serverAddress() {
+        return Optional.of(new InetSocketAddress("127.0.0.1", ZooKeeperTestSupport.shared().getPort()));
+    }
+
+    @Override
+    protected Driver<String> newDriverVia(InetSocketAddress address) {
+        return ZooKeeperDriver.open("zookeeper://" + address.getHostString() + ":" + address.getPort() + "?sessionTimeout=4s");
     }
 
     @Override

@@ -8,8 +8,8 @@ public final class ClientWatches {
     private ClientWatches() {
     }
 
-    /** The watchers registered through {@code exists} on {@code path}: on the data table if the node existed, else the exists table. */
-    public static int existsWatchers(ZooKeeper zooKeeper, String path) {
+    /** The watchers left on {@code path} itself (data and exists watches; not child watches). */
+    public static int nodeWatchers(ZooKeeper zooKeeper, String path) {
         ZKWatchManager manager = zooKeeper.getWatchManager();
         return size(manager.getDataWatches(), path) + size(manager.getExistWatches(), path);
     }

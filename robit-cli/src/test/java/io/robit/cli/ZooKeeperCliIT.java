@@ -1,0 +1,93 @@
+package io.robit.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.curator.test.InstanceSpec;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code robit run} on ZooKeeper, against an in-process server with {@code tickTime=1000}: sessions
+ * between 2 s and 20 s. Regressions (issue 12, item 11): the default 30 s session was negotiated
+ * down to 20 s, so every run with defaults warned that the ttl was longer than the session, and a
+ * crashed holder with {@code --ttl 3s} kept the lock for those 20 s.
+ */
+class ZooKeeperCliIT {
+    private static TestingServer server;
+
+    @TempDir
+    Path dir;
+
+    private Cli cli;
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        InstanceSpec spec = new InstanceSpec(null, -1, -1, -1, true, -1, 1_000, -1, Map.of("clientPortAddress", "127.0.0.1"), "127.0.0.1");
+        server = new TestingServer(spec, true);
+    }
+
+    @AfterAll
+    static void stopServer() throws Exception {
+        server.close();
+    }
+
+    @BeforeEach
+    void setUp() {
+        cli = new Cli(dir);
+    }
+
+    @AfterEach
+    void tearDown() {
+        cli.killAll();
+    }
+
+    @Test
+    void aRunWithDefaultsSaysNothingAboutTheSession() {
+        Cli.Run run = cli.run("run", "--backend", uri(), "--name", name(), "--", "true");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.err()).doesNotContain("session timeout").doesNotContain("WARN");
+    }
+
+    @Test
+    void aCrashedHolderIsReplacedAfterItsTtlNotADefaultSession() throws Exception {
+        String name = name();
+        Cli.Run first = cli.start("run", "--backend", uri(), "--name", name, "--ttl", "3s", "--", "sh", "-c",
+                "echo $ROBIT_FENCING_TOKEN > first.txt; exec sleep 600");
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(dir.resolve("first.txt")) || !first.process().isAlive());
+        assertThat(dir.resolve("first.txt")).as(first.err()).exists();
+
+        first.process().destroyForcibly(); // kill -9: robit cannot release, its session just goes silent
+        first.process().descendants().forEach(ProcessHandle::destroyForcibly);
+        first.process().waitFor();
+        long killed = System.nanoTime();
+
+        // The lock is free once ZooKeeper expires the 3 s session; the old 20 s session outlasts this wait.
+        Cli.Run second = cli.start("run", "--backend", uri(), "--name", name, "--ttl", "3s", "--wait", "14s", "--", "sh", "-c",
+                "echo $ROBIT_FENCING_TOKEN > second.txt");
+        assertThat(second.exitCode()).as(second.err()).isZero();
+        Duration takeover = Duration.ofNanos(System.nanoTime() - killed);
+        long firstToken = Long.parseLong(Files.readString(dir.resolve("first.txt")).strip());
+        long secondToken = Long.parseLong(Files.readString(dir.resolve("second.txt")).strip());
+        assertThat(secondToken).isGreaterThan(firstToken);
+        System.out.println("takeover after kill -9 with --ttl 3s took " + takeover.toMillis() + " ms (JVM start included)");
+    }
+
+    private static String uri() {
+        return "zookeeper://" + server.getConnectString();
+    }
+
+    private static String name() {
+        return "cli-zk-" + UUID.randomUUID();
+    }
+}

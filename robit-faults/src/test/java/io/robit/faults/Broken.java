@@ -1,0 +1,29 @@
+package io.robit.faults;
+
+/**
+ * The deliberately broken drivers of the negative controls, one per promise: each must make its
+ * run fail on the check that carries that promise (see docs/reliability.md). {@link #NONE} is the
+ * real driver, recorded and otherwise untouched.
+ */
+enum Broken {
+    /** The real driver. */
+    NONE,
+    /** Asks the backend for half the ttl and tells the core it got all of it: caught as deadline overruns. */
+    HALVE_TTL,
+    /**
+     * Hands out, for every other grant of a name, the token of the grant before it (reused) or one
+     * less (lowered): caught by the token-order check and at the fenced register.
+     */
+    REUSE_TOKENS,
+    /**
+     * Never reports a loss (its {@code lost()} never completes, a refresh that finds the lease gone
+     * fails as a plain error), drops every refresh as a one-sided partition would, and the core's clock seam ({@code Mutex.Builder.ticker}) runs at half speed so the
+     * local-deadline notice comes late: caught as late notices of running holders.
+     */
+    HIDE_LOSS,
+    /**
+     * Release deletes the lock key whoever holds it (Redis only): after a loss it frees the lock
+     * of the holder that took over, caught as certain deadline overruns.
+     */
+    RELEASE_OTHERS
+}
