@@ -81,22 +81,48 @@ public final class AsyncAcquire<T> {
     }
 
     private void step() {
+        run(false);
+    }
+
+    /**
+     * One pool task: up to two turns of (wait, attempt). A wait that the driver ran inline on this
+     * thread (a blocking {@code awaitRelease} through the default {@code awaitReleaseAsync}) is
+     * always followed by the next attempt on the same thread, because drivers may hand state from a
+     * wait to the next acquire of the thread (ZooKeeper's queue node first in line); and a task ends
+     * after an attempt, so one waiter holds a pool thread for at most two waits.
+     */
+    private void run(boolean waitFirst) {
         Thread.interrupted(); // a pool thread carries no interrupt from an earlier task
+        boolean waitNow = waitFirst;
+        for (int turn = 0; turn < 2; turn++) {
+            if (waitNow && !waitedInline()) {
+                return;
+            }
+            if (!attemptFailed()) {
+                return;
+            }
+            waitNow = true;
+        }
+        AsyncWaits.pool().execute(() -> run(true)); // still ATTEMPTING: a cancel meanwhile is seen there
+    }
+
+    /** One attempt; true if it failed and the call goes on waiting, false if the call ended. */
+    private boolean attemptFailed() {
         if (result.isDone()) {
             if (phase.compareAndSet(ATTEMPTING, ENDED)) {
                 ending.end(AcquireOutcome.CANCELLED, null);
             }
-            return;
+            return false;
         }
         Optional<Held> held;
         try {
             held = attempt.attempt();
         } catch (InterruptedException e) {
             fail(AcquireOutcome.INTERRUPTED, e);
-            return;
+            return false;
         } catch (RuntimeException | Error e) {
             fail(AcquireOutcome.ERROR, e);
-            return;
+            return false;
         }
         if (held.isPresent()) {
             phase.set(ENDED);
@@ -104,26 +130,44 @@ public final class AsyncAcquire<T> {
                 // The caller stopped waiting while this attempt was in flight: give the lock back.
                 held.get().close();
             }
-            return;
+            return false;
         }
+        return !endedWhileAttempting();
+    }
+
+    /** Ends the call if it was cancelled or its wait ran out; true if it did. */
+    private boolean endedWhileAttempting() {
         if (result.isDone()) {
             phase.set(ENDED);
             ending.end(AcquireOutcome.CANCELLED, null);
-            return;
+            return true;
         }
-        long left = forever ? Long.MAX_VALUE / 4 : deadlineNanos - settings.ticker().read();
-        if (left <= 0) {
+        if (left() <= 0) {
             phase.set(ENDED);
             ending.end(AcquireOutcome.TIMEOUT, null);
             result.complete(timedOut);
-            return;
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Starts the wait before the next attempt. True if it already completed on this thread (the
+     * attempt follows here); false if the call ended or a continuation will make the next attempt.
+     */
+    private boolean waitedInline() {
+        if (endedWhileAttempting()) {
+            return false;
         }
         CompletableFuture<Void> wait;
         try {
             long backoff = attempt.backoffNanos();
-            wait = backoff > 0 ? AsyncWaits.after(Math.min(left, backoff)) : awaitRelease(settings, Duration.ofNanos(left));
+            wait = backoff > 0 ? AsyncWaits.after(Math.min(left(), backoff)) : awaitRelease(settings, Duration.ofNanos(left()));
         } catch (RuntimeException e) {
             wait = AsyncWaits.after(0); // the next attempt reports a real failure
+        }
+        if (wait.isDone()) {
+            return true;
         }
         pendingWait = wait;
         phase.set(WAITING);
@@ -135,6 +179,11 @@ public final class AsyncAcquire<T> {
                 AsyncWaits.pool().execute(this::step);
             }
         });
+        return false;
+    }
+
+    private long left() {
+        return forever ? Long.MAX_VALUE / 4 : deadlineNanos - settings.ticker().read();
     }
 
     /** The caller's future is done: if waiting, end now; if attempting, the attempt's step ends it. */

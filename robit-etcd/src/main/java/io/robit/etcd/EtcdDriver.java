@@ -349,6 +349,64 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
         }
     }
 
+    /**
+     * Waits like {@link #awaitRelease} without parking a thread: the watch's DELETE event (or a
+     * timer at {@code maxWait}) completes the future on jetcd's threads. Cancelling it closes the watch.
+     */
+    @Override
+    public CompletableFuture<Void> awaitReleaseAsync(String id, Duration maxWait) {
+        ByteSequence key = keys.key(id);
+        long maxNanos = Objects.requireNonNull(maxWait, "maxWait must not be null").toNanos();
+        if (maxNanos <= 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        ensureOpen();
+        Contended contended = lastContended.get();
+        lastContended.remove();
+        CompletableFuture<Void> freed = new CompletableFuture<>();
+        wakeAfter(freed, maxNanos);
+        if (contended != null && contended.id().equals(id)) {
+            watchForDelete(key, contended.revision() + 1, freed);
+            return freed;
+        }
+        kv.get(key, GetOption.builder().withKeysOnly(true).build())
+                .orTimeout(Math.min(maxNanos, requestTimeout.toNanos()), TimeUnit.NANOSECONDS)
+                .whenComplete((now, error) -> {
+                    if (error != null) {
+                        // etcd did not answer: let the caller try again after a short pause.
+                        wakeAfter(freed, TimeUnit.MILLISECONDS.toNanos(50));
+                    } else if (now.getKvs().isEmpty()) {
+                        freed.complete(null);
+                    } else {
+                        watchForDelete(key, now.getHeader().getRevision() + 1, freed);
+                    }
+                });
+        return freed;
+    }
+
+    /** Completes {@code freed} after {@code nanos} on the driver's timer; the timer task goes when {@code freed} completes. */
+    private void wakeAfter(CompletableFuture<Void> freed, long nanos) {
+        try {
+            java.util.concurrent.ScheduledFuture<?> task = executor.schedule(() -> freed.complete(null), nanos, TimeUnit.NANOSECONDS);
+            freed.whenComplete((ignored, error) -> task.cancel(false));
+        } catch (RejectedExecutionException closedMeanwhile) {
+            freed.complete(null);
+        }
+    }
+
+    private void watchForDelete(ByteSequence key, long fromRevision, CompletableFuture<Void> freed) {
+        if (freed.isDone()) {
+            return;
+        }
+        Watch.Watcher watcher = watch.watch(key, WatchOption.builder().withRevision(fromRevision).withNoPut(true).build(),
+                Watch.listener(response -> {
+                    if (response.getEvents().stream().anyMatch(e -> e.getEventType() == WatchEvent.EventType.DELETE)) {
+                        freed.complete(null);
+                    }
+                }, error -> freed.complete(null), () -> freed.complete(null)));
+        freed.whenComplete((ignored, error) -> watcher.close());
+    }
+
     /** Rejects null, empty and over-long ({@value Keys#MAX_ID_BYTES} UTF-8 bytes) names, and names with unpaired surrogates. */
     @Override
     public void validate(String id) {

@@ -125,6 +125,13 @@ class EtcdSecurityIT {
     }
 
     @Test
+    void aServerCertificateForAnotherHostNameFails() {
+        // The certificate names 127.0.0.1 only; "localhost" reaches the same server but must be refused.
+        assertFailsNamingCause("etcds://robit:" + PASSWORD + "@localhost:" + server.clientPort() + "?" + tlsQuery(pki.caCert()),
+                "no name matching localhost");
+    }
+
+    @Test
     void noClientCertificateFails() {
         assertFailsNamingCause("etcds://robit:" + PASSWORD + "@" + server.endpoint() + "?cacert=" + pki.caCert(),
                 "bad_certificate");

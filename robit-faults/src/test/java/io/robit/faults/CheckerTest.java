@@ -265,6 +265,22 @@ class CheckerTest {
         assertThat(check().deadlineOverruns()).as("with persistence that keeps every write, it is a violation").isEqualTo(1);
     }
 
+    // --- Takeover after a holder is killed ---
+
+    @Test
+    void aTakeoverIsSlowOnlyWhenSomeoneWaitedThroughTheExpiry() {
+        hold("w0", 1, 0, 5);
+        faults.add(new Fault(Fault.Kind.KILL_WORKER, "w0", "", 100 * MS, 100 * MS));
+        hold("w1", 2, 3000, 3010); // no one asked for it until 3 s: demand, not a slow takeover
+        end("w1", "unlock", 2, 3100);
+        Report report = check();
+        assertThat(report.violations()).isEmpty();
+        assertThat(report.takeoverMs()).containsExactly(2910.0);
+
+        event("w1", "{\"e\":\"waited\",\"th\":\"t1\",\"name\":\"a\",\"from\":" + 500 * MS + ",\"t\":" + 2900 * MS + "}");
+        assertThat(check().violations()).anyMatch(v -> v.startsWith("SLOW TAKEOVER of a after w0 was killed at 100 ms"));
+    }
+
     @Test
     void historyLinesRoundTripAndTornLinesAreSkipped() {
         assertThat(History.parse("{\"w\":\"w0\",\"e\":\"acq\",\"t\":12,\"err\":\"a \\\"b\\\"\"}"))

@@ -246,7 +246,13 @@ final class FaultRun {
         }
         return () -> {
             try {
+                long start = System.nanoTime();
                 action.run();
+                if (target.equals("proxy") || target.equals("server")) {
+                    // Every worker depends on these: rest twice as long as the fault lasted, so that
+                    // at most a third of a run has the network or the server faulted.
+                    TimeUnit.NANOSECONDS.sleep(2 * (System.nanoTime() - start));
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (Exception e) {

@@ -51,6 +51,8 @@ final class Holds {
     final List<Hold> all = new ArrayList<>();
     final Map<String, List<long[]>> stalls = new HashMap<>(); // process -> [from, to]
     final Map<String, Integer> losses = new java.util.TreeMap<>();
+    final Map<String, List<long[]>> waits = new HashMap<>(); // name -> [from, to, process index in processes]
+    final List<String> processes = new ArrayList<>();
     final List<String> problems = new ArrayList<>();
     private final Map<String, List<Hold>> byThreadKey = new HashMap<>(); // thread|name|token
     private final Map<String, List<Hold>> byProcessKey = new HashMap<>(); // process|name|token
@@ -113,6 +115,12 @@ final class Holds {
                         }
                     }
                     case "exit" -> exit = t;
+                    case "waited" -> {
+                        if (processes.isEmpty() || !processes.get(processes.size() - 1).equals(process)) {
+                            processes.add(process);
+                        }
+                        waits.computeIfAbsent(name, k -> new ArrayList<>()).add(new long[] {Long.parseLong(e.get("from")), t, processes.size() - 1});
+                    }
                     case "unexpected" -> problems.add(thread + " got an unexpected exception: " + e.get("err"));
                     case "interruptFlagCleared" -> problems.add(thread + " unlock of " + name + "#" + token + " cleared the interrupt flag");
                     case "stall" -> stalls.computeIfAbsent(process, k -> new ArrayList<>()).add(new long[] {Long.parseLong(e.get("from")), t});

@@ -60,8 +60,8 @@ record Report(String backend, FaultRun.Config config, Map<Fault.Kind, Integer> f
         s.append(String.format("faults %d %s%n", faults(), faultsByKind));
         s.append(String.format("holds %d on %d names, losses %s%n", holds(), count("names"), lossesByReason));
         s.append(String.format("PROMISE 1 (fenced safety): token regressions %d, duplicate tokens %d, stale writes accepted %d, "
-                + "refusals without a deposer %d%n", count("tokenRegressions"), count("duplicateTokens"), count("staleAccepted"),
-                count("refusedWithoutDeposer")));
+                + "refusals without a deposer %d, wrong tokens written %d%n", count("tokenRegressions"), count("duplicateTokens"),
+                count("staleAccepted"), count("refusedWithoutDeposer"), count("wrongTokenWritten")));
         s.append(String.format("PROMISE 2 (timely notice): deadline overruns certain %d (max %.1f ms), possible %d (max %.1f ms), "
                 + "forgotten by a server restart %d (told within %.1f ms); late notices %d (max %.1f ms)%n", count("overrunsCertain"),
                 max("overrunCertainMaxMs"), count("overrunsPossible"), max("overrunPossibleMaxMs"), count("overrunsForgotten"),

@@ -135,6 +135,7 @@ final class WorkerLoop implements Runnable {
         if (interrupt) {
             interrupts.schedule(interrupter::fire, random.nextInt((int) ttl.toMillis() + 1), TimeUnit.MILLISECONDS);
         }
+        long from = System.nanoTime();
         try {
             return wait.call();
         } catch (InterruptedException e) {
@@ -142,6 +143,7 @@ final class WorkerLoop implements Runnable {
             return null;
         } finally {
             interrupter.disarm();
+            waited(name, from);
         }
     }
 
@@ -174,9 +176,18 @@ final class WorkerLoop implements Runnable {
         }
     }
 
+    /** Records how long this thread waited for {@code name}: the checkers measure takeovers only where someone waited. */
+    private void waited(String name, long from) {
+        history.record("w", worker, "th", thread, "e", "waited", "name", name, "from", from, "t", System.nanoTime());
+    }
+
     private void withLock(Slot slot, String name, Duration wait) throws IOException, InterruptedException {
+        long from = System.nanoTime();
+        boolean[] entered = new boolean[1];
         try {
             slot.mutex.withLock(wait, () -> {
+                entered[0] = true;
+                waited(name, from);
                 long token = slot.token;
                 history.record("w", worker, "th", thread, "e", "held", "name", name, "t", System.nanoTime(), "token", token);
                 try {
@@ -189,6 +200,9 @@ final class WorkerLoop implements Runnable {
             });
         } catch (LockTimeoutException | LockLostException expected) {
             // timed out waiting, or lost while working (the listener recorded it)
+            if (!entered[0]) {
+                waited(name, from);
+            }
         } catch (RobitException | InterruptedException | IOException e) {
             throw e;
         } catch (Exception e) {

@@ -128,6 +128,15 @@ class JdbcSecurityIT {
     }
 
     @Test
+    void aServerCertificateForAnotherHostNameFails() {
+        // The certificate names 127.0.0.1 only; "localhost" reaches the same server but must be refused.
+        assertFailsNamingCause("postgresql://robit:" + PASSWORD + "@localhost:" + postgres.port() + "/robit?cacert=" + pki.caCert(),
+                "hostname localhost could not be verified");
+        assertFailsNamingCause("mariadb://robit:" + PASSWORD + "@localhost:" + mariadb.port() + "/robit?cacert=" + pki.caCert(),
+                "hostname verification failed");
+    }
+
+    @Test
     void plainTcpIsRefusedByTheServer() {
         assertFailsNamingCause(pg("robit:" + PASSWORD + "@", "sslmode=disable"), "no encryption");
         // MariaDB answers a REQUIRE SSL user on plain TCP with "access denied", revealing no more.

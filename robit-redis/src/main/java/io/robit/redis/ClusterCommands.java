@@ -71,6 +71,21 @@ final class ClusterCommands implements Commands {
     }
 
     @Override
+    public CompletionStage<String> replicationInfo(String key) {
+        RedisClusterNode node = connection.getPartitions().getPartitionBySlot(SlotHash.getSlot(key));
+        if (node == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("no cluster node serves the slot of key '" + key + "'"));
+        }
+        return connection.getConnectionAsync(node.getNodeId()).thenCompose(nodeConnection -> nodeConnection.async().info("replication"));
+    }
+
+    @Override
+    public String masterOf(String key) {
+        RedisClusterNode node = connection.getPartitions().getPartitionBySlot(SlotHash.getSlot(key));
+        return node == null ? "unknown" : node.getNodeId();
+    }
+
+    @Override
     public List<String> scan(String pattern) {
         List<String> keys = new ArrayList<>();
         ScanIterator.scan(connection.sync(), ScanArgs.Builder.matches(pattern).limit(1000)).forEachRemaining(keys::add);

@@ -19,6 +19,12 @@ interface Commands extends AutoCloseable {
     /** WAIT on the connection that wrote {@code key}; answers how many replicas acknowledged. */
     CompletionStage<Long> waitForReplicas(String key, int replicas, long timeoutMillis);
 
+    /** {@code INFO replication} of the master that serves {@code key}. */
+    CompletionStage<String> replicationInfo(String key);
+
+    /** Names the master that serves {@code key} (for caches keyed by master; constant when there is one). */
+    String masterOf(String key);
+
     /** Every key matching the glob {@code pattern}, on every node; blocking. */
     List<String> scan(String pattern);
 

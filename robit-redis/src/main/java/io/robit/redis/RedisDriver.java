@@ -39,8 +39,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>What it stores.</b> For a lock named {@code ID} and the default prefix {@code robit:}: the
  * lock key {@code robit:{ID}} (value: a random owner string of this acquisition; expiry: the
- * lease's TTL), and the fencing counter {@code robit:{ID}:token} (an integer incremented by each
- * successful acquire; no expiry). Both carry the hash tag {@code {ID}}, so they share one Cluster
+ * lease's TTL), and the fencing counter {@code robit:{ID}:token} (the last token granted; each
+ * successful acquire sets it to {@code max(counter + 1, server TIME in µs)}, so tokens keep growing
+ * even after a restart restores an older counter; no expiry). Both carry the hash tag {@code {ID}}, so they share one Cluster
  * slot. Releases are published on the channel {@code robit:{ID}:released}.
  *
  * <p><b>One round trip each.</b> Acquire, refresh and release are each one EVALSHA of a Lua
@@ -75,8 +76,7 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
     private final ReleaseSignals signals;
     private final String keyPrefix;
     private final Duration commandTimeout;
-    private final int replicas;
-    private final Duration replicaTimeout;
+    private final ReplicaAcks acks;
     private final String ownerPrefix;
     private final AtomicLong ownerSequence = new AtomicLong();
     private final ThreadLocal<WaitHint> waitHints = new ThreadLocal<>();
@@ -88,8 +88,7 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
         this.signals = new ReleaseSignals(connections, builder.releaseLinger);
         this.keyPrefix = builder.keyPrefix;
         this.commandTimeout = builder.commandTimeout;
-        this.replicas = builder.replicas;
-        this.replicaTimeout = builder.replicaTimeout;
+        this.acks = builder.acks;
         this.batcher = builder.refreshBatchWindow.isZero() ? null
                 : new RefreshBatcher(builder.refreshBatchWindow.toNanos(), builder.cluster ? SlotHash::getSlot : key -> 0,
                         (commands, keys, args) -> script(commands, Scripts.REFRESH_MANY, ScriptOutputType.MULTI, keys, args));
@@ -121,7 +120,7 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
      * A driver that makes and owns its client: {@code redis://[user:password@]host[:port][/db]},
      * {@code rediss://...} (TLS), {@code redis-sentinel://host:26379[,host2:26379]/db#masterId}, or
      * for Cluster {@code redis://host1:port1,host2:port2?cluster=true}. The query parameter
-     * {@code keyPrefix=...} sets the key prefix. Security (docs/security.md): {@code rediss} schemes
+     * {@code keyPrefix=...} sets the key prefix, and {@code waitForReplicas=auto|N} with {@code waitForReplicasTimeout=MILLIS} the replica acknowledgement ({@code 0} turns it off; see {@link Builder#waitForReplicas}). Security (docs/security.md): {@code rediss} schemes
      * use TLS, verifying the server's chain and host name, with {@code cacert=PEM} (else the JVM's
      * trust store) and {@code cert=PEM&key=PEM} for a client certificate; the password may come from
      * {@code passwordFile=PATH} or {@code passwordEnv=NAME}, and then {@code user@} names the ACL user. Nothing is connected until the first call, so this
@@ -158,6 +157,9 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
         }
         if (location.keyPrefix() != null) {
             builder.keyPrefix(location.keyPrefix());
+        }
+        if (location.acks() != null) {
+            builder.acks = location.acks();
         }
         return builder.build();
     }
@@ -222,7 +224,7 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
         long received = System.nanoTime();
         if (((Long) answer.get(0)) == 1L) {
             RedisLease lease = new RedisLease(this, id, owner, (Long) answer.get(1), sent, ttl);
-            if (replicas > 0) {
+            if (acks.enabled()) {
                 awaitReplicas(lease, keys[0], channel, timeout);
             }
             return Optional.of(lease);
@@ -232,19 +234,21 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
     }
 
     private void awaitReplicas(RedisLease lease, String lockKey, String channel, Duration timeout) throws InterruptedException {
-        Long acknowledged;
+        // Not trusted until a replica has it: a failover to a replica without it would grant it again.
         try {
-            acknowledged = call(lease.id(), "acquire (WAIT " + replicas + ")", timeout.plus(replicaTimeout),
-                    c -> c.waitForReplicas(lockKey, replicas, Math.max(1, replicaTimeout.toMillis())));
+            call(lease.id(), "acquire", timeout.plus(acks.timeout()), c -> acks.confirm(c, lockKey));
         } catch (DriverException | InterruptedException e) {
             giveBack(lockKey, lease.owner(), channel);
             throw e;
         }
-        if (acknowledged < replicas) {
-            giveBack(lockKey, lease.owner(), channel);
-            throw failure(lease.id(), "acquire", new RedisCommandTimeoutException(
-                    "only " + acknowledged + " of " + replicas + " replicas acknowledged the lock within " + replicaTimeout));
+    }
+
+    /** After a renewal that extended the key: completes with {@code code} once replicas have it. */
+    private CompletionStage<Long> confirmed(Commands commands, String lockKey, Long code) {
+        if (code == null || code != 1L || !acks.enabled()) {
+            return CompletableFuture.completedFuture(code);
         }
+        return acks.confirm(commands, lockKey).thenApply(ignored -> code);
     }
 
     /** Refreshes a lease: 1 extended, 0 held by another owner, -1 gone. */
@@ -254,10 +258,12 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
         checkOpen();
         String lockKey = keyPrefix + "{" + lease.id() + "}";
         if (batcher != null) {
-            return call(lease.id(), "refresh", timeout, c -> batcher.refresh(c, lockKey, lease.owner(), ttlMillis));
+            return call(lease.id(), "refresh", timeout, c -> batcher.refresh(c, lockKey, lease.owner(), ttlMillis)
+                    .thenCompose(code -> confirmed(c, lockKey, code)));
         }
         return call(lease.id(), "refresh", timeout,
-                c -> script(c, Scripts.REFRESH, ScriptOutputType.INTEGER, new String[] {lockKey}, lease.owner(), Long.toString(ttlMillis)));
+                c -> this.<Long>script(c, Scripts.REFRESH, ScriptOutputType.INTEGER, new String[] {lockKey}, lease.owner(), Long.toString(ttlMillis))
+                        .thenCompose(code -> confirmed(c, lockKey, code)));
     }
 
     /** {@link #refresh} without blocking; completes with the code, or with a {@link DriverException}. */
@@ -266,10 +272,10 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
         checkTimeout(timeout);
         checkOpen();
         String lockKey = keyPrefix + "{" + lease.id() + "}";
-        CompletableFuture<Long> answer = connections.commands().thenCompose(c -> batcher != null
+        CompletableFuture<Long> answer = connections.commands().thenCompose(c -> (batcher != null
                 ? batcher.refresh(c, lockKey, lease.owner(), ttlMillis)
-                : this.<Long>script(c, Scripts.REFRESH, ScriptOutputType.INTEGER, new String[] {lockKey}, lease.owner(), Long.toString(ttlMillis))
-                        .toCompletableFuture());
+                : this.<Long>script(c, Scripts.REFRESH, ScriptOutputType.INTEGER, new String[] {lockKey}, lease.owner(), Long.toString(ttlMillis)))
+                        .thenCompose(code -> confirmed(c, lockKey, code)).toCompletableFuture());
         return answer.orTimeout(saturatedNanos(timeout), TimeUnit.NANOSECONDS).handle((code, error) -> {
             if (error == null) {
                 return code;
@@ -402,12 +408,11 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
         }
         CompletableFuture<Void> looked = new CompletableFuture<>();
         // A subscribe or probe that does not answer within the command timeout: try again then.
-        CompletableFuture.delayedExecutor(Math.max(0, Math.min(deadline, now + saturatedNanos(commandTimeout)) - now), TimeUnit.NANOSECONDS)
-                .execute(() -> {
-                    if (!looked.isDone()) {
-                        woken.complete(null);
-                    }
-                });
+        CompletableFuture<Void> lookTimeout = new CompletableFuture<>();
+        looked.whenComplete((ignored, error) -> lookTimeout.cancel(false));
+        woken.whenComplete((ignored, error) -> lookTimeout.cancel(false));
+        lookTimeout.thenRun(() -> woken.complete(null));
+        Wakeups.at(lookTimeout, Math.min(deadline, now + saturatedNanos(commandTimeout)));
         subscribing.whenComplete((subscribed, subscribeError) -> {
             if (subscribeError != null) {
                 looked.complete(null);
@@ -432,10 +437,8 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
         return woken;
     }
 
-    /** Completes {@code woken} at {@code atNanos} ({@link System#nanoTime}) unless it completes before. */
     private static void wakeAt(CompletableFuture<Void> woken, long atNanos) {
-        CompletableFuture.delayedExecutor(Math.max(0, atNanos - System.nanoTime()), TimeUnit.NANOSECONDS)
-                .execute(() -> woken.complete(null));
+        Wakeups.at(woken, atNanos);
     }
 
     /**
@@ -546,7 +549,7 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
 
     @Override
     public String toString() {
-        return "RedisDriver[" + connections.where() + ", prefix '" + keyPrefix + "']";
+        return "RedisDriver[" + connections.where() + ", prefix '" + keyPrefix + "', " + acks + "]";
     }
 
     private void checkOpen() {
@@ -701,8 +704,7 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
         private final Connections connections;
         private String keyPrefix = DEFAULT_KEY_PREFIX;
         private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
-        private int replicas;
-        private Duration replicaTimeout = Duration.ZERO;
+        private ReplicaAcks acks = ReplicaAcks.automatic(ReplicaAcks.DEFAULT_TIMEOUT);
         private Duration refreshBatchWindow = DEFAULT_REFRESH_BATCH_WINDOW;
         private boolean cluster;
         private Duration releaseLinger = ReleaseSignals.LINGER;
@@ -756,24 +758,32 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
         }
 
         /**
-         * After each successful acquire, send {@code WAIT replicas timeout} and give the lock back
-         * (a {@link DriverException}) unless that many replicas acknowledged it. Off by default.
-         * This narrows, but does not close, the window in which a failover to a replica that
-         * missed the write hands the lock to a second holder: replication stays asynchronous.
+         * After each grant and each renewal, send {@code WAIT replicas timeout} on the same
+         * connection and trust the write only if that many replicas acknowledged it: an acquire is
+         * given back and fails with a {@link DriverException}, a renewal fails (the hold is lost at
+         * its local deadline unless a later renewal is acknowledged). The default is
+         * {@link #waitForReplicasWhenPresent} with 1 s. This narrows, but does not close, the window
+         * in which a failover to a replica that missed the write hands the lock to a second holder:
+         * replication stays asynchronous.
          *
          * @param replicas how many replicas must acknowledge; 0 turns the check off
-         * @param timeout how long WAIT may block
+         * @param timeout how long WAIT may block (ignored when {@code replicas} is 0)
          */
         public Builder waitForReplicas(int replicas, Duration timeout) {
-            Objects.requireNonNull(timeout, "timeout must not be null");
-            if (replicas < 0) {
-                throw new IllegalArgumentException("replicas must not be negative, got " + replicas);
-            }
-            if (replicas > 0 && (timeout.isNegative() || timeout.isZero())) {
-                throw new IllegalArgumentException("WAIT timeout must be positive, got " + timeout);
-            }
-            this.replicas = replicas;
-            this.replicaTimeout = timeout;
+            this.acks = ReplicaAcks.fixed(replicas, timeout);
+            return this;
+        }
+
+        /**
+         * The default: like {@link #waitForReplicas} with one replica, whenever the master has online
+         * replicas ({@code INFO replication}, read again every 5 s and after a WAIT falls short);
+         * without replicas, no WAIT is sent. Needs {@code INFO} allowed by the ACL, else it logs a
+         * warning and sends no WAIT.
+         *
+         * @param timeout how long WAIT may block
+         */
+        public Builder waitForReplicasWhenPresent(Duration timeout) {
+            this.acks = ReplicaAcks.automatic(timeout);
             return this;
         }
 

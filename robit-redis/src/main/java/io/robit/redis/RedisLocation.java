@@ -17,14 +17,16 @@ import java.util.function.UnaryOperator;
  * removed before Lettuce sees the URI: {@code cluster=true} (the hosts, comma separated, are Cluster
  * seed nodes), {@code keyPrefix=...}, the TLS files {@code cacert}, {@code cert}, {@code key} (PEM;
  * {@code rediss} schemes only), and {@code passwordFile}/{@code passwordEnv} (then a user info
- * without ':' is the ACL user name, not a password as Lettuce would read it).
+ * without ':' is the ACL user name, not a password as Lettuce would read it), and
+ * {@code waitForReplicas=auto|N} with {@code waitForReplicasTimeout=MILLIS} (see {@link ReplicaAcks}).
  *
  * @param uris one URI, or one per Cluster seed node, credentials included
  * @param cluster whether to connect as a Cluster client
  * @param keyPrefix the key prefix, or {@code null} for the default
  * @param tls the CA and client certificate files, or empty to use Lettuce's defaults
+ * @param acks the replica acknowledgement the URI asks for, or {@code null} for the default
  */
-record RedisLocation(List<RedisURI> uris, boolean cluster, String keyPrefix, Optional<RedisTls> tls) {
+record RedisLocation(List<RedisURI> uris, boolean cluster, String keyPrefix, Optional<RedisTls> tls, ReplicaAcks acks) {
 
     static RedisLocation parse(String uri) {
         return parse(uri, System::getenv);
@@ -49,6 +51,8 @@ record RedisLocation(List<RedisURI> uris, boolean cluster, String keyPrefix, Opt
         String key = null;
         String passwordFile = null;
         String passwordEnv = null;
+        String waitForReplicas = null;
+        String waitForReplicasTimeout = null;
         StringJoiner lettuceQuery = new StringJoiner("&");
         for (String parameter : query.split("&")) {
             if (parameter.isEmpty()) {
@@ -65,10 +69,13 @@ record RedisLocation(List<RedisURI> uris, boolean cluster, String keyPrefix, Opt
                 case "key" -> key = value;
                 case "passwordFile" -> passwordFile = value;
                 case "passwordEnv" -> passwordEnv = value;
+                case "waitForReplicas" -> waitForReplicas = value;
+                case "waitForReplicasTimeout" -> waitForReplicasTimeout = value;
                 default -> lettuceQuery.add(parameter);
             }
         }
         Optional<RedisTls> tls = RedisTls.of(uri, scheme, caCert, cert, key);
+        ReplicaAcks acks = replicaAcks(uri, waitForReplicas, waitForReplicasTimeout);
         String base = uri.substring(0, queryStart);
         String user = null;
         Optional<String> password = Optional.empty();
@@ -93,7 +100,7 @@ record RedisLocation(List<RedisURI> uris, boolean cluster, String keyPrefix, Opt
         }
         String rest = base + (lettuceQuery.length() == 0 ? "" : "?" + lettuceQuery) + fragment;
         if (!cluster) {
-            return new RedisLocation(List.of(withPassword(toLettuce(uri, rest), user, password)), false, keyPrefix, tls);
+            return new RedisLocation(List.of(withPassword(toLettuce(uri, rest), user, password)), false, keyPrefix, tls, acks);
         }
         if (scheme.contains("sentinel") || scheme.contains("socket")) {
             throw new IllegalArgumentException("cluster=true needs a redis:// or rediss:// URI, got '" + Secrets.redact(uri) + "'");
@@ -112,7 +119,7 @@ record RedisLocation(List<RedisURI> uris, boolean cluster, String keyPrefix, Opt
             seeds.add(withPassword(toLettuce(uri, rest.substring(0, authorityStart) + userInfo + host.strip() + rest.substring(authorityEnd)),
                     user, password));
         }
-        return new RedisLocation(List.copyOf(seeds), true, keyPrefix, tls);
+        return new RedisLocation(List.copyOf(seeds), true, keyPrefix, tls, acks);
     }
 
     private static RedisURI withPassword(RedisURI target, String user, Optional<String> password) {
@@ -131,6 +138,26 @@ record RedisLocation(List<RedisURI> uris, boolean cluster, String keyPrefix, Opt
             return RedisURI.create(uri);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("Redis URI '" + Secrets.redact(original) + "' is malformed: " + Secrets.redact(e.getMessage()), e);
+        }
+    }
+
+    private static ReplicaAcks replicaAcks(String uri, String replicas, String timeoutMillis) {
+        if (replicas == null && timeoutMillis == null) {
+            return null;
+        }
+        java.time.Duration timeout = ReplicaAcks.DEFAULT_TIMEOUT;
+        try {
+            if (timeoutMillis != null) {
+                timeout = java.time.Duration.ofMillis(Long.parseLong(timeoutMillis));
+            }
+            if (replicas == null || replicas.equalsIgnoreCase("auto")) {
+                return ReplicaAcks.automatic(timeout);
+            }
+            return ReplicaAcks.fixed(Integer.parseInt(replicas), timeout);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("waitForReplicas must be auto or a count >= 0, and waitForReplicasTimeout a positive number of "
+                    + "milliseconds, in Redis URI '" + Secrets.redact(uri) + "', got waitForReplicas=" + replicas
+                    + ", waitForReplicasTimeout=" + timeoutMillis, e);
         }
     }
 

@@ -79,6 +79,16 @@ final class StandaloneCommands implements Commands {
     }
 
     @Override
+    public CompletionStage<String> replicationInfo(String key) {
+        return async.info("replication");
+    }
+
+    @Override
+    public String masterOf(String key) {
+        return "master";
+    }
+
+    @Override
     public List<String> scan(String pattern) {
         List<String> keys = new ArrayList<>();
         ScanIterator.scan(connection.sync(), ScanArgs.Builder.matches(pattern).limit(1000)).forEachRemaining(keys::add);

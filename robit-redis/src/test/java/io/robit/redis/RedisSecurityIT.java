@@ -231,6 +231,13 @@ class RedisSecurityIT {
     }
 
     @Test
+    void aServerCertificateForAnotherHostNameFails() {
+        // The certificate names 127.0.0.1 only; "localhost" reaches the same server but must be refused.
+        assertFailsNamingCause("rediss://alice:" + ALICE_PASSWORD + "@localhost:" + tlsPort + "?keyPrefix=robit-sec:&" + tls(pki.caCert()),
+                "no name matching localhost");
+    }
+
+    @Test
     void noClientCertificateFails() {
         assertFailsNamingCause("rediss://alice:" + ALICE_PASSWORD + "@127.0.0.1:" + tlsPort + "?keyPrefix=robit-sec:&cacert=" + pki.caCert(),
                 "certificate", "closed", "reset");

@@ -3,6 +3,9 @@ package io.robit.tck;
 import io.robit.spi.Driver;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 /**
  * The outage of {@link SafetyContract}: a driver through a {@link CuttableProxy} that is then
@@ -64,12 +67,11 @@ final class OutageSupport<ID> implements AutoCloseable {
     }
 
     /** The live threads of this JVM but the proxy's, counted by name with digits removed, for failure messages. */
-    static java.util.Map<String, Long> clientThreadNames() {
+    static Map<String, Long> clientThreadNames() {
         return Thread.getAllStackTraces().keySet().stream()
                 .map(Thread::getName)
                 .filter(name -> !name.startsWith(CuttableProxy.THREAD_PREFIX))
-                .collect(java.util.stream.Collectors.groupingBy(name -> name.replaceAll("[0-9]+", "#"), java.util.TreeMap::new,
-                        java.util.stream.Collectors.counting()));
+                .collect(Collectors.groupingBy(name -> name.replaceAll("[0-9]+", "#"), TreeMap::new, Collectors.counting()));
     }
 
     /** Live threads of this JVM, without the proxy's own. */

@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,9 +35,9 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 public abstract class SafetyContract<ID> extends ContractSupport<ID> {
 
-    /** How many held locks lose their backend in the outage contract. */
+    /** How many held locks lose their backend in the outage contract: 250, or {@code -Drobit.tck.outageLocks}. */
     protected int outageLocks() {
-        return 250;
+        return Integer.getInteger("robit.tck.outageLocks", 250);
     }
 
     /** The lease of the outage contract's holds: short, so the losses come soon. */
@@ -236,12 +237,11 @@ public abstract class SafetyContract<ID> extends ContractSupport<ID> {
         ID id = newLockId();
         Mutex<ID> m = Mutex.of(id, Duration.ofHours(3), driver());
         Mutex<ID> rival = Mutex.of(id, ttl(), driver());
-        long start = System.nanoTime();
         Optional<Held> held = m.tryLock(slack());
         assertThat(held).as("a free lock with a 3 h ttl").isPresent();
+        assertThat(m.isHeld()).isTrue();
         assertThat(m.stats().lockAcquired()).isEqualTo(1);
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("one attempt, not a wait").isLessThan(slack());
-        assertThat(rival.tryLock()).isEmpty();
+        assertThat(rival.tryLock()).as("held by the 3 h hold, not by a leftover of its attempts").isEmpty();
         m.unlock();
         assertThat(rival.tryLock(slack())).isPresent();
         rival.unlock();
@@ -265,7 +265,7 @@ public abstract class SafetyContract<ID> extends ContractSupport<ID> {
                 holds.add(m.tryLock(slack()).orElseThrow(() -> new AssertionError("free lock not granted")));
             }
             int peak = Math.max(before, OutageSupport.clientThreads());
-            Object atPeak = OutageSupport.clientThreadNames();
+            Map<String, Long> atPeak = OutageSupport.clientThreadNames();
             outage.cut(ids);
             long end = System.nanoTime() + outageTtl().plus(slack()).plus(slack()).toNanos();
             while (lost.get() < locks && System.nanoTime() < end) {

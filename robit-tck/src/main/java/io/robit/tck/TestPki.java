@@ -36,7 +36,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
  * Certificates made in a test, written as PEM files into a directory: a CA, a server certificate for
- * {@code 127.0.0.1} and {@code localhost} signed by it, a client certificate signed by it, and a
+ * {@code 127.0.0.1} only (so connecting to {@code localhost} tests host name verification) signed by it, a client certificate signed by it, and a
  * second CA that signed nothing the servers use (the "untrusted" one). Keys are EC P-256, in PKCS#8
  * PEM without a password, readable by their owner only (PostgreSQL insists). Needs
  * {@code org.bouncycastle:bcpkix-jdk18on} on the test classpath. Immutable once made.
@@ -62,6 +62,10 @@ public final class TestPki {
             X509Certificate caCert = sign("robit test CA", ca, null, ca.getPrivate(), true, null);
             KeyPair server = ec();
             X509Certificate serverCert = sign("127.0.0.1", server, caCert, ca.getPrivate(), false,
+                    // The IP address only: a client that connects to "localhost" must refuse it (host name check).
+                    new GeneralNames(new GeneralName[] {new GeneralName(GeneralName.iPAddress, "127.0.0.1")}));
+            KeyPair named = ec();
+            X509Certificate namedCert = sign("localhost", named, caCert, ca.getPrivate(), false,
                     new GeneralNames(new GeneralName[] {new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
                         new GeneralName(GeneralName.dNSName, "localhost")}));
             KeyPair client = ec();
@@ -76,6 +80,7 @@ public final class TestPki {
             pki.writeKey("client.key", client.getPrivate());
             pki.write("untrusted-ca.pem", pem("CERTIFICATE", otherCert.getEncoded()));
             pki.writeKeyStore("server.p12", server.getPrivate(), serverCert, caCert);
+            pki.writeKeyStore("server-localhost.p12", named.getPrivate(), namedCert, caCert);
             pki.writeTrustStore("ca.p12", caCert);
             return pki;
         } catch (IOException e) {
@@ -100,7 +105,7 @@ public final class TestPki {
         return dir.resolve("untrusted-ca.pem");
     }
 
-    /** The server certificate (PEM), for 127.0.0.1 and localhost. */
+    /** The server certificate (PEM), for the IP address 127.0.0.1 only (not {@code localhost}). */
     public Path serverCert() {
         return dir.resolve("server.pem");
     }
@@ -123,6 +128,15 @@ public final class TestPki {
     /** The server key and certificate chain as PKCS#12 with password {@link #STORE_PASSWORD}, for Java servers. */
     public Path serverKeyStore() {
         return dir.resolve("server.p12");
+    }
+
+    /**
+     * A server key and certificate chain for 127.0.0.1 <em>and</em> {@code localhost}, as PKCS#12 with
+     * password {@link #STORE_PASSWORD}: for servers whose clients check the name they resolve the
+     * address to (ZooKeeper's resolves 127.0.0.1 to {@code localhost}).
+     */
+    public Path serverKeyStoreWithLocalhost() {
+        return dir.resolve("server-localhost.p12");
     }
 
     /** The CA as a PKCS#12 trust store with password {@link #STORE_PASSWORD}, for Java servers. */

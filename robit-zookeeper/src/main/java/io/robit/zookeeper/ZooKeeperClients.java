@@ -2,7 +2,9 @@ package io.robit.zookeeper;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,6 +13,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -144,8 +147,21 @@ final class ZooKeeperClients {
         String host = colon < 0 || hostPort.endsWith("]") ? hostPort : hostPort.substring(0, colon);
         int port = colon < 0 || hostPort.endsWith("]") ? 2181 : Integer.parseInt(hostPort.substring(colon + 1));
         host = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-        try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket()) {
-            socket.connect(new InetSocketAddress(host, port), PROBE_TIMEOUT_MILLIS);
+        Socket plain = new Socket();
+        try {
+            InetAddress address = InetAddress.getByName(host);
+            plain.connect(new InetSocketAddress(address, port), PROBE_TIMEOUT_MILLIS);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(plain);
+            return e.toString();
+        }
+        // ZooKeeper's client checks the certificate against the name it resolves the address to
+        // (127.0.0.1 becomes "localhost"): do the same, so the probe fails where the client does.
+        String peerName = plain.getInetAddress().getHostName();
+        try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(plain, peerName, port, true)) {
+            SSLParameters parameters = socket.getSSLParameters();
+            parameters.setEndpointIdentificationAlgorithm("HTTPS");
+            socket.setSSLParameters(parameters);
             socket.setSoTimeout(PROBE_TIMEOUT_MILLIS);
             socket.startHandshake();
             // With TLS 1.3 the server judges our certificate after our side of the handshake is
@@ -165,6 +181,14 @@ final class ZooKeeperClients {
                 root = root.getCause();
             }
             return root == e ? e.toString() : e + " (" + root.getMessage() + ")";
+        }
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // nothing was sent
         }
     }
 

@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -130,7 +131,8 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
      *
      * <p>The form is {@code zookeeper://[user:password@]host:port[,host:port...][/chroot][?sessionTimeout=30s&connectionTimeout=15s]}.
      * The chroot becomes the Curator namespace, so locks live under {@code /chroot/robit/locks}.
-     * Durations are {@code 1500ms}, {@code 30s}, {@code 2m} or plain milliseconds.
+     * Durations are {@code 1500ms}, {@code 30s}, {@code 2m} or plain milliseconds. {@code tickTime}
+     * is the ensemble's tickTime, as {@link Builder#serverTickTime} (default 3 s).
      *
      * <p>Security (see docs/security.md): {@code user:password@} authenticates with the digest
      * scheme (the password may come from {@code passwordFile=PATH} or {@code passwordEnv=NAME}), and
@@ -151,7 +153,9 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
                 throw new DriverException("zookeeper " + parsed.connectString() + ": no connection within " + parsed.connectionTimeout()
                         + ZooKeeperClients.diagnose(parsed), new KeeperException.ConnectionLossException());
             }
-            return new ZooKeeperDriver(new Builder(client), true);
+            Builder options = new Builder(client);
+            parsed.tickTime().ifPresent(options::serverTickTime);
+            return new ZooKeeperDriver(options, true);
         } catch (InterruptedException e) {
             client.close();
             Thread.currentThread().interrupt();
@@ -253,6 +257,27 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
             return;
         }
         queue.await(id, lockPath(name), maxWait);
+    }
+
+    /**
+     * Waits without parking a thread: watches the first node in line (Curator background calls)
+     * and completes when it is deleted, or after {@code maxWait}. Unlike {@link #awaitRelease} it
+     * does not queue, so asynchronous waiters race for the lock when it is released.
+     */
+    @Override
+    public CompletableFuture<Void> awaitReleaseAsync(String id, Duration maxWait) {
+        String name = LockNames.escape(id);
+        Objects.requireNonNull(maxWait, "maxWait must not be null");
+        if (maxWait.isNegative() || maxWait.isZero() || closed.get()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        long maxNanos;
+        try {
+            maxNanos = maxWait.toNanos();
+        } catch (ArithmeticException e) {
+            maxNanos = Long.MAX_VALUE / 4;
+        }
+        return AsyncWait.start(this, lockPath(name), maxNanos);
     }
 
     /**

@@ -26,9 +26,10 @@ import java.util.regex.Pattern;
  * @param digest the digest identity {@code user:password}, or empty
  * @param acl the ACL of the nodes the driver creates
  * @param tls the TLS options, or empty for plain TCP
+ * @param tickTime the ensemble's tickTime ({@link ZooKeeperDriver.Builder#serverTickTime}), or empty for the default
  */
 record ZooKeeperUri(String connectString, Optional<String> namespace, Duration sessionTimeout, Duration connectionTimeout,
-                    Optional<Digest> digest, Acl acl, Optional<Tls> tls) {
+                    Optional<Digest> digest, Acl acl, Optional<Tls> tls, Optional<Duration> tickTime) {
 
     /** A digest identity; {@link #toString()} masks the password. */
     record Digest(String user, String password) {
@@ -65,8 +66,8 @@ record ZooKeeperUri(String connectString, Optional<String> namespace, Duration s
     private static final Pattern HOST = Pattern.compile("(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?");
     private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(ms|s|m)?");
     private static final String EXAMPLE = "zookeeper://[user:password@]127.0.0.1:2181[,host:port...][/chroot]"
-            + "[?sessionTimeout=30s&connectionTimeout=15s&acl=creator&tls=true&cacert=ca.pem&cert=c.pem&key=c.key&passwordFile=PATH]";
-    private static final String KNOWN = "sessionTimeout, connectionTimeout, acl, tls, cacert, cert, key, passwordFile, passwordEnv";
+            + "[?sessionTimeout=30s&connectionTimeout=15s&tickTime=2s&acl=creator&tls=true&cacert=ca.pem&cert=c.pem&key=c.key&passwordFile=PATH]";
+    private static final String KNOWN = "sessionTimeout, connectionTimeout, tickTime, acl, tls, cacert, cert, key, passwordFile, passwordEnv";
 
     /**
      * @throws IllegalArgumentException the URI is malformed; the message shows the expected form
@@ -128,6 +129,7 @@ record ZooKeeperUri(String connectString, Optional<String> namespace, Duration s
         }
         Duration session = DEFAULT_SESSION_TIMEOUT;
         Duration connection = DEFAULT_CONNECTION_TIMEOUT;
+        Duration tick = null;
         String aclName = null;
         Boolean tlsParameter = null;
         String caCert = null;
@@ -143,6 +145,7 @@ record ZooKeeperUri(String connectString, Optional<String> namespace, Duration s
                 switch (name) {
                     case "sessionTimeout" -> session = duration(uri, name, value);
                     case "connectionTimeout" -> connection = duration(uri, name, value);
+                    case "tickTime" -> tick = duration(uri, name, value);
                     case "acl" -> aclName = value;
                     case "tls" -> tlsParameter = switch (value.toLowerCase(Locale.ROOT)) {
                         case "true", "" -> true;
@@ -192,7 +195,8 @@ record ZooKeeperUri(String connectString, Optional<String> namespace, Duration s
         Optional<Tls> tls = useTls
                 ? Optional.of(new Tls(file(uri, "cacert", caCert), file(uri, "cert", cert), file(uri, "key", key)))
                 : Optional.empty();
-        return new ZooKeeperUri(hosts, chroot.isEmpty() ? Optional.empty() : Optional.of(chroot), session, connection, digest, acl, tls);
+        return new ZooKeeperUri(hosts, chroot.isEmpty() ? Optional.empty() : Optional.of(chroot), session, connection, digest, acl, tls,
+                Optional.ofNullable(tick));
     }
 
     private static Optional<Path> file(String uri, String name, String path) {

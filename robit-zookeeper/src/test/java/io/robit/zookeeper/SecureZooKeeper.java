@@ -44,7 +44,8 @@ final class SecureZooKeeper implements AutoCloseable {
                 "admin.enableServer=false",
                 "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory",
                 "authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider",
-                "ssl.keyStore.location=" + pki.serverKeyStore(),
+                // ZooKeeper's client checks the name it resolves 127.0.0.1 to (localhost).
+                "ssl.keyStore.location=" + pki.serverKeyStoreWithLocalhost(),
                 "ssl.keyStore.password=" + TestPki.STORE_PASSWORD,
                 "ssl.keyStore.type=PKCS12",
                 "ssl.trustStore.location=" + pki.caTrustStore(),

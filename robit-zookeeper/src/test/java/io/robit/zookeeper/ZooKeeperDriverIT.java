@@ -296,6 +296,12 @@ class ZooKeeperDriverIT {
         driver.release(lease);
         assertThatThrownBy(() -> ZooKeeperDriver.builder(client).serverTickTime(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("tickTime").hasMessageContaining("PT0S");
+
+        try (ZooKeeperDriver fromUri = ZooKeeperDriver.open("zookeeper://" + connect + "?sessionTimeout=4s&tickTime=" + ZooKeeperTestSupport.TICK_MS + "ms")) {
+            Lease viaUri = fromUri.acquire(newId(), Duration.ofSeconds(30), TIMEOUT).orElseThrow();
+            assertThat(viaUri.guaranteedTtl(Duration.ofSeconds(30))).isEqualTo(Duration.ofMillis(fromUri.negotiatedSessionTimeoutMs() - ZooKeeperTestSupport.TICK_MS));
+            fromUri.release(viaUri);
+        }
     }
 
     @Test

@@ -16,6 +16,8 @@ class ZooKeeperUriTest {
         assertThat(uri.namespace()).contains("apps/orders");
         assertThat(uri.sessionTimeout()).isEqualTo(Duration.ofSeconds(20));
         assertThat(uri.connectionTimeout()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(uri.tickTime()).isEmpty();
+        assertThat(ZooKeeperUri.parse("zookeeper://zk1:2181?tickTime=2s").tickTime()).contains(Duration.ofSeconds(2));
     }
 
     @Test

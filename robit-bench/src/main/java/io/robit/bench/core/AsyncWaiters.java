@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Run: {@code java -cp robit-bench/target/benchmarks.jar io.robit.bench.core.AsyncWaiters URI 10000 10}
  * (backend URI, e.g. {@code local:bench} or {@code redis://127.0.0.1:6379?keyPrefix=robit-bench:};
- * waiters; quiet seconds).
+ * waiters; quiet seconds). {@code zookeeper:embedded} starts an in-process ZooKeeper server first.
  */
 public final class AsyncWaiters {
     private AsyncWaiters() {
@@ -32,6 +32,11 @@ public final class AsyncWaiters {
 
     public static void main(String[] args) throws Exception {
         String uri = args.length > 0 ? args[0] : "local:bench";
+        org.apache.curator.test.TestingServer zookeeper = null;
+        if (uri.equals("zookeeper:embedded")) {
+            zookeeper = new org.apache.curator.test.TestingServer(true);
+            uri = "zookeeper://" + zookeeper.getConnectString();
+        }
         int waiters = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
         int quietSeconds = args.length > 2 ? Integer.parseInt(args[2]) : 10;
         Duration ttl = Duration.ofSeconds(60);
