@@ -2,7 +2,8 @@
 # Redis for robit-redis: installs Debian's redis-server when missing and makes sure one Redis answers
 # on 127.0.0.1:6379. Idempotent. The fault, wait, cluster and security ITs need only the binary: they
 # start their own redis-server processes on free loopback ports (RedisSecurityIT needs one built with
-# TLS, as Debian's is: checked below).
+# TLS, as Debian's is: checked below). The Sentinel ITs run `redis-server --sentinel` (the same binary)
+# and the Cluster ITs use `redis-cli --cluster create` (redis-tools).
 set -euo pipefail
 . "$(dirname "$0")/../lib/packages.sh"
 

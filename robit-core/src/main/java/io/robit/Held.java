@@ -36,7 +36,9 @@ public interface Held extends AutoCloseable {
 
     /**
      * Completes (normally) when this hold is lost; never completes on a voluntary unlock. A new
-     * copy on each call: completing it does not affect the hold.
+     * copy on each call: completing it does not affect the hold. Callbacks attached before the
+     * loss run on a Robit notifier thread shared with {@code onLost} listeners: give slow work
+     * an executor of your own.
      *
      * @return a new future that completes when this hold is lost
      */

@@ -356,7 +356,13 @@ public final class Mutex<ID> {
     }
 
     private void claim() {
-        if (!state.compareAndSet(null, ACQUIRING)) {
+        Object current = state.get();
+        // A hold past its local deadline is lost even if no timer has said so yet (isLost declares
+        // it), and a lost hold is not "held": take its place rather than refuse.
+        boolean taken = current instanceof Hold<?> hold && hold.isLost()
+                ? state.compareAndSet(hold, ACQUIRING) || state.compareAndSet(null, ACQUIRING)
+                : state.compareAndSet(null, ACQUIRING);
+        if (!taken) {
             throw new AlreadyHeldException(settings.id());
         }
         lateGrant.set(false);

@@ -184,7 +184,8 @@ final class LeadCommand implements java.util.concurrent.Callable<Integer> {
         }
         int status = process.exitValue();
         clearChild();
-        leadership.close(); // resign at once, so another replica takes over
+        // The caller closes the election at once: that resigns (another replica takes over) without
+        // campaigning again, as Leadership.close() would.
         if (verbose) {
             err.println("robit: " + program() + " exited with " + status + "; resigned leadership of '" + name + "'");
         }

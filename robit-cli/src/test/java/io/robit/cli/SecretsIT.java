@@ -118,9 +118,8 @@ class SecretsIT {
 
     @Test
     void malformedUrisCarryingAPasswordDoNotShowIt() {
-        for (String uri : List.of("etcd://app:" + WRONG + "@h?bogus=1", "zookeeper://app:" + WRONG + "@h?acl=everyone",
-                "postgresql://app:" + WRONG + "@", "etcds://app:" + WRONG + "@h?cacert=/no/such/ca.pem",
-                "redis://app@127.0.0.1:" + port + "?passwordEnv=ROBIT_UNSET_" + UUID.randomUUID().toString().replace("-", ""))) {
+        // Each driver's parser is checked for this in its own unit tests; here, what the command prints.
+        for (String uri : List.of("etcds://app:" + WRONG + "@h?cacert=/no/such/ca.pem", "postgresql://app:" + WRONG + "@")) {
             Cli.Run run = robit(Map.of(), "status", "-b", uri, "any");
             assertThat(run.exitCode()).as("%s: stderr %s", uri.replace(WRONG, "****"), run.err()).isEqualTo(64);
             assertShowsNoSecret(run);

@@ -141,7 +141,12 @@ public final class Hold<ID> implements Held {
     @Override
     public CompletableFuture<Void> lost() {
         expireIfDue();
-        return lostSignal.copy();
+        if (lostSignal.isDone()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        // The loss is usually declared on the one timer thread: a caller's callback run there
+        // would hold up every other hold's renewals and deadline checks.
+        return lostSignal.thenApplyAsync(ignored -> null, Scheduling.notifiers());
     }
 
     @Override
@@ -324,7 +329,9 @@ public final class Hold<ID> implements Held {
         ScheduledFuture<?> myWatchdog = currentWatchdog();
         refreshing.lock();
         try {
-            if (state.get() != ACTIVE) {
+            // The attempt may have waited in the worker queue past the deadline: the lease may have
+            // lapsed (and been granted to someone else) since, so it is not renewed but lost.
+            if (state.get() != ACTIVE || expireIfDue()) {
                 return;
             }
             long sent = settings.ticker().read();
@@ -367,6 +374,12 @@ public final class Hold<ID> implements Held {
     }
 
     private void renewed(long sentNanos) {
+        if (sentNanos - deadlineNanos >= 0) {
+            // Sent at or after the local deadline (a late timer, say): its success does not prove
+            // the lease never lapsed before it, so the hold is lost, not revived.
+            lose(LossReason.DEADLINE_PASSED, lastRenewError);
+            return;
+        }
         stats.recordRenewSuccess();
         lastRenewError = null;
         if (events.enabled()) {

@@ -103,6 +103,8 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
     private final AtomicLong attempts = new AtomicLong();
     private final LockInspector inspector;
     private final AtomicBoolean closed = new AtomicBoolean();
+    // Whether a lease was ever granted: until then acquires connect outside their time limit.
+    private volatile boolean warm;
     // Holds not yet ended, so close() can stop their watches on a client it does not own.
     private final Set<EtcdLease> active = ConcurrentHashMap.newKeySet();
     // The revision at which this thread last found a lock held, so awaitRelease can watch from there without a read.
@@ -171,7 +173,20 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
         long deadline = start + timeout.toNanos();
         // A lease that etcd dropped between our last look and this request costs one retry with a fresh lease.
         for (int attempt = 1; ; ) {
-            SessionLease session = calls.await(sessions.forTtl(SessionLeases.ttlSeconds(ttl.plus(leaseHeadroom))), deadline, id, "acquire");
+            CompletableFuture<SessionLease> granting = sessions.forTtl(SessionLeases.ttlSeconds(ttl.plus(leaseHeadroom)));
+            SessionLease session;
+            if (!warm && !granting.isDone()) {
+                // A cold client connects (and is granted its first lease) first, which on a loaded machine
+                // or over TLS may take longer than one attempt is allowed: bounded by the request timeout
+                // instead, and the attempt's own limit starts once it is done. (The hold's local deadline
+                // is the core's, counted from before this call, and start stays before the grant was
+                // sent: waiting here only shortens what the hold trusts.)
+                session = calls.await(granting, System.nanoTime() + Math.max(timeout.toNanos(), requestTimeout.toNanos()), id, "acquire");
+                deadline = System.nanoTime() + timeout.toNanos();
+            } else {
+                session = calls.await(granting, deadline, id, "acquire");
+            }
+            warm = true;
             // Counted before the transaction is sent: from then on a revoke of this lease could delete our key.
             if (!session.tryUse()) {
                 // Retired or dropped since it was handed out: the next look grants a fresh one.

@@ -31,7 +31,10 @@ final class Bootstrap {
         }
         Dialect chosen = dialect;
         String named = label;
-        try (Connection connection = source.get()) {
+        Connection connection = null;
+        boolean broken = true;
+        try {
+            connection = source.get();
             DatabaseMetaData meta = connection.getMetaData();
             if (chosen == null) {
                 chosen = Dialect.detect(meta.getDatabaseProductName(), meta.getDatabaseProductVersion());
@@ -40,6 +43,7 @@ final class Bootstrap {
             if (createTable) {
                 createTable(connection, Statements.of(chosen, table));
             }
+            broken = false;
             return new Result(chosen, named);
         } catch (SQLException e) {
             String what = chosen == null ? "database" : chosen.label();
@@ -47,6 +51,11 @@ final class Bootstrap {
                     + (createTable ? "creating lease table '" + table + "'" : "detecting the SQL dialect") + " failed: " + e.getMessage(), e);
         } catch (IllegalArgumentException unsupported) {
             throw new DriverException(unsupported.getMessage(), unsupported);
+        } finally {
+            if (connection != null) {
+                // Back to an owned pool, ready for the first call: that call then does not connect within its time limit.
+                source.giveBack(connection, broken);
+            }
         }
     }
 

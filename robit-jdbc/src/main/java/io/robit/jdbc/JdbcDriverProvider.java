@@ -24,7 +24,9 @@ import java.util.StringJoiner;
  * Opens {@code postgresql://}, {@code postgres://}, {@code mysql://}, {@code mariadb://} and
  * {@code sqlite:PATH} URIs for {@link io.robit.Drivers#open}. The driver it returns owns a few
  * connections made with {@link DriverManager} (the JDBC driver jar must be on the classpath) and
- * closes them on {@link Driver#close()}.
+ * closes them on {@link Driver#close()}. It connects once when opened (bounded by the connect timeout,
+ * see {@link OwnedPool#boundConnecting}) and keeps that connection for the first call, which then does
+ * not spend its time limit connecting; an unreachable server is a {@link io.robit.DriverException} at open.
  *
  * <p>URIs: {@code postgresql://user:password@host:5432/db}, {@code mysql://root@host:3306/db}
  * (through MariaDB Connector/J if present, else MySQL Connector/J), {@code sqlite:/var/lib/app/locks.db}.
@@ -139,6 +141,7 @@ public final class JdbcDriverProvider implements DriverProvider {
         OwnedPool.boundConnecting(url, properties);
         OwnedPool pool = new OwnedPool(url, properties, MAX_IDLE);
         try {
+            pool.connectNow(label);
             JdbcDriver.Builder builder = JdbcDriver.builder(pool, label);
             if (dialect != null) {
                 builder.dialect(dialect);

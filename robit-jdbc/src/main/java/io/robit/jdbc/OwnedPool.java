@@ -1,5 +1,6 @@
 package io.robit.jdbc;
 
+import io.robit.DriverException;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -45,6 +46,20 @@ final class OwnedPool implements ConnectionSource {
         } else if (url.startsWith("jdbc:mariadb:") || url.startsWith("jdbc:mysql:")) {
             properties.putIfAbsent("connectTimeout", "10000"); // milliseconds
             properties.putIfAbsent("socketTimeout", "10000");
+        }
+    }
+
+    /**
+     * Opens one connection now and keeps it idle, so a driver's first call does not spend its time
+     * limit connecting (bounded by {@link #boundConnecting}'s connect timeout).
+     *
+     * @throws DriverException the database could not be reached; names {@code label} (never the password)
+     */
+    void connectNow(String label) {
+        try {
+            giveBack(get(), false);
+        } catch (SQLException e) {
+            throw new DriverException(label + ": connecting failed: " + e.getMessage(), e);
         }
     }
 

@@ -41,7 +41,7 @@ final class ClusterCommands implements Commands {
                 // connect() loads the topology first; connectAsync() requires it loaded already.
                 () -> Connections.inBackground(() -> (Commands) new ClusterCommands(client.connect())),
                 () -> Connections.inBackground(() -> (StatefulRedisPubSubConnection<String, String>) client.connectPubSub()),
-                owned ? client::shutdown : null);
+                owned ? ClientShutdown.bounded(client, where) : null);
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
 import io.robit.DriverException;
@@ -138,6 +139,15 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
             // reject the first command to each node: queue them (bounded by each call's timeout).
             ClusterClientOptions.Builder options = ClusterClientOptions.builder()
                     .autoReconnect(true)
+                    // After a failover, commands to the dead master fail until the topology is read
+                    // again: without these, a driver that only ever got "connection refused" never
+                    // learned of the promoted replica (RedisClusterFailoverIT).
+                    .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                            .enableAllAdaptiveRefreshTriggers()
+                            .adaptiveRefreshTriggersTimeout(Duration.ofSeconds(2))
+                            .refreshTriggersReconnectAttempts(2)
+                            .enablePeriodicRefresh(Duration.ofSeconds(10))
+                            .build())
                     .socketOptions(SocketOptions.builder().connectTimeout(DEFAULT_COMMAND_TIMEOUT).build());
             location.tls().ifPresent(tls -> options.sslOptions(tls.sslOptions()));
             client.setOptions(options.build());

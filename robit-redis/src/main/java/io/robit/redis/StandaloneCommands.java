@@ -37,7 +37,7 @@ final class StandaloneCommands implements Commands {
         Supplier<CompletableFuture<StatefulRedisPubSubConnection<String, String>>> pubSub = uri == null
                 ? () -> Connections.inBackground(client::connectPubSub)
                 : () -> client.connectPubSubAsync(StringCodec.UTF8, uri).toCompletableFuture();
-        return new Connections(describe(uri), connector, pubSub, owned ? client::shutdown : null);
+        return new Connections(describe(uri), connector, pubSub, owned ? ClientShutdown.bounded(client, describe(uri)) : null);
     }
 
     static String describe(RedisURI uri) {

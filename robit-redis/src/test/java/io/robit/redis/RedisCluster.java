@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** A three-master Redis Cluster of the test's own, on free loopback ports, without persistence or replicas. */
+/** A three-master Redis Cluster of the test's own, on free loopback ports, without persistence; with or without one replica per master. */
 final class RedisCluster implements AutoCloseable {
     private final List<RedisProcess> nodes;
     private final Path dir;
@@ -18,10 +18,15 @@ final class RedisCluster implements AutoCloseable {
     }
 
     static RedisCluster start() throws IOException, InterruptedException {
+        return start(0);
+    }
+
+    /** Three masters with {@code replicasPerMaster} replicas each (0 or 1), every replica online. */
+    static RedisCluster start(int replicasPerMaster) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("robit-redis-cluster");
         List<RedisProcess> nodes = new ArrayList<>();
         try {
-            for (int i = 0; i < 3; i++) {
+            for (int i = 0; i < 3 * (1 + replicasPerMaster); i++) {
                 nodes.add(RedisProcess.start("--cluster-enabled", "yes", "--cluster-config-file", dir.resolve("nodes-%PORT%.conf").toString(),
                         "--cluster-node-timeout", "5000"));
             }
@@ -29,7 +34,7 @@ final class RedisCluster implements AutoCloseable {
             for (RedisProcess node : nodes) {
                 create.add("127.0.0.1:" + node.port());
             }
-            create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
+            create.addAll(List.of("--cluster-replicas", Integer.toString(replicasPerMaster), "--cluster-yes"));
             Process cli = new ProcessBuilder(create).redirectErrorStream(true).redirectOutput(dir.resolve("create.log").toFile()).start();
             if (!cli.waitFor(60, TimeUnit.SECONDS) || cli.exitValue() != 0) {
                 cli.destroyForcibly();
@@ -37,6 +42,9 @@ final class RedisCluster implements AutoCloseable {
             }
             RedisCluster cluster = new RedisCluster(nodes, dir);
             cluster.awaitOk();
+            if (replicasPerMaster > 0) {
+                cluster.awaitReplicasOnline(3 * replicasPerMaster);
+            }
             return cluster;
         } catch (IOException | InterruptedException | RuntimeException e) {
             for (RedisProcess node : nodes) {
@@ -54,6 +62,21 @@ final class RedisCluster implements AutoCloseable {
                     throw new IOException("cluster on port " + node.port() + " is not ok: " + clusterInfo(node));
                 }
                 TimeUnit.MILLISECONDS.sleep(200);
+            }
+        }
+    }
+
+    private void awaitReplicasOnline(int replicas) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        int online = 0;
+        while (online < replicas) {
+            if (System.nanoTime() > deadline) {
+                throw new IOException("only " + online + " of " + replicas + " cluster replicas online");
+            }
+            TimeUnit.MILLISECONDS.sleep(200);
+            online = 0;
+            for (RedisProcess node : nodes) {
+                online += ReplicaAcks.onlineReplicas(RedisSentinelGroup.cli(node.port(), List.of("info", "replication")));
             }
         }
     }

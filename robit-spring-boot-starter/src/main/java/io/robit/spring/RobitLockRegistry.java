@@ -1,5 +1,6 @@
 package io.robit.spring;
 
+import io.robit.Mutex;
 import io.robit.spi.Driver;
 import java.time.Duration;
 import java.util.Map;
@@ -37,14 +38,12 @@ public final class RobitLockRegistry implements ExpirableLockRegistry<Lock> {
 
     /**
      * @param driver the backend; not closed by this registry
-     * @param ttl the lease length of every lock
+     * @param ttl the lease length of every lock, from 1 ms to 100 years (as for a {@link Mutex})
      */
     public RobitLockRegistry(Driver<String> driver, Duration ttl) {
         this.driver = Objects.requireNonNull(driver, "driver must not be null");
-        Objects.requireNonNull(ttl, "ttl must not be null");
-        if (ttl.isZero() || ttl.isNegative()) {
-            throw new IllegalArgumentException("ttl must be positive, got " + ttl);
-        }
+        // The Mutex builder's own bounds (1 ms to 100 years), checked now rather than at every lock call.
+        Mutex.builder("ttl check", Objects.requireNonNull(ttl, "ttl must not be null"), driver);
         this.ttl = ttl;
     }
 

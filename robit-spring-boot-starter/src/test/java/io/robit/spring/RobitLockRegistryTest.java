@@ -28,6 +28,11 @@ class RobitLockRegistryTest {
     @Test
     void badInputFailsBeforeAnyLocking() {
         assertThatThrownBy(() -> new RobitLockRegistry(LocalDriver.create(), Duration.ZERO)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ttl");
+        // Ttls a Mutex refuses are refused here, not at every lock call.
+        assertThatThrownBy(() -> new RobitLockRegistry(LocalDriver.create(), Duration.ofNanos(500))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("ttl").hasMessageContaining("PT0.0000005S");
+        assertThatThrownBy(() -> new RobitLockRegistry(LocalDriver.create(), Duration.ofDays(365L * 300))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("ttl");
         assertThatThrownBy(() -> new RobitLockRegistry(null, Duration.ofSeconds(1))).isInstanceOf(NullPointerException.class).hasMessageContaining("driver");
         assertThatThrownBy(() -> registry.obtain(null)).isInstanceOf(NullPointerException.class).hasMessageContaining("lockKey");
         assertThatThrownBy(() -> registry.obtain("k").newCondition()).isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("k");

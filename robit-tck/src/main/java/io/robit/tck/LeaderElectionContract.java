@@ -207,6 +207,8 @@ public abstract class LeaderElectionContract<ID> extends ContractSupport<ID> {
         holder.unlock();
         Held got = probe.tryLock(slack()).orElseThrow();
         got.close();
+        // A cancel that came while the first attempt was in flight gives the claim back when that attempt returns.
+        awaitWaiterIdle(waiter);
 
         // Cancelled as the holder lets go: whoever won, the lock ends up free.
         for (int round = 0; round < 6; round++) {
@@ -220,11 +222,15 @@ public abstract class LeaderElectionContract<ID> extends ContractSupport<ID> {
             assertThat(probe.tryLock(slack())).as("round %d: the lock is free for others", round).hasValueSatisfying(Held::close);
             await().atMost(slack()).until(() -> !waiter.isHeld());
             // Let the cancelled call finish stopping before the next round's lock call on `waiter`.
-            await().atMost(slack()).ignoreExceptions().until(() -> waiter.tryLock().map(h -> {
-                h.close();
-                return true;
-            }).orElse(false));
+            awaitWaiterIdle(waiter);
         }
         assertThat(waiter.isHeld()).isFalse();
+    }
+
+    private void awaitWaiterIdle(Mutex<ID> waiter) {
+        await().atMost(slack()).ignoreExceptions().until(() -> waiter.tryLock().map(h -> {
+            h.close();
+            return true;
+        }).orElse(false));
     }
 }

@@ -155,12 +155,20 @@ final class LockNodes {
         if (exists(id, operation, path, watcher, timeout) != null) {
             return true;
         }
+        unwatch(path, watcher);
+        return false;
+    }
+
+    /** Removes {@code watcher} from {@code path} in the background; nothing if it already fired. */
+    void unwatch(String path, Watcher watcher) {
+        if (client.getState() != CuratorFrameworkState.STARTED) {
+            return;
+        }
         try {
             client.watchers().remove(watcher).ofType(Watcher.WatcherType.Any).quietly().inBackground().forPath(path);
         } catch (Exception e) {
-            LOG.debug("could not remove the watch on the deleted node {}: {}", path, e.toString());
+            LOG.debug("could not remove a watch on {}: {}", path, e.toString());
         }
-        return false;
     }
 
     /** Deletes {@code node} and waits for the answer; if that fails, Curator goes on retrying in the background. */

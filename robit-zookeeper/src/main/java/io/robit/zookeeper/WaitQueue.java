@@ -107,6 +107,10 @@ final class WaitQueue {
             if (mine != null) {
                 driver.deleteInBackground(mine);
             }
+            if (watch != null && !watch.fired) {
+                // A wait that gives up must not leave its watch until the node ahead goes.
+                driver.nodes().unwatch(watch.path, watch);
+            }
         }
     }
 

@@ -63,6 +63,27 @@ class WaitQueueIT {
     }
 
     @Test
+    void aWaitThatGivesUpLeavesNoWatchBehind() throws Exception {
+        // Repeated short waits (tryLock(1s) in a loop) on a long hold must not pile up watches on its node.
+        String connect = ZooKeeperTestSupport.shared().getConnectString();
+        CuratorFramework admin = track(ZooKeeperTestSupport.client(connect, SESSION));
+        String id = newId();
+        ZooKeeperDriver holder = track(ZooKeeperDriver.create(track(ZooKeeperTestSupport.client(connect, SESSION))));
+        Lease held = holder.acquire(id, TTL, TIMEOUT).orElseThrow();
+        String aheadPath = lockPath(id) + "/" + contenders(admin, id).get(0);
+        CuratorFramework client = track(ZooKeeperTestSupport.client(connect, SESSION));
+        ZooKeeperDriver waiter = track(ZooKeeperDriver.create(client));
+        ZooKeeper zooKeeper = client.getZookeeperClient().getZooKeeper();
+
+        for (int i = 0; i < 3; i++) {
+            waiter.awaitRelease(id, Duration.ofMillis(300));
+        }
+        await("no watch left by the waits that gave up").atMost(Duration.ofSeconds(10))
+                .until(() -> ClientWatches.nodeWatchers(zooKeeper, aheadPath) == 0);
+        holder.release(held);
+    }
+
+    @Test
     void aWatchOnANodeAheadThatIsAlreadyGoneIsNotLeftBehind() throws Exception {
         // The node ahead can go between the listing and the watch; an exists-watch on a missing
         // path waits for a creation that never comes, for as long as the session lasts.

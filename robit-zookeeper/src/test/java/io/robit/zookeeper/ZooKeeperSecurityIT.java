@@ -166,13 +166,13 @@ class ZooKeeperSecurityIT {
 
     @Test
     void anUntrustedServerCertificateFails() {
-        assertFailsNamingCause("zookeeper://alice:" + PASSWORD + "@" + server.tls() + "/" + chroot() + "?connectionTimeout=3s&"
+        assertFailsNamingCause("zookeeper://alice:" + PASSWORD + "@" + server.tls() + "/" + chroot() + "?connectionTimeout=2s&"
                 + tlsQuery(pki.untrustedCaCert()), "certification path");
     }
 
     @Test
     void noClientCertificateFails() {
-        assertFailsNamingCause("zookeeper://alice:" + PASSWORD + "@" + server.tls() + "/" + chroot() + "?connectionTimeout=3s&tls=true&cacert="
+        assertFailsNamingCause("zookeeper://alice:" + PASSWORD + "@" + server.tls() + "/" + chroot() + "?connectionTimeout=2s&tls=true&cacert="
                 + pki.caCert(), "tls handshake with " + server.tls() + " failed");
     }
 
