@@ -31,6 +31,8 @@ public final class Drivers {
      * @throws IllegalArgumentException the URI has no scheme, or no driver module on the classpath
      *     handles its scheme (the message lists the schemes that are known)
      * @throws DriverException the backend could not be reached
+     * @param uri the backend URI, e.g. {@code redis://127.0.0.1:6379}
+     * @return a driver for the URI's scheme; it owns its connections, so close it when done
      */
     public static Driver<String> open(String uri) {
         Objects.requireNonNull(uri, "uri must not be null");

@@ -15,19 +15,23 @@ public interface Held extends AutoCloseable {
      * The fencing token of this hold: strictly greater than the token of every earlier hold of
      * the same lock name on the same backend. Pass it to the resource you protect, and have the
      * resource refuse a write whose token is lower than one it has already seen.
+     *
+     * @return the fencing token of this hold
      */
     long fencingToken();
 
-    /** Wall-clock time at which this hold was acquired. */
+    /** {@return wall-clock time at which this hold was acquired} */
     Instant acquiredAt();
 
     /**
      * Whether this hold has been lost. True from the moment the backend reported it gone or
      * the local deadline passed without a successful renewal; false after a voluntary unlock.
+     *
+     * @return whether this hold has been lost
      */
     boolean isLost();
 
-    /** Why this hold was lost; empty while it is held or after a voluntary unlock. */
+    /** {@return why this hold was lost; empty while it is held or after a voluntary unlock} */
     Optional<LossReason> lossReason();
 
     /**
@@ -35,6 +39,8 @@ public interface Held extends AutoCloseable {
      * copy on each call: completing it does not affect the hold. Callbacks attached before the
      * loss run on a Robit notifier thread shared with {@code onLost} listeners: give slow work
      * an executor of your own.
+     *
+     * @return a new future that completes when this hold is lost
      */
     CompletableFuture<Void> lost();
 

@@ -81,17 +81,19 @@ public final class LeaderElection<ID> implements AutoCloseable {
      * @param id the election's lock name; every candidate of one election uses the same name
      * @param ttl the lease length: a leader that stops renewing is replaced within about this long
      * @param driver the backend
+     * @param <ID> the type of lock names
+     * @return a builder; {@link Builder#build()} makes the election
      */
     public static <ID> Builder<ID> builder(ID id, Duration ttl, Driver<ID> driver) {
         return new Builder<>(id, ttl, driver);
     }
 
-    /** The election's lock name. */
+    /** {@return the election's lock name} */
     public ID id() {
         return mutex.id();
     }
 
-    /** The mutex this candidate campaigns with (for its {@link Mutex#stats()}). */
+    /** {@return the mutex this candidate campaigns with (for its {@link Mutex#stats()})} */
     public Mutex<ID> mutex() {
         return mutex;
     }
@@ -117,12 +119,12 @@ public final class LeaderElection<ID> implements AutoCloseable {
         campaign();
     }
 
-    /** Whether this candidate is the leader now (elected, not resigned, not lost, local deadline not passed). */
+    /** {@return whether this candidate is the leader now (elected, not resigned, not lost, local deadline not passed)} */
     public boolean isLeader() {
         return leadership().isPresent();
     }
 
-    /** The current leadership of this candidate, if it is the leader now. */
+    /** {@return the current leadership of this candidate, if it is the leader now} */
     public Optional<Leadership> leadership() {
         lock.lock();
         try {
@@ -137,6 +139,7 @@ public final class LeaderElection<ID> implements AutoCloseable {
      *
      * @return the leadership, or empty if the wait ran out first
      * @throws InterruptedException the thread was interrupted
+     * @param wait the longest to wait; zero makes one attempt
      */
     public Optional<Leadership> awaitLeadership(Duration wait) throws InterruptedException {
         Objects.requireNonNull(wait, "wait");
@@ -367,6 +370,9 @@ public final class LeaderElection<ID> implements AutoCloseable {
         /**
          * Runs {@code callback} each time this candidate is elected, on the leadership thread (see
          * {@link LeaderElection}). May be given many times; they run in order.
+         *
+         * @param callback called with each new leadership, on a Robit worker thread
+         * @return this builder
          */
         public Builder<ID> onElected(Consumer<Leadership> callback) {
             onElected.add(Objects.requireNonNull(callback, "onElected callback must not be null"));
@@ -376,44 +382,82 @@ public final class LeaderElection<ID> implements AutoCloseable {
         /**
          * Runs {@code listener} once when a leadership is lost, on a Robit worker thread; never on
          * resignation or {@link LeaderElection#close()}. May be given many times.
+         *
+         * @param listener the listener to add
+         * @return this builder
          */
         public Builder<ID> onRevoked(LossListener listener) {
             onRevoked.add(Objects.requireNonNull(listener, "onRevoked listener must not be null"));
             return this;
         }
 
-        /** Tells {@code listener} of every election, revocation and resignation (for metrics). */
+        /**
+         * Tells {@code listener} of every election, revocation and resignation (for metrics).
+         *
+         * @param listener the listener to add
+         * @return this builder
+         */
         public Builder<ID> listener(ElectionListener listener) {
             listeners.add(Objects.requireNonNull(listener, "listener must not be null"));
             return this;
         }
 
-        /** Tells {@code listener} of the underlying mutex's events (acquire, renew, loss). */
+        /**
+         * Tells {@code listener} of the underlying mutex's events (acquire, renew, loss).
+         *
+         * @param listener the listener to add
+         * @return this builder
+         */
         public Builder<ID> listener(MutexListener listener) {
             return mutexOption(b -> b.listener(listener));
         }
 
-        /** See {@link Mutex.Builder#renewPeriod}. */
+        /**
+         * See {@link Mutex.Builder#renewPeriod}.
+         *
+         * @param renewPeriod how often to renew the lease; less than the ttl minus the drift margin
+         * @return this builder
+         */
         public Builder<ID> renewPeriod(Duration renewPeriod) {
             return mutexOption(b -> b.renewPeriod(renewPeriod));
         }
 
-        /** See {@link Mutex.Builder#renewTimeout}. */
+        /**
+         * See {@link Mutex.Builder#renewTimeout}.
+         *
+         * @param renewTimeout the most one renewal (and one acquire attempt) may take
+         * @return this builder
+         */
         public Builder<ID> renewTimeout(Duration renewTimeout) {
             return mutexOption(b -> b.renewTimeout(renewTimeout));
         }
 
-        /** See {@link Mutex.Builder#driftMargin}. */
+        /**
+         * See {@link Mutex.Builder#driftMargin}.
+         *
+         * @param driftMargin how much earlier than the backend the holder stops trusting its lease
+         * @return this builder
+         */
         public Builder<ID> driftMargin(Duration driftMargin) {
             return mutexOption(b -> b.driftMargin(driftMargin));
         }
 
-        /** See {@link Mutex.Builder#ticker}. For tests. */
+        /**
+         * See {@link Mutex.Builder#ticker}. For tests.
+         *
+         * @param ticker the monotonic clock to read time from
+         * @return this builder
+         */
         public Builder<ID> ticker(Ticker ticker) {
             return mutexOption(b -> b.ticker(ticker));
         }
 
-        /** Where failures and losses are logged; default the logger {@code io.robit.LeaderElection}. */
+        /**
+         * Where failures and losses are logged; default the logger {@code io.robit.LeaderElection}.
+         *
+         * @param logger where renewal failures (WARN) and losses (ERROR) are logged
+         * @return this builder
+         */
         public Builder<ID> logger(Logger logger) {
             this.logger = Objects.requireNonNull(logger, "logger must not be null");
             return this;
@@ -423,6 +467,7 @@ public final class LeaderElection<ID> implements AutoCloseable {
          * Checks the options and builds the candidate; it campaigns only after {@link LeaderElection#start()}.
          *
          * @throws IllegalArgumentException an option is out of range, or the driver rejects the name
+         * @return the election, not campaigning until {@link LeaderElection#start()}
          */
         public LeaderElection<ID> build() {
             return new LeaderElection<>(this);

@@ -10,7 +10,7 @@ package io.robit;
  * again; to stop campaigning, close the election instead. Thread-safe.
  */
 public interface Leadership extends Held {
-    /** The term of this leadership: equal to {@link #fencingToken()}. */
+    /** {@return the term of this leadership: equal to {@link #fencingToken()}} */
     long term();
 
     /** Resigns this term (quiet if it already ended); the candidate campaigns again unless its election is closed. */

@@ -12,6 +12,7 @@ import java.util.Objects;
 public final class LockLostException extends RobitException {
     private static final long serialVersionUID = 1L;
 
+    /** Why the hold was lost. */
     private final LossReason reason;
 
     /**
@@ -34,7 +35,7 @@ public final class LockLostException extends RobitException {
         this.reason = reason;
     }
 
-    /** Why the hold was lost. */
+    /** {@return why the hold was lost} */
     public LossReason reason() {
         return reason;
     }

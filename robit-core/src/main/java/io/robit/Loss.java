@@ -15,7 +15,15 @@ import java.util.Optional;
  *     renewal error before the local deadline), if any
  */
 public record Loss(String lockId, LossReason reason, long fencingToken, Duration heldFor, Optional<Throwable> cause) {
-    /** Checks the components. */
+    /**
+     * Checks the components.
+     *
+     * @param lockId the lock that was lost
+     * @param reason why it was lost
+     * @param fencingToken the token of the lost hold
+     * @param heldFor how long the hold lasted
+     * @param cause the failure that led to the loss, if any
+     */
     public Loss {
         Objects.requireNonNull(lockId, "lockId");
         Objects.requireNonNull(reason, "reason");

@@ -65,6 +65,8 @@ public final class Mutex<ID> {
      * @param id the lock name
      * @param ttl the lease length; the lock is freed this long after its holder stops renewing
      * @param driver the backend
+     * @param <ID> the type of lock names
+     * @return the mutex, with every option at its default
      */
     public static <ID> Mutex<ID> of(ID id, Duration ttl, Driver<ID> driver) {
         return builder(id, ttl, driver).build();
@@ -76,22 +78,24 @@ public final class Mutex<ID> {
      * @param id the lock name; the driver decides which names it can store
      * @param ttl the lease length, from 1 ms to 36,500 days (100 years); anything else fails here, before any I/O
      * @param driver the backend
+     * @param <ID> the type of lock names
+     * @return a builder; {@link Builder#build()} makes the mutex
      */
     public static <ID> Builder<ID> builder(ID id, Duration ttl, Driver<ID> driver) {
         return new Builder<>(id, ttl, driver);
     }
 
-    /** The lock name. */
+    /** {@return the lock name} */
     public ID id() {
         return settings.id();
     }
 
-    /** The lease length. */
+    /** {@return the lease length} */
     public Duration ttl() {
         return settings.ttl();
     }
 
-    /** The backend this mutex uses. */
+    /** {@return the backend this mutex uses} */
     public Driver<ID> driver() {
         return settings.driver();
     }
@@ -175,6 +179,7 @@ public final class Mutex<ID> {
      *
      * @param wait the longest to wait; zero makes one attempt
      * @throws IllegalArgumentException {@code wait} is negative
+     * @return a future of the hold, or of empty when the wait runs out
      */
     public CompletableFuture<Optional<Held>> tryLockAsync(Duration wait) {
         Objects.requireNonNull(wait, "wait");
@@ -201,12 +206,12 @@ public final class Mutex<ID> {
         }
     }
 
-    /** Whether this mutex holds its lock now: acquired, not released, not lost, local deadline not passed. */
+    /** {@return whether this mutex holds its lock now: acquired, not released, not lost, local deadline not passed} */
     public boolean isHeld() {
         return state.get() instanceof Hold<?> hold && hold.isActive();
     }
 
-    /** A snapshot of this mutex's counters. */
+    /** {@return a snapshot of this mutex's counters} */
     public Stats stats() {
         return stats.snapshot(settings.ticker().read());
     }
@@ -223,6 +228,9 @@ public final class Mutex<ID> {
      * @throws LockLostException the hold was lost while {@code work} ran
      * @throws AlreadyHeldException this mutex already holds the lock
      * @throws Exception whatever {@code work} threw, when the lock was not lost
+     * @param <T> the type of the work's result
+     * @param wait the longest to wait; zero makes one attempt
+     * @param work what to run while holding the lock, on the calling thread
      */
     public <T> T withLock(Duration wait, Callable<T> work) throws Exception {
         Objects.requireNonNull(work, "work");
@@ -263,6 +271,8 @@ public final class Mutex<ID> {
      * {@link AlreadyReleasedException}, and {@code newCondition()} is unsupported. Loss is told only
      * through this mutex's {@code onLost} listeners: a {@code Lock} cannot interrupt its holder.
      * Do not mix the view with direct {@code lock}/{@code unlock} calls on this mutex.
+     *
+     * @return a {@code Lock} view of this mutex
      */
     public java.util.concurrent.locks.Lock asLock() {
         return lockView;
@@ -497,13 +507,23 @@ public final class Mutex<ID> {
             this.driver = Objects.requireNonNull(driver, "driver must not be null");
         }
 
-        /** How often to renew the lease; default {@code ttl/3}; must be less than ttl minus the drift margin. */
+        /**
+         * How often to renew the lease; default {@code ttl/3}; must be less than ttl minus the drift margin.
+         *
+         * @param renewPeriod how often to renew the lease; less than the ttl minus the drift margin
+         * @return this builder
+         */
         public Builder<ID> renewPeriod(Duration renewPeriod) {
             this.renewPeriod = positive("renewPeriod", renewPeriod);
             return this;
         }
 
-        /** The most one renewal (and one acquire attempt) may take; default {@code ttl/3}. */
+        /**
+         * The most one renewal (and one acquire attempt) may take; default {@code ttl/3}.
+         *
+         * @param renewTimeout the most one renewal (and one acquire attempt) may take
+         * @return this builder
+         */
         public Builder<ID> renewTimeout(Duration renewTimeout) {
             this.renewTimeout = positive("renewTimeout", renewTimeout);
             return this;
@@ -514,6 +534,9 @@ public final class Mutex<ID> {
          * rate differences between this JVM and the backend. Default: 1% of the ttl plus 2 ms,
          * at most 10% of the ttl. Zero is allowed; negative is not. Where the backend guarantees
          * a lease shorter than the ttl (a ZooKeeper session), the margin shrinks in proportion.
+         *
+         * @param driftMargin how much earlier than the backend the holder stops trusting its lease
+         * @return this builder
          */
         public Builder<ID> driftMargin(Duration driftMargin) {
             Objects.requireNonNull(driftMargin, "driftMargin must not be null");
@@ -524,14 +547,24 @@ public final class Mutex<ID> {
             return this;
         }
 
-        /** Runs {@code listener} once when a hold is lost (never on unlock). May be given many times. */
+        /**
+         * Runs {@code listener} once when a hold is lost (never on unlock). May be given many times.
+         *
+         * @param listener the listener to add
+         * @return this builder
+         */
         public Builder<ID> onLost(Runnable listener) {
             Objects.requireNonNull(listener, "onLost listener must not be null");
             listeners.add(loss -> listener.run());
             return this;
         }
 
-        /** Like {@link #onLost(Runnable)}, and told the reason and the token. May be given many times. */
+        /**
+         * Like {@link #onLost(Runnable)}, and told the reason and the token. May be given many times.
+         *
+         * @param listener the listener to add
+         * @return this builder
+         */
         public Builder<ID> onLost(LossListener listener) {
             listeners.add(Objects.requireNonNull(listener, "onLost listener must not be null"));
             return this;
@@ -540,19 +573,32 @@ public final class Mutex<ID> {
         /**
          * Tells {@code listener} of every acquire, renewal, release and loss (for metrics: see
          * robit-micrometer). May be given many times. Costs nothing when none is given.
+         *
+         * @param listener the listener to add
+         * @return this builder
          */
         public Builder<ID> listener(MutexListener listener) {
             eventListeners.add(Objects.requireNonNull(listener, "listener must not be null"));
             return this;
         }
 
-        /** Where renewal failures (WARN) and losses (ERROR) are logged; default the logger {@code io.robit.Mutex}. */
+        /**
+         * Where renewal failures (WARN) and losses (ERROR) are logged; default the logger {@code io.robit.Mutex}.
+         *
+         * @param logger where renewal failures (WARN) and losses (ERROR) are logged
+         * @return this builder
+         */
         public Builder<ID> logger(Logger logger) {
             this.logger = Objects.requireNonNull(logger, "logger must not be null");
             return this;
         }
 
-        /** The monotonic time source; default {@link Ticker#system()}. For tests. */
+        /**
+         * The monotonic time source; default {@link Ticker#system()}. For tests.
+         *
+         * @param ticker the monotonic clock to read time from
+         * @return this builder
+         */
         public Builder<ID> ticker(Ticker ticker) {
             this.ticker = Objects.requireNonNull(ticker, "ticker must not be null");
             return this;
@@ -563,6 +609,7 @@ public final class Mutex<ID> {
          * {@linkplain Driver#validate validate} the lock name, so a bad name fails here, before any I/O.
          *
          * @throws IllegalArgumentException an option is out of range, or the driver rejects the name
+         * @return the mutex, not holding its lock yet
          */
         public Mutex<ID> build() {
             Duration third = ttl.dividedBy(3);

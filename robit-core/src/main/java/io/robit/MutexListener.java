@@ -15,7 +15,11 @@ import java.time.Duration;
  */
 public interface MutexListener {
 
-    /** A lock call ({@code tryLock}, {@code lock}, {@code withLock}) began. */
+    /**
+     * A lock call ({@code tryLock}, {@code lock}, {@code withLock}) began.
+     *
+     * @param mutex the mutex the event is about
+     */
     default void acquireStarted(Mutex<?> mutex) {
     }
 
@@ -24,6 +28,7 @@ public interface MutexListener {
      *
      * @param fencingToken the new hold's token
      * @param waited time from the start of the lock call until it was acquired
+     * @param mutex the mutex the event is about
      */
     default void acquired(Mutex<?> mutex, long fencingToken, Duration waited) {
     }
@@ -34,6 +39,7 @@ public interface MutexListener {
      * @param outcome why
      * @param waited time spent in the lock call
      * @param error the failure, for {@link AcquireOutcome#ERROR}; otherwise {@code null}
+     * @param mutex the mutex the event is about
      */
     default void acquireFailed(Mutex<?> mutex, AcquireOutcome outcome, Duration waited, Throwable error) {
     }
@@ -43,6 +49,7 @@ public interface MutexListener {
      *
      * @param latency how long the refresh request took
      * @param untilDeadline time left before the (new) local deadline
+     * @param mutex the mutex the event is about
      */
     default void renewed(Mutex<?> mutex, Duration latency, Duration untilDeadline) {
     }
@@ -52,6 +59,7 @@ public interface MutexListener {
      *
      * @param error what went wrong
      * @param untilDeadline time left before the local deadline
+     * @param mutex the mutex the event is about
      */
     default void renewFailed(Mutex<?> mutex, Throwable error, Duration untilDeadline) {
     }
@@ -60,11 +68,17 @@ public interface MutexListener {
      * The hold ended by a voluntary unlock.
      *
      * @param heldFor how long it was held
+     * @param mutex the mutex the event is about
      */
     default void released(Mutex<?> mutex, Duration heldFor) {
     }
 
-    /** The hold was lost; {@code loss} says why and for how long it was held. */
+    /**
+     * The hold was lost; {@code loss} says why and for how long it was held.
+     *
+     * @param mutex the mutex the event is about
+     * @param loss why and when the hold was lost
+     */
     default void lost(Mutex<?> mutex, Loss loss) {
     }
 }

@@ -10,6 +10,7 @@ import io.robit.spi.Secrets;
 public class RobitException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** The lock this exception is about, as a string; null when unknown. */
     private final String lockId;
 
     /**
@@ -25,7 +26,7 @@ public class RobitException extends RuntimeException {
         this.lockId = lockId == null ? null : String.valueOf(lockId);
     }
 
-    /** The id of the lock this exception is about, as a string; {@code null} when unknown. */
+    /** {@return the id of the lock this exception is about, as a string; {@code null} when unknown} */
     public String lockId() {
         return lockId;
     }

@@ -21,7 +21,18 @@ import java.util.Optional;
  */
 public record Stats(long lockAcquired, long lockFailed, long lockReleased, long lockLost,
                     long renewSuccess, long renewFailed, Duration totalHoldTime, Optional<Instant> holdSince) {
-    /** Checks the components. */
+    /**
+     * Checks the components.
+     *
+     * @param lockAcquired successful acquisitions
+     * @param lockFailed lock calls that ended without the lock
+     * @param lockReleased voluntary unlocks
+     * @param lockLost holds lost
+     * @param renewSuccess renewals that succeeded
+     * @param renewFailed renewals that failed or timed out
+     * @param totalHoldTime time spent holding the lock, including the current hold
+     * @param holdSince when the current hold began, if held
+     */
     public Stats {
         Objects.requireNonNull(totalHoldTime, "totalHoldTime");
         Objects.requireNonNull(holdSince, "holdSince");

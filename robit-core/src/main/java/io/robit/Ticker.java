@@ -6,10 +6,10 @@ package io.robit;
  */
 @FunctionalInterface
 public interface Ticker {
-    /** Nanoseconds from an arbitrary, fixed origin; only differences are meaningful. */
+    /** {@return nanoseconds from an arbitrary, fixed origin; only differences are meaningful} */
     long read();
 
-    /** The ticker backed by {@link System#nanoTime()}. */
+    /** {@return the ticker backed by {@link System#nanoTime()}} */
     static Ticker system() {
         return System::nanoTime;
     }

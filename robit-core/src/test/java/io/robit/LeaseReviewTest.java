@@ -130,4 +130,24 @@ class LeaseReviewTest {
         otherHold.close();
         assertThat(otherDriver.backend.isLocked("review-callback-other")).isFalse();
     }
+    /** An Error thrown by one refresh is a failed renewal (logged, retried), not the end of renewing. */
+    @Test
+    void anErrorFromOneRefreshDoesNotStopRenewal() throws Exception {
+        for (boolean async : new boolean[] {false, true}) {
+            FakeTicker ticker = new FakeTicker(); // never moves: only the renewal chain is under test
+            ScriptedDriver driver = new ScriptedDriver(ticker);
+            driver.asyncLeases = async;
+            Mutex<String> m = Mutex.builder("review-error-" + async, Duration.ofSeconds(30), driver)
+                    .renewPeriod(Duration.ofMillis(50)).ticker(ticker).build();
+            Held held = m.lock();
+            driver.refreshErrorOnce = new NoClassDefFoundError("scripted");
+            await().atMost(Duration.ofSeconds(10)).until(() -> driver.refreshErrorOnce == null);
+            int after = driver.refreshes.get();
+            await("renewal goes on after the error (async=" + async + ")").atMost(Duration.ofSeconds(10))
+                    .until(() -> driver.refreshes.get() >= after + 3);
+            assertThat(m.stats().renewFailed()).isEqualTo(1);
+            assertThat(held.isLost()).isFalse();
+            held.close();
+        }
+    }
 }

@@ -21,6 +21,8 @@ final class ScriptedDriver implements Driver<String> {
     final AtomicInteger releases = new AtomicInteger();
     volatile RuntimeException acquireError;
     volatile RuntimeException refreshError;
+    /** Thrown once by the next refresh (then cleared), like a client's NoClassDefFoundError. */
+    volatile Error refreshErrorOnce;
     volatile CountDownLatch refreshGate;
     /** Makes a refresh waiting at refreshGate deaf to interrupts, like a socket read without a timeout. */
     volatile boolean refreshIgnoresInterrupts;
@@ -112,6 +114,11 @@ final class ScriptedDriver implements Driver<String> {
                 awaitUninterruptibly(gate);
             } else if (gate != null) {
                 gate.await();
+            }
+            Error once = refreshErrorOnce;
+            if (once != null) {
+                refreshErrorOnce = null;
+                throw once;
             }
             RuntimeException error = refreshError;
             if (error != null) {

@@ -163,6 +163,54 @@ class FirstHourIT {
     }
 
     @Test
+    void missingLeaseTableAdviceIsInTheTermsOfTheUri() {
+        String table = "robit_fh_missing_" + UUID.randomUUID().toString().substring(0, 8).replace('-', '_');
+        String uri = "postgresql://postgres@127.0.0.1:5432/test?table=" + table;
+        for (String[] args : List.of(new String[] {"list", "-b", uri}, new String[] {"run", "-n", "x", "-b", uri, "--", "true"})) {
+            Cli.Run run = cli.run(args);
+            assertThat(run.exitCode()).as(run.err()).isEqualTo(69);
+            assertThat(run.err().strip().lines()).hasSize(1);
+            assertThat(run.err()).contains("lease table '" + table + "' does not exist")
+                    .contains("add ?createTable=true to the backend URI").contains("CREATE TABLE")
+                    .doesNotContain("JdbcDriver.builder");
+        }
+    }
+
+    @Test
+    void redisAuthenticationFailuresShowTheServersAnswer() throws Exception {
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();
+        }
+        Process redis = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--requirepass", SECRET, "--dir", dir.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
+        try {
+            int redisPort = port;
+            await().atMost(LONG).until(() -> {
+                try (java.net.Socket probe = new java.net.Socket("127.0.0.1", redisPort)) {
+                    return true;
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            });
+            Cli.Run noPassword = cli.run("status", "-b", "redis://127.0.0.1:" + port, "x");
+            assertThat(noPassword.exitCode()).as(noPassword.err()).isEqualTo(69);
+            assertThat(noPassword.err()).contains("127.0.0.1:" + port).contains("NOAUTH").doesNotContain("<unresolved>");
+
+            Cli.Run wrongPassword = cli.run("status", "-b", "redis://:wrong-" + SECRET + "@127.0.0.1:" + port, "x");
+            assertThat(wrongPassword.exitCode()).as(wrongPassword.err()).isEqualTo(69);
+            assertThat(wrongPassword.err()).contains("WRONGPASS").doesNotContain("<unresolved>").doesNotContain(SECRET);
+
+            Cli.Run right = cli.run("status", "-b", "redis://:" + SECRET + "@127.0.0.1:" + port, "x");
+            assertThat(right.exitCode()).as(right.err()).isEqualTo(1);
+        } finally {
+            redis.destroy();
+            redis.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void statusShowsTheHolderAsPidAtHost() throws Exception {
         Cli.Run holder = cli.start("run", "-n", "who", "--", "sh", "-c", "touch started; while [ ! -f release ]; do sleep 0.1; done");
         await().atMost(LONG).until(() -> Files.exists(dir.resolve("started")));

@@ -65,7 +65,8 @@ class ServerBackendsIT {
         long secondToken = Long.parseLong(Files.readString(dir.resolve("second.txt")).strip());
         assertThat(secondToken).isGreaterThan(firstToken);
         assertThat(status.exitCode()).as(status.err()).isZero();
-        assertThat(status.out()).contains("lock '" + name + "' is held").containsPattern("token +" + firstToken);
+        assertThat(status.out()).contains("lock '" + name + "' is held").containsPattern("token +" + firstToken)
+                .as("one holder format on every backend: pid@host (detail)").containsPattern("holder +" + first.process().pid() + "@\\S+ \\(.+\\)");
     }
 
     private static String env(String name, String fallback) {

@@ -31,7 +31,8 @@ import java.util.function.Consumer;
  *
  * <p>The local deadline is the {@link io.robit.Ticker} reading taken just before the last
  * successful acquire or refresh request was sent, plus the ttl, minus the drift margin: the
- * backend cannot have expired the lease before then, so until then "held" is true.
+ * backend cannot have expired the lease before then, so until then "held" is true. A refresh sent
+ * at or after the deadline proves nothing about the time in between: it ends the hold as lost.
  *
  * @param <ID> the type of lock names
  */
@@ -286,7 +287,7 @@ public final class Hold<ID> implements Held {
                     attempt.completeExceptionally(error);
                 }
             });
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             attempt.completeExceptionally(e);
         } finally {
             refreshing.unlock();
@@ -341,7 +342,9 @@ public final class Hold<ID> implements Held {
             } catch (InterruptedException e) {
                 Thread.interrupted();
                 error = new TimeoutException("renewal did not finish within renewTimeout " + settings.renewTimeout());
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // An Error too (a client's NoClassDefFoundError, say): counted, logged and retried
+                // like any failed renewal, rather than ending the renewals unseen.
                 error = e;
             }
             myWatchdog.cancel(false);

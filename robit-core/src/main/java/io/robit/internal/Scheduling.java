@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * threads retire. Not API.
  *
  * <p>Safety does not depend on these pools keeping up: deadlines are checked on the timer thread,
- * and a refresh that waited in the queue past its renewTimeout counts as a failed renewal.
+ * a refresh that waited in the queue past its renewTimeout counts as a failed renewal, and one
+ * that left the queue after the local deadline is not sent: the hold is lost.
  */
 public final class Scheduling {
     /** Blocking refreshes and loss listeners in flight at once, JVM-wide. */

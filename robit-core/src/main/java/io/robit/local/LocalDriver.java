@@ -49,17 +49,33 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
         this.ticker = ticker;
     }
 
-    /** A new, empty in-memory backend on the system ticker. */
+    /**
+     * A new, empty in-memory backend on the system ticker.
+     *
+     * @param <ID> the type of lock names
+     * @return the driver
+     */
     public static <ID> LocalDriver<ID> create() {
         return new LocalDriver<>(Ticker.system());
     }
 
-    /** A new, empty in-memory backend whose leases expire by {@code ticker}. */
+    /**
+     * A new, empty in-memory backend whose leases expire by {@code ticker}.
+     *
+     * @param <ID> the type of lock names
+     * @param ticker the clock leases expire by
+     * @return the driver
+     */
     public static <ID> LocalDriver<ID> create(Ticker ticker) {
         return new LocalDriver<>(Objects.requireNonNull(ticker, "ticker must not be null"));
     }
 
-    /** The JVM-wide backend named {@code name} (what {@code Drivers.open("local:" + name)} returns). */
+    /**
+     * The JVM-wide backend named {@code name} (what {@code Drivers.open("local:" + name)} returns).
+     *
+     * @param name the backend's name; empty for the one {@code local:} opens
+     * @return the shared driver of that name, created on first use
+     */
     public static LocalDriver<String> shared(String name) {
         Objects.requireNonNull(name, "name must not be null");
         return SHARED.computeIfAbsent(name, n -> create());
@@ -193,6 +209,7 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
      * lock would: the lock is free at once and the holder's {@link Lease#lost()} completes.
      *
      * @return whether there was a lease to break
+     * @param id the lock name
      */
     public boolean revoke(ID id) {
         LocalLease victim;
@@ -211,7 +228,12 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
         return victim != null;
     }
 
-    /** Whether someone holds an unexpired lease on {@code id} now. */
+    /**
+     * Whether someone holds an unexpired lease on {@code id} now.
+     *
+     * @param id the lock name
+     * @return whether someone holds an unexpired lease on {@code id} now
+     */
     public boolean isLocked(ID id) {
         lock.lock();
         try {

@@ -19,6 +19,7 @@ public interface AsyncLease extends Lease {
      *
      * @param ttl the new lease length
      * @param timeout the most the request may take; the core also stops waiting after it
+     * @return a future that completes when the lease is extended, or fails (with {@link io.robit.LockLostException} when the backend says it is no longer ours)
      */
     CompletableFuture<Void> refreshAsync(Duration ttl, Duration timeout);
 }

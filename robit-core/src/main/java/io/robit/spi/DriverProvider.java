@@ -9,7 +9,7 @@ import java.util.Set;
  */
 public interface DriverProvider {
 
-    /** The URI schemes this provider opens, lower case, e.g. {@code redis} and {@code rediss}. */
+    /** {@return the URI schemes this provider opens, lower case, e.g. {@code redis} and {@code rediss}} */
     Set<String> schemes();
 
     /**
@@ -19,6 +19,7 @@ public interface DriverProvider {
      * @param uri the whole URI as the user gave it
      * @throws IllegalArgumentException the URI is malformed; the message says what is expected
      * @throws io.robit.DriverException the backend could not be reached
+     * @return a driver that owns its connections: close it when done
      */
     Driver<String> open(String uri);
 }

@@ -14,6 +14,8 @@ public interface Inspectable<ID> {
      * What the backend knows of lock {@code id}; empty if it has never heard of it.
      *
      * @throws io.robit.DriverException the backend failed
+     * @param id the lock name
+     * @return what the backend says of the lock, or empty
      */
     Optional<LockInfo> inspect(ID id);
 
@@ -22,6 +24,7 @@ public interface Inspectable<ID> {
      *
      * @throws io.robit.DriverException the backend failed
      * @throws UnsupportedOperationException the backend cannot enumerate its locks
+     * @return every lock the backend knows, by name
      */
     List<LockInfo> list();
 }

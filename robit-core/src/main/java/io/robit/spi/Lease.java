@@ -28,6 +28,8 @@ public interface Lease {
      * refresh answered "not yours", or from the backend's own notification (watch, session event)
      * where it has one. It may complete exceptionally with a {@link io.robit.LockLostException}
      * that gives the reason. It never completes because of {@link Driver#release}.
+     *
+     * @return a future completed when the backend reports the lease gone
      */
     CompletableFuture<Void> lost();
 
@@ -39,6 +41,7 @@ public interface Lease {
      * Returning a longer value changes nothing. The default is {@code requested}.
      *
      * @param requested the ttl the core asked for
+     * @return the lease length the backend guarantees, at most {@code requested}
      */
     default Duration guaranteedTtl(Duration requested) {
         return requested;
@@ -47,6 +50,8 @@ public interface Lease {
     /**
      * The fencing token: strictly greater than the token of every earlier lease on the same lock
      * name on this backend.
+     *
+     * @return the fencing token of this lease
      */
     long fencingToken();
 }

@@ -10,13 +10,23 @@ import java.util.Optional;
  * A snapshot: it may be stale by the time it is read.
  *
  * @param name the lock name
- * @param owner an opaque description of the current holder (the lease's owner value); empty when free
+ * @param owner a description of the current holder, empty when free: {@code pid@host/detail}, the
+ *     process id and host of the holder, then what the backend adds to tell its holds apart (the
+ *     {@code robit} command shows it as {@code pid@host (detail)}); older holders may differ
  * @param fencingToken the token of the current (or, when free, the last) hold; 0 when never held
  * @param since when the current hold was acquired, where the backend records it
  * @param expiresIn how long until the current lease expires unless renewed, by the backend's clock
  */
 public record LockInfo(String name, Optional<String> owner, long fencingToken, Optional<Instant> since, Optional<Duration> expiresIn) {
-    /** Checks the components. */
+    /**
+     * Checks the components.
+     *
+     * @param name the lock name
+     * @param owner an opaque description of the current holder; empty when free
+     * @param fencingToken the token of the current (or, when free, the last) hold; 0 when never held
+     * @param since when the current hold was acquired, where the backend records it
+     * @param expiresIn how long until the current lease expires unless renewed, by the backend's clock
+     */
     public LockInfo {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(owner, "owner");
@@ -24,7 +34,7 @@ public record LockInfo(String name, Optional<String> owner, long fencingToken, O
         Objects.requireNonNull(expiresIn, "expiresIn");
     }
 
-    /** Whether someone holds the lock. */
+    /** {@return whether someone holds the lock} */
     public boolean held() {
         return owner.isPresent();
     }

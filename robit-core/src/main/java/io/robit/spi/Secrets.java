@@ -35,6 +35,9 @@ public final class Secrets {
      * query parameter whose name contains {@code password}, {@code secret} or {@code token} (but not
      * {@code passwordFile}/{@code passwordEnv}) replaced by {@value #MASK}. Errs on the side of masking.
      * Null gives null.
+     *
+     * @param text the text to mask, or null
+     * @return {@code text} with its secrets masked, or null for null
      */
     public static String redact(String text) {
         if (text == null) {
@@ -114,7 +117,12 @@ public final class Secrets {
         return Optional.empty();
     }
 
-    /** Whether a URI query parameter name (any case) is one of {@code passwordFile}, {@code passwordEnv}. */
+    /**
+     * Whether a URI query parameter name (any case) is one of {@code passwordFile}, {@code passwordEnv}.
+     *
+     * @param parameterName a URI query parameter name
+     * @return whether it names where a password comes from
+     */
     public static boolean isPasswordSource(String parameterName) {
         String lower = parameterName.toLowerCase(Locale.ROOT);
         return lower.equals("passwordfile") || lower.equals("passwordenv");

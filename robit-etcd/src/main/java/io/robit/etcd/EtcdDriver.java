@@ -21,8 +21,6 @@ import io.robit.spi.Inspectable;
 import io.robit.spi.LockInfo;
 import io.robit.spi.Lease;
 import java.lang.management.ManagementFactory;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -544,15 +542,9 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
         return value;
     }
 
+    /** {@code pid@host/session UUID}: the process first, as every driver describes a holder (see LockInfo.owner). */
     private static String holderDescription() {
-        String host;
-        try {
-            host = InetAddress.getLocalHost().getHostName();
-        } catch (UnknownHostException e) {
-            host = "unknown-host";
-        }
-        return "robit " + host + " pid " + ProcessHandle.current().pid() + " " + ManagementFactory.getRuntimeMXBean().getName()
-                + " session " + UUID.randomUUID();
+        return ManagementFactory.getRuntimeMXBean().getName() + "/session " + UUID.randomUUID();
     }
 
     private record Contended(String id, long revision) {

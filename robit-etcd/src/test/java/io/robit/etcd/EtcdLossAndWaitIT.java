@@ -189,7 +189,7 @@ class EtcdLossAndWaitIT {
             io.robit.spi.LockInfo info = ops.inspect("b-lock").orElseThrow();
             assertThat(info.name()).isEqualTo("b-lock");
             assertThat(info.fencingToken()).isEqualTo(second.fencingToken());
-            assertThat(info.owner()).hasValueSatisfying(owner -> assertThat(owner).startsWith("robit ").contains("pid"));
+            assertThat(info.owner()).hasValueSatisfying(owner -> assertThat(owner).startsWith(ProcessHandle.current().pid() + "@").contains("/session "));
             assertThat(info.expiresIn()).hasValueSatisfying(left -> assertThat(left).isPositive().isLessThanOrEqualTo(LONG_TTL));
             assertThat(ops.list()).extracting(io.robit.spi.LockInfo::name).containsExactly("a-lock", "b-lock");
             ops.release(first);

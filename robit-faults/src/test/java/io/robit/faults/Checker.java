@@ -58,7 +58,9 @@ final class Checker {
     private static final int MAX_LISTED = 25;
     private static final Set<Fault.Kind> NETWORK_OR_SERVER = EnumSet.of(Fault.Kind.STALL_BOTH, Fault.Kind.STALL_REPLIES,
             Fault.Kind.LATENCY, Fault.Kind.RESET, Fault.Kind.PAUSE_SERVER, Fault.Kind.KILL_SERVER);
-    private static final Set<Fault.Kind> STOPS = EnumSet.of(Fault.Kind.PAUSE_WORKER);
+    // A GC storm the harness injected stops every thread of the process again and again, often in
+    // pauses shorter than the stall detector sees: while it lasts the process is treated as stopped.
+    private static final Set<Fault.Kind> STOPS = EnumSet.of(Fault.Kind.PAUSE_WORKER, Fault.Kind.GC_PAUSE);
 
     private final FaultRun.Config config;
     private final Map<String, List<Map<String, String>>> histories;
@@ -72,6 +74,7 @@ final class Checker {
     private final Map<String, Double> maxima = new TreeMap<>();
     private final List<String> violations = new ArrayList<>();
     private final List<String> details = new ArrayList<>();
+    private boolean workersAreTheServer;
 
     Checker(FaultRun.Config config, Map<String, List<Map<String, String>>> histories, List<Fault> faults, List<Oracle.Write> writes,
             String orphaned, long runStart, long quiesceStart, long end) {
@@ -94,6 +97,8 @@ final class Checker {
             }
         }
         Holds holds = new Holds(histories, drift, kills, quiesceStart);
+        // SQLite has no server: a stopped process inside a write transaction stops everyone, so its stops disturb a takeover as a server pause does.
+        workersAreTheServer = backend.startsWith("sqlite");
         for (String p : holds.problems.stream().limit(MAX_LISTED).toList()) {
             violations.add("HISTORY: " + p);
         }
@@ -225,7 +230,7 @@ final class Checker {
         }
         long[] stop = stoppedAt(e.process, due, holds);
         if (stop != null && e.end <= stop[1] + RESUME_GRACE_NANOS) {
-            String how = stop[2] == 1 ? "stopped by the harness" : "stalled (measured)";
+            String how = stop[2] == 1 ? "stopped by the harness (SIGSTOP or GC storm)" : "stalled (measured)";
             count(stop[2] == 1 ? "lateExcusedStopped" : "lateExcusedStalled", 1);
             max("lateExcusedMaxMs", ms(lateBy));
             details.add("excused late notice " + ms(lateBy) + " ms: holder " + how + " at its deadline " + rel(due) + " ms ("
@@ -397,9 +402,10 @@ final class Checker {
                 continue;
             }
             long k = fault.end();
-            List<Holds.Hold> victims = holds.all.stream().filter(h -> h.process.equals(fault.target()) && h.endKind.equals("killed")
+            List<Holds.Hold> victims = holds.all.stream().filter(h -> h.believed && h.process.equals(fault.target()) && h.endKind.equals("killed")
                     && h.start <= k && h.end >= k).toList();
-            boolean disturbed = faults.stream().anyMatch(f -> NETWORK_OR_SERVER.contains(f.kind()) && f.end() >= k && f.start() <= k + ttl + second);
+            boolean disturbed = faults.stream().anyMatch(f -> (NETWORK_OR_SERVER.contains(f.kind()) || workersAreTheServer && STOPS.contains(f.kind()))
+                    && f.end() >= k && f.start() <= k + ttl + second);
             if (victims.isEmpty() || disturbed) {
                 count("takeoversDisturbed", victims.isEmpty() ? 0 : 1);
                 continue;

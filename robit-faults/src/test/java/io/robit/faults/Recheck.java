@@ -13,7 +13,7 @@ import java.util.stream.Stream;
 /**
  * Runs the {@link Checker} again over a finished run's directory (worker histories,
  * {@code faults.jsonl}, and {@code oracle.jsonl} when the run saved it), e.g. after a checker
- * changed: {@code java -cp <test classpath> io.robit.faults.Recheck DIR BACKEND SEED WORKERS TTL_MS [CRASH_LOSES_WRITES]}.
+ * changed: {@code java -cp <test classpath> io.robit.faults.Recheck DIR BACKEND SEED WORKERS TTL_MS [CRASH_LOSES_WRITES [THREADS NAMES]]}.
  * Times in the printed report count from the first worker's start. The orphan check cannot be
  * repeated; it is taken as passed (see the run's own report.txt).
  */
@@ -24,7 +24,9 @@ public final class Recheck {
     /** See the class comment. */
     public static void main(String[] args) throws IOException {
         Path dir = Path.of(args[0]);
-        FaultRun.Config config = new FaultRun.Config(Long.parseLong(args[2]), Integer.parseInt(args[3]), 0, 0, Duration.ofMillis(Long.parseLong(args[4])),
+        int threads = args.length > 7 ? Integer.parseInt(args[6]) : 0;
+        int names = args.length > 7 ? Integer.parseInt(args[7]) : 0;
+        FaultRun.Config config = new FaultRun.Config(Long.parseLong(args[2]), Integer.parseInt(args[3]), threads, names, Duration.ofMillis(Long.parseLong(args[4])),
                 Duration.ZERO, Duration.ZERO, 0, 1, Broken.NONE, args.length > 5 && Boolean.parseBoolean(args[5]), false);
         Map<String, List<Map<String, String>>> histories = new TreeMap<>();
         long first = Long.MAX_VALUE;

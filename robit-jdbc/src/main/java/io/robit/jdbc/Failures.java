@@ -49,14 +49,17 @@ final class Failures {
 
     /**
      * The {@link DriverException} for a failed call: it names the dialect and database, the lock
-     * and the operation, and for a missing table says how to create it.
+     * and the operation, and for a missing table says how to create it: in the words of the URI
+     * when the driver was opened from one ({@code fromUri}), else of the Java builder.
      */
-    static DriverException translate(Dialect dialect, String backend, String table, String operation, String lock, SQLException e) {
+    static DriverException translate(Dialect dialect, String backend, String table, String operation, String lock, SQLException e,
+            boolean fromUri) {
         Throwable cause = e;
         if (isMissingTable(dialect, e)) {
-            cause = new SQLException("lease table '" + table + "' does not exist; create it with "
-                    + "JdbcDriver.builder(dataSource).createTableIfMissing() or run: " + dialect.createTableSql(table).replaceAll("\\s+", " "),
-                    e.getSQLState(), e.getErrorCode(), e);
+            String how = fromUri ? "add ?createTable=true to the backend URI (Robit then creates it)"
+                    : "create it with JdbcDriver.builder(dataSource).createTableIfMissing()";
+            cause = new SQLException("lease table '" + table + "' does not exist; " + how + ", or run: "
+                    + dialect.createTableSql(table).replaceAll("\\s+", " "), e.getSQLState(), e.getErrorCode(), e);
         }
         return new DriverException(backend, lock, operation, cause);
     }

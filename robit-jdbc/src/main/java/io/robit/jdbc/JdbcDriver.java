@@ -66,14 +66,14 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
     private final SqlCalls calls;
     private volatile PgListener listener;
 
-    private JdbcDriver(ConnectionSource source, Dialect dialect, String table, String backend, Duration pollInterval) {
+    private JdbcDriver(ConnectionSource source, Dialect dialect, String table, String backend, Duration pollInterval, boolean fromUri) {
         this.source = source;
         this.dialect = dialect;
         this.table = table;
         this.sql = Statements.of(dialect, table);
         this.backend = backend;
         this.pollInterval = pollInterval;
-        this.calls = new SqlCalls(source, dialect, table, backend, closed);
+        this.calls = new SqlCalls(source, dialect, table, backend, closed, fromUri);
     }
 
     /**
@@ -460,7 +460,8 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
          */
         public JdbcDriver build() {
             Bootstrap.Result ready = Bootstrap.run(source, dialect, where, table, createTable);
-            return new JdbcDriver(source, ready.dialect(), table, ready.label(), pollInterval);
+            // Opened from a URI (the provider gives where): failures give advice in the URI's terms.
+            return new JdbcDriver(source, ready.dialect(), table, ready.label(), pollInterval, where != null);
         }
     }
 }

@@ -25,8 +25,10 @@ final class SqlCalls {
     private final String table;
     private final String backend;
     private final AtomicBoolean closed;
+    private final boolean fromUri;
 
-    SqlCalls(ConnectionSource source, Dialect dialect, String table, String backend, AtomicBoolean closed) {
+    SqlCalls(ConnectionSource source, Dialect dialect, String table, String backend, AtomicBoolean closed, boolean fromUri) {
+        this.fromUri = fromUri;
         this.source = source;
         this.dialect = dialect;
         this.table = table;
@@ -59,7 +61,7 @@ final class SqlCalls {
             try {
                 connection = source.get();
             } catch (SQLException e) {
-                throw Failures.translate(dialect, backend, table, operation, lock, e);
+                throw Failures.translate(dialect, backend, table, operation, lock, e, fromUri);
             }
             boolean broken = false;
             try {
@@ -82,7 +84,7 @@ final class SqlCalls {
                 if (Failures.isUncertain(e)) {
                     onUncertain.run();
                 }
-                throw Failures.translate(dialect, backend, table, operation, lock, e);
+                throw Failures.translate(dialect, backend, table, operation, lock, e, fromUri);
             } finally {
                 source.giveBack(connection, broken);
             }

@@ -95,7 +95,10 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
                         (commands, keys, args) -> script(commands, Scripts.REFRESH_MANY, ScriptOutputType.MULTI, keys, args));
         byte[] random = new byte[9];
         new SecureRandom().nextBytes(random);
-        this.ownerPrefix = Base64.getUrlEncoder().withoutPadding().encodeToString(random) + ":";
+        // pid@host/<random>: the process robit status and list show (see LockInfo.owner), then what
+        // tells this driver's holds apart from every other's.
+        this.ownerPrefix = java.lang.management.ManagementFactory.getRuntimeMXBean().getName() + "/"
+                + Base64.getUrlEncoder().withoutPadding().encodeToString(random) + ":";
     }
 
     /**
@@ -623,7 +626,27 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
     }
 
     private DriverException failure(String id, String operation, Throwable cause) {
-        return new DriverException(connections.where(), id, operation, cause);
+        return new DriverException(connections.where(), id, operation, readable(cause));
+    }
+
+    /**
+     * A connection failure as a user can act on it: with the server's own answer when it gave one
+     * (NOAUTH, WRONGPASS, NOPERM: Lettuce hides it under "Unable to connect"), and the address
+     * without Lettuce's {@code /<unresolved>} marker.
+     */
+    static Throwable readable(Throwable cause) {
+        if (!(cause instanceof RedisConnectionException) || cause.getMessage() == null) {
+            return cause;
+        }
+        String message = cause.getMessage().replace("/<unresolved>", "");
+        for (Throwable inner = cause.getCause(); inner != null && inner != inner.getCause(); inner = inner.getCause()) {
+            String answer = inner.getMessage();
+            if (answer != null && answer.matches("(?s)(NOAUTH|WRONGPASS|NOPERM|ERR|WRONGTYPE|LOADING|MASTERDOWN)\\b.*")) {
+                message = message + ": the server answered " + answer.strip();
+                break;
+            }
+        }
+        return message.equals(cause.getMessage()) ? cause : new RedisConnectionException(message, cause);
     }
 
     private static Throwable unwrap(Throwable e) {

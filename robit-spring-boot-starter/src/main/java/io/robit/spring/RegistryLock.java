@@ -83,11 +83,12 @@ final class RegistryLock implements Lock {
         Held current = held;
         held = null;
         try {
+            // Close first, then ask: a loss that lands between a check and the close would otherwise go untold.
+            current.close();
             if (current.isLost()) {
                 throw new AlreadyReleasedException(key, "the hold was lost (" + current.lossReason().map(Enum::name).orElse("unknown")
                         + ") before unlock: the work done under it may have overlapped another holder");
             }
-            current.close();
         } finally {
             local.unlock();
         }
