@@ -3,6 +3,7 @@ package io.robit;
 import io.robit.internal.AsyncAcquire;
 import io.robit.internal.Events;
 import io.robit.internal.Hold;
+import io.robit.internal.Jitter;
 import io.robit.internal.MutexSettings;
 import io.robit.internal.StatsRecorder;
 import io.robit.spi.Driver;
@@ -14,7 +15,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -426,7 +426,7 @@ public final class Mutex<ID> {
      * be late too: without it, a ttl near the backend's round trip makes the loop spin.
      */
     private static long lateGrantBackoffNanos() {
-        return ThreadLocalRandom.current().nextLong(TimeUnit.MILLISECONDS.toNanos(50), TimeUnit.MILLISECONDS.toNanos(150));
+        return Jitter.nanosBetween(50, 150);
     }
 
     private static long saturatedNanos(Duration duration) {

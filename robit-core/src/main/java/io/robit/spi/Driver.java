@@ -1,8 +1,8 @@
 package io.robit.spi;
 
+import io.robit.internal.Jitter;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -75,7 +75,7 @@ public interface Driver<ID> extends AutoCloseable {
         if (max <= 0) {
             return;
         }
-        long jittered = ThreadLocalRandom.current().nextLong(TimeUnit.MILLISECONDS.toNanos(25), TimeUnit.MILLISECONDS.toNanos(75));
+        long jittered = Jitter.nanosBetween(25, 75);
         TimeUnit.NANOSECONDS.sleep(Math.min(max, jittered));
     }
 
