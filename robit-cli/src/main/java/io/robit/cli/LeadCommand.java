@@ -18,7 +18,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -55,7 +54,6 @@ import picocli.CommandLine.Spec;
             "  robit lead --name compaction --once --grace 30s -- ./compact.sh",
         })
 final class LeadCommand implements java.util.concurrent.Callable<Integer> {
-    private static final Duration MIN_TTL = Duration.ofMillis(100);
 
     @Spec
     CommandSpec spec;
@@ -99,9 +97,7 @@ final class LeadCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (ttl.compareTo(MIN_TTL) < 0) {
-            throw new ParameterException(spec.commandLine(), "--ttl must be at least 100ms, got " + Durations.format(ttl));
-        }
+        LockArguments.check(spec, name, ttl);
         Logging.configure();
         mainThread = Thread.currentThread();
         Signals.install(this::onSignal);

@@ -22,7 +22,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -56,9 +55,6 @@ import picocli.CommandLine.Spec;
             "  robit run -n ledger -- sh -c './apply.sh --token \"$ROBIT_FENCING_TOKEN\"'",
         })
 final class RunCommand implements Callable<Integer> {
-    private static final Duration MIN_TTL = Duration.ofMillis(100);
-    // Mutex's own limit, checked here so that it fails before the backend is opened.
-    private static final Duration MAX_TTL = Duration.ofDays(36_500);
 
     @Spec
     CommandSpec spec;
@@ -103,16 +99,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (ttl.compareTo(MIN_TTL) < 0) {
-            throw new ParameterException(spec.commandLine(), "--ttl must be at least 100ms, got " + Durations.format(ttl));
-        }
-        if (ttl.compareTo(MAX_TTL) > 0) {
-            throw new ParameterException(spec.commandLine(), "--ttl must be at most " + MAX_TTL.toHours() + "h (100 years), got "
-                    + ttl.toHours() + "h");
-        }
-        if (name.isBlank()) {
-            throw new ParameterException(spec.commandLine(), "--name must not be blank, got '" + name + "'");
-        }
+        LockArguments.check(spec, name, ttl);
         Logging.configure();
         mainThread = Thread.currentThread();
         Signals.install(this::onSignal);

@@ -48,6 +48,9 @@ class ArgumentsIT {
                 Arguments.of(List.of("run", "--name", "x", "--backend", "sqlite:", "--", "true"), "SQLite URIs are sqlite:PATH"),
                 Arguments.of(List.of("run", "--name", "x", "--backend", "postgresql://", "--", "true"), "malformed backend URI"),
                 Arguments.of(List.of("run", "--name", "x", "--backend", "postgresql://127.0.0.1", "--", "true"), "needs a host and a database"),
+                Arguments.of(List.of("lead", "--name", "x", "--ttl", "50ms", "--", "true"), "--ttl must be at least 100ms, got 50ms"),
+                Arguments.of(List.of("lead", "--name", "x", "--ttl", "900000h", "--", "true"), "--ttl must be at most 876000h (100 years), got 900000h"),
+                Arguments.of(List.of("lead", "--name", "   ", "--", "true"), "--name must not be blank, got '   '"),
                 Arguments.of(List.of("status"), "Missing required parameter: 'NAME'"),
                 Arguments.of(List.of("nosuchcommand"), "Unmatched argument at index 0: 'nosuchcommand'"),
                 Arguments.of(List.of(), "Usage: robit"));
