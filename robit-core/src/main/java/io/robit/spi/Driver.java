@@ -9,10 +9,13 @@ import java.util.concurrent.TimeUnit;
  * A coordination backend that can hand out leases on named locks: one implementation per backend
  * (Redis, JDBC, etcd, ZooKeeper, in-memory).
  *
- * <p><b>Who calls what.</b> {@link io.robit.Mutex} calls {@link #acquire} from the thread that
- * locks, {@link #release} once per successful acquire (from the unlocking thread, or from a Robit
- * worker thread when the hold was lost), and {@link #awaitRelease} between acquire attempts while
- * a caller waits. Renewal is the core's job: a driver never schedules renewals of its own; it
+ * <p><b>Who calls what.</b> {@link io.robit.Mutex} calls {@link #acquire} for a single attempt
+ * ({@code tryLock()}), and {@link #contend} for a call that may wait ({@code lock()},
+ * {@code tryLock(Duration)}, {@code lockAsync()}, {@code tryLockAsync(Duration)}): the returned
+ * {@link Contention} carries that one call's attempts and waits, possibly across threads, so a
+ * driver never keeps per-call state by thread identity. {@link #release} is called once per lease
+ * obtained either way (from the unlocking thread, or from a Robit worker thread when the hold was
+ * lost). Renewal is the core's job: a driver never schedules renewals of its own; it
  * only answers {@link Lease#refresh}. A driver may be used by many mutexes and threads at once and
  * must be thread-safe.
  *
@@ -41,6 +44,27 @@ public interface Driver<ID> extends AutoCloseable {
      * @throws InterruptedException the calling thread was interrupted; no lease was taken
      */
     Optional<Lease> acquire(ID id, Duration ttl, Duration timeout) throws InterruptedException;
+
+    /**
+     * Opens one caller's contention for lock {@code id}: the object through which one waiting
+     * {@code lock}/{@code tryLock(Duration)} call (blocking or asynchronous) makes its attempts and
+     * waits. See {@link Contention} for the threading contract.
+     *
+     * <p>The default returns a contention that calls {@link #acquire}, {@link #awaitRelease} and
+     * {@link #awaitReleaseAsync} of this driver, which suits a driver that keeps nothing between an
+     * attempt and the wait after it. A driver that does (the holder's expiry read by a failed
+     * attempt, a queued node, a subscription) overrides this and keeps that state in the
+     * contention it returns. Must not do I/O that can fail: the first attempt is
+     * {@link Contention#tryAcquire}.
+     *
+     * @param id the lock name; already {@linkplain #validate validated}
+     * @param ttl the lease length each attempt asks for; positive
+     * @param timeout the most each request may take
+     * @return a new contention, used by one call and then closed
+     */
+    default Contention contend(ID id, Duration ttl, Duration timeout) {
+        return new DriverContention<>(this, id, ttl, timeout);
+    }
 
     /**
      * Gives the lease back. Called exactly once per successful {@link #acquire}, whether the hold
