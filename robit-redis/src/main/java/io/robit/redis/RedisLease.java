@@ -12,7 +12,7 @@ import java.util.concurrent.CompletableFuture;
  * asks through {@link AsyncLease}. Thread-safe.
  */
 final class RedisLease implements AsyncLease {
-    private final RedisDriver driver;
+    private final RedisStore store;
     private final String id;
     private final String owner;
     private final long token;
@@ -22,8 +22,8 @@ final class RedisLease implements AsyncLease {
     // The latest refresh failed (no answer, or an error): Redis may be unreachable.
     private volatile boolean renewalFailing;
 
-    RedisLease(RedisDriver driver, String id, String owner, long token, long sentNanos, Duration ttl) {
-        this.driver = driver;
+    RedisLease(RedisStore store, String id, String owner, long token, long sentNanos, Duration ttl) {
+        this.store = store;
         this.id = id;
         this.owner = owner;
         this.token = token;
@@ -39,8 +39,8 @@ final class RedisLease implements AsyncLease {
         return owner;
     }
 
-    RedisDriver driver() {
-        return driver;
+    RedisStore store() {
+        return store;
     }
 
     @Override
@@ -48,7 +48,7 @@ final class RedisLease implements AsyncLease {
         long sent = System.nanoTime();
         long answer;
         try {
-            answer = driver.refresh(this, ttl, timeout);
+            answer = store.refresh(this, ttl, timeout);
         } catch (RuntimeException | InterruptedException e) {
             renewalFailing = true;
             throw e;
@@ -61,7 +61,7 @@ final class RedisLease implements AsyncLease {
     public CompletableFuture<Void> refreshAsync(Duration ttl, Duration timeout) {
         long sent = System.nanoTime();
         CompletableFuture<Void> done = new CompletableFuture<>();
-        driver.refreshAsync(this, ttl, timeout).whenComplete((answer, error) -> {
+        store.refreshAsync(this, ttl, timeout).whenComplete((answer, error) -> {
             if (error != null) {
                 renewalFailing = true;
                 done.completeExceptionally(error);
