@@ -9,6 +9,7 @@ import io.robit.spi.Driver;
 import io.robit.spi.Inspectable;
 import io.robit.spi.Lease;
 import io.robit.spi.LockInfo;
+import io.robit.spi.support.Arguments;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -143,8 +144,8 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
     @Override
     public Optional<Lease> acquire(String id, Duration ttl, Duration timeout) throws InterruptedException {
         validate(id);
-        Arguments.checkTtl(ttl);
-        Arguments.checkTimeout(timeout);
+        RedisStore.checkTtl(ttl);
+        Arguments.positive("timeout", timeout);
         store.checkOpen();
         return Optional.ofNullable(store.acquire(store.keys(id), ttl, timeout).lease());
     }
@@ -153,8 +154,8 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
     @Override
     public Contention contend(String id, Duration ttl, Duration timeout) {
         validate(id);
-        Arguments.checkTtl(ttl);
-        Arguments.checkTimeout(timeout);
+        RedisStore.checkTtl(ttl);
+        Arguments.positive("timeout", timeout);
         return new RedisContention(store, signals, store.keys(id), ttl, timeout);
     }
 
@@ -164,7 +165,9 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
             LOG.warn("Ignoring release of {}: it was not acquired through this driver", lease);
             return;
         }
-        store.release(redis);
+        if (redis.beginRelease()) {
+            store.release(redis);
+        }
     }
 
     /**
@@ -229,7 +232,7 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
      */
     @Override
     public void validate(String id) {
-        Arguments.checkName(id, MAX_ID_BYTES);
+        Arguments.lockNameBytes(id, MAX_ID_BYTES);
     }
 
     /** Closes the connections this driver opened, and the client too when {@link #open} made it. Idempotent. */

@@ -7,11 +7,13 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.SlotHash;
 import io.robit.DriverException;
 import io.robit.spi.LockInfo;
+import io.robit.spi.support.Arguments;
 import java.lang.management.ManagementFactory;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -120,8 +122,8 @@ final class RedisStore implements AutoCloseable {
 
     /** Refreshes a lease: 1 extended, 0 held by another owner, -1 gone. */
     long refresh(RedisLease lease, Duration ttl, Duration timeout) throws InterruptedException {
-        Arguments.checkTtl(ttl);
-        Arguments.checkTimeout(timeout);
+        checkTtl(ttl);
+        Arguments.positive("timeout", timeout);
         checkOpen();
         String lockKey = keys(lease.id()).lock();
         return call(lease.id(), "refresh", timeout, c -> refreshRequest(c, lockKey, lease.owner(), ttl));
@@ -129,8 +131,8 @@ final class RedisStore implements AutoCloseable {
 
     /** {@link #refresh} without blocking: completes on Lettuce's I/O thread, or fails after {@code timeout}. */
     CompletableFuture<Long> refreshAsync(RedisLease lease, Duration ttl, Duration timeout) {
-        Arguments.checkTtl(ttl);
-        Arguments.checkTimeout(timeout);
+        checkTtl(ttl);
+        Arguments.positive("timeout", timeout);
         checkOpen();
         String lockKey = keys(lease.id()).lock();
         CompletableFuture<Long> answer = connections.commands()
@@ -326,6 +328,14 @@ final class RedisStore implements AutoCloseable {
             cause = cause.getCause();
         }
         return cause;
+    }
+
+    /** Redis keeps expiries in ms: a ttl under 1 ms cannot be stored. */
+    static void checkTtl(Duration ttl) {
+        Objects.requireNonNull(ttl, "ttl must not be null");
+        if (ttl.toMillis() < 1) {
+            throw new IllegalArgumentException("ttl must be at least 1 ms for Redis, got " + ttl);
+        }
     }
 
     static long saturatedNanos(Duration duration) {

@@ -23,10 +23,10 @@ class RedisDriverTest {
             assertThatThrownBy(() -> driver.acquire("", Duration.ofSeconds(1), Duration.ofSeconds(1)))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must not be empty");
             assertThatThrownBy(() -> driver.acquire("x".repeat(1025), Duration.ofSeconds(1), Duration.ofSeconds(1)))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at most 1024 bytes").hasMessageContaining("1025 bytes");
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at most 1024 bytes").hasMessageContaining("got 1025");
             // 342 three-byte characters: 342 chars, but 1026 bytes.
             assertThatThrownBy(() -> driver.validate("\u20ac".repeat(342)))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1026 bytes");
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got 1026");
             assertThatThrownBy(() -> driver.validate("a\uDC00b"))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unpaired surrogate at index 1");
             assertThatThrownBy(() -> driver.awaitRelease("", Duration.ofSeconds(1)))
