@@ -2,6 +2,7 @@ package io.robit.redis;
 
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.cluster.ClusterClientOptions;
@@ -203,5 +204,25 @@ final class Connections implements AutoCloseable {
             // A connect still under way is closed when it completes.
             open.thenAccept(Commands::close);
         }
+    }
+
+    /**
+     * A connection failure as a user can act on it: with the server's own answer when it gave one
+     * (NOAUTH, WRONGPASS, NOPERM: Lettuce hides it under "Unable to connect"), and the address
+     * without Lettuce's {@code /<unresolved>} marker.
+     */
+    static Throwable readable(Throwable cause) {
+        if (!(cause instanceof RedisConnectionException) || cause.getMessage() == null) {
+            return cause;
+        }
+        String message = cause.getMessage().replace("/<unresolved>", "");
+        for (Throwable inner = cause.getCause(); inner != null && inner != inner.getCause(); inner = inner.getCause()) {
+            String answer = inner.getMessage();
+            if (answer != null && answer.matches("(?s)(NOAUTH|WRONGPASS|NOPERM|ERR|WRONGTYPE|LOADING|MASTERDOWN)\\b.*")) {
+                message = message + ": the server answered " + answer.strip();
+                break;
+            }
+        }
+        return message.equals(cause.getMessage()) ? cause : new RedisConnectionException(message, cause);
     }
 }

@@ -299,27 +299,7 @@ final class RedisStore implements AutoCloseable {
     }
 
     DriverException failure(String id, String operation, Throwable cause) {
-        return new DriverException(connections.where(), id, operation, readable(cause));
-    }
-
-    /**
-     * A connection failure as a user can act on it: with the server's own answer when it gave one
-     * (NOAUTH, WRONGPASS, NOPERM: Lettuce hides it under "Unable to connect"), and the address
-     * without Lettuce's {@code /<unresolved>} marker.
-     */
-    static Throwable readable(Throwable cause) {
-        if (!(cause instanceof RedisConnectionException) || cause.getMessage() == null) {
-            return cause;
-        }
-        String message = cause.getMessage().replace("/<unresolved>", "");
-        for (Throwable inner = cause.getCause(); inner != null && inner != inner.getCause(); inner = inner.getCause()) {
-            String answer = inner.getMessage();
-            if (answer != null && answer.matches("(?s)(NOAUTH|WRONGPASS|NOPERM|ERR|WRONGTYPE|LOADING|MASTERDOWN)\\b.*")) {
-                message = message + ": the server answered " + answer.strip();
-                break;
-            }
-        }
-        return message.equals(cause.getMessage()) ? cause : new RedisConnectionException(message, cause);
+        return new DriverException(connections.where(), id, operation, Connections.readable(cause));
     }
 
     static Throwable unwrap(Throwable e) {
