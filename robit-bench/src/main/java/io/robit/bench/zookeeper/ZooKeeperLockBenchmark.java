@@ -110,7 +110,7 @@ public final class ZooKeeperLockBenchmark {
             for (int round = 1; round <= rounds; round++) {
                 for (String scenario : List.of("u", "c")) {
                     // Alternate which library goes first, so that neither always meets a warmer or colder machine.
-                    List<String> order = round % 2 == 1 ? LIBRARIES : List.of(LIBRARIES.get(1), LIBRARIES.get(0));
+                    List<String> order = round % 2 == 1 || LIBRARIES.size() < 2 ? LIBRARIES : List.of(LIBRARIES.get(1), LIBRARIES.get(0));
                     for (String library : order) {
                         Result r = scenario.equals("u") ? uncontended(library, connect, seconds, "r" + round)
                                 : contended(library, connect, seconds, "r" + round);
