@@ -28,7 +28,7 @@ final class ZooKeeperLease implements AsyncLease {
     private static final int RELEASED = 1;
     private static final int LOST = 2;
 
-    private final ZooKeeperDriver driver;
+    private final ZooKeeperContext context;
     private final Node node;
     private final CompletableFuture<Void> lost = new CompletableFuture<>();
     // Guards the fields below; never held across I/O.
@@ -39,14 +39,19 @@ final class ZooKeeperLease implements AsyncLease {
     private ScheduledFuture<?> expiry;
     private LockLostException loss;
 
-    ZooKeeperLease(ZooKeeperDriver driver, Node node, long sentNanos, Duration ttl) {
-        this.driver = driver;
+    ZooKeeperLease(ZooKeeperContext context, Node node, long sentNanos, Duration ttl) {
+        this.context = context;
         this.node = node;
         this.expiresAt = sentNanos + ttl.toNanos();
     }
 
     Node node() {
         return node;
+    }
+
+    /** Leaves an exists-watch on our node: the holder learns of a delete behind its back at once, not at its next refresh. */
+    void watchNode() {
+        context.store().watchDeletion(node, detail -> lose(LossReason.GONE, detail));
     }
 
     /** Neither released nor lost. */
@@ -59,8 +64,8 @@ final class ZooKeeperLease implements AsyncLease {
         }
     }
 
-    boolean belongsTo(ZooKeeperDriver candidate) {
-        return driver == candidate;
+    boolean belongsTo(ZooKeeperContext candidate) {
+        return context == candidate;
     }
 
     /** Starts the ttl timer; called once, after construction. */
@@ -83,9 +88,9 @@ final class ZooKeeperLease implements AsyncLease {
     @Override
     public void refresh(Duration ttl, Duration timeout) throws InterruptedException {
         long sent = beginRefresh(ttl, timeout);
-        driver.nodes().sync(node.lockId(), "refresh", node.path(), timeout);
-        Duration left = Duration.ofNanos(Math.max(0, sent + timeout.toNanos() - driver.ticker().read()));
-        renewedWith(sent, ttl, driver.nodes().exists(node.lockId(), "refresh", node.path(), null, left));
+        context.store().sync(node.lockId(), "refresh", node.path(), timeout);
+        Duration left = Duration.ofNanos(Math.max(0, sent + timeout.toNanos() - context.ticker().read()));
+        renewedWith(sent, ttl, context.store().exists(node.lockId(), "refresh", node.path(), null, left));
     }
 
     /** {@link #refresh} without blocking: the answer completes the future on Curator's event thread. */
@@ -99,16 +104,16 @@ final class ZooKeeperLease implements AsyncLease {
         }
         CompletableFuture<Void> done = new CompletableFuture<>();
         try {
-            driver.client().sync().inBackground((client, synced) -> {
+            context.client().sync().inBackground((client, synced) -> {
                 int code = synced.getResultCode();
                 if (code != KeeperException.Code.OK.intValue() && code != KeeperException.Code.NONODE.intValue()) {
-                    done.completeExceptionally(driver.requests().failure(node.lockId(), "refresh", synced));
+                    done.completeExceptionally(context.requests().failure(node.lockId(), "refresh", synced));
                 } else {
                     existsAfterSync(sent, ttl, done);
                 }
             }).forPath(node.path());
         } catch (Exception e) {
-            done.completeExceptionally(new DriverException(driver.backend(), node.lockId(), "refresh", e));
+            done.completeExceptionally(new DriverException(context.backend(), node.lockId(), "refresh", e));
         }
         return done;
     }
@@ -116,13 +121,13 @@ final class ZooKeeperLease implements AsyncLease {
     // The read of refreshAsync, once the sync is answered.
     private void existsAfterSync(long sent, Duration ttl, CompletableFuture<Void> done) {
         try {
-            driver.client().checkExists().inBackground((client, event) -> {
+            context.client().checkExists().inBackground((client, event) -> {
                 try {
                     int code = event.getResultCode();
                     if (code != KeeperException.Code.OK.intValue() && code != KeeperException.Code.NONODE.intValue()) {
-                        throw driver.requests().failure(node.lockId(), "refresh", event);
+                        throw context.requests().failure(node.lockId(), "refresh", event);
                     }
-                    driver.noteContact(sent);
+                    context.noteContact(sent);
                     renewedWith(sent, ttl, code == KeeperException.Code.OK.intValue() ? event.getStat() : null);
                     done.complete(null);
                 } catch (RuntimeException e) {
@@ -130,7 +135,7 @@ final class ZooKeeperLease implements AsyncLease {
                 }
             }).forPath(node.path());
         } catch (Exception e) {
-            done.completeExceptionally(new DriverException(driver.backend(), node.lockId(), "refresh", e));
+            done.completeExceptionally(new DriverException(context.backend(), node.lockId(), "refresh", e));
         }
     }
 
@@ -142,7 +147,7 @@ final class ZooKeeperLease implements AsyncLease {
      */
     @Override
     public Duration guaranteedTtl(Duration requested) {
-        Duration session = driver.sessionGuarantee();
+        Duration session = context.sessionGuarantee();
         if (session == null) {
             return requested;
         }
@@ -151,12 +156,12 @@ final class ZooKeeperLease implements AsyncLease {
 
     // Checks the arguments and the state; returns the send time of the refresh.
     private long beginRefresh(Duration ttl, Duration timeout) {
-        ZooKeeperDriver.checkTtl(ttl);
-        ZooKeeperDriver.checkTimeout(timeout);
+        ZooKeeperContext.checkTtl(ttl);
+        ZooKeeperContext.checkTimeout(timeout);
         throwIfEnded();
-        long sent = driver.ticker().read();
-        if (!driver.isConnected()) {
-            throw new DriverException(driver.backend(), node.lockId(), "refresh", new KeeperException.ConnectionLossException());
+        long sent = context.ticker().read();
+        if (!context.isConnected()) {
+            throw new DriverException(context.backend(), node.lockId(), "refresh", new KeeperException.ConnectionLossException());
         }
         return sent;
     }
@@ -214,7 +219,7 @@ final class ZooKeeperLease implements AsyncLease {
         } finally {
             lock.unlock();
         }
-        driver.forget(this);
+        context.forget(this);
         lost.completeExceptionally(fresh);
         return fresh;
     }
@@ -258,8 +263,8 @@ final class ZooKeeperLease implements AsyncLease {
     // Caller holds `lock`.
     private void scheduleExpiry() {
         cancelExpiry();
-        long delay = expiresAt - driver.ticker().read();
-        expiry = driver.schedule(this::expireIfDue, Math.max(0, delay), TimeUnit.NANOSECONDS);
+        long delay = expiresAt - context.ticker().read();
+        expiry = context.schedule(this::expireIfDue, Math.max(0, delay), TimeUnit.NANOSECONDS);
     }
 
     // Caller holds `lock`.
@@ -277,16 +282,16 @@ final class ZooKeeperLease implements AsyncLease {
             if (state != HELD) {
                 return;
             }
-            long left = expiresAt - driver.ticker().read();
+            long left = expiresAt - context.ticker().read();
             if (left > 0) {
-                expiry = driver.schedule(this::expireIfDue, left, TimeUnit.NANOSECONDS);
+                expiry = context.schedule(this::expireIfDue, left, TimeUnit.NANOSECONDS);
                 return;
             }
         } finally {
             lock.unlock();
         }
-        lose(LossReason.EXPIRED, "not refreshed within its ttl; the driver deleted its node");
-        driver.deleteInBackground(node);
+        lose(LossReason.EXPIRED, "not refreshed within its ttl; the context deleted its node");
+        context.store().deleteInBackground(node);
     }
 
     @Override

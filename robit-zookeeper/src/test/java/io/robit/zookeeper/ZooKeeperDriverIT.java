@@ -446,12 +446,19 @@ class ZooKeeperDriverIT {
         var info = driver.inspect(id).orElseThrow();
         assertThat(info.name()).isEqualTo(id);
         assertThat(info.held()).isTrue();
-        assertThat(info.owner().orElseThrow()).startsWith("session 0x");
+        // The process first, as on every backend (pid@host/detail), then the session and node.
+        assertThat(info.owner().orElseThrow()).isEqualTo(ProcessHandle.current().pid() + "@" + hostName() + "/session 0x"
+                + Long.toHexString(driver.context().store().currentSessionId()) + ", " + contenders(admin, id).get(0));
         assertThat(info.fencingToken()).isEqualTo(lease.fencingToken());
         assertThat(info.since()).isPresent();
         assertThat(driver.list()).anySatisfy(listed -> assertThat(listed).isEqualTo(info));
         driver.release(lease);
         assertThat(driver.inspect(id)).hasValueSatisfying(free -> assertThat(free.held()).isFalse());
+    }
+
+    private static String hostName() {
+        String name = java.lang.management.ManagementFactory.getRuntimeMXBean().getName();
+        return name.substring(name.indexOf('@') + 1);
     }
 
     private ZooKeeperDriver driver() {
