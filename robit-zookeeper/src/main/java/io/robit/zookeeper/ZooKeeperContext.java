@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
  */
 final class ZooKeeperContext {
     private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperContext.class);
+    private static final int MAX_CONTENDED_HINTS = 4096;
 
     private final CuratorFramework client;
     private final Duration requestTimeout;
@@ -32,6 +33,8 @@ final class ZooKeeperContext {
     private final Ticker ticker = Ticker.system();
     private final ScheduledThreadPoolExecutor timer;
     private final Set<ZooKeeperLease> live = ConcurrentHashMap.newKeySet();
+    // Locks a single attempt last found taken, a hint by lock id (never by thread).
+    private final Set<String> contended = ConcurrentHashMap.newKeySet();
     // Blocking waiters asleep: a connection change or close wakes them to look again.
     private final Set<CountDownLatch> sleepers = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -196,18 +199,35 @@ final class ZooKeeperContext {
         }
     }
 
-    static void checkTtl(Duration ttl) {
-        Objects.requireNonNull(ttl, "ttl must not be null");
-        if (ttl.isNegative() || ttl.isZero()) {
-            throw new IllegalArgumentException("ttl must be positive, got " + ttl);
+    /**
+     * {@code value}, if positive.
+     *
+     * @throws NullPointerException null
+     * @throws IllegalArgumentException zero or negative; the message names the argument and its value
+     */
+    static Duration checkPositive(String name, Duration value) {
+        Objects.requireNonNull(value, name + " must not be null");
+        if (value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive, got " + value);
         }
+        return value;
     }
 
-    static void checkTimeout(Duration timeout) {
-        Objects.requireNonNull(timeout, "timeout must not be null");
-        if (timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("timeout must be positive, got " + timeout);
+    /** Whether a single attempt last found {@code id} taken (then the next one reads before it writes). */
+    boolean seenTaken(String id) {
+        return contended.contains(id);
+    }
+
+    /** Records what a single attempt found; the hints are dropped when there are too many. */
+    void noteTaken(String id, boolean taken) {
+        if (!taken) {
+            contended.remove(id);
+            return;
         }
+        if (contended.size() >= MAX_CONTENDED_HINTS) {
+            contended.clear();
+        }
+        contended.add(id);
     }
 
     private static String connectString(CuratorFramework client) {

@@ -11,15 +11,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
-import org.apache.curator.utils.PathUtils;
 import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,12 +55,11 @@ import org.slf4j.LoggerFactory;
  *       for no longer than ZooKeeper guarantees it (see {@link Builder#serverTickTime});</li>
  *   <li>a refresh reads our node after a {@code sync}, so the leader's view confirms it: a
  *       follower cut off from the leader cannot renew a session the leader may have expired;</li>
- *   <li>while the connection is {@code SUSPENDED} the hold is in doubt: it is kept until that
- *       local deadline; the driver also checks the last answered request plus the negotiated
- *       session timeout (less a small margin) itself, and then declares the lease lost
- *       ({@link LossReason#DEADLINE_PASSED}) even if Curator has not yet said {@code LOST};</li>
- *   <li>session {@code LOST} (expired), a new session after reconnect, or our node deleted (an
- *       exists-watch on it) end the lease at once ({@link LossReason#GONE}).</li>
+ *   <li>while the connection is {@code SUSPENDED} the hold is kept until the last answered
+ *       request plus that guarantee (less a margin), then lost ({@link LossReason#DEADLINE_PASSED})
+ *       even if Curator has not yet said {@code LOST} ({@link SessionGuard});</li>
+ *   <li>session {@code LOST}, a new session after reconnect, or our node deleted (an exists-watch
+ *       on it) end the lease at once ({@link LossReason#GONE}).</li>
  * </ul>
  *
  * <p>Thread-safe. A driver built with {@link #create}/{@link #builder} uses the caller's client and
@@ -73,7 +69,6 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
     private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperDriver.class);
     private static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
     private static final String DEFAULT_BASE_PATH = "/robit/locks";
-    private static final int MAX_CONTENDED_HINTS = 4096;
     private static final Duration DEFAULT_SERVER_TICK = Duration.ofSeconds(3);
     // A queued waiter looks again at least this often, in case a watch event was lost with a connection.
     private static final Duration WAIT_RECHECK = Duration.ofSeconds(5);
@@ -81,8 +76,6 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
     private final CuratorFramework client;
     private final boolean ownsClient;
     private final ZooKeeperContext context;
-    // Locks a single attempt last found taken: the next one reads before it writes. A hint by lock id.
-    private final Set<String> contended = ConcurrentHashMap.newKeySet();
 
     private ZooKeeperDriver(Builder builder, boolean ownsClient) {
         this.client = builder.client;
@@ -149,14 +142,7 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
     public Optional<Lease> acquire(String id, Duration ttl, Duration timeout) throws InterruptedException {
         try (ZooKeeperContention attempt = contention(id, ttl, timeout)) {
             Optional<Lease> lease = attempt.tryAcquire();
-            if (lease.isPresent()) {
-                contended.remove(id);
-            } else {
-                if (contended.size() >= MAX_CONTENDED_HINTS) {
-                    contended.clear();
-                }
-                contended.add(id);
-            }
+            context.noteTaken(id, lease.isEmpty());
             return lease;
         }
     }
@@ -199,9 +185,8 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
     }
 
     /**
-     * Waits without parking a thread: watches the first node in line (Curator background calls)
-     * and completes when it is deleted, or after {@code maxWait}. It does not queue, so
-     * asynchronous waiters race for the lock when it is released.
+     * Watches the first node in line without parking a thread (Curator background calls); completes
+     * when it is deleted, or after {@code maxWait}. It does not queue: waiters race for the lock.
      */
     @Override
     public CompletableFuture<Void> awaitReleaseAsync(String id, Duration maxWait) {
@@ -291,11 +276,11 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
 
     private ZooKeeperContention contention(String id, Duration ttl, Duration timeout) {
         LockNames.escape(id);
-        ZooKeeperContext.checkTtl(ttl);
-        ZooKeeperContext.checkTimeout(timeout);
+        ZooKeeperContext.checkPositive("ttl", ttl);
+        ZooKeeperContext.checkPositive("timeout", timeout);
         context.ensureOpen();
         context.session().noteIfLongerThanSession(ttl);
-        return new ZooKeeperContention(context, id, ttl, timeout, contended.contains(id));
+        return new ZooKeeperContention(context, id, ttl, timeout, context.seenTaken(id));
     }
 
     /** Options of a {@link ZooKeeperDriver} over a client the caller owns. */
@@ -317,16 +302,7 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
          * @throws IllegalArgumentException not a valid absolute ZooKeeper path, or the root
          */
         public Builder basePath(String basePath) {
-            Objects.requireNonNull(basePath, "basePath must not be null");
-            try {
-                PathUtils.validatePath(basePath);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("basePath '" + basePath + "' is not a valid ZooKeeper path: " + e.getMessage(), e);
-            }
-            if (basePath.equals("/")) {
-                throw new IllegalArgumentException("basePath must not be the root '/'; use e.g. /robit/locks");
-            }
-            this.basePath = basePath;
+            this.basePath = ZooKeeperStore.checkBasePath(basePath);
             return this;
         }
 
@@ -337,8 +313,7 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
          * @throws IllegalArgumentException not positive
          */
         public Builder requestTimeout(Duration requestTimeout) {
-            ZooKeeperContext.checkTimeout(requestTimeout);
-            this.requestTimeout = requestTimeout;
+            this.requestTimeout = ZooKeeperContext.checkPositive("requestTimeout", requestTimeout);
             return this;
         }
 
@@ -350,18 +325,13 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
          * @throws IllegalArgumentException not positive
          */
         public Builder serverTickTime(Duration tickTime) {
-            Objects.requireNonNull(tickTime, "tickTime must not be null");
-            if (tickTime.isNegative() || tickTime.isZero()) {
-                throw new IllegalArgumentException("tickTime must be positive, got " + tickTime);
-            }
-            this.serverTick = tickTime;
+            this.serverTick = ZooKeeperContext.checkPositive("tickTime", tickTime);
             return this;
         }
 
         /** How often a waiter looks again without a watch event; default 5 s. For tests. */
         Builder waitRecheck(Duration waitRecheck) {
-            ZooKeeperContext.checkTimeout(waitRecheck);
-            this.waitRecheck = waitRecheck;
+            this.waitRecheck = ZooKeeperContext.checkPositive("waitRecheck", waitRecheck);
             return this;
         }
 

@@ -156,8 +156,8 @@ final class ZooKeeperLease implements AsyncLease {
 
     // Checks the arguments and the state; returns the send time of the refresh.
     private long beginRefresh(Duration ttl, Duration timeout) {
-        ZooKeeperContext.checkTtl(ttl);
-        ZooKeeperContext.checkTimeout(timeout);
+        ZooKeeperContext.checkPositive("ttl", ttl);
+        ZooKeeperContext.checkPositive("timeout", timeout);
         throwIfEnded();
         long sent = context.ticker().read();
         if (!context.isConnected()) {

@@ -8,11 +8,13 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.CuratorEvent;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
+import org.apache.curator.utils.PathUtils;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.WatchedEvent;
@@ -50,6 +52,24 @@ final class ZooKeeperStore {
         this.requests = requests;
         this.ticker = ticker;
         this.onContact = onContact;
+    }
+
+    /**
+     * {@code basePath}, if it can hold the lock nodes.
+     *
+     * @throws IllegalArgumentException not a valid absolute ZooKeeper path, or the root
+     */
+    static String checkBasePath(String basePath) {
+        Objects.requireNonNull(basePath, "basePath must not be null");
+        try {
+            PathUtils.validatePath(basePath);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("basePath '" + basePath + "' is not a valid ZooKeeper path: " + e.getMessage(), e);
+        }
+        if (basePath.equals("/")) {
+            throw new IllegalArgumentException("basePath must not be the root '/'; use e.g. /robit/locks");
+        }
+        return basePath;
     }
 
     /** The node of lock {@code id}, under which its contenders queue. */

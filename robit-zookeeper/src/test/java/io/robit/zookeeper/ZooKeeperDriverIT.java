@@ -299,7 +299,7 @@ class ZooKeeperDriverIT {
 
         try (ZooKeeperDriver fromUri = ZooKeeperDriver.open("zookeeper://" + connect + "?sessionTimeout=4s&tickTime=" + ZooKeeperTestSupport.TICK_MS + "ms")) {
             Lease viaUri = fromUri.acquire(newId(), Duration.ofSeconds(30), TIMEOUT).orElseThrow();
-            assertThat(viaUri.guaranteedTtl(Duration.ofSeconds(30))).isEqualTo(Duration.ofMillis(fromUri.negotiatedSessionTimeoutMs() - ZooKeeperTestSupport.TICK_MS));
+            assertThat(viaUri.guaranteedTtl(Duration.ofSeconds(30))).isEqualTo(Duration.ofMillis(fromUri.context().session().negotiatedSessionTimeoutMs() - ZooKeeperTestSupport.TICK_MS));
             fromUri.release(viaUri);
         }
     }
