@@ -3,7 +3,6 @@ package io.robit.zookeeper;
 import io.robit.LossReason;
 import io.robit.Ticker;
 import java.time.Duration;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -150,7 +149,7 @@ final class ZooKeeperContext {
 
     void loseAll(LossReason reason, String detail) {
         for (ZooKeeperLease lease : live) {
-            lease.lose(reason, detail);
+            lease.end(reason, detail);
         }
     }
 
@@ -158,7 +157,7 @@ final class ZooKeeperContext {
     void loseAllNotOf(long sessionId) {
         for (ZooKeeperLease lease : live) {
             if (lease.node().sessionId() != sessionId) {
-                lease.lose(LossReason.GONE, "its ZooKeeper session 0x" + Long.toHexString(lease.node().sessionId())
+                lease.end(LossReason.GONE, "its ZooKeeper session 0x" + Long.toHexString(lease.node().sessionId())
                         + " ended; the client reconnected with a new session");
             }
         }
@@ -197,20 +196,6 @@ final class ZooKeeperContext {
         if (endSession) {
             loseAll(LossReason.GONE, "the driver was closed, which ended its ZooKeeper session");
         }
-    }
-
-    /**
-     * {@code value}, if positive.
-     *
-     * @throws NullPointerException null
-     * @throws IllegalArgumentException zero or negative; the message names the argument and its value
-     */
-    static Duration checkPositive(String name, Duration value) {
-        Objects.requireNonNull(value, name + " must not be null");
-        if (value.isNegative() || value.isZero()) {
-            throw new IllegalArgumentException(name + " must be positive, got " + value);
-        }
-        return value;
     }
 
     /** Whether a single attempt last found {@code id} taken (then the next one reads before it writes). */

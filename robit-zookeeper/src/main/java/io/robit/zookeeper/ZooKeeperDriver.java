@@ -7,6 +7,7 @@ import io.robit.spi.Driver;
 import io.robit.spi.Inspectable;
 import io.robit.spi.Lease;
 import io.robit.spi.LockInfo;
+import io.robit.spi.support.Arguments;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -276,8 +277,8 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
 
     private ZooKeeperContention contention(String id, Duration ttl, Duration timeout) {
         LockNames.escape(id);
-        ZooKeeperContext.checkPositive("ttl", ttl);
-        ZooKeeperContext.checkPositive("timeout", timeout);
+        Arguments.positive("ttl", ttl);
+        Arguments.positive("timeout", timeout);
         context.ensureOpen();
         context.session().noteIfLongerThanSession(ttl);
         return new ZooKeeperContention(context, id, ttl, timeout, context.seenTaken(id));
@@ -313,7 +314,7 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
          * @throws IllegalArgumentException not positive
          */
         public Builder requestTimeout(Duration requestTimeout) {
-            this.requestTimeout = ZooKeeperContext.checkPositive("requestTimeout", requestTimeout);
+            this.requestTimeout = Arguments.positive("requestTimeout", requestTimeout);
             return this;
         }
 
@@ -325,13 +326,13 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
          * @throws IllegalArgumentException not positive
          */
         public Builder serverTickTime(Duration tickTime) {
-            this.serverTick = ZooKeeperContext.checkPositive("tickTime", tickTime);
+            this.serverTick = Arguments.positive("tickTime", tickTime);
             return this;
         }
 
         /** How often a waiter looks again without a watch event; default 5 s. For tests. */
         Builder waitRecheck(Duration waitRecheck) {
-            this.waitRecheck = ZooKeeperContext.checkPositive("waitRecheck", waitRecheck);
+            this.waitRecheck = Arguments.positive("waitRecheck", waitRecheck);
             return this;
         }
 

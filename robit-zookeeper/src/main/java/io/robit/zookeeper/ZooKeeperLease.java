@@ -4,8 +4,11 @@ import io.robit.DriverException;
 import io.robit.LockLostException;
 import io.robit.LossReason;
 import io.robit.spi.AsyncLease;
+import io.robit.spi.support.Arguments;
+import io.robit.spi.support.BaseLease;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -23,23 +26,17 @@ import org.apache.zookeeper.data.Stat;
  * the lock after its ttl, as on every other backend); or the connection staying suspended past
  * the session timeout since the last confirmed contact (see {@link ZooKeeperDriver}).
  */
-final class ZooKeeperLease implements AsyncLease {
-    private static final int HELD = 0;
-    private static final int RELEASED = 1;
-    private static final int LOST = 2;
-
+final class ZooKeeperLease extends BaseLease implements AsyncLease {
     private final ZooKeeperContext context;
     private final Node node;
-    private final CompletableFuture<Void> lost = new CompletableFuture<>();
-    // Guards the fields below; never held across I/O.
+    // Guards the ttl timer below, so that a renewal never re-arms it after the lease ended; never held across I/O.
     private final ReentrantLock lock = new ReentrantLock();
-    private int state = HELD;
-    private boolean releaseCalled;
     private long expiresAt;
     private ScheduledFuture<?> expiry;
-    private LockLostException loss;
 
+    /** The fencing token is the zxid that created our node: it grows with every transaction on the ensemble. */
     ZooKeeperLease(ZooKeeperContext context, Node node, long sentNanos, Duration ttl) {
+        super(node.lockId(), node.czxid());
         this.context = context;
         this.node = node;
         this.expiresAt = sentNanos + ttl.toNanos();
@@ -51,17 +48,12 @@ final class ZooKeeperLease implements AsyncLease {
 
     /** Leaves an exists-watch on our node: the holder learns of a delete behind its back at once, not at its next refresh. */
     void watchNode() {
-        context.store().watchDeletion(node, detail -> lose(LossReason.GONE, detail));
+        context.store().watchDeletion(node, detail -> end(LossReason.GONE, detail));
     }
 
     /** Neither released nor lost. */
     boolean isHeld() {
-        lock.lock();
-        try {
-            return state == HELD;
-        } finally {
-            lock.unlock();
-        }
+        return !isLost() && !isReleaseBegun();
     }
 
     boolean belongsTo(ZooKeeperContext candidate) {
@@ -156,8 +148,8 @@ final class ZooKeeperLease implements AsyncLease {
 
     // Checks the arguments and the state; returns the send time of the refresh.
     private long beginRefresh(Duration ttl, Duration timeout) {
-        ZooKeeperContext.checkPositive("ttl", ttl);
-        ZooKeeperContext.checkPositive("timeout", timeout);
+        Arguments.positive("ttl", ttl);
+        Arguments.positive("timeout", timeout);
         throwIfEnded();
         long sent = context.ticker().read();
         if (!context.isConnected()) {
@@ -169,14 +161,14 @@ final class ZooKeeperLease implements AsyncLease {
     // What the server said of our node (null: it does not exist) decides: renewed, or lost.
     private void renewedWith(long sent, Duration ttl, Stat stat) {
         if (stat == null) {
-            throw lose(LossReason.GONE, "its node " + node.path() + " no longer exists (deleted, or its session expired)");
+            throw end(LossReason.GONE, "its node " + node.path() + " no longer exists (deleted, or its session expired)");
         }
         if (stat.getCzxid() != node.czxid() || stat.getEphemeralOwner() != node.sessionId()) {
-            throw lose(LossReason.TAKEN_OVER, "its node " + node.path() + " now belongs to session 0x" + Long.toHexString(stat.getEphemeralOwner()));
+            throw end(LossReason.TAKEN_OVER, "its node " + node.path() + " now belongs to session 0x" + Long.toHexString(stat.getEphemeralOwner()));
         }
         lock.lock();
         try {
-            if (state == HELD) {
+            if (isHeld()) {
                 expiresAt = sent + ttl.toNanos();
                 scheduleExpiry();
                 return;
@@ -187,41 +179,19 @@ final class ZooKeeperLease implements AsyncLease {
         throwIfEnded();
     }
 
-    @Override
-    public CompletableFuture<Void> lost() {
-        return lost;
-    }
-
-    /** The zxid that created our node: it grows with every transaction on the ensemble. */
-    @Override
-    public long fencingToken() {
-        return node.czxid();
-    }
-
     /**
-     * Declares the lease lost unless it already ended; completes {@link #lost()} exceptionally.
+     * Declares the lease lost unless it already ended (see {@link BaseLease#signalLost}), and stops
+     * its ttl timer.
      *
-     * @return the exception that describes the loss (the first one, if it was already lost)
+     * @return the exception that describes this loss, for a refresh to throw
      */
-    LockLostException lose(LossReason reason, String detail) {
-        LockLostException fresh = new LockLostException(node.lockId(), reason, detail);
-        lock.lock();
-        try {
-            if (state == LOST) {
-                return loss;
-            }
-            if (state == RELEASED) {
-                return fresh;
-            }
-            state = LOST;
-            loss = fresh;
-            cancelExpiry();
-        } finally {
-            lock.unlock();
+    LockLostException end(LossReason reason, String detail) {
+        LockLostException loss = new LockLostException(node.lockId(), reason, detail);
+        if (signalLost(loss)) {
+            stopTimer();
+            context.forget(this);
         }
-        context.forget(this);
-        lost.completeExceptionally(fresh);
-        return fresh;
+        return loss;
     }
 
     /**
@@ -230,33 +200,33 @@ final class ZooKeeperLease implements AsyncLease {
      * @return true the first time (then the caller deletes the node), false after
      */
     boolean markReleased() {
+        boolean first = beginRelease();
+        stopTimer();
+        return first;
+    }
+
+    private void stopTimer() {
         lock.lock();
         try {
             cancelExpiry();
-            if (releaseCalled) {
-                return false;
-            }
-            releaseCalled = true;
-            if (state == HELD) {
-                state = RELEASED;
-            }
-            return true;
         } finally {
             lock.unlock();
         }
     }
 
     private void throwIfEnded() {
-        lock.lock();
-        try {
-            if (state == LOST) {
-                throw loss;
+        if (isLost()) {
+            try {
+                lost().join();
+            } catch (CompletionException e) {
+                if (e.getCause() instanceof LockLostException loss) {
+                    throw loss;
+                }
             }
-            if (state == RELEASED) {
-                throw new LockLostException(node.lockId(), LossReason.GONE, "the lease was released");
-            }
-        } finally {
-            lock.unlock();
+            throw new LockLostException(node.lockId(), LossReason.GONE, "the lease was lost");
+        }
+        if (isReleaseBegun()) {
+            throw new LockLostException(node.lockId(), LossReason.GONE, "the lease was released");
         }
     }
 
@@ -279,7 +249,7 @@ final class ZooKeeperLease implements AsyncLease {
     private void expireIfDue() {
         lock.lock();
         try {
-            if (state != HELD) {
+            if (!isHeld()) {
                 return;
             }
             long left = expiresAt - context.ticker().read();
@@ -290,7 +260,7 @@ final class ZooKeeperLease implements AsyncLease {
         } finally {
             lock.unlock();
         }
-        lose(LossReason.EXPIRED, "not refreshed within its ttl; the context deleted its node");
+        end(LossReason.EXPIRED, "not refreshed within its ttl; the driver deleted its node");
         context.store().deleteInBackground(node);
     }
 

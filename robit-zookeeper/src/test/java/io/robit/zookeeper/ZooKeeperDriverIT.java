@@ -365,6 +365,8 @@ class ZooKeeperDriverIT {
         assertThatThrownBy(() -> driver.acquire("ok", Duration.ofSeconds(1), Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("timeout");
         assertThatThrownBy(() -> driver.awaitRelease("ok", null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> driver.contend("ok", Duration.ZERO, TIMEOUT)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ttl");
+        assertThatThrownBy(() -> driver.contend("", Duration.ofSeconds(1), TIMEOUT)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Mutex.of("", Duration.ofSeconds(1), driver)).isInstanceOf(IllegalArgumentException.class);
         // Names ZooKeeper would refuse are escaped, not rejected: they still lock.
         for (String odd : List.of("a/b", ".", "..", "zookeeper", "sp ace", "ünï\u0000code", "\uD83D\uDD12")) {
