@@ -7,13 +7,10 @@ import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
 import io.robit.Held;
 import io.robit.Mutex;
-import io.robit.spi.Driver;
-import io.robit.tck.DriverContract;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -21,11 +18,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The driver contract against a three-master Redis Cluster started for this class, plus the
- * Cluster-specific checks: both keys of a lock in one slot, locks spread over the masters, and a
- * release on one master waking a waiter subscribed through another.
+ * Cluster-specific checks against a three-master Redis Cluster started for this class: both keys of
+ * a lock in one slot, locks spread over the masters, and a release on one master waking a waiter
+ * subscribed through another. The kit's contracts run in {@link RedisClusterConformanceIT}.
  */
-class RedisClusterDriverContractIT extends DriverContract<String> {
+class RedisClusterIT {
     private static RedisCluster cluster;
     private static RedisClusterClient admin;
 
@@ -43,28 +40,6 @@ class RedisClusterDriverContractIT extends DriverContract<String> {
         if (cluster != null) {
             cluster.close();
         }
-    }
-
-    @Override
-    protected Driver<String> newDriver() {
-        return RedisDriver.open(cluster.uri());
-    }
-
-    @Override
-    protected String newLockId() {
-        return "cluster-" + UUID.randomUUID();
-    }
-
-    @Override
-    protected void breakLease(String id) {
-        try (var connection = admin.connect()) {
-            connection.sync().del("robit:{" + id + "}");
-        }
-    }
-
-    @Override
-    protected List<String> invalidIds() {
-        return List.of("", "x".repeat(RedisDriver.MAX_ID_BYTES + 1));
     }
 
     @Test
