@@ -3,6 +3,7 @@ package io.robit.etcd;
 import io.etcd.jetcd.Client;
 import io.robit.spi.Driver;
 import io.robit.tck.DriverFixture;
+import io.robit.testsupport.EtcdCluster;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;

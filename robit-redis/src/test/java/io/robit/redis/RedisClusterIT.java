@@ -7,6 +7,7 @@ import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
 import io.robit.Held;
 import io.robit.Mutex;
+import io.robit.testsupport.RedisCluster;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;

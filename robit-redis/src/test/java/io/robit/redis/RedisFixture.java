@@ -6,6 +6,8 @@ import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.robit.spi.Driver;
 import io.robit.tck.DriverFixture;
+import io.robit.testsupport.RedisCluster;
+import io.robit.testsupport.RedisSentinelGroup;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;

@@ -7,6 +7,7 @@ import io.lettuce.core.RedisClient;
 import io.robit.Held;
 import io.robit.Mutex;
 import io.robit.spi.Lease;
+import io.robit.testsupport.RedisServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,13 +31,13 @@ import org.junit.jupiter.api.Test;
 class RedisWaitIT {
     private static final Pattern CALLS = Pattern.compile("cmdstat_(\\w+):calls=(\\d+)");
 
-    private RedisProcess redis;
+    private RedisServer redis;
     private TestRedis.Admin admin;
     private ExecutorService pool;
 
     @BeforeEach
     void startServer() throws Exception {
-        redis = RedisProcess.start();
+        redis = RedisServer.start();
         admin = new TestRedis.Admin(RedisClient.create(redis.uri()));
         pool = Executors.newCachedThreadPool();
     }

@@ -1,6 +1,7 @@
 package io.robit.zookeeper;
 
 import io.robit.spi.Driver;
+import io.robit.testsupport.ZooKeeperEnsemble;
 import io.robit.tck.DriverFixture;
 import java.net.InetSocketAddress;
 import java.time.Duration;

@@ -1,12 +1,6 @@
-package io.robit.zookeeper;
+package io.robit.testsupport;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,8 +17,8 @@ import java.util.stream.Stream;
  * {@code org.apache.zookeeper:zookeeper}), on free loopback ports. Servers can be killed and
  * restarted; stops only its own processes.
  */
-final class ZooKeeperEnsemble implements AutoCloseable {
-    static final int TICK_MS = 1000;
+public final class ZooKeeperEnsemble implements AutoCloseable {
+    public static final int TICK_MS = 1000;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
     private final Path base;
@@ -33,16 +27,16 @@ final class ZooKeeperEnsemble implements AutoCloseable {
     private final int[] electionPorts = new int[3];
     private final Process[] processes = new Process[3];
 
-    private ZooKeeperEnsemble(Path base) throws IOException {
+    private ZooKeeperEnsemble(Path base) {
         this.base = base;
         for (int i = 0; i < 3; i++) {
-            clientPorts[i] = freePort();
-            quorumPorts[i] = freePort();
-            electionPorts[i] = freePort();
+            clientPorts[i] = Ports.free();
+            quorumPorts[i] = Ports.free();
+            electionPorts[i] = Ports.free();
         }
     }
 
-    static ZooKeeperEnsemble start() throws IOException, InterruptedException {
+    public static ZooKeeperEnsemble start() throws IOException, InterruptedException {
         ZooKeeperEnsemble ensemble = new ZooKeeperEnsemble(Files.createTempDirectory("robit-zk-ensemble-"));
         try {
             for (int i = 0; i < 3; i++) {
@@ -77,16 +71,16 @@ final class ZooKeeperEnsemble implements AutoCloseable {
     }
 
     private void launch(int server) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        List<String> command = new ArrayList<>(List.of(ServerProcess.java(),
                 "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"),
+                "-cp", ServerProcess.testClassPath(),
                 "org.apache.zookeeper.server.quorum.QuorumPeerMain", base.resolve("s" + server + ".cfg").toString()));
         processes[server] = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(base.resolve("s" + server + ".log").toFile())).start();
     }
 
     /** The index of the leader, waiting (bounded) until one of the live servers says it leads. */
-    int awaitLeader() throws IOException, InterruptedException {
+    public int awaitLeader() throws IOException, InterruptedException {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             for (int i = 0; i < 3; i++) {
@@ -100,21 +94,11 @@ final class ZooKeeperEnsemble implements AutoCloseable {
     }
 
     private String srvr(int server) {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", clientPorts[server]), 1000);
-            socket.setSoTimeout(2000);
-            OutputStream out = socket.getOutputStream();
-            out.write("srvr".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            InputStream in = socket.getInputStream();
-            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-        } catch (IOException e) {
-            return "";
-        }
+        return Probes.zookeeperCommand(clientPorts[server], "srvr");
     }
 
     /** Every server, as a Curator connect string. */
-    String connectString() {
+    public String connectString() {
         StringJoiner hosts = new StringJoiner(",");
         for (int port : clientPorts) {
             hosts.add("127.0.0.1:" + port);
@@ -123,7 +107,7 @@ final class ZooKeeperEnsemble implements AutoCloseable {
     }
 
     /** SIGKILLs a server, keeping its data. */
-    void kill(int server) throws InterruptedException {
+    public void kill(int server) throws InterruptedException {
         Process process = processes[server];
         if (process != null) {
             process.destroyForcibly();
@@ -133,7 +117,7 @@ final class ZooKeeperEnsemble implements AutoCloseable {
     }
 
     /** Starts a killed server again on its ports and data. */
-    void restart(int server) throws IOException {
+    public void restart(int server) throws IOException {
         if (processes[server] == null) {
             launch(server);
         }
@@ -152,12 +136,6 @@ final class ZooKeeperEnsemble implements AutoCloseable {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {
             // best effort
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
         }
     }
 }

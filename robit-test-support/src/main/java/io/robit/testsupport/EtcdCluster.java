@@ -1,4 +1,4 @@
-package io.robit.etcd;
+package io.robit.testsupport;
 
 import java.io.IOException;
 import java.net.URI;
@@ -19,10 +19,10 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Three etcd members of the test's own ({@code /usr/bin/etcd} or {@code $ETCD_BIN}) on free loopback
+ * Three etcd members of the test's own ({@code $ETCD_BIN}, or Debian's {@code etcd-server}) on free loopback
  * ports, data on tmpfs; members can be killed and restarted. Stops only its own processes.
  */
-final class EtcdCluster implements AutoCloseable {
+public final class EtcdCluster implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final Pattern MEMBER = Pattern.compile("\"member_id\":\"(\\d+)\"");
     private static final Pattern LEADER = Pattern.compile("\"leader\":\"(\\d+)\"");
@@ -33,18 +33,18 @@ final class EtcdCluster implements AutoCloseable {
     private final Process[] processes;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    private EtcdCluster(Path base, int size) throws IOException {
+    private EtcdCluster(Path base, int size) {
         this.base = base;
         this.clientPorts = new int[size];
         this.peerPorts = new int[size];
         this.processes = new Process[size];
         for (int i = 0; i < size; i++) {
-            clientPorts[i] = EtcdServer.freePort();
-            peerPorts[i] = EtcdServer.freePort();
+            clientPorts[i] = Ports.free();
+            peerPorts[i] = Ports.free();
         }
     }
 
-    static EtcdCluster start() throws IOException, InterruptedException {
+    public static EtcdCluster start() throws IOException, InterruptedException {
         Path tmp = Files.isDirectory(Paths.get("/dev/shm")) ? Paths.get("/dev/shm") : Paths.get(System.getProperty("java.io.tmpdir"));
         EtcdCluster cluster = new EtcdCluster(Files.createTempDirectory(tmp, "robit-etcd-cluster-"), 3);
         try {
@@ -79,7 +79,7 @@ final class EtcdCluster implements AutoCloseable {
     }
 
     /** The index of the member that is leader now, waiting (bounded) until the live members agree on one. */
-    int awaitLeader() throws IOException, InterruptedException {
+    public int awaitLeader() throws IOException, InterruptedException {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             for (int i = 0; i < clientPorts.length; i++) {
@@ -109,7 +109,7 @@ final class EtcdCluster implements AutoCloseable {
     }
 
     /** {@code etcd://} naming every member. */
-    String uri() {
+    public String uri() {
         StringJoiner endpoints = new StringJoiner(",", "etcd://", "");
         for (int port : clientPorts) {
             endpoints.add("127.0.0.1:" + port);
@@ -117,12 +117,12 @@ final class EtcdCluster implements AutoCloseable {
         return endpoints.toString();
     }
 
-    String endpoint(int member) {
+    public String endpoint(int member) {
         return "http://127.0.0.1:" + clientPorts[member];
     }
 
     /** SIGKILLs a member, keeping its data. */
-    void kill(int member) throws InterruptedException {
+    public void kill(int member) throws InterruptedException {
         Process process = processes[member];
         if (process != null) {
             process.destroyForcibly();
@@ -132,7 +132,7 @@ final class EtcdCluster implements AutoCloseable {
     }
 
     /** Starts a killed member again on its ports and data. */
-    void restart(int member) throws IOException {
+    public void restart(int member) throws IOException {
         if (processes[member] == null) {
             launch(member, "existing");
         }
@@ -155,7 +155,6 @@ final class EtcdCluster implements AutoCloseable {
     }
 
     private static String binary() {
-        String configured = System.getenv("ETCD_BIN");
-        return configured != null && !configured.isBlank() ? configured : "/usr/bin/etcd";
+        return EtcdServer.binary();
     }
 }

@@ -1,4 +1,4 @@
-package io.robit.redis;
+package io.robit.testsupport;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -8,30 +8,30 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** A three-master Redis Cluster of the test's own, on free loopback ports, without persistence; with or without one replica per master. */
-final class RedisCluster implements AutoCloseable {
-    private final List<RedisProcess> nodes;
+public final class RedisCluster implements AutoCloseable {
+    private final List<RedisServer> nodes;
     private final Path dir;
 
-    private RedisCluster(List<RedisProcess> nodes, Path dir) {
+    private RedisCluster(List<RedisServer> nodes, Path dir) {
         this.nodes = nodes;
         this.dir = dir;
     }
 
-    static RedisCluster start() throws IOException, InterruptedException {
+    public static RedisCluster start() throws IOException, InterruptedException {
         return start(0);
     }
 
     /** Three masters with {@code replicasPerMaster} replicas each (0 or 1), every replica online. */
-    static RedisCluster start(int replicasPerMaster) throws IOException, InterruptedException {
+    public static RedisCluster start(int replicasPerMaster) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("robit-redis-cluster");
-        List<RedisProcess> nodes = new ArrayList<>();
+        List<RedisServer> nodes = new ArrayList<>();
         try {
             for (int i = 0; i < 3 * (1 + replicasPerMaster); i++) {
-                nodes.add(RedisProcess.start("--cluster-enabled", "yes", "--cluster-config-file", dir.resolve("nodes-%PORT%.conf").toString(),
+                nodes.add(RedisServer.start("--cluster-enabled", "yes", "--cluster-config-file", dir.resolve("nodes-%PORT%.conf").toString(),
                         "--cluster-node-timeout", "5000"));
             }
-            List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
-            for (RedisProcess node : nodes) {
+            List<String> create = new ArrayList<>(List.of(Installed.binary("redis-cli", "redis-tools", null), "--cluster", "create"));
+            for (RedisServer node : nodes) {
                 create.add("127.0.0.1:" + node.port());
             }
             create.addAll(List.of("--cluster-replicas", Integer.toString(replicasPerMaster), "--cluster-yes"));
@@ -47,7 +47,7 @@ final class RedisCluster implements AutoCloseable {
             }
             return cluster;
         } catch (IOException | InterruptedException | RuntimeException e) {
-            for (RedisProcess node : nodes) {
+            for (RedisServer node : nodes) {
                 node.close();
             }
             throw e;
@@ -56,7 +56,7 @@ final class RedisCluster implements AutoCloseable {
 
     private void awaitOk() throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        for (RedisProcess node : nodes) {
+        for (RedisServer node : nodes) {
             while (!clusterInfo(node).contains("cluster_state:ok")) {
                 if (System.nanoTime() > deadline) {
                     throw new IOException("cluster on port " + node.port() + " is not ok: " + clusterInfo(node));
@@ -75,22 +75,23 @@ final class RedisCluster implements AutoCloseable {
             }
             TimeUnit.MILLISECONDS.sleep(200);
             online = 0;
-            for (RedisProcess node : nodes) {
-                online += ReplicaAcks.onlineReplicas(RedisSentinelGroup.cli(node.port(), List.of("info", "replication")));
+            for (RedisServer node : nodes) {
+                online += onlineReplicas(RedisServer.cli(node.port(), List.of("info", "replication")));
             }
         }
     }
 
-    private static String clusterInfo(RedisProcess node) throws IOException, InterruptedException {
-        Process cli = new ProcessBuilder("redis-cli", "-h", "127.0.0.1", "-p", Integer.toString(node.port()), "cluster", "info")
-                .redirectErrorStream(true).start();
-        String out = new String(cli.getInputStream().readAllBytes());
-        cli.waitFor(10, TimeUnit.SECONDS);
-        return out;
+    private static String clusterInfo(RedisServer node) throws IOException, InterruptedException {
+        return node.cli("cluster", "info");
+    }
+
+    // INFO replication lists each replica as "slaveN:ip=...,state=online,...".
+    private static int onlineReplicas(String info) {
+        return (int) info.lines().filter(line -> line.startsWith("slave") && line.contains("state=online")).count();
     }
 
     /** A Robit URI naming every node as a seed. */
-    String uri() {
+    public String uri() {
         StringBuilder uri = new StringBuilder("redis://");
         for (int i = 0; i < nodes.size(); i++) {
             uri.append(i == 0 ? "" : ",").append("127.0.0.1:").append(nodes.get(i).port());
@@ -98,13 +99,13 @@ final class RedisCluster implements AutoCloseable {
         return uri.append("?cluster=true").toString();
     }
 
-    List<RedisProcess> nodes() {
+    public List<RedisServer> nodes() {
         return nodes;
     }
 
     @Override
-    public void close() throws InterruptedException {
-        for (RedisProcess node : nodes) {
+    public void close() {
+        for (RedisServer node : nodes) {
             node.close();
         }
         try (var files = Files.list(dir)) {
