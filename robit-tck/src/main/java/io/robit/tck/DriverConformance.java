@@ -26,7 +26,7 @@ import org.junit.platform.commons.support.AnnotationSupport;
  * class RedisConformanceIT extends DriverConformance<String> {
  *     @Override
  *     protected DriverFixture<String> openFixture() {
- *         return new RedisFixture("redis://127.0.0.1:6379");
+ *         return RedisFixture.standalone(); // started once for the class, closed after its last test
  *     }
  * }
  * }</pre>
