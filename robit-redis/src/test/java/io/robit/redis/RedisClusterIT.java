@@ -19,7 +19,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Cluster-specific checks against a three-master Redis Cluster started for this class: both keys of
+ * Cluster-specific checks against the three-master Redis Cluster of this JVM (shared with
+ * {@link RedisClusterConformanceIT}, see {@link RedisFixture#sharedCluster()}): both keys of
  * a lock in one slot, locks spread over the masters, and a release on one master waking a waiter
  * subscribed through another. The kit's contracts run in {@link RedisClusterConformanceIT}.
  */
@@ -28,18 +29,15 @@ class RedisClusterIT {
     private static RedisClusterClient admin;
 
     @BeforeAll
-    static void startCluster() throws Exception {
-        cluster = RedisCluster.start();
+    static void connect() {
+        cluster = RedisFixture.sharedCluster();
         admin = RedisClusterClient.create(RedisURI.create("127.0.0.1", cluster.nodes().get(0).port()));
     }
 
     @AfterAll
-    static void stopCluster() throws Exception {
+    static void disconnect() {
         if (admin != null) {
             admin.shutdown();
-        }
-        if (cluster != null) {
-            cluster.close();
         }
     }
 

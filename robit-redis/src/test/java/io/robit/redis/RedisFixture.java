@@ -8,6 +8,8 @@ import io.robit.spi.Driver;
 import io.robit.tck.DriverFixture;
 import io.robit.testsupport.RedisCluster;
 import io.robit.testsupport.RedisSentinelGroup;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
@@ -50,17 +52,44 @@ final class RedisFixture implements DriverFixture<String> {
                 });
     }
 
-    /** A three-master Redis Cluster of the fixture's own, stopped on close. */
-    static RedisFixture cluster() throws Exception {
-        RedisCluster cluster = RedisCluster.start();
+    /** The three-master Redis Cluster of this test JVM ({@link #sharedCluster()}). */
+    static RedisFixture cluster() {
+        RedisCluster cluster = sharedCluster();
         RedisClusterClient client = RedisClusterClient.create(RedisURI.create("127.0.0.1", cluster.nodes().get(0).port()));
         StatefulRedisClusterConnection<String, String> admin = client.connect();
         return new RedisFixture(cluster.uri(), "robit:", key -> admin.sync().del(key), null,
                 List.of("", "x".repeat(RedisDriver.MAX_ID_BYTES + 1)), () -> {
                     admin.close();
                     client.shutdown();
-                    cluster.close();
                 });
+    }
+
+    /**
+     * A three-master Redis Cluster (no replicas) shared by the tests of this JVM that do not stop its
+     * nodes: started on first use, stopped when the JVM exits.
+     */
+    static RedisCluster sharedCluster() {
+        return SharedCluster.CLUSTER;
+    }
+
+    // Started when first used (class initialization is lazy and thread-safe).
+    private static final class SharedCluster {
+        static final RedisCluster CLUSTER = start();
+
+        static {
+            Runtime.getRuntime().addShutdownHook(new Thread(CLUSTER::close, "redis-test-cluster-stop"));
+        }
+
+        private static RedisCluster start() {
+            try {
+                return RedisCluster.start();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while starting a Redis Cluster", e);
+            }
+        }
     }
 
     /**
