@@ -31,8 +31,9 @@ import org.junit.platform.commons.support.AnnotationSupport;
  * }
  * }</pre>
  *
- * <p>Each contract is a {@link Nested} class here ({@link DriverContract}, {@link MutexContract} with
- * {@link SafetyContract}, {@link LeaderElectionContract}); a contract added to the kit is one more.
+ * <p>Each contract is a {@link Nested} class here ({@link DriverContract} with its nested
+ * {@link ContentionContract}, {@link MutexContract} with {@link SafetyContract},
+ * {@link LeaderElectionContract}); a contract added to the kit is one more.
  * {@link #openFixture()} is called once per conformance class, before its first test, and the
  * fixture is closed after its last: every contract shares it, and whatever servers it starts.
  * A backend may run a subset with {@link Contracts} (e.g. a cluster tier that repeats the driver
@@ -69,7 +70,7 @@ public abstract class DriverConformance<ID> {
 
     /** The kit's contracts, for {@link Contracts}. */
     public enum Contract {
-        /** {@link DriverContract}: the SPI, call by call. */
+        /** {@link DriverContract}: the SPI, call by call, and its waiting contract ({@link ContentionContract}). */
         DRIVER,
         /** {@link MutexContract} and {@link SafetyContract}: the {@code Mutex} semantics over the driver. */
         MUTEX,
