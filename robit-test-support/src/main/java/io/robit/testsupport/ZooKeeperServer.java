@@ -13,7 +13,7 @@ import java.util.List;
  * a test needs. Not thread-safe.
  */
 public final class ZooKeeperServer implements AutoCloseable {
-    private static final Duration STARTUP = Duration.ofSeconds(30);
+    private static final Duration STARTUP = Duration.ofSeconds(60); // a JVM; slow to start on a loaded machine
 
     private final int port;
     private final ServerProcess process;

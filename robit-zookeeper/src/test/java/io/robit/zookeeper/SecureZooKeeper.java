@@ -56,7 +56,8 @@ final class SecureZooKeeper implements AutoCloseable {
                 "org.apache.zookeeper.server.ZooKeeperServerMain", config.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         SecureZooKeeper server = new SecureZooKeeper(plainPort, tlsPort, process, log);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        // Generous: a JVM with Netty and TLS took over 30 s to listen under a load average of 45.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (!(Probes.listening(plainPort) && Probes.listening(tlsPort))) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
                 server.close();
