@@ -6,6 +6,7 @@ import io.robit.internal.Hold;
 import io.robit.internal.Jitter;
 import io.robit.internal.MutexSettings;
 import io.robit.internal.StatsRecorder;
+import io.robit.spi.Contention;
 import io.robit.spi.Driver;
 import io.robit.spi.Lease;
 import java.time.Duration;
@@ -101,7 +102,8 @@ public final class Mutex<ID> {
     }
 
     /**
-     * Makes one attempt to acquire the lock (the seed's {@code LockCtx}).
+     * Makes one attempt to acquire the lock (the seed's {@code LockCtx}). A single attempt opens no
+     * {@link Contention}: it calls {@link Driver#acquire} directly, since nothing is learnt for a wait.
      *
      * @return the hold, or empty when another party holds the lock (counted in {@link Stats#lockFailed()})
      * @throws AlreadyHeldException this mutex already holds the lock or is acquiring it
@@ -112,7 +114,7 @@ public final class Mutex<ID> {
         claim();
         long start = started();
         try {
-            Optional<Held> held = attempt(start);
+            Optional<Held> held = attempt(start, null);
             if (held.isEmpty()) {
                 failed(AcquireOutcome.BUSY, start, null);
             }
@@ -126,9 +128,10 @@ public final class Mutex<ID> {
     }
 
     /**
-     * Acquires the lock, waiting up to {@code wait} for it to become free. Between attempts it
-     * blocks in {@link Driver#awaitRelease}, which wakes when the holder releases (where the
-     * backend can tell) or its lease expires.
+     * Acquires the lock, waiting up to {@code wait} for it to become free. The call opens one
+     * {@link Contention} ({@link Driver#contend}), makes every attempt through it, blocks between
+     * attempts in its {@link Contention#awaitRelease} (which wakes when the holder releases, where
+     * the backend can tell, or its lease expires), and closes it once when the call ends.
      *
      * @param wait the longest to wait; zero makes one attempt
      * @return the hold, or empty when the wait ran out
@@ -158,8 +161,10 @@ public final class Mutex<ID> {
 
     /**
      * Starts acquiring the lock, waiting as long as it takes, without blocking the caller. Attempts
-     * run on a small bounded pool shared by all mutexes; between them the wait goes through
-     * {@link Driver#awaitReleaseAsync}, which parks no thread on drivers with asynchronous clients.
+     * run on a small bounded pool shared by all mutexes, through one {@link Contention} opened for
+     * this call; between them the wait goes through {@link Contention#awaitReleaseAsync}, which
+     * parks no thread on drivers with asynchronous clients. The contention is closed once when the
+     * call ends (granted, timed out, failed or cancelled), before the future completes.
      * The future completes on a Robit thread: run slow follow-up work with the {@code ...Async}
      * methods and an executor of your own.
      *
@@ -287,12 +292,14 @@ public final class Mutex<ID> {
         claim();
         long start = started();
         long deadlineNanos = start + waitNanos;
+        Contention contention = null;
         try {
+            contention = contend();
             while (true) {
                 if (Thread.interrupted()) {
                     throw new InterruptedException("interrupted while waiting for lock '" + settings.id() + "'");
                 }
-                Optional<Held> held = attempt(start);
+                Optional<Held> held = attempt(start, contention);
                 if (held.isPresent()) {
                     return held;
                 }
@@ -304,14 +311,40 @@ public final class Mutex<ID> {
                 if (lateGrant.getAndSet(false)) {
                     TimeUnit.NANOSECONDS.sleep(Math.min(left, lateGrantBackoffNanos()));
                 } else {
-                    settings.driver().awaitRelease(settings.id(), Duration.ofNanos(left));
+                    contention.awaitRelease(Duration.ofNanos(left));
                 }
             }
         } catch (RuntimeException | InterruptedException e) {
             failed(e instanceof InterruptedException ? AcquireOutcome.INTERRUPTED : AcquireOutcome.ERROR, start, e);
             throw e;
         } finally {
+            // Before the claim is given back, so a next call on this mutex never meets this call's
+            // queued state on the backend.
+            closeQuietly(contention);
             state.compareAndSet(ACQUIRING, null);
+        }
+    }
+
+    /** Opens this call's contention; a driver returning none is a driver bug, reported as such. */
+    private Contention contend() {
+        return Objects.requireNonNull(settings.driver().contend(settings.id(), settings.ttl(), settings.renewTimeout()),
+                () -> "driver " + settings.driver() + " returned no contention for lock '" + settings.id() + "'");
+    }
+
+    /** Closes a call's contention, on an interrupted thread too; never throws. */
+    private void closeQuietly(Contention contention) {
+        if (contention == null) {
+            return;
+        }
+        boolean interrupted = Thread.interrupted(); // closing must do its work on an interrupted thread too
+        try {
+            contention.close();
+        } catch (RuntimeException e) {
+            settings.logger().warn("closing the contention for lock '{}' threw; the driver may keep its waiter until it expires", settings.id(), e);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -322,18 +355,31 @@ public final class Mutex<ID> {
             return CompletableFuture.failedFuture(e);
         }
         long start = started();
+        Contention contention;
+        try {
+            contention = contend();
+        } catch (RuntimeException e) {
+            failed(AcquireOutcome.ERROR, start, e);
+            state.compareAndSet(ACQUIRING, null);
+            return CompletableFuture.failedFuture(e);
+        }
         AsyncAcquire.Attempt attempt = new AsyncAcquire.Attempt() {
             @Override
             public Optional<Held> attempt() throws InterruptedException {
-                return Mutex.this.attempt(start);
+                return Mutex.this.attempt(start, contention);
             }
 
             @Override
             public long backoffNanos() {
                 return lateGrant.getAndSet(false) ? lateGrantBackoffNanos() : 0;
             }
+
+            @Override
+            public void close() {
+                closeQuietly(contention);
+            }
         };
-        return AsyncAcquire.start(settings, start, waitNanos, forever, attempt, (outcome, error) -> {
+        return AsyncAcquire.start(settings, start, waitNanos, forever, contention, attempt, (outcome, error) -> {
             if (outcome != null) {
                 failed(outcome, start, error);
             }
@@ -368,10 +414,13 @@ public final class Mutex<ID> {
         lateGrant.set(false);
     }
 
-    // Caller has claimed the mutex (state is ACQUIRING).
-    private Optional<Held> attempt(long startNanos) throws InterruptedException {
+    // Caller has claimed the mutex (state is ACQUIRING). Through the call's contention, or straight
+    // to the driver for a single attempt (contention null).
+    private Optional<Held> attempt(long startNanos, Contention contention) throws InterruptedException {
+        // Read just before the request: the lease's local deadline counts from here.
         long sent = settings.ticker().read();
-        Optional<Lease> lease = settings.driver().acquire(settings.id(), settings.ttl(), settings.renewTimeout());
+        Optional<Lease> lease = contention != null ? contention.tryAcquire()
+                : settings.driver().acquire(settings.id(), settings.ttl(), settings.renewTimeout());
         if (lease.isEmpty()) {
             return Optional.empty();
         }

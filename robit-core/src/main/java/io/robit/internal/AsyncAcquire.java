@@ -2,16 +2,25 @@ package io.robit.internal;
 
 import io.robit.AcquireOutcome;
 import io.robit.Held;
+import io.robit.spi.Contention;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
  * One asynchronous lock call ({@code Mutex.lockAsync}/{@code tryLockAsync}): attempts on the
- * bounded pool of {@link AsyncWaits}, waits through {@link io.robit.spi.Driver#awaitReleaseAsync}
- * in between, so no thread is parked while it waits. Thread-safe. Not API.
+ * bounded pool of {@link AsyncWaits} through the call's {@link Contention}, waits through its
+ * {@link Contention#awaitReleaseAsync} in between, so no thread is parked while it waits.
+ * Thread-safe. Not API.
+ *
+ * <p>The contention's calls come from several threads (pool threads, the thread that completes a
+ * wait, the caller cancelling); {@link #phase} orders them: each transition is a volatile write
+ * that the next user of the contention reads, and only the owner of the current phase touches the
+ * contention. It is closed exactly once, on whichever path ends the call, before the claim is given
+ * back and before the caller's future completes.
  *
  * <p>The caller's future may be cancelled (or completed by its holder) at any moment. Then the
  * call stops: at once if it is waiting, or after the attempt in flight returns; a lease that attempt
@@ -25,8 +34,7 @@ public final class AsyncAcquire<T> {
     private static final int WAITING = 1;
     private static final int ENDED = 2;
 
-    /** One acquire attempt of the mutex; the mutex is claimed by this call. */
-    @FunctionalInterface
+    /** One acquire attempt of the mutex through the call's contention; the mutex is claimed by this call. */
     public interface Attempt {
         Optional<Held> attempt() throws InterruptedException;
 
@@ -34,6 +42,9 @@ public final class AsyncAcquire<T> {
         default long backoffNanos() {
             return 0;
         }
+
+        /** Closes the call's contention; called exactly once, never throws. */
+        void close();
     }
 
     /** Ends the call without a hold: records {@code outcome} (when not null) and gives the claim back. */
@@ -45,19 +56,22 @@ public final class AsyncAcquire<T> {
     private final MutexSettings<?> settings;
     private final long deadlineNanos;
     private final boolean forever;
+    private final Contention contention;
     private final Attempt attempt;
     private final Ending ending;
     private final Function<Held, T> granted;
     private final T timedOut;
     private final CompletableFuture<T> result = new CompletableFuture<>();
     private final AtomicInteger phase = new AtomicInteger(ATTEMPTING);
+    private final AtomicBoolean closed = new AtomicBoolean();
     private volatile CompletableFuture<Void> pendingWait;
 
-    private AsyncAcquire(MutexSettings<?> settings, long deadlineNanos, boolean forever, Attempt attempt, Ending ending,
-                         Function<Held, T> granted, T timedOut) {
+    private AsyncAcquire(MutexSettings<?> settings, long deadlineNanos, boolean forever, Contention contention, Attempt attempt,
+                         Ending ending, Function<Held, T> granted, T timedOut) {
         this.settings = settings;
         this.deadlineNanos = deadlineNanos;
         this.forever = forever;
+        this.contention = contention;
         this.attempt = attempt;
         this.ending = ending;
         this.granted = granted;
@@ -69,12 +83,15 @@ public final class AsyncAcquire<T> {
      *
      * @param startNanos ticker reading when the lock call began
      * @param waitNanos the longest to wait, or {@code forever}
+     * @param contention this call's contention, opened for it; the call closes it through {@code attempt}
      * @param granted maps a hold to the caller's value
      * @param timedOut the caller's value when the wait runs out
      */
     public static <T> CompletableFuture<T> start(MutexSettings<?> settings, long startNanos, long waitNanos, boolean forever,
-                                                 Attempt attempt, Ending ending, Function<Held, T> granted, T timedOut) {
-        AsyncAcquire<T> call = new AsyncAcquire<>(settings, startNanos + waitNanos, forever, attempt, ending, granted, timedOut);
+                                                 Contention contention, Attempt attempt, Ending ending,
+                                                 Function<Held, T> granted, T timedOut) {
+        AsyncAcquire<T> call = new AsyncAcquire<>(settings, startNanos + waitNanos, forever, contention, attempt, ending,
+                granted, timedOut);
         call.result.whenComplete((value, error) -> call.stopWaiting());
         AsyncWaits.pool().execute(call::step);
         return call.result;
@@ -87,9 +104,10 @@ public final class AsyncAcquire<T> {
     /**
      * One pool task: up to two turns of (wait, attempt). A wait that the driver ran inline on this
      * thread (a blocking {@code awaitRelease} through the default {@code awaitReleaseAsync}) is
-     * always followed by the next attempt on the same thread, because drivers may hand state from a
-     * wait to the next acquire of the thread (ZooKeeper's queue node first in line); and a task ends
-     * after an attempt, so one waiter holds a pool thread for at most two waits.
+     * followed by the next attempt on the same thread, which saves a hop through the pool queue (and
+     * suits drivers that still hand state from a wait to the next acquire of the thread instead of
+     * keeping it in their contention); a task ends after an attempt, so one waiter holds a pool
+     * thread for at most two waits.
      */
     private void run(boolean waitFirst) {
         Thread.interrupted(); // a pool thread carries no interrupt from an earlier task
@@ -110,6 +128,7 @@ public final class AsyncAcquire<T> {
     private boolean attemptFailed() {
         if (result.isDone()) {
             if (phase.compareAndSet(ATTEMPTING, ENDED)) {
+                closeContention();
                 ending.end(AcquireOutcome.CANCELLED, null);
             }
             return false;
@@ -126,6 +145,7 @@ public final class AsyncAcquire<T> {
         }
         if (held.isPresent()) {
             phase.set(ENDED);
+            closeContention();
             if (!result.complete(granted.apply(held.get()))) {
                 // The caller stopped waiting while this attempt was in flight: give the lock back.
                 held.get().close();
@@ -139,11 +159,13 @@ public final class AsyncAcquire<T> {
     private boolean endedWhileAttempting() {
         if (result.isDone()) {
             phase.set(ENDED);
+            closeContention();
             ending.end(AcquireOutcome.CANCELLED, null);
             return true;
         }
         if (left() <= 0) {
             phase.set(ENDED);
+            closeContention();
             ending.end(AcquireOutcome.TIMEOUT, null);
             result.complete(timedOut);
             return true;
@@ -162,7 +184,7 @@ public final class AsyncAcquire<T> {
         CompletableFuture<Void> wait;
         try {
             long backoff = attempt.backoffNanos();
-            wait = backoff > 0 ? AsyncWaits.after(Math.min(left(), backoff)) : awaitRelease(settings, Duration.ofNanos(left()));
+            wait = backoff > 0 ? AsyncWaits.after(Math.min(left(), backoff)) : contention.awaitReleaseAsync(Duration.ofNanos(left()));
         } catch (RuntimeException e) {
             wait = AsyncWaits.after(0); // the next attempt reports a real failure
         }
@@ -189,20 +211,26 @@ public final class AsyncAcquire<T> {
     /** The caller's future is done: if waiting, end now; if attempting, the attempt's step ends it. */
     private void stopWaiting() {
         if (phase.compareAndSet(WAITING, ENDED)) {
-            ending.end(AcquireOutcome.CANCELLED, null);
+            // Cancel the driver's wait first so it forgets the waiter, then close what is left.
             CompletableFuture<Void> wait = pendingWait;
             if (wait != null) {
                 wait.cancel(false);
             }
+            closeContention();
+            ending.end(AcquireOutcome.CANCELLED, null);
         }
     }
 
-    private static <ID> CompletableFuture<Void> awaitRelease(MutexSettings<ID> settings, Duration maxWait) {
-        return settings.driver().awaitReleaseAsync(settings.id(), maxWait);
+    /** Exactly once: the phases already make each ending path exclusive; the flag keeps it so. */
+    private void closeContention() {
+        if (closed.compareAndSet(false, true)) {
+            attempt.close();
+        }
     }
 
     private void fail(AcquireOutcome outcome, Throwable error) {
         phase.set(ENDED);
+        closeContention();
         ending.end(outcome, error);
         result.completeExceptionally(error);
     }

@@ -9,6 +9,8 @@ import io.robit.spi.Driver;
 import io.robit.spi.Inspectable;
 import io.robit.spi.Lease;
 import io.robit.spi.LockInfo;
+import io.robit.spi.support.Arguments;
+import io.robit.spi.support.BaseLease;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -104,7 +106,7 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
 
     @Override
     public void release(Lease lease) {
-        if (!(lease instanceof LocalDriver<?>.LocalLease local) || local.owner() != this) {
+        if (!(lease instanceof LocalDriver<?>.LocalLease local) || local.owner() != this || !local.beginRelease()) {
             return;
         }
         lock.lock();
@@ -300,22 +302,19 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
     }
 
     private static long checkTtl(Duration ttl) {
-        Objects.requireNonNull(ttl, "ttl must not be null");
-        if (ttl.isNegative() || ttl.isZero()) {
-            throw new IllegalArgumentException("ttl must be positive, got " + ttl);
-        }
-        return ttl.toNanos();
+        return Arguments.positive("ttl", ttl).toNanos();
     }
 
-    private final class LocalLease implements AsyncLease {
+    // The kit's base keeps the token, the lost future and the once-only release/loss transition.
+    private final class LocalLease extends BaseLease implements AsyncLease {
         private final ID id;
         private final long token;
-        private final CompletableFuture<Void> lost = new CompletableFuture<>();
         private final Instant acquiredAt = Instant.now();
         private long expiresAt; // guarded by the driver's lock
         private ScheduledFuture<?> expiryCheck; // guarded by the driver's lock
 
         LocalLease(ID id, long token, long expiresAt) {
+            super(id, token);
             this.id = id;
             this.token = token;
             this.expiresAt = expiresAt;
@@ -341,7 +340,7 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
                 lock.unlock();
             }
             LockLostException gone = lostException();
-            lost.completeExceptionally(gone);
+            signalLost(gone); // refresh throws and lost() completes with the same exception, once
             throw gone;
         }
 
@@ -369,18 +368,8 @@ public final class LocalDriver<ID> implements Driver<ID>, Inspectable<ID> {
             return new LockLostException(id, LossReason.EXPIRED, "lease expired or was revoked");
         }
 
-        @Override
-        public CompletableFuture<Void> lost() {
-            return lost;
-        }
-
-        @Override
-        public long fencingToken() {
-            return token;
-        }
-
         void markLost(LossReason reason, String detail) {
-            lost.completeExceptionally(new LockLostException(id, reason, detail));
+            lose(reason, detail);
         }
 
         // Caller holds the driver's lock.

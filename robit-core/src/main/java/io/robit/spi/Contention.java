@@ -59,8 +59,11 @@ public interface Contention extends AutoCloseable {
     /**
      * Ends this contention: forgets its waiter, deletes a queued node, drops a subscription. Never
      * releases a lease that {@link #tryAcquire} returned. Called exactly once by the core, from
-     * whichever thread ends the call; must not throw (log instead), must not block without bound,
-     * and must do its work even on an interrupted thread.
+     * whichever thread ends the call (after a grant, a timeout, an interrupt, a failure, or the
+     * caller cancelling an asynchronous call: then possibly while a future from
+     * {@link #awaitReleaseAsync} is still pending, which the core has just cancelled); must not
+     * throw (log instead), must not block without bound, and must do its work even on an
+     * interrupted thread. Nothing is called on the contention after it.
      */
     @Override
     void close();

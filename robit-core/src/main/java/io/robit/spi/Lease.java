@@ -8,6 +8,16 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>{@link io.robit.Mutex} calls {@link #refresh} from a Robit worker thread, never two at a time
  * for one lease, until the hold ends; it then calls {@link Driver#release} exactly once.
+ *
+ * <p><b>How loss is reported (one rule for every driver).</b> When a refresh is answered "no
+ * longer yours", the driver does both, through one transition: {@link #refresh} throws a
+ * {@link io.robit.LockLostException} <em>and</em> {@link #lost()} completes exceptionally with that
+ * same exception. When the driver learns of the loss otherwise (a watch, a session event, an expiry
+ * timer), it completes {@link #lost()} alone. {@link #lost()} completes at most once and never once
+ * the lease's release began, so a voluntary release is never reported as a loss. The core takes the
+ * first signal as the loss and ignores the other. {@link io.robit.spi.support.BaseLease} implements
+ * the rule: {@code throw lose(reason, detail)} in a refresh, {@code lose(...)} elsewhere, and
+ * {@code beginRelease()} first in {@link Driver#release}.
  */
 public interface Lease {
 
@@ -17,7 +27,7 @@ public interface Lease {
      * @param ttl the new lease length
      * @param timeout the most this request may take
      * @throws io.robit.LockLostException the backend says the lease is no longer ours (expired,
-     *     deleted, taken over, session ended); {@link #lost()} completes too
+     *     deleted, taken over, session ended); {@link #lost()} has completed with the same exception
      * @throws io.robit.DriverException the request failed; that alone is not a loss
      * @throws InterruptedException the calling thread was interrupted
      */

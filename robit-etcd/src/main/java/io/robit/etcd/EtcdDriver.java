@@ -2,42 +2,16 @@ package io.robit.etcd;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
-import io.etcd.jetcd.ClientBuilder;
-import io.etcd.jetcd.KV;
-import io.etcd.jetcd.Watch;
-import io.etcd.jetcd.kv.GetResponse;
-import io.etcd.jetcd.kv.TxnResponse;
-import io.etcd.jetcd.op.Cmp;
-import io.etcd.jetcd.op.CmpTarget;
-import io.etcd.jetcd.op.Op;
-import io.etcd.jetcd.options.DeleteOption;
-import io.etcd.jetcd.options.GetOption;
-import io.etcd.jetcd.options.PutOption;
-import io.etcd.jetcd.options.WatchOption;
-import io.etcd.jetcd.watch.WatchEvent;
-import io.robit.DriverException;
+import io.robit.spi.Contention;
 import io.robit.spi.Driver;
 import io.robit.spi.Inspectable;
-import io.robit.spi.LockInfo;
 import io.robit.spi.Lease;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
+import io.robit.spi.LockInfo;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,9 +44,11 @@ import org.slf4j.LoggerFactory;
  * holds never pay for it; a delete in between is replayed), so a delete (another client, lease
  * expiry or revoke) completes {@link Lease#lost()} within a round trip, without waiting for the
  * next refresh.
- * {@link #awaitRelease} watches the key the same way and wakes as soon as it is deleted.
+ * A waiting call ({@link #contend}) watches the key the same way from the revision at which its
+ * attempt found it held, and wakes as soon as it is deleted.
  *
- * <p>Thread-safe. A driver built with {@link #builder(String)} owns its jetcd client and closes it;
+ * <p>This class adapts the SPI; the etcd requests are {@link EtcdStore}'s, the hold bookkeeping
+ * {@link Holds}'s. Thread-safe. A driver built with {@link #builder(String)} owns its jetcd client and closes it;
  * one built over a {@link Client} never closes that client.
  */
 public final class EtcdDriver implements Driver<String>, Inspectable<String> {
@@ -84,58 +60,37 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
     public static final double DEFAULT_MIN_TRUSTED_FRACTION = 0.9;
 
     private static final Logger LOG = LoggerFactory.getLogger(EtcdDriver.class);
-    private static final AtomicInteger THREADS = new AtomicInteger();
 
     private final Client client;
     private final boolean ownsClient;
-    private final KV kv;
-    private final Watch watch;
     private final Keys keys;
-    private final Calls calls;
-    private final Duration requestTimeout;
-    private final Duration leaseHeadroom;
-    private final double minTrustedFraction;
-    private final SessionLeases sessions;
-    private final ByteSequence holderValue;
-    private final ScheduledThreadPoolExecutor executor;
-    private final DeferredWatches watches;
-    private final KeyReclaimer reclaimer;
-    private final AtomicLong attempts = new AtomicLong();
+    private final EtcdStore store;
+    private final Holds holds;
     private final LockInspector inspector;
-    private final AtomicBoolean closed = new AtomicBoolean();
-    // Whether a lease was ever granted: until then acquires connect outside their time limit.
-    private volatile boolean warm;
-    // Holds not yet ended, so close() can stop their watches on a client it does not own.
-    private final Set<EtcdLease> active = ConcurrentHashMap.newKeySet();
-    // The revision at which this thread last found a lock held, so awaitRelease can watch from there without a read.
-    private final ThreadLocal<Contended> lastContended = new ThreadLocal<>();
 
     private EtcdDriver(Builder builder, Client client, boolean ownsClient) {
         this.client = client;
         this.ownsClient = ownsClient;
-        this.kv = client.getKVClient();
-        this.watch = client.getWatchClient();
         this.keys = new Keys(builder.keyPrefix);
-        this.calls = new Calls(builder.backendLabel());
-        this.requestTimeout = builder.requestTimeout;
-        this.leaseHeadroom = builder.leaseHeadroom;
-        this.minTrustedFraction = builder.minTrustedFraction;
-        this.sessions = new SessionLeases(client.getLeaseClient(), builder.requestTimeout);
-        this.holderValue = ByteSequence.from(holderDescription(), StandardCharsets.UTF_8);
-        this.executor = new ScheduledThreadPoolExecutor(1, runnable -> {
-            Thread thread = new Thread(runnable, "robit-etcd-" + THREADS.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        });
-        this.executor.setRemoveOnCancelPolicy(true);
-        this.watches = new DeferredWatches(executor);
-        this.reclaimer = new KeyReclaimer(kv, executor, closed::get, builder.requestTimeout);
-        this.inspector = new LockInspector(client, keys, calls, builder.requestTimeout);
+        this.store = new EtcdStore(builder.backendLabel(), client);
+        this.holds = new Holds(store, client, builder.requestTimeout, builder.leaseHeadroom, builder.minTrustedFraction);
+        this.inspector = new LockInspector(client, keys, store, builder.requestTimeout);
     }
 
     /** A driver over {@code client}, with the default key prefix; closing the driver leaves the client open. */
     public static EtcdDriver create(Client client) {
         return builder(client).build();
+    }
+
+    /**
+     * A driver that connects to the endpoints of {@code uri} and owns that connection; the same as
+     * {@code builder(uri).build()} and as {@link io.robit.Drivers#open} for an {@code etcd://} or
+     * {@code etcds://} URI.
+     *
+     * @throws IllegalArgumentException the URI is malformed; the message shows the expected form
+     */
+    public static EtcdDriver open(String uri) {
+        return builder(uri).build();
     }
 
     /** Options for a driver over {@code client}; closing the driver leaves the client open. */
@@ -166,114 +121,22 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
     @Override
     public Optional<Lease> acquire(String id, Duration ttl, Duration timeout) throws InterruptedException {
         ByteSequence key = keys.key(id);
-        long ttlNanos = requirePositive(ttl, "ttl").toNanos();
+        requirePositive(ttl, "ttl");
         requirePositive(timeout, "timeout");
-        ensureOpen();
-        long start = System.nanoTime();
-        long deadline = start + timeout.toNanos();
-        // A lease that etcd dropped between our last look and this request costs one retry with a fresh lease.
-        for (int attempt = 1; ; ) {
-            CompletableFuture<SessionLease> granting = sessions.forTtl(SessionLeases.ttlSeconds(ttl.plus(leaseHeadroom)));
-            SessionLease session;
-            if (!warm && !granting.isDone()) {
-                // A cold client connects (and is granted its first lease) first, which on a loaded machine
-                // or over TLS may take longer than one attempt is allowed: bounded by the request timeout
-                // instead, and the attempt's own limit starts once it is done. (The hold's local deadline
-                // is the core's, counted from before this call, and start stays before the grant was
-                // sent: waiting here only shortens what the hold trusts.)
-                session = calls.await(granting, System.nanoTime() + Math.max(timeout.toNanos(), requestTimeout.toNanos()), id, "acquire");
-                deadline = System.nanoTime() + timeout.toNanos();
-            } else {
-                session = calls.await(granting, deadline, id, "acquire");
-            }
-            warm = true;
-            // Counted before the transaction is sent: from then on a revoke of this lease could delete our key.
-            if (!session.tryUse()) {
-                // Retired or dropped since it was handed out: the next look grants a fresh one.
-                if (deadline - System.nanoTime() <= 0) {
-                    throw calls.failure(id, "acquire", new TimeoutException("no usable etcd lease in time"));
-                }
-                continue;
-            }
-            try {
-                return attempt(id, key, session, start, ttlNanos, deadline);
-            } catch (SessionLeases.GoneException gone) {
-                if (++attempt > 2) {
-                    throw calls.failure(id, "acquire", gone);
-                }
-            }
-        }
+        holds.ensureOpen();
+        return holds.acquire(id, key, ttl, timeout, revision -> { });
     }
 
-    /** One transaction on {@code session}, which counts this attempt as a user; it stays one only if a hold is returned. */
-    private Optional<Lease> attempt(String id, ByteSequence key, SessionLease session, long start, long ttlNanos, long deadline)
-            throws InterruptedException, SessionLeases.GoneException {
-        boolean holdStarted = false;
-        try {
-            Optional<Lease> lease = transact(id, key, session, start, ttlNanos, deadline);
-            holdStarted = lease.isPresent();
-            return lease;
-        } finally {
-            if (!holdStarted) {
-                endUse(session);
-            }
-        }
-    }
-
-    private Optional<Lease> transact(String id, ByteSequence key, SessionLease session, long start, long ttlNanos, long deadline)
-            throws InterruptedException, SessionLeases.GoneException {
-        // While the shared lease surely lasts most of the ttl, skip the keep-alive and let the hold trust
-        // what is left (Lease.guaranteedTtl); else keep it alive, in the same round trip as the transaction.
-        long sure = session.sureNanosFrom(start);
-        boolean keepAlive = sure < (long) (ttlNanos * minTrustedFraction);
-        long guaranteedNanos = keepAlive ? ttlNanos : Math.min(ttlNanos, sure);
-        CompletableFuture<Void> alive = keepAlive ? sessions.keepAlive(session) : CompletableFuture.completedFuture(null);
-        // A value of its own lets this attempt recognise its key if the answer never comes.
-        ByteSequence value = holderValue.concat(ByteSequence.from(" #" + attempts.incrementAndGet(), StandardCharsets.UTF_8));
-        CompletableFuture<TxnResponse> txn = kv.txn()
-                .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
-                .Then(Op.put(key, value, PutOption.builder().withLeaseId(session.id()).build()))
-                .commit();
-        TxnResponse response;
-        try {
-            response = txn.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (ExecutionException e) {
-            if (Calls.isLeaseNotFound(e)) {
-                session.markDead();
-                throw new SessionLeases.GoneException(session);
-            }
-            // Sent, then failed (reset, leader change, ...): it may still have been applied.
-            reclaimer.afterUncertainAcquire(id, key, value, session, txn);
-            throw calls.failure(id, "acquire", Calls.unwrap(e));
-        } catch (TimeoutException e) {
-            reclaimer.afterUncertainAcquire(id, key, value, session, txn);
-            throw calls.failure(id, "acquire", new TimeoutException("no answer from " + calls.backend() + " in time (unreachable, or no leader?)"));
-        } catch (InterruptedException e) {
-            reclaimer.afterUncertainAcquire(id, key, value, session, txn);
-            throw e;
-        }
-        if (!response.isSucceeded()) {
-            lastContended.set(new Contended(id, response.getHeader().getRevision()));
-            return Optional.empty();
-        }
-        long token = response.getHeader().getRevision();
-        try {
-            calls.await(alive, deadline, id, "acquire");
-        } catch (DriverException e) {
-            if (e.getCause() instanceof SessionLeases.GoneException gone) {
-                // etcd deleted the key together with the lease.
-                throw gone;
-            }
-            reclaimer.deleteKnown(id, key, token, session);
-            throw e;
-        } catch (InterruptedException e) {
-            reclaimer.deleteKnown(id, key, token, session);
-            throw e;
-        }
-        EtcdLease lease = new EtcdLease(this, id, key, token, session, guaranteedNanos);
-        active.add(lease);
-        watches.watchSoon(lease);
-        return Optional.of(lease);
+    /**
+     * One waiting call: each failed attempt keeps the revision at which it found the lock held, and
+     * the wait after it watches the key's deletion from there, without a read.
+     */
+    @Override
+    public Contention contend(String id, Duration ttl, Duration timeout) {
+        ByteSequence key = keys.key(id);
+        requirePositive(ttl, "ttl");
+        requirePositive(timeout, "timeout");
+        return new EtcdContention(holds, id, key, ttl, timeout);
     }
 
     /**
@@ -286,82 +149,22 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
      */
     @Override
     public void release(Lease lease) {
-        if (!(lease instanceof EtcdLease held) || held.driver() != this) {
+        if (!(lease instanceof EtcdLease held) || held.holds() != holds) {
             LOG.warn("release of a lease this etcd driver did not grant ignored: {}", lease);
             return;
         }
-        if (!held.markReleased()) {
-            return;
-        }
-        if (held.renewalFailing()) {
-            // Usually a release after the core declared the hold lost: etcd may be unreachable, and
-            // waiting for it would hold a thread per lock. Delete in the background, retried.
-            reclaimer.deleteKnown(held.id(), held.key(), held.fencingToken(), held.session());
-            return;
-        }
-        CompletableFuture<TxnResponse> delete;
-        try {
-            delete = reclaimer.deleteIfOurs(held.key(), held.fencingToken());
-            calls.awaitUninterruptibly(delete, System.nanoTime() + requestTimeout.toNanos(), held.id(), "release");
-        } catch (RuntimeException e) {
-            // The key stays until the retried delete succeeds or its lease ends with its last user
-            // (at once if it has none: then no other key can be on it).
-            if (held.session().retire() && !isClosed()) {
-                sessions.revoke(held.session());
-            }
-            reclaimer.deleteKnown(held.id(), held.key(), held.fencingToken(), held.session());
-            LOG.warn("release of lock '{}' failed; retrying the delete in the background (the key ends at the latest with etcd {}): {}",
-                    held.id(), held.session(), e.toString());
+        if (held.markReleased()) {
+            holds.release(held);
         }
     }
 
     /**
-     * Waits for the key's deletion by watch: from the revision at which this thread last found the
-     * lock held (no read needed), else after one read. Returns at once if the key is absent.
+     * Waits for the key's deletion by watch, after one read (a {@link #contend contention} skips the
+     * read). Returns at once if the key is absent.
      */
     @Override
     public void awaitRelease(String id, Duration maxWait) throws InterruptedException {
-        ByteSequence key = keys.key(id);
-        long maxNanos = Objects.requireNonNull(maxWait, "maxWait must not be null").toNanos();
-        if (maxNanos <= 0) {
-            return;
-        }
-        ensureOpen();
-        long deadline = System.nanoTime() + maxNanos;
-        long fromRevision;
-        Contended contended = lastContended.get();
-        lastContended.remove();
-        if (contended != null && contended.id().equals(id)) {
-            fromRevision = contended.revision() + 1;
-        } else {
-            long probeDeadline = System.nanoTime() + Math.min(maxNanos, requestTimeout.toNanos());
-            GetResponse now;
-            try {
-                now = calls.await(kv.get(key, GetOption.builder().withKeysOnly(true).build()), probeDeadline, id, "await release");
-            } catch (DriverException e) {
-                LOG.debug("await release of lock '{}': {}", id, e.getMessage());
-                Driver.super.awaitRelease(id, Duration.ofNanos(deadline - System.nanoTime()));
-                return;
-            }
-            if (now.getKvs().isEmpty()) {
-                return;
-            }
-            fromRevision = now.getHeader().getRevision() + 1;
-        }
-        CompletableFuture<Void> freed = new CompletableFuture<>();
-        Watch.Watcher watcher = watch.watch(key, WatchOption.builder().withRevision(fromRevision).withNoPut(true).build(),
-                Watch.listener(response -> {
-                    if (response.getEvents().stream().anyMatch(e -> e.getEventType() == WatchEvent.EventType.DELETE)) {
-                        freed.complete(null);
-                    }
-                }, error -> freed.complete(null), () -> freed.complete(null)));
-        try {
-            freed.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException | ExecutionException e) {
-            // maxWait passed: return, the caller tries again.
-        } finally {
-            watcher.close();
-        }
+        EtcdContention.awaitBlocking(awaitReleaseAsync(id, maxWait), maxWait);
     }
 
     /**
@@ -370,56 +173,7 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
      */
     @Override
     public CompletableFuture<Void> awaitReleaseAsync(String id, Duration maxWait) {
-        ByteSequence key = keys.key(id);
-        long maxNanos = Objects.requireNonNull(maxWait, "maxWait must not be null").toNanos();
-        if (maxNanos <= 0) {
-            return CompletableFuture.completedFuture(null);
-        }
-        ensureOpen();
-        Contended contended = lastContended.get();
-        lastContended.remove();
-        CompletableFuture<Void> freed = new CompletableFuture<>();
-        wakeAfter(freed, maxNanos);
-        if (contended != null && contended.id().equals(id)) {
-            watchForDelete(key, contended.revision() + 1, freed);
-            return freed;
-        }
-        kv.get(key, GetOption.builder().withKeysOnly(true).build())
-                .orTimeout(Math.min(maxNanos, requestTimeout.toNanos()), TimeUnit.NANOSECONDS)
-                .whenComplete((now, error) -> {
-                    if (error != null) {
-                        // etcd did not answer: let the caller try again after a short pause.
-                        wakeAfter(freed, TimeUnit.MILLISECONDS.toNanos(50));
-                    } else if (now.getKvs().isEmpty()) {
-                        freed.complete(null);
-                    } else {
-                        watchForDelete(key, now.getHeader().getRevision() + 1, freed);
-                    }
-                });
-        return freed;
-    }
-
-    /** Completes {@code freed} after {@code nanos} on the driver's timer; the timer task goes when {@code freed} completes. */
-    private void wakeAfter(CompletableFuture<Void> freed, long nanos) {
-        try {
-            java.util.concurrent.ScheduledFuture<?> task = executor.schedule(() -> freed.complete(null), nanos, TimeUnit.NANOSECONDS);
-            freed.whenComplete((ignored, error) -> task.cancel(false));
-        } catch (RejectedExecutionException closedMeanwhile) {
-            freed.complete(null);
-        }
-    }
-
-    private void watchForDelete(ByteSequence key, long fromRevision, CompletableFuture<Void> freed) {
-        if (freed.isDone()) {
-            return;
-        }
-        Watch.Watcher watcher = watch.watch(key, WatchOption.builder().withRevision(fromRevision).withNoPut(true).build(),
-                Watch.listener(response -> {
-                    if (response.getEvents().stream().anyMatch(e -> e.getEventType() == WatchEvent.EventType.DELETE)) {
-                        freed.complete(null);
-                    }
-                }, error -> freed.complete(null), () -> freed.complete(null)));
-        freed.whenComplete((ignored, error) -> watcher.close());
+        return EtcdContention.awaitDelete(holds, id, keys.key(id), 0, maxWait);
     }
 
     /** Rejects null, empty and over-long ({@value Keys#MAX_ID_BYTES} UTF-8 bytes) names, and names with unpaired surrogates. */
@@ -435,36 +189,28 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
     @Override
     public Optional<LockInfo> inspect(String id) {
         ByteSequence key = keys.key(id);
-        ensureOpen();
+        holds.ensureOpen();
         return inspector.inspect(id, key);
     }
 
     /** Every lock held now under this driver's key prefix, in name order. */
     @Override
     public List<LockInfo> list() {
-        ensureOpen();
+        holds.ensureOpen();
         return inspector.list();
     }
 
     /** Closes the jetcd client if this driver opened it, and the driver's watches. Leases still held simply expire. */
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
-        executor.shutdownNow();
-        for (EtcdLease lease : active) {
-            lease.stopWatching();
-        }
-        active.clear();
-        if (ownsClient) {
+        if (holds.closeOnce() && ownsClient) {
             client.close();
         }
     }
 
     /** How failures name this backend, e.g. {@code "etcd 127.0.0.1:2379"}. */
     public String backend() {
-        return calls.backend();
+        return store.backend();
     }
 
     /** The prefix of every lock key. */
@@ -474,64 +220,7 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
 
     @Override
     public String toString() {
-        return "EtcdDriver[" + calls.backend() + ", prefix '" + keys.prefix() + "']";
-    }
-
-    // --- for EtcdLease ---
-
-    KV kv() {
-        return kv;
-    }
-
-    Watch watchClient() {
-        return watch;
-    }
-
-    Calls calls() {
-        return calls;
-    }
-
-    SessionLeases sessions() {
-        return sessions;
-    }
-
-    boolean isClosed() {
-        return closed.get();
-    }
-
-    void runCallback(Runnable task) {
-        try {
-            executor.execute(task);
-        } catch (RejectedExecutionException e) {
-            task.run();
-        }
-    }
-
-    void schedule(Runnable task, long delayMillis) {
-        try {
-            executor.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException e) {
-            // Closed: nothing more to watch.
-        }
-    }
-
-    /** A hold ended (released or lost): it no longer uses its etcd lease. */
-    void holdEnded(EtcdLease lease) {
-        active.remove(lease);
-        endUse(lease.session());
-    }
-
-    /** One user of {@code session} is done; the last user of a retired lease revokes it (no live key can be on it). */
-    private void endUse(SessionLease session) {
-        if (session.unuse() && !isClosed()) {
-            sessions.revoke(session);
-        }
-    }
-
-    private void ensureOpen() {
-        if (closed.get()) {
-            throw new IllegalStateException("this etcd driver (" + calls.backend() + ") is closed");
-        }
+        return "EtcdDriver[" + store.backend() + ", prefix '" + keys.prefix() + "']";
     }
 
     static Duration requirePositive(Duration value, String name) {
@@ -540,14 +229,6 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
             throw new IllegalArgumentException(name + " must be positive, got " + value);
         }
         return value;
-    }
-
-    /** {@code pid@host/session UUID}: the process first, as every driver describes a holder (see LockInfo.owner). */
-    private static String holderDescription() {
-        return ManagementFactory.getRuntimeMXBean().getName() + "/session " + UUID.randomUUID();
-    }
-
-    private record Contended(String id, long revision) {
     }
 
     /** Options of an {@link EtcdDriver}; validated as they are set. Not thread-safe. */
@@ -636,15 +317,7 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
             if (client != null) {
                 return new EtcdDriver(this, client, false);
             }
-            ClientBuilder jetcd = Client.builder()
-                    .endpoints(uri.httpEndpoints())
-                    // Fail fast while etcd is down, so calls end in a DriverException rather than a silent wait.
-                    .waitForReady(false)
-                    .connectTimeout(requestTimeout);
-            uri.user().ifPresent(user -> jetcd.user(ByteSequence.from(user, StandardCharsets.UTF_8)));
-            uri.password().ifPresent(password -> jetcd.password(ByteSequence.from(password, StandardCharsets.UTF_8)));
-            uri.tls().ifPresent(tls -> EtcdTls.apply(jetcd, tls));
-            return new EtcdDriver(this, jetcd.build(), true);
+            return new EtcdDriver(this, EtcdStore.connect(uri, requestTimeout), true);
         }
 
         private String backendLabel() {

@@ -4,9 +4,6 @@ import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.kv.GetResponse;
-import io.etcd.jetcd.options.WatchOption;
-import io.etcd.jetcd.watch.WatchEvent;
-import io.etcd.jetcd.watch.WatchResponse;
 import io.robit.LockLostException;
 import io.robit.LossReason;
 import io.robit.spi.AsyncLease;
@@ -34,10 +31,10 @@ final class EtcdLease implements AsyncLease {
     private static final int ACTIVE = 0;
     private static final int RELEASED = 1;
     private static final int LOST = 2;
-    private static final long REWATCH_DELAY_MILLIS = 250;
+    private static final long REWATCH_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     private static final Duration LEASE_CHECK_TIMEOUT = Duration.ofSeconds(1);
 
-    private final EtcdDriver driver;
+    private final Holds holds;
     private final String id;
     private final ByteSequence key;
     private final long token;
@@ -55,9 +52,9 @@ final class EtcdLease implements AsyncLease {
     private final AtomicLong watchGeneration = new AtomicLong();
 
     /** @param guaranteedNanos how long from the acquire's start the shared lease surely lasted (at most the ttl) */
-    EtcdLease(EtcdDriver driver, String id, ByteSequence key, long token, SessionLease session, long guaranteedNanos) {
+    EtcdLease(Holds holds, String id, ByteSequence key, long token, SessionLease session, long guaranteedNanos) {
         this.guaranteedNanos = guaranteedNanos;
-        this.driver = driver;
+        this.holds = holds;
         this.id = id;
         this.key = key;
         this.token = token;
@@ -76,8 +73,8 @@ final class EtcdLease implements AsyncLease {
         return session;
     }
 
-    EtcdDriver driver() {
-        return driver;
+    Holds holds() {
+        return holds;
     }
 
     @Override
@@ -111,11 +108,11 @@ final class EtcdLease implements AsyncLease {
         try {
             refreshAsync(ttl, timeout).get();
         } catch (ExecutionException e) {
-            Throwable cause = Calls.unwrap(e);
+            Throwable cause = EtcdStore.unwrap(e);
             if (cause instanceof RuntimeException runtime) {
                 throw runtime;
             }
-            throw driver.calls().failure(id, "refresh", cause);
+            throw holds.store().failure(id, "refresh", cause);
         }
     }
 
@@ -137,8 +134,8 @@ final class EtcdLease implements AsyncLease {
         long start = System.nanoTime();
         CompletableFuture<Throwable> alive = (session.lastsUntil(start + ttl.toNanos())
                 ? CompletableFuture.<Void>completedFuture(null)
-                : driver.sessions().keepAlive(session)).handle((ignored, error) -> error == null ? null : Calls.unwrap(error));
-        CompletableFuture<Object> owner = driver.kv().get(key).handle((response, error) -> error == null ? response : Calls.unwrap(error));
+                : holds.sessions().keepAlive(session)).handle((ignored, error) -> error == null ? null : EtcdStore.unwrap(error));
+        CompletableFuture<Object> owner = holds.store().read(key).handle((response, error) -> error == null ? response : EtcdStore.unwrap(error));
         return alive.thenCombine(owner, this::judge)
                 .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS)
                 .handle((ignored, error) -> {
@@ -146,10 +143,9 @@ final class EtcdLease implements AsyncLease {
                     if (error == null) {
                         return null;
                     }
-                    Throwable cause = Calls.unwrap(error);
+                    Throwable cause = EtcdStore.unwrap(error);
                     if (cause instanceof TimeoutException) {
-                        cause = driver.calls().failure(id, "refresh",
-                                new TimeoutException("no answer from " + driver.calls().backend() + " in time (unreachable, or no leader?)"));
+                        cause = holds.store().failure(id, "refresh", holds.store().noAnswer());
                     }
                     throw cause instanceof CompletionException c ? c : new CompletionException(cause);
                 });
@@ -161,10 +157,10 @@ final class EtcdLease implements AsyncLease {
             throw new CompletionException(markLost(LossReason.EXPIRED, gone.getMessage()));
         }
         if (aliveError != null) {
-            throw new CompletionException(driver.calls().failure(id, "refresh", aliveError));
+            throw new CompletionException(holds.store().failure(id, "refresh", aliveError));
         }
         if (owner instanceof Throwable readError) {
-            throw new CompletionException(driver.calls().failure(id, "refresh", readError));
+            throw new CompletionException(holds.store().failure(id, "refresh", readError));
         }
         GetResponse response = (GetResponse) owner;
         if (response.getKvs().isEmpty()) {
@@ -184,13 +180,12 @@ final class EtcdLease implements AsyncLease {
 
     /** Starts watching the key for its deletion, from {@code fromRevision}. */
     void watchFrom(long fromRevision) {
-        if (state.get() != ACTIVE || driver.isClosed()) {
+        if (state.get() != ACTIVE || holds.isClosed()) {
             return;
         }
-        WatchOption option = WatchOption.builder().withRevision(fromRevision).withNoPut(true).build();
         long generation = watchGeneration.incrementAndGet();
-        Watch.Watcher started = driver.watchClient().watch(key, option,
-                Watch.listener(this::onEvents, this::onWatchError, () -> onWatchEnded(generation)));
+        Watch.Watcher started = holds.store().watchDeletes(key, fromRevision, this::onKeyDeleted, this::onWatchError,
+                () -> onWatchEnded(generation));
         Watch.Watcher stale;
         watchLock.lock();
         try {
@@ -232,7 +227,7 @@ final class EtcdLease implements AsyncLease {
             return false;
         }
         stopWatching();
-        driver.holdEnded(this);
+        holds.ended(this);
         return true;
     }
 
@@ -246,19 +241,10 @@ final class EtcdLease implements AsyncLease {
         loss = candidate;
         LOG.debug("lock '{}' (token {}) lost: {}", id, token, detail);
         stopWatching();
-        driver.holdEnded(this);
+        holds.ended(this);
         // Completion runs the holder's callbacks: keep them off jetcd's event loop.
-        driver.runCallback(() -> lost.completeExceptionally(candidate));
+        holds.runCallback(() -> lost.completeExceptionally(candidate));
         return candidate;
-    }
-
-    private void onEvents(WatchResponse response) {
-        for (WatchEvent event : response.getEvents()) {
-            if (event.getEventType() == WatchEvent.EventType.DELETE) {
-                onKeyDeleted();
-                return;
-            }
-        }
     }
 
     private void onKeyDeleted() {
@@ -266,7 +252,7 @@ final class EtcdLease implements AsyncLease {
             return;
         }
         // One quick question tells expiry from a delete, and lets the next acquire skip a dead lease.
-        driver.sessions().isGone(session).orTimeout(LEASE_CHECK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).whenComplete((gone, error) -> {
+        holds.sessions().isGone(session).orTimeout(LEASE_CHECK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).whenComplete((gone, error) -> {
             if (Boolean.TRUE.equals(gone)) {
                 markLost(LossReason.EXPIRED, "its key was deleted because etcd " + session + " expired or was revoked");
             } else {
@@ -281,19 +267,19 @@ final class EtcdLease implements AsyncLease {
     }
 
     private void onWatchEnded(long generation) {
-        if (generation == watchGeneration.get() && state.get() == ACTIVE && !driver.isClosed()) {
-            driver.schedule(this::recheckAndRewatch, REWATCH_DELAY_MILLIS);
+        if (generation == watchGeneration.get() && state.get() == ACTIVE && !holds.isClosed()) {
+            holds.schedule(this::recheckAndRewatch, REWATCH_DELAY_NANOS);
         }
     }
 
     /** After jetcd gave up a watch (compaction, no leader): check the key, then watch again from now. */
     private void recheckAndRewatch() {
-        if (state.get() != ACTIVE || driver.isClosed()) {
+        if (state.get() != ACTIVE || holds.isClosed()) {
             return;
         }
-        driver.kv().get(key).whenComplete((response, error) -> {
+        holds.store().read(key).whenComplete((response, error) -> {
             if (error != null) {
-                driver.schedule(this::recheckAndRewatch, REWATCH_DELAY_MILLIS);
+                holds.schedule(this::recheckAndRewatch, REWATCH_DELAY_NANOS);
                 return;
             }
             if (response.getKvs().isEmpty()) {

@@ -1,13 +1,9 @@
 package io.robit.etcd;
 
 import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
-import io.etcd.jetcd.op.Cmp;
-import io.etcd.jetcd.op.CmpTarget;
-import io.etcd.jetcd.op.Op;
-import io.etcd.jetcd.options.DeleteOption;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -32,25 +28,17 @@ final class KeyReclaimer {
     /** How many times a key whose acquire had an unknown outcome is looked for after the first look. */
     private static final int UNCERTAIN_RECHECKS = 2;
 
-    private final KV kv;
+    private final EtcdStore store;
     private final ScheduledExecutorService timer;
     private final BooleanSupplier closed;
     private final long requestTimeoutMillis;
 
     /** @param requestTimeout bounds each delete, and is how long after an unknown outcome the key is looked for again */
-    KeyReclaimer(KV kv, ScheduledExecutorService timer, BooleanSupplier closed, Duration requestTimeout) {
-        this.kv = kv;
+    KeyReclaimer(EtcdStore store, ScheduledExecutorService timer, BooleanSupplier closed, Duration requestTimeout) {
+        this.store = store;
         this.timer = timer;
         this.closed = closed;
         this.requestTimeoutMillis = Math.max(1, requestTimeout.toMillis());
-    }
-
-    /** The owner-checked delete: deletes {@code key} only while its create revision is {@code token}. */
-    CompletableFuture<TxnResponse> deleteIfOurs(ByteSequence key, long token) {
-        return kv.txn()
-                .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(token)))
-                .Then(Op.delete(key, DeleteOption.DEFAULT))
-                .commit();
     }
 
     /** Deletes our key (create revision {@code token}) now, retrying until it is gone or no longer ours. */
@@ -65,7 +53,7 @@ final class KeyReclaimer {
         CompletableFuture<TxnResponse> delete;
         try {
             // Bounded, so an unanswered delete is retried rather than waited for forever.
-            delete = deleteIfOurs(key, token).orTimeout(requestTimeoutMillis, TimeUnit.MILLISECONDS);
+            delete = store.deleteIfOurs(key, token).orTimeout(requestTimeoutMillis, TimeUnit.MILLISECONDS);
         } catch (RuntimeException e) {
             LOG.debug("delete of the stranded key of lock '{}' (token {}) not sent: {}", id, token, e.toString());
             return;
@@ -108,9 +96,9 @@ final class KeyReclaimer {
         if (closed.getAsBoolean() || session.isDead()) {
             return;
         }
-        CompletableFuture<io.etcd.jetcd.kv.GetResponse> read;
+        CompletableFuture<GetResponse> read;
         try {
-            read = kv.get(key);
+            read = store.read(key);
         } catch (RuntimeException e) {
             return;
         }

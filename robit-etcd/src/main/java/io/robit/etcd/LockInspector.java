@@ -20,27 +20,27 @@ import java.util.Optional;
 final class LockInspector {
     private final Client client;
     private final Keys keys;
-    private final Calls calls;
+    private final EtcdStore store;
     private final Duration timeout;
 
-    LockInspector(Client client, Keys keys, Calls calls, Duration timeout) {
+    LockInspector(Client client, Keys keys, EtcdStore store, Duration timeout) {
         this.client = client;
         this.keys = keys;
-        this.calls = calls;
+        this.store = store;
         this.timeout = timeout;
     }
 
     Optional<LockInfo> inspect(String id, ByteSequence key) {
         try {
             long deadline = System.nanoTime() + timeout.toNanos();
-            GetResponse response = calls.await(client.getKVClient().get(key), deadline, id, "inspect");
+            GetResponse response = store.await(store.read(key), deadline, id, "inspect");
             if (response.getKvs().isEmpty()) {
                 return Optional.empty();
             }
             return Optional.of(infoOf(id, response.getKvs().get(0), new HashMap<>(), deadline));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw calls.failure(id, "inspect", e);
+            throw store.failure(id, "inspect", e);
         }
     }
 
@@ -53,7 +53,7 @@ final class LockInspector {
             GetOption option = keys.prefix().isEmpty()
                     ? GetOption.builder().withRange(ByteSequence.from(new byte[] {0})).build()
                     : GetOption.builder().isPrefix(true).build();
-            GetResponse response = calls.await(client.getKVClient().get(start, option), deadline, what, "list");
+            GetResponse response = store.await(store.read(start, option), deadline, what, "list");
             Map<Long, Optional<Duration>> ttls = new HashMap<>();
             List<LockInfo> all = new ArrayList<>();
             for (KeyValue held : response.getKvs()) {
@@ -64,7 +64,7 @@ final class LockInspector {
             return all;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw calls.failure(what, "list", e);
+            throw store.failure(what, "list", e);
         }
     }
 
@@ -73,7 +73,7 @@ final class LockInspector {
         Optional<Duration> expiresIn = ttls.get(held.getLease());
         if (expiresIn == null) {
             long left = held.getLease() == 0 ? -1
-                    : calls.await(client.getLeaseClient().timeToLive(held.getLease(), LeaseOption.DEFAULT), deadline, id, "inspect").getTTL();
+                    : store.await(client.getLeaseClient().timeToLive(held.getLease(), LeaseOption.DEFAULT), deadline, id, "inspect").getTTL();
             expiresIn = left < 0 ? Optional.empty() : Optional.of(Duration.ofSeconds(left));
             ttls.put(held.getLease(), expiresIn);
         }

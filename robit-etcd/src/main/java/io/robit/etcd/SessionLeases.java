@@ -65,7 +65,7 @@ final class SessionLeases {
                 lease.keptAlive(sent);
                 return null;
             }
-            if (Calls.isLeaseNotFound(error)) {
+            if (EtcdStore.isLeaseNotFound(error)) {
                 lease.markDead();
                 throw new CompletionException(new GoneException(lease));
             }

@@ -1,26 +1,17 @@
 package io.robit.jdbc;
 
 import io.robit.DriverException;
-import io.robit.jdbc.SqlCalls.Deadline;
+import io.robit.jdbc.JdbcStore.Attempt;
+import io.robit.jdbc.JdbcStore.Deadline;
+import io.robit.spi.Contention;
 import io.robit.spi.Driver;
 import io.robit.spi.Inspectable;
 import io.robit.spi.Lease;
 import io.robit.spi.LockInfo;
-import java.lang.management.ManagementFactory;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -35,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * expired and bumps its fencing token; refresh and release check the owner; release clears the
  * owner but keeps the row, so tokens keep growing. Expiry is judged by the <b>database server's
  * clock</b>, never this JVM's. Every call borrows a connection and gives it back at once,
- * autocommit; no session-bound advisory locks, so poolers are fine.
+ * autocommit; no session-bound advisory locks, so poolers are fine. This class adapts the SPI to
+ * the table ({@link JdbcStore}); a waiting lock call's state lives in its {@link JdbcContention}.
  *
  * <p>Waiting: on PostgreSQL one LISTEN connection per driver (taken from the data source on the
  * first wait and held until {@link #close()}) wakes waiters when a lock is released, with a timed
@@ -43,37 +35,29 @@ import org.slf4j.LoggerFactory;
  * jittered poll interval, whichever is first.
  *
  * <p>Thread-safe. A driver made by {@link #create}/{@link #builder} never closes the user's data
- * source; one opened from a URI ({@link JdbcDriverProvider}) owns its connections.
+ * source; one made by {@link #open} owns its connections.
  */
 public final class JdbcDriver implements Driver<String>, Inspectable<String> {
     /** The longest lock name, in code points (the {@code VARCHAR(255)} name column). */
     public static final int MAX_NAME_LENGTH = 255;
 
     private static final Logger LOG = LoggerFactory.getLogger(JdbcDriver.class);
-    private static final Duration RELEASE_TIMEOUT = Duration.ofSeconds(5);
-    private static final String PROCESS = processName();
-    private static final long CONTENTION_FRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
-    private static final ThreadLocal<Contention> LAST_CONTENTION = new ThreadLocal<>();
+    private static final int MAX_IDLE = 4;
 
-    private final ConnectionSource source;
+    private final JdbcStore store;
     private final Dialect dialect;
     private final String table;
-    private final Statements sql;
     private final String backend;
     private final Duration pollInterval;
     private final ReentrantLock listenerLock = new ReentrantLock();
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final SqlCalls calls;
     private volatile PgListener listener;
 
     private JdbcDriver(ConnectionSource source, Dialect dialect, String table, String backend, Duration pollInterval, boolean fromUri) {
-        this.source = source;
         this.dialect = dialect;
         this.table = table;
-        this.sql = Statements.of(dialect, table);
         this.backend = backend;
         this.pollInterval = pollInterval;
-        this.calls = new SqlCalls(source, dialect, table, backend, closed, fromUri);
+        this.store = new JdbcStore(source, dialect, table, backend, fromUri);
     }
 
     /**
@@ -91,8 +75,37 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
         return new Builder(ConnectionSource.of(Objects.requireNonNull(dataSource, "dataSource must not be null")), null);
     }
 
-    static Builder builder(ConnectionSource source, String where) {
-        return new Builder(source, where);
+    /**
+     * A driver that makes and owns a few connections ({@link java.sql.DriverManager}: the JDBC driver jar must
+     * be on the classpath) and closes them on {@link #close()}, as {@link io.robit.Drivers#open} gives.
+     * It connects once now (bounded by a connect timeout of 10 s unless the URI sets one) and keeps
+     * that connection for the first call, so an unreachable server fails here.
+     *
+     * <p>URIs: {@code postgresql://user:password@host:5432/db} (or {@code postgres://}),
+     * {@code mysql://root@host:3306/db} and {@code mariadb://...} (through MariaDB Connector/J if present,
+     * else MySQL Connector/J), {@code sqlite:/var/lib/app/locks.db}. Robit's own query parameters:
+     * {@code table=NAME} (default {@code robit_locks}) and {@code createTable=true|false} (default
+     * {@code true} for SQLite, whose file is Robit's own, and {@code false} for servers); security
+     * (docs/security.md): {@code cacert}, {@code cert}, {@code key}, {@code passwordFile},
+     * {@code passwordEnv}; the rest go to the JDBC driver. SQLite files are opened in WAL mode with a
+     * busy timeout and {@code synchronous=FULL}, so tokens survive a power loss.
+     *
+     * @throws IllegalArgumentException the URI is malformed
+     * @throws DriverException the database could not be reached, is not supported, or the table could not be created
+     */
+    public static JdbcDriver open(String uri) {
+        JdbcUri parsed = JdbcUri.parse(uri);
+        OwnedPool pool = OwnedPool.open(parsed, MAX_IDLE);
+        try {
+            Builder builder = new Builder(pool, parsed.label());
+            builder.dialect = parsed.dialect();
+            builder.table(parsed.table() == null ? Statements.DEFAULT_TABLE : parsed.table());
+            builder.createTable = parsed.createTable();
+            return builder.build();
+        } catch (RuntimeException e) {
+            pool.close();
+            throw e;
+        }
     }
 
     /** The dialect in use. */
@@ -108,21 +121,34 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
     @Override
     public Optional<Lease> acquire(String id, Duration ttl, Duration timeout) throws InterruptedException {
         validate(id);
-        long ttlMillis = ttlMillis(ttl);
+        return attempt(id, JdbcStore.ttlMillis(ttl), timeout, null);
+    }
+
+    /**
+     * A contention that carries what each failed attempt learns (the holder's expiry) to the wait
+     * after it, so that wait needs no query of its own.
+     */
+    @Override
+    public Contention contend(String id, Duration ttl, Duration timeout) {
+        validate(id);
+        long ttlMillis = JdbcStore.ttlMillis(ttl);
+        Deadline.after(timeout); // checks it
+        return new JdbcContention(this, id, ttlMillis, timeout);
+    }
+
+    /** One take of {@code id}; when it fails, tells {@code contention} (if any) what it saw of the holder. */
+    Optional<Lease> attempt(String id, long ttlMillis, Duration timeout, JdbcContention contention) throws InterruptedException {
         Deadline deadline = Deadline.after(timeout);
-        String owner = PROCESS + "/" + UUID.randomUUID();
+        String owner = JdbcStore.newOwner();
         PgListener pg = listener;
-        long eventsBefore = pg == null ? -1 : pg.events(); // read before the statement: see awaitRelease
-        Attempt attempt = calls.call("acquire", id, deadline, connection -> takeRow(connection, id, owner, ttlMillis, deadline),
-                () -> giveBack(id, owner)); // the row may be ours although the answer was lost
+        long eventsBefore = pg == null ? -1 : pg.events(); // read before the statement: see JdbcContention
+        Attempt attempt = store.take(id, owner, ttlMillis, deadline);
         if (attempt.token() == null) {
-            // The core's next call on this thread is awaitRelease(id): tell it the holder's expiry.
-            long now = System.nanoTime();
-            LAST_CONTENTION.set(attempt.remainingMillis() == null ? null
-                    : new Contention(this, id, now, now + TimeUnit.MILLISECONDS.toNanos(Math.max(0, attempt.remainingMillis())), eventsBefore));
+            if (contention != null && attempt.remainingMillis() != null) {
+                contention.holderSeen(attempt.remainingMillis(), eventsBefore);
+            }
             return Optional.empty();
         }
-        LAST_CONTENTION.remove();
         JdbcLease lease = new JdbcLease(this, id, owner, attempt.token());
         if (Thread.interrupted()) {
             release(lease); // the SPI promises an interrupted acquire took nothing
@@ -131,144 +157,33 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
         return Optional.of(lease);
     }
 
-    /** The outcome of one acquire statement: the new token, or the holder's remaining time if known. */
-    private record Attempt(Long token, Long remainingMillis) {
-        static Attempt read(ResultSet rows) throws SQLException {
-            if (!rows.next()) {
-                return new Attempt(null, null);
-            }
-            long token = rows.getLong(1);
-            Long taken = rows.wasNull() ? null : token;
-            long remaining = rows.getLong(2);
-            return new Attempt(taken, rows.wasNull() ? null : remaining);
-        }
-    }
-
-    /**
-     * What a failed acquire on this thread learnt about the holder, for the awaitRelease that
-     * follows: when it was seen, when the holder's lease expires, and the LISTEN connection's event
-     * count before the statement ran (-1 if it was not running).
-     */
-    private record Contention(JdbcDriver driver, String name, long seenAtNanos, long expiresAtNanos, long eventsBefore) {
-    }
-
-    private Attempt takeRow(Connection connection, String id, String owner, long ttlMillis, Deadline deadline) throws SQLException {
-        try (PreparedStatement take = SqlCalls.prepare(connection, sql.acquire(), deadline)) {
-            take.setString(1, id);
-            take.setString(2, owner);
-            take.setLong(3, ttlMillis);
-            if (sql.acquireResult() == null) {
-                try (ResultSet rows = take.executeQuery()) {
-                    return Attempt.read(rows);
-                }
-            }
-            take.executeUpdate();
-        }
-        try (PreparedStatement read = SqlCalls.prepare(connection, sql.acquireResult(), deadline)) {
-            read.setString(1, owner);
-            read.setString(2, id);
-            try (ResultSet rows = read.executeQuery()) {
-                return Attempt.read(rows);
-            }
-        }
-    }
-
     @Override
     public void release(Lease lease) {
         if (!(lease instanceof JdbcLease jdbc) || jdbc.driver() != this) {
             LOG.warn("{}: release of a lease this driver did not grant ignored: {}", backend, lease);
             return;
         }
-        if (!jdbc.markReleased()) {
-            return; // released before: a second release is a no-op
-        }
-        giveBack(jdbc.name(), jdbc.owner());
-    }
-
-    /** Frees the row if {@code owner} still holds it; never throws (a failure leaves it to expire). */
-    private void giveBack(String id, String owner) {
-        if (closed.get()) {
-            LOG.debug("{}: driver closed; lease on '{}' left to expire", backend, id);
-            return;
-        }
-        boolean interrupted = Thread.interrupted(); // release must happen even on an interrupted thread
-        try {
-            calls.call("release", id, Deadline.after(RELEASE_TIMEOUT), connection -> {
-                try (PreparedStatement release = SqlCalls.prepare(connection, sql.release(), Deadline.after(RELEASE_TIMEOUT))) {
-                    release.setString(1, id);
-                    release.setString(2, owner);
-                    release.execute();
-                }
-                return null;
-            }, () -> { });
-        } catch (RuntimeException | InterruptedException e) {
-            LOG.warn("{}: release of lock '{}' failed; the lease will expire by its ttl", backend, id, e);
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+        if (jdbc.markReleased()) { // a second release is a no-op
+            store.giveBack(jdbc.name(), jdbc.owner());
         }
     }
 
-    /** Extends {@code lease}; 1 row updated means still ours. Called by {@link JdbcLease#refresh}. */
+    /** Extends {@code lease}; true means still ours. Called by {@link JdbcLease#refresh}. */
     boolean extend(JdbcLease lease, Duration ttl, Duration timeout) throws InterruptedException {
-        long ttlMillis = ttlMillis(ttl);
-        Deadline deadline = Deadline.after(timeout);
-        return calls.call("refresh", lease.name(), deadline, connection -> {
-            try (PreparedStatement refresh = SqlCalls.prepare(connection, sql.refresh(), deadline)) {
-                refresh.setLong(1, ttlMillis);
-                refresh.setString(2, lease.name());
-                refresh.setString(3, lease.owner());
-                return refresh.executeUpdate() == 1;
-            }
-        }, () -> { });
+        return store.extend(lease.name(), lease.owner(), JdbcStore.ttlMillis(ttl), Deadline.after(timeout));
     }
 
+    /**
+     * For callers outside a lock call: wakes on a release (PostgreSQL's NOTIFY), at the holder's
+     * expiry, or after the jittered poll interval, whichever is first; reads the row first, and
+     * returns at once if the lock is free.
+     */
     @Override
     public void awaitRelease(String id, Duration maxWait) throws InterruptedException {
         validate(id);
-        long maxNanos = maxWait.toNanos();
-        if (maxNanos <= 0) {
-            return;
-        }
-        long pollNanos = jittered(pollInterval.toNanos());
-        PgListener pg = dialect == Dialect.POSTGRESQL ? listener() : null;
-        CountDownLatch woken = pg == null ? null : pg.register(id);
-        try {
-            long waitNanos = Math.min(maxNanos, pollNanos);
-            try {
-                long expiryNanos;
-                Contention known = LAST_CONTENTION.get();
-                LAST_CONTENTION.remove();
-                long now = System.nanoTime();
-                // Usable if just seen here, and (PostgreSQL) no notification arrived since the acquire
-                // statement ran: one could have been this lock's release, before this waiter registered.
-                if (known != null && known.driver() == this && known.name().equals(id) && now - known.seenAtNanos() < CONTENTION_FRESH_NANOS
-                        && (pg == null || (known.eventsBefore() >= 0 && known.eventsBefore() == pg.events()))) {
-                    expiryNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(1), known.expiresAtNanos() - now + TimeUnit.MILLISECONDS.toNanos(1));
-                } else {
-                    Optional<LockRow> row = readRow(id);
-                    if (row.isEmpty() || !row.get().isHeld()) {
-                        return;
-                    }
-                    expiryNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, row.get().remainingMillis() + 1));
-                }
-                // Listening: sleep to the expiry, but re-check now and then in case NOTIFY cannot reach
-                // us (a transaction-pooling PgBouncer drops it).
-                long listeningNanos = Math.max(TimeUnit.SECONDS.toNanos(1), pollInterval.toNanos() * 20);
-                waitNanos = pg != null && pg.isListening() ? Math.min(Math.min(maxNanos, expiryNanos), listeningNanos) : Math.min(waitNanos, expiryNanos);
-            } catch (DriverException e) {
-                LOG.debug("{}: could not read lock '{}' while waiting; polling", backend, id, e);
-            }
-            if (woken != null) {
-                woken.await(waitNanos, TimeUnit.NANOSECONDS);
-            } else {
-                TimeUnit.NANOSECONDS.sleep(waitNanos);
-            }
-        } finally {
-            if (woken != null) {
-                pg.unregister(id, woken);
-            }
+        Objects.requireNonNull(maxWait, "maxWait must not be null");
+        try (JdbcContention wait = new JdbcContention(this, id, 0, null)) {
+            wait.awaitRelease(maxWait);
         }
     }
 
@@ -281,24 +196,7 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
     @Override
     public Optional<LockInfo> inspect(String name) {
         validate(name);
-        return readRow(name).map(LockRow::toLockInfo);
-    }
-
-    /** The row of lock {@code name}, read by the database; package-private for the lease's loss reason. */
-    Optional<LockRow> readRow(String name) {
-        try {
-            return calls.call("inspect", name, Deadline.after(RELEASE_TIMEOUT), connection -> {
-                try (PreparedStatement read = SqlCalls.prepare(connection, sql.inspect(), Deadline.after(RELEASE_TIMEOUT))) {
-                    read.setString(1, name);
-                    try (ResultSet rows = read.executeQuery()) {
-                        return rows.next() ? Optional.of(LockRow.read(rows)) : Optional.<LockRow>empty();
-                    }
-                }
-            }, () -> { });
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new DriverException(backend, name, "inspect", e);
-        }
+        return store.read(name).map(LockRow::toLockInfo);
     }
 
     /**
@@ -308,21 +206,7 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
      */
     @Override
     public List<LockInfo> list() {
-        try {
-            return calls.call("list", "*", Deadline.after(RELEASE_TIMEOUT), connection -> {
-                List<LockInfo> all = new ArrayList<>();
-                try (PreparedStatement read = SqlCalls.prepare(connection, sql.list(), Deadline.after(RELEASE_TIMEOUT));
-                        ResultSet rows = read.executeQuery()) {
-                    while (rows.next()) {
-                        all.add(LockRow.read(rows).toLockInfo());
-                    }
-                }
-                return List.copyOf(all);
-            }, () -> { });
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new DriverException(backend, "*", "list", e);
-        }
+        return store.list();
     }
 
     /**
@@ -334,10 +218,10 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
         LockNames.check(id, MAX_NAME_LENGTH);
     }
 
-    /** Closes the LISTEN connection and, for a driver opened from a URI, its connections. Idempotent. */
+    /** Closes the LISTEN connection and, for a driver made by {@link #open}, its connections. Idempotent. */
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) {
+        if (!store.markClosed()) {
             return;
         }
         listenerLock.lock();
@@ -348,7 +232,7 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
         } finally {
             listenerLock.unlock();
         }
-        source.close();
+        store.source().close();
     }
 
     @Override
@@ -360,38 +244,29 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
         return backend;
     }
 
-    private PgListener listener() {
+    JdbcStore store() {
+        return store;
+    }
+
+    Duration pollInterval() {
+        return pollInterval;
+    }
+
+    /** The LISTEN connection (started on the first wait) on PostgreSQL; null on the others or once closed. */
+    PgListener listenerForWaits() {
         PgListener current = listener;
-        if (current != null || closed.get()) {
+        if (current != null || dialect != Dialect.POSTGRESQL || store.isClosed()) {
             return current;
         }
         listenerLock.lock();
         try {
-            if (listener == null && !closed.get()) {
-                listener = new PgListener(source, sql.channel(), backend);
+            if (listener == null && !store.isClosed()) {
+                listener = new PgListener(store.source(), store.channel(), backend);
             }
             return listener;
         } finally {
             listenerLock.unlock();
         }
-    }
-
-    private static long ttlMillis(Duration ttl) {
-        Objects.requireNonNull(ttl, "ttl must not be null");
-        if (ttl.isNegative() || ttl.isZero()) {
-            throw new IllegalArgumentException("ttl must be positive, got " + ttl);
-        }
-        long millis = ttl.toMillis();
-        return ttl.minusMillis(millis).isZero() ? millis : millis + 1; // never shorter than asked
-    }
-
-    private static long jittered(long nanos) {
-        return nanos / 2 + ThreadLocalRandom.current().nextLong(Math.max(1, nanos));
-    }
-
-    private static String processName() {
-        String name = ManagementFactory.getRuntimeMXBean().getName(); // "pid@host"
-        return name.length() > 200 ? name.substring(0, 200) : name;
     }
 
     /**
@@ -405,7 +280,7 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
         private boolean createTable;
         private Duration pollInterval = Duration.ofMillis(50);
 
-        private Builder(ConnectionSource source, String where) {
+        Builder(ConnectionSource source, String where) {
             this.source = source;
             this.where = where;
         }

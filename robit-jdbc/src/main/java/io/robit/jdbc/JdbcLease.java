@@ -46,7 +46,7 @@ final class JdbcLease implements Lease {
     private LockLostException whyLost() {
         Optional<LockRow> row;
         try {
-            row = driver.readRow(name);
+            row = driver.store().read(name);
         } catch (DriverException | IllegalStateException e) {
             return new LockLostException(name, LossReason.EXPIRED, "the lease is no longer ours (" + driver.backend() + ")", e);
         }

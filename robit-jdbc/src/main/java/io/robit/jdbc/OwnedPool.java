@@ -1,6 +1,8 @@
 package io.robit.jdbc;
 
 import io.robit.DriverException;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -10,7 +12,7 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The few connections of a driver opened from a URI ({@link JdbcDriverProvider}): made with
+ * The few connections of a driver opened from a URI ({@link JdbcDriver#open}): made with
  * {@link DriverManager}, up to {@code maxIdle} kept for reuse, one that failed dropped, one idle
  * for a while re-validated before reuse. Thread-safe; never blocks waiting for a connection.
  */
@@ -30,6 +32,39 @@ final class OwnedPool implements ConnectionSource {
         this.url = url;
         this.properties = properties;
         this.maxIdle = maxIdle;
+    }
+
+    /**
+     * The pool of a driver opened from {@code uri}, with one connection made now (see
+     * {@link #connectNow}); for SQLite, the file's directory is created first.
+     *
+     * @throws DriverException no JDBC driver on the classpath takes the URL, the directory could not be
+     *     made, or the database could not be reached
+     */
+    static OwnedPool open(JdbcUri uri, int maxIdle) {
+        String url = uri.url();
+        try {
+            DriverManager.getDriver(url);
+        } catch (SQLException e) {
+            throw new DriverException(uri.label() + ": no JDBC driver on the classpath accepts " + url.substring(0, url.indexOf(':', 5) + 1)
+                    + " (add org.postgresql:postgresql, org.mariadb.jdbc:mariadb-java-client or org.xerial:sqlite-jdbc)", e);
+        }
+        if (uri.sqliteFile() != null && uri.sqliteFile().getParent() != null) {
+            try {
+                Files.createDirectories(uri.sqliteFile().getParent());
+            } catch (IOException e) {
+                throw new DriverException(uri.label() + ": creating the directory of the lock file failed: " + e, e);
+            }
+        }
+        boundConnecting(url, uri.properties());
+        OwnedPool pool = new OwnedPool(url, uri.properties(), maxIdle);
+        try {
+            pool.connectNow(uri.label());
+            return pool;
+        } catch (RuntimeException e) {
+            pool.close();
+            throw e;
+        }
     }
 
     /**

@@ -55,6 +55,30 @@ class BadInputTest {
     }
 
     @Test
+    void contendChecksItsArgumentsBeforeIo() {
+        assertThatThrownBy(() -> driver.contend("", Duration.ofSeconds(1), Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must not be empty");
+        assertThatThrownBy(() -> driver.contend(null, Duration.ofSeconds(1), Duration.ofSeconds(1))).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> driver.contend("a", Duration.ZERO, Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ttl must be positive");
+        assertThatThrownBy(() -> driver.contend("a", Duration.ofSeconds(1), Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("timeout must be positive");
+        assertThatThrownBy(() -> driver.contend("a", Duration.ofSeconds(1), null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> driver.awaitRelease("a", null)).isInstanceOf(NullPointerException.class);
+        driver.contend("a", Duration.ofSeconds(1), Duration.ofSeconds(1)).close(); // opening one does no I/O
+        assertThat(connections).hasValue(0);
+    }
+
+    @Test
+    void openTakesOnlyJdbcUris() {
+        assertThatThrownBy(() -> JdbcDriver.open(null)).isInstanceOf(NullPointerException.class).hasMessageContaining("uri");
+        assertThatThrownBy(() -> JdbcDriver.open("redis://127.0.0.1:6379")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("postgresql://").hasMessageContaining("redis://127.0.0.1:6379");
+        assertThatThrownBy(() -> JdbcDriver.open("postgresql://user:secret@127.0.0.1/db?novalue"))
+                .isInstanceOf(IllegalArgumentException.class).message().doesNotContain("secret");
+    }
+
+    @Test
     void builderOptionsAreChecked() {
         JdbcDriver.Builder builder = JdbcDriver.builder(countingDataSource());
         assertThatThrownBy(() -> builder.pollInterval(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)

@@ -19,12 +19,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
  * The driver contract: what every {@link Driver} must do, checked against a real backend.
- * Extend it, supply the hooks of {@link ContractSupport}, and run it.
+ * Extend it, supply the hooks of {@link ContractSupport}, and run it: the waiting contract
+ * ({@link ContentionContract}) runs with it, as the nested {@link Waiting} class, over the same hooks.
  *
  * @param <ID> the driver's lock-name type
  */
@@ -368,5 +370,54 @@ public abstract class DriverContract<ID> extends ContractSupport<ID> {
      */
     protected Duration earlyExpiryTolerance() {
         return Duration.ofMillis(50);
+    }
+
+    /** The {@link ContentionContract} over this contract's hooks, so that every driver's conformance test runs it. */
+    @Nested
+    class Waiting extends ContentionContract<ID> {
+        @Override
+        protected Driver<ID> newDriver() throws Exception {
+            return DriverContract.this.newDriver();
+        }
+
+        @Override
+        protected ID newLockId() {
+            return DriverContract.this.newLockId();
+        }
+
+        @Override
+        protected void breakLease(ID id) throws Exception {
+            DriverContract.this.breakLease(id);
+        }
+
+        @Override
+        protected Duration ttl() {
+            return DriverContract.this.ttl();
+        }
+
+        @Override
+        protected Duration slack() {
+            return DriverContract.this.slack();
+        }
+
+        @Override
+        protected Duration longTtl() {
+            return DriverContract.this.longTtl();
+        }
+
+        @Override
+        protected Duration requestTimeout() {
+            return DriverContract.this.requestTimeout();
+        }
+
+        @Override
+        protected int virtualThreadWaiters() {
+            return DriverContract.this.virtualThreadWaiters();
+        }
+    }
+
+    /** How many virtual-thread waiters the waiting contract starts (JDK 21+ only); lower it for a slow backend. */
+    protected int virtualThreadWaiters() {
+        return 10_000;
     }
 }

@@ -1,61 +1,54 @@
 package io.robit.jdbc;
 
 import io.robit.DriverException;
-import io.robit.spi.Driver;
-import io.robit.spi.DriverProvider;
 import io.robit.spi.Secrets;
-import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
-import java.util.Set;
 import java.util.StringJoiner;
 
 /**
- * Opens {@code postgresql://}, {@code postgres://}, {@code mysql://}, {@code mariadb://} and
- * {@code sqlite:PATH} URIs for {@link io.robit.Drivers#open}. The driver it returns owns a few
- * connections made with {@link DriverManager} (the JDBC driver jar must be on the classpath) and
- * closes them on {@link Driver#close()}. It connects once when opened (bounded by the connect timeout,
- * see {@link OwnedPool#boundConnecting}) and keeps that connection for the first call, which then does
- * not spend its time limit connecting; an unreachable server is a {@link io.robit.DriverException} at open.
+ * A Robit JDBC backend URI ({@link JdbcDriver#open}) read into what opening it needs: the JDBC URL
+ * and connection properties, a label for messages (never the password), the dialect where the
+ * scheme fixes it, and Robit's own options {@code table} and {@code createTable}. Parsing does no
+ * I/O. Immutable (the properties are not shared).
  *
- * <p>URIs: {@code postgresql://user:password@host:5432/db}, {@code mysql://root@host:3306/db}
- * (through MariaDB Connector/J if present, else MySQL Connector/J), {@code sqlite:/var/lib/app/locks.db}.
- * Robit's own query parameters: {@code table=NAME} (default {@code robit_locks}) and
- * {@code createTable=true|false} (default {@code true} for SQLite, whose file is Robit's own, and
- * {@code false} for servers); security ({@link JdbcSecurity}): {@code cacert}, {@code cert}, {@code key},
- * {@code passwordFile}, {@code passwordEnv}; the rest go to the JDBC driver. SQLite files are opened in WAL mode
- * with a busy timeout and {@code synchronous=FULL}, so tokens survive a power loss.
+ * @param url the JDBC URL
+ * @param properties connection properties for {@link DriverManager} (user, password, the URI's other parameters)
+ * @param label names the database in messages, e.g. {@code postgresql 127.0.0.1:5432/app}
+ * @param dialect the dialect, or {@code null} to detect it (MySQL and MariaDB share a scheme)
+ * @param table the lease table, or {@code null} for the default
+ * @param createTable whether to create the table if missing (default: SQLite yes, servers no)
+ * @param sqliteFile the SQLite file, whose directory must exist before connecting; {@code null} for servers
  */
-public final class JdbcDriverProvider implements DriverProvider {
-    private static final int MAX_IDLE = 4;
+record JdbcUri(String url, Properties properties, String label, Dialect dialect, String table, boolean createTable, Path sqliteFile) {
     private static final int SQLITE_BUSY_TIMEOUT_MILLIS = 10_000;
 
-    /** For {@link java.util.ServiceLoader}. */
-    public JdbcDriverProvider() {
-    }
-
-    @Override
-    public Set<String> schemes() {
-        return Set.of("postgresql", "postgres", "mysql", "mariadb", "sqlite");
-    }
-
-    @Override
-    public Driver<String> open(String uri) {
+    /**
+     * @throws IllegalArgumentException the URI is malformed; the message says what is expected
+     * @throws DriverException no JDBC driver for MySQL/MariaDB is on the classpath
+     */
+    static JdbcUri parse(String uri) {
+        Objects.requireNonNull(uri, "uri must not be null");
         String scheme = uri.substring(0, Math.max(0, uri.indexOf(':'))).toLowerCase(Locale.ROOT);
-        return scheme.equals("sqlite") ? openSqlite(uri) : openServer(uri, scheme);
+        return switch (scheme) {
+            case "sqlite" -> sqlite(uri);
+            case "postgresql", "postgres", "mysql", "mariadb" -> server(uri, scheme);
+            default -> throw new IllegalArgumentException("not a Robit JDBC URI (postgresql://, postgres://, mysql://, mariadb://, sqlite:PATH): '"
+                    + Secrets.redact(uri) + "'");
+        };
     }
 
-    private static Driver<String> openSqlite(String uri) {
+    private static JdbcUri sqlite(String uri) {
         String rest = uri.substring("sqlite:".length());
         int query = rest.indexOf('?');
         Map<String, String> params = parseQuery(query < 0 ? null : rest.substring(query + 1), uri);
@@ -70,21 +63,15 @@ public final class JdbcDriverProvider implements DriverProvider {
         boolean createTable = Boolean.parseBoolean(params.getOrDefault("createtable", "true"));
         params.remove("createtable");
         Path file = Path.of(path).toAbsolutePath();
-        try {
-            if (file.getParent() != null) {
-                Files.createDirectories(file.getParent());
-            }
-        } catch (IOException e) {
-            throw new DriverException("sqlite " + file + ": creating the directory of the lock file failed: " + e, e);
-        }
         params.putIfAbsent("journal_mode", "WAL");
         params.putIfAbsent("busy_timeout", Integer.toString(SQLITE_BUSY_TIMEOUT_MILLIS));
         params.putIfAbsent("synchronous", "FULL");
-        String url = "jdbc:sqlite:" + file + "?" + joinQuery(params);
-        return build(url, new Properties(), "sqlite " + file, Dialect.SQLITE, table, createTable);
+        StringJoiner joined = new StringJoiner("&");
+        params.forEach((name, value) -> joined.add(name + "=" + value));
+        return new JdbcUri("jdbc:sqlite:" + file + "?" + joined, new Properties(), "sqlite " + file, Dialect.SQLITE, table, createTable, file);
     }
 
-    private static Driver<String> openServer(String uri, String scheme) {
+    private static JdbcUri server(String uri, String scheme) {
         URI parsed;
         try {
             parsed = new URI(uri);
@@ -115,9 +102,10 @@ public final class JdbcDriverProvider implements DriverProvider {
         JdbcSecurity.apply(url, params, properties, Secrets.redact(uri), System::getenv);
         params.forEach(properties::setProperty); // connection options go to the JDBC driver as properties
         String label = (postgres ? "postgresql" : scheme) + " " + hostPort + parsed.getRawPath();
-        return build(url, properties, label, postgres ? Dialect.POSTGRESQL : null, table, createTable);
+        return new JdbcUri(url, properties, label, postgres ? Dialect.POSTGRESQL : null, table, createTable, null);
     }
 
+    /** MariaDB Connector/J if present, else MySQL Connector/J: both speak to either server. */
     private static String mysqlUrl(String base) {
         for (String prefix : new String[] {"jdbc:mariadb:", "jdbc:mysql:"}) {
             try {
@@ -131,34 +119,7 @@ public final class JdbcDriverProvider implements DriverProvider {
                 + "or com.mysql:mysql-connector-j", null);
     }
 
-    private static Driver<String> build(String url, Properties properties, String label, Dialect dialect, String table, boolean createTable) {
-        try {
-            DriverManager.getDriver(url);
-        } catch (SQLException e) {
-            throw new DriverException(label + ": no JDBC driver on the classpath accepts " + url.substring(0, url.indexOf(':', 5) + 1)
-                    + " (add org.postgresql:postgresql, org.mariadb.jdbc:mariadb-java-client or org.xerial:sqlite-jdbc)", e);
-        }
-        OwnedPool.boundConnecting(url, properties);
-        OwnedPool pool = new OwnedPool(url, properties, MAX_IDLE);
-        try {
-            pool.connectNow(label);
-            JdbcDriver.Builder builder = JdbcDriver.builder(pool, label);
-            if (dialect != null) {
-                builder.dialect(dialect);
-            }
-            if (table != null) {
-                builder.table(table);
-            }
-            if (createTable) {
-                builder.createTableIfMissing();
-            }
-            return builder.build();
-        } catch (RuntimeException e) {
-            pool.close();
-            throw e;
-        }
-    }
-
+    /** Query parameters in order; Robit's own names ({@code table}, {@code createTable}) in any case, folded to lower case. */
     private static Map<String, String> parseQuery(String query, String uri) {
         Map<String, String> params = new LinkedHashMap<>();
         if (query == null || query.isEmpty()) {
@@ -177,12 +138,6 @@ public final class JdbcDriverProvider implements DriverProvider {
             params.put(lower.equals("table") || lower.equals("createtable") ? lower : name, decode(pair.substring(eq + 1)));
         }
         return params;
-    }
-
-    private static String joinQuery(Map<String, String> params) {
-        StringJoiner joined = new StringJoiner("&");
-        params.forEach((name, value) -> joined.add(name + "=" + value));
-        return joined.toString();
     }
 
     private static String decode(String text) {

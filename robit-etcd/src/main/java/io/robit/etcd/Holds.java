@@ -1,0 +1,277 @@
+package io.robit.etcd;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.robit.DriverException;
+import io.robit.spi.Lease;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One driver's holds on etcd: taking a lock key on the shared lease ({@link SessionLeases}),
+ * giving it back, and the bookkeeping that keeps the shared lease safe (a lease is revoked only when
+ * retired and without users, so a revoke never deletes the key of a live hold or of an acquire in
+ * flight; keys no hold owns go to the {@link KeyReclaimer}). Also the driver's one timer thread.
+ * Thread-safe.
+ */
+final class Holds {
+    private static final Logger LOG = LoggerFactory.getLogger(Holds.class);
+    private static final AtomicInteger THREADS = new AtomicInteger();
+
+    private final EtcdStore store;
+    private final SessionLeases sessions;
+    private final Duration requestTimeout;
+    private final Duration leaseHeadroom;
+    private final double minTrustedFraction;
+    private final ByteSequence holderValue;
+    private final ScheduledThreadPoolExecutor timer;
+    private final DeferredWatches watches;
+    private final KeyReclaimer reclaimer;
+    private final AtomicLong attempts = new AtomicLong();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    // Whether a lease was ever granted: until then acquires connect outside their time limit.
+    private volatile boolean warm;
+    // Holds not yet ended, so close() can stop their watches on a client it does not own.
+    private final Set<EtcdLease> active = ConcurrentHashMap.newKeySet();
+
+    Holds(EtcdStore store, Client client, Duration requestTimeout, Duration leaseHeadroom, double minTrustedFraction) {
+        this.store = store;
+        this.requestTimeout = requestTimeout;
+        this.leaseHeadroom = leaseHeadroom;
+        this.minTrustedFraction = minTrustedFraction;
+        this.sessions = new SessionLeases(client.getLeaseClient(), requestTimeout);
+        // pid@host/session UUID: the process first, as every driver describes a holder (see LockInfo.owner).
+        this.holderValue = ByteSequence.from(ManagementFactory.getRuntimeMXBean().getName() + "/session " + UUID.randomUUID(),
+                StandardCharsets.UTF_8);
+        this.timer = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread thread = new Thread(runnable, "robit-etcd-" + THREADS.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.timer.setRemoveOnCancelPolicy(true);
+        this.watches = new DeferredWatches(timer);
+        this.reclaimer = new KeyReclaimer(store, timer, closed::get, requestTimeout);
+    }
+
+    /**
+     * One attempt: one transaction that creates the key bound to the shared lease if it does not
+     * exist. Empty if another hold has it; then {@code contended} gets the revision at which it was
+     * found held (a wait can watch from there without a read).
+     */
+    Optional<Lease> acquire(String id, ByteSequence key, Duration ttl, Duration timeout, LongConsumer contended) throws InterruptedException {
+        long ttlNanos = ttl.toNanos();
+        long start = System.nanoTime();
+        long deadline = start + timeout.toNanos();
+        // A lease that etcd dropped between our last look and this request costs one retry with a fresh lease.
+        for (int attempt = 1; ; ) {
+            CompletableFuture<SessionLease> granting = sessions.forTtl(SessionLeases.ttlSeconds(ttl.plus(leaseHeadroom)));
+            SessionLease session;
+            if (!warm && !granting.isDone()) {
+                // A cold client connects (and is granted its first lease) first, which on a loaded machine
+                // or over TLS may take longer than one attempt is allowed: bounded by the request timeout
+                // instead, and the attempt's own limit starts once it is done. (The hold's local deadline
+                // is the core's, counted from before this call, and start stays before the grant was
+                // sent: waiting here only shortens what the hold trusts.)
+                session = store.await(granting, System.nanoTime() + Math.max(timeout.toNanos(), requestTimeout.toNanos()), id, "acquire");
+                deadline = System.nanoTime() + timeout.toNanos();
+            } else {
+                session = store.await(granting, deadline, id, "acquire");
+            }
+            warm = true;
+            // Counted before the transaction is sent: from then on a revoke of this lease could delete our key.
+            if (!session.tryUse()) {
+                // Retired or dropped since it was handed out: the next look grants a fresh one.
+                if (deadline - System.nanoTime() <= 0) {
+                    throw store.failure(id, "acquire", new TimeoutException("no usable etcd lease in time"));
+                }
+                continue;
+            }
+            boolean holdStarted = false;
+            try {
+                Optional<Lease> lease = transact(id, key, session, start, ttlNanos, deadline, contended);
+                holdStarted = lease.isPresent();
+                return lease;
+            } catch (SessionLeases.GoneException gone) {
+                if (++attempt > 2) {
+                    throw store.failure(id, "acquire", gone);
+                }
+            } finally {
+                // The attempt stays a user of its lease only if it started a hold.
+                if (!holdStarted) {
+                    endUse(session);
+                }
+            }
+        }
+    }
+
+    private Optional<Lease> transact(String id, ByteSequence key, SessionLease session, long start, long ttlNanos, long deadline,
+            LongConsumer contended) throws InterruptedException, SessionLeases.GoneException {
+        // While the shared lease surely lasts most of the ttl, skip the keep-alive and let the hold trust
+        // what is left (Lease.guaranteedTtl); else keep it alive, in the same round trip as the transaction.
+        long sure = session.sureNanosFrom(start);
+        boolean keepAlive = sure < (long) (ttlNanos * minTrustedFraction);
+        long guaranteedNanos = keepAlive ? ttlNanos : Math.min(ttlNanos, sure);
+        CompletableFuture<Void> alive = keepAlive ? sessions.keepAlive(session) : CompletableFuture.completedFuture(null);
+        // A value of its own lets this attempt recognise its key if the answer never comes.
+        ByteSequence value = holderValue.concat(ByteSequence.from(" #" + attempts.incrementAndGet(), StandardCharsets.UTF_8));
+        CompletableFuture<TxnResponse> txn = store.createIfAbsent(key, value, session.id());
+        TxnResponse response;
+        try {
+            response = txn.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            if (EtcdStore.isLeaseNotFound(e)) {
+                session.markDead();
+                throw new SessionLeases.GoneException(session);
+            }
+            // Sent, then failed (reset, leader change, ...): it may still have been applied.
+            reclaimer.afterUncertainAcquire(id, key, value, session, txn);
+            throw store.failure(id, "acquire", EtcdStore.unwrap(e));
+        } catch (TimeoutException e) {
+            reclaimer.afterUncertainAcquire(id, key, value, session, txn);
+            throw store.failure(id, "acquire", store.noAnswer());
+        } catch (InterruptedException e) {
+            reclaimer.afterUncertainAcquire(id, key, value, session, txn);
+            throw e;
+        }
+        if (!response.isSucceeded()) {
+            contended.accept(response.getHeader().getRevision());
+            return Optional.empty();
+        }
+        long token = response.getHeader().getRevision();
+        try {
+            store.await(alive, deadline, id, "acquire");
+        } catch (DriverException e) {
+            if (e.getCause() instanceof SessionLeases.GoneException gone) {
+                // etcd deleted the key together with the lease.
+                throw gone;
+            }
+            reclaimer.deleteKnown(id, key, token, session);
+            throw e;
+        } catch (InterruptedException e) {
+            reclaimer.deleteKnown(id, key, token, session);
+            throw e;
+        }
+        EtcdLease lease = new EtcdLease(this, id, key, token, session, guaranteedNanos);
+        active.add(lease);
+        watches.watchSoon(lease);
+        return Optional.of(lease);
+    }
+
+    /** See {@link EtcdDriver#release}: {@code held} was active until this call. */
+    void release(EtcdLease held) {
+        if (held.renewalFailing()) {
+            // Usually a release after the core declared the hold lost: etcd may be unreachable, and
+            // waiting for it would hold a thread per lock. Delete in the background, retried.
+            reclaimer.deleteKnown(held.id(), held.key(), held.fencingToken(), held.session());
+            return;
+        }
+        try {
+            CompletableFuture<TxnResponse> delete = store.deleteIfOurs(held.key(), held.fencingToken());
+            store.awaitUninterruptibly(delete, System.nanoTime() + requestTimeout.toNanos(), held.id(), "release");
+        } catch (RuntimeException e) {
+            // The key stays until the retried delete succeeds or its lease ends with its last user
+            // (at once if it has none: then no other key can be on it).
+            if (held.session().retire() && !isClosed()) {
+                sessions.revoke(held.session());
+            }
+            reclaimer.deleteKnown(held.id(), held.key(), held.fencingToken(), held.session());
+            LOG.warn("release of lock '{}' failed; retrying the delete in the background (the key ends at the latest with etcd {}): {}",
+                    held.id(), held.session(), e.toString());
+        }
+    }
+
+    /** A hold ended (released or lost): it no longer uses its etcd lease. */
+    void ended(EtcdLease lease) {
+        active.remove(lease);
+        endUse(lease.session());
+    }
+
+    /** One user of {@code session} is done; the last user of a retired lease revokes it (no live key can be on it). */
+    private void endUse(SessionLease session) {
+        if (session.unuse() && !isClosed()) {
+            sessions.revoke(session);
+        }
+    }
+
+    EtcdStore store() {
+        return store;
+    }
+
+    SessionLeases sessions() {
+        return sessions;
+    }
+
+    Duration requestTimeout() {
+        return requestTimeout;
+    }
+
+    boolean isClosed() {
+        return closed.get();
+    }
+
+    void ensureOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("this etcd driver (" + store.backend() + ") is closed");
+        }
+    }
+
+    /** Runs {@code task} on the driver's thread (off jetcd's event loop), or here once the driver is closed. */
+    void runCallback(Runnable task) {
+        try {
+            timer.execute(task);
+        } catch (RejectedExecutionException e) {
+            task.run();
+        }
+    }
+
+    /** Runs {@code task} after {@code delayNanos}; nothing once the driver is closed. */
+    void schedule(Runnable task, long delayNanos) {
+        try {
+            timer.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            // Closed: nothing more to do.
+        }
+    }
+
+    /** Completes {@code future} after {@code delayNanos} (at once if the driver is closed); the timer task goes when it completes. */
+    void completeAfter(CompletableFuture<Void> future, long delayNanos) {
+        try {
+            ScheduledFuture<?> task = timer.schedule(() -> future.complete(null), delayNanos, TimeUnit.NANOSECONDS);
+            future.whenComplete((ignored, error) -> task.cancel(false));
+        } catch (RejectedExecutionException closedMeanwhile) {
+            future.complete(null);
+        }
+    }
+
+    /** Stops the timer and every hold's watch. Leases still held simply expire. Idempotent; true the first time. */
+    boolean closeOnce() {
+        if (!closed.compareAndSet(false, true)) {
+            return false;
+        }
+        timer.shutdownNow();
+        for (EtcdLease lease : active) {
+            lease.stopWatching();
+        }
+        active.clear();
+        return true;
+    }
+}
