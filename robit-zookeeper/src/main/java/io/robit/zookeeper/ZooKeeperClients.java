@@ -45,6 +45,8 @@ import org.apache.zookeeper.data.ACL;
  */
 final class ZooKeeperClients {
     private static final int PROBE_TIMEOUT_MILLIS = 3_000;
+    /** A loaded server's JVM can take seconds over a handshake: room, since it only delays a failure's message. */
+    private static final int HANDSHAKE_TIMEOUT_MILLIS = 8_000;
     private static final int PROBE_READ_MILLIS = 1_000;
     private static final long SASL_POLL_MILLIS = 20;
 
@@ -260,7 +262,7 @@ final class ZooKeeperClients {
             SSLParameters parameters = socket.getSSLParameters();
             parameters.setEndpointIdentificationAlgorithm("HTTPS");
             socket.setSSLParameters(parameters);
-            socket.setSoTimeout(PROBE_TIMEOUT_MILLIS);
+            socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
             socket.startHandshake();
             // With TLS 1.3 the server judges our certificate after our side of the handshake is
             // done: its verdict (an alert, or a close) comes with the first read.
