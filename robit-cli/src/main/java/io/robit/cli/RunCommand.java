@@ -128,7 +128,10 @@ final class RunCommand implements Callable<Integer> {
             return runHolding(mutex, held.get());
         } finally {
             // Every backend request is bounded by ttl/3; so is saying goodbye, and after a loss less.
-            BoundedClose.close(driver, lost.isDone() ? BoundedClose.AFTER_LOSS : ttl.dividedBy(3));
+            Duration bound = lost.isDone() ? BoundedClose.AFTER_LOSS : ttl.dividedBy(3);
+            if (!BoundedClose.close(driver, bound) && verbose) {
+                err.println("robit: the backend did not close within " + Durations.format(bound) + "; exiting without waiting for it");
+            }
         }
     }
 
