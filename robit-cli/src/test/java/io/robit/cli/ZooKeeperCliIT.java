@@ -108,7 +108,7 @@ class ZooKeeperCliIT {
         InetSocketAddress target = new InetSocketAddress("127.0.0.1", server.getPort());
         try (CuttableProxy proxy = CuttableProxy.to(target)) {
             String uri = "zookeeper://127.0.0.1:" + proxy.address().getPort();
-            Cli.Run run = cli.start("run", "--backend", uri, "--name", name(), "--ttl", "6s", "--grace", "0s", "--verbose", "--", "sh", "-c",
+            Cli.Run run = cli.start("run", "--backend", uri, "--name", name(), "--ttl", "9s", "--grace", "0s", "--verbose", "--", "sh", "-c",
                     "echo started > started.txt; exec sleep 600");
             await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(dir.resolve("started.txt")) || !run.process().isAlive());
             assertThat(dir.resolve("started.txt")).as(run.err()).exists();
@@ -118,7 +118,7 @@ class ZooKeeperCliIT {
             long lost = System.nanoTime();
             assertThat(run.awaitExit(Duration.ofSeconds(30))).as(run.err()).isEqualTo(ExitCode.LOST);
             Duration exit = Duration.ofNanos(System.nanoTime() - lost);
-            // Closing the ZooKeeper client waits for a read timeout (4 s of a 6 s session): robit stops
+            // Closing the ZooKeeper client waits for a read timeout (6 s of a 9 s session): robit stops
             // waiting for it after 1 s and says so (the old code waited it out, silently).
             assertThat(run.err()).contains("the backend did not close within 1s; exiting without waiting for it");
             assertThat(exit).as(run.err()).isLessThan(Duration.ofSeconds(15));

@@ -167,16 +167,19 @@ class ZooKeeperSecurityIT {
         String id = "sasl-" + UUID.randomUUID();
         // No JAAS file anywhere in this JVM: the login section comes from the URI.
         assertThat(System.getProperty("java.security.auth.login.config")).isNull();
-        try (Driver<String> carol = Drivers.open("zookeeper://carol:" + SASL_PASSWORD + "@" + server.plain() + "/" + chroot + "?auth=sasl");
+        String uri = "zookeeper://carol:" + SASL_PASSWORD + "@" + server.plain() + "/" + chroot + "?auth=sasl";
+        try (Driver<String> carol = Drivers.open(uri);
+                CuratorFramework carolsClient = ZooKeeperClients.build(ZooKeeperUri.parse(uri)); // carol again, to look
                 CuratorFramework bob = raw(chroot, "bob", OTHER_PASSWORD, null);
                 CuratorFramework anonymous = raw(chroot, null, null, null)) {
+            carolsClient.start();
+            assertThat(carolsClient.blockUntilConnected(20, TimeUnit.SECONDS)).isTrue();
+            ZooKeeperClients.awaitSasl(carolsClient, ZooKeeperUri.parse(uri), Duration.ofSeconds(20));
             Lease lease = carol.acquire(id, TTL, TIMEOUT).orElseThrow();
             assertThat(carol.toString()).doesNotContain(SASL_PASSWORD);
             // CREATOR_ALL_ACL on the parents too: only carol may list the lock's contenders.
             assertThatThrownBy(() -> ZooKeeperTestSupport.contenders(bob, id)).isInstanceOf(KeeperException.NoAuthException.class);
             String parent = ZooKeeperTestSupport.BASE_PATH + "/" + LockNames.escape(id);
-            // The ACL is readable by no one but carol either; her identity is what a getACL through her driver's client shows.
-            CuratorFramework carolsClient = ((ZooKeeperDriver) carol).client();
             List<String> contenders = ZooKeeperTestSupport.contenders(carolsClient, id);
             assertThat(contenders).hasSize(1);
             String node = parent + "/" + contenders.get(0);
