@@ -12,7 +12,7 @@ import java.util.concurrent.CompletableFuture;
  * then {@linkplain #close() closes} it.
  *
  * <p>This is where a driver keeps what one attempt learns for the wait that follows it (the
- * holder's expiry, a queued node, a subscription): never in a {@code ThreadLocal} or a map keyed
+ * holder's expiry, a queued node, a subscription): never in a per-thread variable or a map keyed
  * by thread. <b>Threads.</b> Calls on one contention never overlap, but successive calls may come
  * from different threads (an asynchronous wait completes on one thread and the next attempt runs
  * on another; virtual threads come and go); the core orders them, each call happening-before the

@@ -1,33 +1,125 @@
 package io.robit.redis;
 
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanIterator;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.api.sync.RedisKeyCommands;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * The few Redis commands the driver sends, over whichever connection kind (standalone, Sentinel,
- * Cluster) it has. Thread-safe: one connection is shared by every caller.
+ * The few Redis commands the driver sends, over one connection of either kind (standalone or
+ * Sentinel-found master, or Cluster), through Lettuce's interfaces both kinds share. What differs
+ * is where {@code WAIT} and {@code INFO replication} go ({@link Masters}): {@code WAIT} counts the
+ * writes of the connection it is sent on, so on Cluster it must go to the key's master node.
+ * Thread-safe: one connection is shared by every caller.
  */
-interface Commands extends AutoCloseable {
+final class Commands implements AutoCloseable {
 
-    <T> CompletionStage<T> evalsha(String sha, ScriptOutputType type, String[] keys, String... args);
+    /** Which connection serves the master of a key, for replica acknowledgements. */
+    interface Masters {
+        /** The connection to the master that serves {@code key}. */
+        CompletionStage<RedisAsyncCommands<String, String>> of(String key);
 
-    <T> CompletionStage<T> eval(String script, ScriptOutputType type, String[] keys, String... args);
+        /** A name of that master (for caches keyed by master; constant when there is one). */
+        String nameOf(String key);
+    }
 
-    CompletionStage<Long> pttl(String key);
+    private final StatefulConnection<String, String> connection;
+    private final RedisClusterAsyncCommands<String, String> async;
+    private final RedisKeyCommands<String, String> sync;
+    private final Masters masters;
+
+    private Commands(StatefulConnection<String, String> connection, RedisClusterAsyncCommands<String, String> async,
+            RedisKeyCommands<String, String> sync, Masters masters) {
+        this.connection = connection;
+        this.async = async;
+        this.sync = sync;
+        this.masters = masters;
+    }
+
+    /** Over a connection to a standalone Redis or the master a Sentinel names: it is its own master. */
+    static Commands standalone(StatefulRedisConnection<String, String> connection) {
+        RedisAsyncCommands<String, String> async = connection.async();
+        CompletableFuture<RedisAsyncCommands<String, String>> self = CompletableFuture.completedFuture(async);
+        return new Commands(connection, async, connection.sync(), new Masters() {
+            @Override
+            public CompletionStage<RedisAsyncCommands<String, String>> of(String key) {
+                return self;
+            }
+
+            @Override
+            public String nameOf(String key) {
+                return "master";
+            }
+        });
+    }
+
+    /** Over a Cluster connection: scripts are routed by slot, WAIT and INFO go to the slot's master. */
+    static Commands cluster(StatefulRedisClusterConnection<String, String> connection) {
+        return new Commands(connection, connection.async(), connection.sync(), new Masters() {
+            @Override
+            public CompletionStage<RedisAsyncCommands<String, String>> of(String key) {
+                RedisClusterNode node = connection.getPartitions().getPartitionBySlot(SlotHash.getSlot(key));
+                if (node == null) {
+                    return CompletableFuture.failedFuture(new IllegalStateException("no cluster node serves the slot of key '" + key + "'"));
+                }
+                return connection.getConnectionAsync(node.getNodeId()).thenApply(StatefulRedisConnection::async);
+            }
+
+            @Override
+            public String nameOf(String key) {
+                RedisClusterNode node = connection.getPartitions().getPartitionBySlot(SlotHash.getSlot(key));
+                return node == null ? "unknown" : node.getNodeId();
+            }
+        });
+    }
+
+    <T> CompletionStage<T> evalsha(String sha, ScriptOutputType type, String[] keys, String... args) {
+        return async.evalsha(sha, type, keys, args);
+    }
+
+    <T> CompletionStage<T> eval(String script, ScriptOutputType type, String[] keys, String... args) {
+        return async.eval(script, type, keys, args);
+    }
+
+    CompletionStage<Long> pttl(String key) {
+        return async.pttl(key);
+    }
 
     /** WAIT on the connection that wrote {@code key}; answers how many replicas acknowledged. */
-    CompletionStage<Long> waitForReplicas(String key, int replicas, long timeoutMillis);
+    CompletionStage<Long> waitForReplicas(String key, int replicas, long timeoutMillis) {
+        return masters.of(key).thenCompose(master -> master.waitForReplication(replicas, timeoutMillis));
+    }
 
     /** {@code INFO replication} of the master that serves {@code key}. */
-    CompletionStage<String> replicationInfo(String key);
+    CompletionStage<String> replicationInfo(String key) {
+        return masters.of(key).thenCompose(master -> master.info("replication"));
+    }
 
-    /** Names the master that serves {@code key} (for caches keyed by master; constant when there is one). */
-    String masterOf(String key);
+    /** Names the master that serves {@code key}. */
+    String masterOf(String key) {
+        return masters.nameOf(key);
+    }
 
     /** Every key matching the glob {@code pattern}, on every node; blocking. */
-    List<String> scan(String pattern);
+    List<String> scan(String pattern) {
+        List<String> keys = new ArrayList<>();
+        ScanIterator.scan(sync, ScanArgs.Builder.matches(pattern).limit(1000)).forEachRemaining(keys::add);
+        return keys;
+    }
 
     @Override
-    void close();
+    public void close() {
+        connection.closeAsync();
+    }
 }

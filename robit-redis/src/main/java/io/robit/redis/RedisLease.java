@@ -3,30 +3,29 @@ package io.robit.redis;
 import io.robit.LockLostException;
 import io.robit.LossReason;
 import io.robit.spi.AsyncLease;
+import io.robit.spi.support.BaseLease;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * One acquisition of a lock in Redis: the random owner string stored as the lock key's value and
  * the fencing token the acquire script returned. Renews without blocking a thread when the core
- * asks through {@link AsyncLease}. Thread-safe.
+ * asks through {@link AsyncLease}. The once-only release and loss are {@link BaseLease}'s. Thread-safe.
  */
-final class RedisLease implements AsyncLease {
-    private final RedisDriver driver;
+final class RedisLease extends BaseLease implements AsyncLease {
+    private final RedisStore store;
     private final String id;
     private final String owner;
-    private final long token;
-    private final CompletableFuture<Void> lost = new CompletableFuture<>();
     private volatile long lastSentNanos;
     private volatile long ttlNanos;
     // The latest refresh failed (no answer, or an error): Redis may be unreachable.
     private volatile boolean renewalFailing;
 
-    RedisLease(RedisDriver driver, String id, String owner, long token, long sentNanos, Duration ttl) {
-        this.driver = driver;
+    RedisLease(RedisStore store, String id, String owner, long token, long sentNanos, Duration ttl) {
+        super(id, token);
+        this.store = store;
         this.id = id;
         this.owner = owner;
-        this.token = token;
         this.lastSentNanos = sentNanos;
         this.ttlNanos = ttl.toNanos();
     }
@@ -39,8 +38,8 @@ final class RedisLease implements AsyncLease {
         return owner;
     }
 
-    RedisDriver driver() {
-        return driver;
+    RedisStore store() {
+        return store;
     }
 
     @Override
@@ -48,7 +47,7 @@ final class RedisLease implements AsyncLease {
         long sent = System.nanoTime();
         long answer;
         try {
-            answer = driver.refresh(this, ttl, timeout);
+            answer = store.refresh(this, ttl, timeout);
         } catch (RuntimeException | InterruptedException e) {
             renewalFailing = true;
             throw e;
@@ -61,7 +60,7 @@ final class RedisLease implements AsyncLease {
     public CompletableFuture<Void> refreshAsync(Duration ttl, Duration timeout) {
         long sent = System.nanoTime();
         CompletableFuture<Void> done = new CompletableFuture<>();
-        driver.refreshAsync(this, ttl, timeout).whenComplete((answer, error) -> {
+        store.refreshAsync(this, ttl, timeout).whenComplete((answer, error) -> {
             if (error != null) {
                 renewalFailing = true;
                 done.completeExceptionally(error);
@@ -85,17 +84,14 @@ final class RedisLease implements AsyncLease {
             ttlNanos = ttl.toNanos();
             return;
         }
-        LockLostException gone;
         if (answer == 0) {
-            gone = new LockLostException(id, LossReason.TAKEN_OVER, "the key is held by another owner");
-        } else if (sent - lastSentNanos >= ttlNanos) {
-            gone = new LockLostException(id, LossReason.EXPIRED, "the key expired before it was renewed");
-        } else {
-            // Missing before its TTL ran out: deleted, flushed, evicted, or lost in a restart or failover.
-            gone = new LockLostException(id, LossReason.GONE, "the key is gone before its TTL ran out");
+            throw lose(LossReason.TAKEN_OVER, "the key is held by another owner");
         }
-        lost.completeExceptionally(gone);
-        throw gone;
+        if (sent - lastSentNanos >= ttlNanos) {
+            throw lose(LossReason.EXPIRED, "the key expired before it was renewed");
+        }
+        // Missing before its TTL ran out: deleted, flushed, evicted, or lost in a restart or failover.
+        throw lose(LossReason.GONE, "the key is gone before its TTL ran out");
     }
 
     /**
@@ -103,27 +99,12 @@ final class RedisLease implements AsyncLease {
      * its latest renewal failed (Redis may be unreachable, and the hold is lost or about to be).
      */
     boolean releaseWithoutWaiting() {
-        return renewalFailing || lost.isDone();
+        return renewalFailing || isLost();
     }
 
     /** Redis keeps the key for the whole ttl, in milliseconds: the ttl rounded down to a millisecond. */
     @Override
     public Duration guaranteedTtl(Duration requested) {
         return Duration.ofMillis(requested.toMillis());
-    }
-
-    @Override
-    public CompletableFuture<Void> lost() {
-        return lost;
-    }
-
-    @Override
-    public long fencingToken() {
-        return token;
-    }
-
-    @Override
-    public String toString() {
-        return "RedisLease[" + id + ", token " + token + "]";
     }
 }

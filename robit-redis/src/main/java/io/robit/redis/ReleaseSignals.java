@@ -3,6 +3,8 @@ package io.robit.redis;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -162,7 +164,7 @@ final class ReleaseSignals implements AutoCloseable {
         private long idleSince; // guarded by lock
         private volatile boolean retired; // written under lock
         private boolean sweepPending; // guarded by lock
-        private final java.util.List<CompletableFuture<Void>> asyncWaiters = new java.util.ArrayList<>(); // guarded by lock
+        private final List<CompletableFuture<Void>> asyncWaiters = new ArrayList<>(); // guarded by lock
         private volatile CompletableFuture<?> subscription;
         // The predecessor's UNSUBSCRIBE was sent (or there was none): only then may this one SUBSCRIBE.
         private final CompletableFuture<Void> predecessorGone;
@@ -204,11 +206,7 @@ final class ReleaseSignals implements AutoCloseable {
             }
         }
 
-        /**
-         * Waits until the SUBSCRIBE is confirmed, at most until {@code deadline} ({@link System#nanoTime}).
-         *
-         * @return whether it is confirmed
-         */
+        /** Waits until the SUBSCRIBE is confirmed, at most until {@code deadline} ({@link System#nanoTime}); whether it is. */
         boolean awaitSubscribed(long deadline) throws InterruptedException {
             CompletableFuture<?> current = subscription;
             if (current == null) {
@@ -222,10 +220,7 @@ final class ReleaseSignals implements AutoCloseable {
             }
         }
 
-        /**
-         * Sleeps until a message arrives after generation {@code seen}, or {@code deadline}
-         * ({@link System#nanoTime}) passes.
-         */
+        /** Sleeps until a message arrives after generation {@code seen}, or {@code deadline} ({@link System#nanoTime}). */
         void awaitAfter(long seen, long deadline) throws InterruptedException {
             lock.lock();
             try {
@@ -243,10 +238,7 @@ final class ReleaseSignals implements AutoCloseable {
             return subscription;
         }
 
-        /**
-         * Completes {@code waiter} when a message arrives after generation {@code seen} (at once if
-         * one already has); a waiter completed or cancelled meanwhile is forgotten. Never blocks.
-         */
+        /** Completes {@code waiter} when a message arrives after generation {@code seen} (at once if one has); never blocks. */
         void completeAfter(long seen, CompletableFuture<Void> waiter) {
             boolean now;
             lock.lock();
@@ -275,12 +267,12 @@ final class ReleaseSignals implements AutoCloseable {
         }
 
         private void advance() {
-            java.util.List<CompletableFuture<Void>> woken;
+            List<CompletableFuture<Void>> woken;
             lock.lock();
             try {
                 generation++;
                 changed.signalAll();
-                woken = asyncWaiters.isEmpty() ? java.util.List.of() : new java.util.ArrayList<>(asyncWaiters);
+                woken = asyncWaiters.isEmpty() ? List.of() : new ArrayList<>(asyncWaiters);
                 asyncWaiters.clear();
             } finally {
                 lock.unlock();

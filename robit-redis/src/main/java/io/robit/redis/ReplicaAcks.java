@@ -8,7 +8,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -109,7 +108,7 @@ final class ReplicaAcks {
             int required;
             if (error == null) {
                 required = onlineReplicas(info) > 0 ? 1 : 0;
-            } else if (unwrap(error) instanceof RedisCommandExecutionException denied) {
+            } else if (RedisStore.unwrap(error) instanceof RedisCommandExecutionException denied) {
                 // INFO refused (an ACL without +info): nothing to learn the replicas from.
                 if (!warnedNoInfo) {
                     warnedNoInfo = true;
@@ -118,7 +117,7 @@ final class ReplicaAcks {
                 }
                 required = 0;
             } else {
-                throw new CompletionException(unwrap(error));
+                throw new CompletionException(RedisStore.unwrap(error));
             }
             known.put(master, new Known(required, now));
             return required;
@@ -133,14 +132,6 @@ final class ReplicaAcks {
             count++;
         }
         return count;
-    }
-
-    private static Throwable unwrap(Throwable e) {
-        Throwable cause = e;
-        while ((cause instanceof ExecutionException || cause instanceof CompletionException) && cause.getCause() != null) {
-            cause = cause.getCause();
-        }
-        return cause;
     }
 
     @Override

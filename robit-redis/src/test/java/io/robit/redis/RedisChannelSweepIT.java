@@ -78,7 +78,7 @@ class RedisChannelSweepIT {
     void aWaiterJoiningAtTheMomentOfTheSweepEndsUpSubscribed() throws Exception {
         RedisClient client = RedisClient.create();
         ExecutorService pool = Executors.newSingleThreadExecutor();
-        Connections connections = StandaloneCommands.connections(client, TestRedis.redisUri(), false);
+        Connections connections = Connections.standalone(client, TestRedis.redisUri(), false);
         ReleaseSignals signals = new ReleaseSignals(connections, Duration.ofNanos(LINGER_NANOS));
         ReentrantLock signalsLock = signalsLock(signals);
         try (TestRedis.Admin admin = TestRedis.admin()) {

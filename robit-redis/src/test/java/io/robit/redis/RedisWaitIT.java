@@ -6,12 +6,14 @@ import static org.awaitility.Awaitility.await;
 import io.lettuce.core.RedisClient;
 import io.robit.Held;
 import io.robit.Mutex;
+import io.robit.spi.Contention;
 import io.robit.spi.Lease;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -137,6 +139,48 @@ class RedisWaitIT {
             first.unlock();
             assertThat(token.get(5, TimeUnit.SECONDS)).isGreaterThan(firstToken);
             second.unlock();
+        }
+    }
+
+    @Test
+    void aContentionWaitsOnAnotherThreadWithWhatItsFailedAttemptLearned() throws Exception {
+        try (RedisDriver holder = RedisDriver.open(redis.uri()); RedisDriver waiter = RedisDriver.open(redis.uri())) {
+            Duration ttl = Duration.ofSeconds(60);
+            Lease held = holder.acquire("cross", ttl, Duration.ofSeconds(5)).orElseThrow();
+            // Another waiter keeps the channel subscribed, so the attempt below is sent on a subscribed channel.
+            Map<String, Long> start = commandCalls();
+            CompletableFuture<Void> other = waiter.awaitReleaseAsync("cross", ttl);
+            String channel = holder.lockKey("cross") + ":released";
+            await().atMost(Duration.ofSeconds(20)).until(() -> admin.sync().pubsubNumsub(channel).get(channel) == 1
+                    && delta(start, commandCalls(), "pttl") == 1); // subscribed, then read the TTL
+            Map<String, Long> before = commandCalls();
+            try (Contention contention = waiter.contend("cross", ttl, Duration.ofSeconds(5))) {
+                assertThat(pool.submit(contention::tryAcquire).get(20, TimeUnit.SECONDS)).isEmpty();
+                Future<?> waited = pool.submit(() -> {
+                    contention.awaitRelease(ttl);
+                    return null;
+                });
+                Map<String, Long> waiting = commandCalls();
+                holder.release(held);
+                waited.get(20, TimeUnit.SECONDS); // woken by the release message, long before the holder's 60 s
+                // The failed attempt's script read the holder's TTL once; the wait on another thread used it
+                // instead of reading it again (a wait without the attempt's hint reads it: see below).
+                assertThat(delta(before, waiting, "pttl")).as("PTTL calls, in the attempt's script included").isEqualTo(1);
+                assertThat(pool.submit(contention::tryAcquire).get(20, TimeUnit.SECONDS)).isPresent().get()
+                        .satisfies(lease -> waiter.release(lease));
+            }
+            // Control: a wait that knows nothing of an attempt reads the TTL itself.
+            Lease again = holder.acquire("cross", ttl, Duration.ofSeconds(5)).orElseThrow();
+            Map<String, Long> plainBefore = commandCalls();
+            assertThat(waiter.acquire("cross", ttl, Duration.ofSeconds(5))).isEmpty();
+            Future<?> plain = pool.submit(() -> {
+                waiter.awaitRelease("cross", ttl);
+                return null;
+            });
+            await().atMost(Duration.ofSeconds(20)).until(() -> delta(plainBefore, commandCalls(), "pttl") == 2);
+            holder.release(again);
+            plain.get(20, TimeUnit.SECONDS);
+            other.cancel(false);
         }
     }
 

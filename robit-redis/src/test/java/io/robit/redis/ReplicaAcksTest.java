@@ -18,15 +18,15 @@ class ReplicaAcksTest {
 
     @Test
     void uriParametersChooseTheCheck() {
-        assertThat(RedisLocation.parse("redis://h:6379").acks()).isNull();
-        assertThat(RedisLocation.parse("redis://h:6379?waitForReplicas=0").acks().enabled()).isFalse();
-        assertThat(RedisLocation.parse("redis://h:6379?waitForReplicas=2&waitForReplicasTimeout=300").acks()).hasToString("WAIT 2 300");
-        assertThat(RedisLocation.parse("redis://h:6379?waitForReplicas=auto").acks().enabled()).isTrue();
-        assertThat(RedisLocation.parse("redis://h1:1,h2:2?cluster=true&waitForReplicasTimeout=50").acks())
+        assertThat(RedisUri.parse("redis://h:6379").acks()).isNull();
+        assertThat(RedisUri.parse("redis://h:6379?waitForReplicas=0").acks().enabled()).isFalse();
+        assertThat(RedisUri.parse("redis://h:6379?waitForReplicas=2&waitForReplicasTimeout=300").acks()).hasToString("WAIT 2 300");
+        assertThat(RedisUri.parse("redis://h:6379?waitForReplicas=auto").acks().enabled()).isTrue();
+        assertThat(RedisUri.parse("redis://h1:1,h2:2?cluster=true&waitForReplicasTimeout=50").acks())
                 .hasToString("WAIT 1 50 when the master has replicas");
-        assertThatThrownBy(() -> RedisLocation.parse("redis://u:never-shown-9@h?waitForReplicas=some"))
+        assertThatThrownBy(() -> RedisUri.parse("redis://u:never-shown-9@h?waitForReplicas=some"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("waitForReplicas=some").hasMessageNotContaining("never-shown");
-        assertThatThrownBy(() -> RedisLocation.parse("redis://h?waitForReplicasTimeout=0"))
+        assertThatThrownBy(() -> RedisUri.parse("redis://h?waitForReplicasTimeout=0"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("waitForReplicasTimeout=0");
     }
 }

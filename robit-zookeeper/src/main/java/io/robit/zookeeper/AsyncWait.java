@@ -22,20 +22,20 @@ final class AsyncWait {
     private static final Logger LOG = LoggerFactory.getLogger(AsyncWait.class);
     private static final long RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
-    private final ZooKeeperDriver driver;
+    private final ZooKeeperContext context;
     private final CuratorFramework client;
     private final String lockPath;
     private final CompletableFuture<Void> woken = new CompletableFuture<>();
 
-    private AsyncWait(ZooKeeperDriver driver, String lockPath) {
-        this.driver = driver;
-        this.client = driver.client();
+    private AsyncWait(ZooKeeperContext context, String lockPath) {
+        this.context = context;
+        this.client = context.client();
         this.lockPath = lockPath;
     }
 
     /** Starts waiting; the future completes when the caller should try again. */
-    static CompletableFuture<Void> start(ZooKeeperDriver driver, String lockPath, long maxNanos) {
-        AsyncWait wait = new AsyncWait(driver, lockPath);
+    static CompletableFuture<Void> start(ZooKeeperContext context, String lockPath, long maxNanos) {
+        AsyncWait wait = new AsyncWait(context, lockPath);
         wait.wakeAfter(maxNanos);
         try {
             wait.client.getChildren().inBackground((c, event) -> wait.listed(event)).forPath(lockPath);
@@ -88,7 +88,7 @@ final class AsyncWait {
     }
 
     private void wakeAfter(long nanos) {
-        ScheduledFuture<?> task = driver.schedule(() -> woken.complete(null), nanos, TimeUnit.NANOSECONDS);
+        ScheduledFuture<?> task = context.schedule(() -> woken.complete(null), nanos, TimeUnit.NANOSECONDS);
         if (task == null) {
             woken.complete(null); // the driver is closed: the next attempt says so
             return;

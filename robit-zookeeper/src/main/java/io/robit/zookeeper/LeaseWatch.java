@@ -14,18 +14,13 @@ import org.apache.zookeeper.Watcher;
 final class LeaseWatch implements Watcher {
     private static final Object FIRED = new Object();
 
-    private final ZooKeeperDriver driver;
     // null, then either FIRED (the watch fired before the lease existed) or the lease.
     private final AtomicReference<Object> state = new AtomicReference<>();
-
-    LeaseWatch(ZooKeeperDriver driver) {
-        this.driver = driver;
-    }
 
     /** Ties the watch to the lease the attempt won; arms the exists-watch at once if the children already changed. */
     void bind(ZooKeeperLease lease) {
         if (!state.compareAndSet(null, lease)) {
-            driver.watchLease(lease);
+            lease.watchNode();
         }
     }
 
@@ -37,7 +32,7 @@ final class LeaseWatch implements Watcher {
         }
         Object previous = state.getAndUpdate(current -> current == null ? FIRED : current);
         if (previous instanceof ZooKeeperLease lease && lease.isHeld()) {
-            driver.watchLease(lease);
+            lease.watchNode();
         }
     }
 }

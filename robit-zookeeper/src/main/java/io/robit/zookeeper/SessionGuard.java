@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
 final class SessionGuard implements ConnectionStateListener {
     private static final Logger LOG = LoggerFactory.getLogger(SessionGuard.class);
 
-    private final ZooKeeperDriver driver;
+    private final ZooKeeperContext context;
     private final CuratorFramework client;
     private final Ticker ticker;
     private final Duration serverTick;
@@ -40,8 +40,8 @@ final class SessionGuard implements ConnectionStateListener {
     private final ReentrantLock lock = new ReentrantLock();
     private ScheduledFuture<?> inDoubt;
 
-    SessionGuard(ZooKeeperDriver driver, CuratorFramework client, Ticker ticker, Duration serverTick) {
-        this.driver = driver;
+    SessionGuard(ZooKeeperContext context, CuratorFramework client, Ticker ticker, Duration serverTick) {
+        this.context = context;
         this.client = client;
         this.ticker = ticker;
         this.serverTick = serverTick;
@@ -93,17 +93,17 @@ final class SessionGuard implements ConnectionStateListener {
             case SUSPENDED -> startInDoubt();
             case LOST -> {
                 cancelInDoubt();
-                driver.loseAll(LossReason.GONE, "the ZooKeeper session was lost (expired, or not re-established within the session timeout)");
+                context.loseAll(LossReason.GONE, "the ZooKeeper session was lost (expired, or not re-established within the session timeout)");
             }
             case CONNECTED, RECONNECTED -> {
                 cancelInDoubt();
                 noteContact(ticker.read());
-                driver.loseAllNotOf(driver.nodes().currentSessionId());
+                context.loseAllNotOf(context.store().currentSessionId());
             }
             default -> {
             }
         }
-        driver.wakeWaiters();
+        context.wakeWaiters();
     }
 
     /** Stops the in-doubt timer. */
@@ -121,8 +121,8 @@ final class SessionGuard implements ConnectionStateListener {
         long margin = Math.min(guaranteedNanos / 10, guaranteedNanos / 100 + TimeUnit.MILLISECONDS.toNanos(2));
         long deadline = lastContact.get() + guaranteedNanos - margin;
         Runnable check = () -> {
-            if (!driver.isConnected()) {
-                driver.loseAll(LossReason.DEADLINE_PASSED, "the connection stayed suspended past the negotiated session timeout ("
+            if (!context.isConnected()) {
+                context.loseAll(LossReason.DEADLINE_PASSED, "the connection stayed suspended past the negotiated session timeout ("
                         + negotiatedMs + " ms, less one server tick) since the last confirmed contact; ZooKeeper may have expired the session");
             }
         };
@@ -131,7 +131,7 @@ final class SessionGuard implements ConnectionStateListener {
             if (inDoubt != null) {
                 inDoubt.cancel(false);
             }
-            inDoubt = driver.schedule(check, Math.max(0, deadline - ticker.read()), TimeUnit.NANOSECONDS);
+            inDoubt = context.schedule(check, Math.max(0, deadline - ticker.read()), TimeUnit.NANOSECONDS);
         } finally {
             lock.unlock();
         }

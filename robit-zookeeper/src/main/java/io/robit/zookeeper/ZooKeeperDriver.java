@@ -2,30 +2,23 @@ package io.robit.zookeeper;
 
 import io.robit.DriverException;
 import io.robit.LossReason;
-import io.robit.Ticker;
+import io.robit.spi.Contention;
 import io.robit.spi.Driver;
 import io.robit.spi.Inspectable;
 import io.robit.spi.Lease;
 import io.robit.spi.LockInfo;
+import io.robit.spi.support.Arguments;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
-import org.apache.curator.utils.PathUtils;
 import org.apache.zookeeper.KeeperException;
-import org.apache.zookeeper.WatchedEvent;
-import org.apache.zookeeper.Watcher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,12 +28,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Protocol.</b> Lock {@code id} is the node {@code basePath/escaped-id} (see
  * {@link #validate}); each contender creates an ephemeral sequential child {@code lock-NNNNNNNNNN}
- * under it, and the lowest sequence holds the lock. {@link #acquire} is one attempt: it creates a
- * node and keeps it only if it is the lowest. {@link #awaitRelease} queues: it creates a node,
- * watches only the node just ahead of it (no herd), and returns when its node is first; the next
- * {@code acquire} on the same thread takes that node as the lock, so waiters get the lock in the
- * order they queued (FIFO). A node queued for a call that gives up (timeout, interrupt, or an
- * {@code acquire} that does not follow within a second) is deleted.
+ * under it, holding its {@code pid@host}, and the lowest sequence holds the lock (the nodes are
+ * {@link ZooKeeperStore}'s). {@link #acquire} is one attempt: it creates a node and keeps it only
+ * if it is the lowest. A waiting call goes through {@link #contend}: its contention keeps its node
+ * as its place in line, watches only the node just ahead of it (no herd), and takes the node as
+ * the lock once it is first, so waiters get the lock in the order they queued (FIFO); closing it
+ * deletes a node that was not granted.
  *
  * <p><b>Fencing token</b>: the czxid of the holder's node, the id of the transaction that created
  * it. ZooKeeper orders all writes of the ensemble, so it grows with every acquisition of every
@@ -63,12 +56,11 @@ import org.slf4j.LoggerFactory;
  *       for no longer than ZooKeeper guarantees it (see {@link Builder#serverTickTime});</li>
  *   <li>a refresh reads our node after a {@code sync}, so the leader's view confirms it: a
  *       follower cut off from the leader cannot renew a session the leader may have expired;</li>
- *   <li>while the connection is {@code SUSPENDED} the hold is in doubt: it is kept until that
- *       local deadline; the driver also checks the last answered request plus the negotiated
- *       session timeout (less a small margin) itself, and then declares the lease lost
- *       ({@link LossReason#DEADLINE_PASSED}) even if Curator has not yet said {@code LOST};</li>
- *   <li>session {@code LOST} (expired), a new session after reconnect, or our node deleted (an
- *       exists-watch on it) end the lease at once ({@link LossReason#GONE}).</li>
+ *   <li>while the connection is {@code SUSPENDED} the hold is kept until the last answered
+ *       request plus that guarantee (less a margin), then lost ({@link LossReason#DEADLINE_PASSED})
+ *       even if Curator has not yet said {@code LOST} ({@link SessionGuard});</li>
+ *   <li>session {@code LOST}, a new session after reconnect, or our node deleted (an exists-watch
+ *       on it) end the lease at once ({@link LossReason#GONE}).</li>
  * </ul>
  *
  * <p>Thread-safe. A driver built with {@link #create}/{@link #builder} uses the caller's client and
@@ -78,42 +70,18 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
     private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperDriver.class);
     private static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
     private static final String DEFAULT_BASE_PATH = "/robit/locks";
-    private static final int MAX_CONTENDED_HINTS = 4096;
     private static final Duration DEFAULT_SERVER_TICK = Duration.ofSeconds(3);
+    // A queued waiter looks again at least this often, in case a watch event was lost with a connection.
+    private static final Duration WAIT_RECHECK = Duration.ofSeconds(5);
 
     private final CuratorFramework client;
     private final boolean ownsClient;
-    private final String basePath;
-    private final Duration requestTimeout;
-    private final Requests requests;
-    private final Ticker ticker = Ticker.system();
-    private final ScheduledThreadPoolExecutor timer;
-    private final WaitQueue queue;
-    private final Set<ZooKeeperLease> live = ConcurrentHashMap.newKeySet();
-    // Locks this driver last found taken: the next attempt reads before it writes.
-    private final Set<String> contended = ConcurrentHashMap.newKeySet();
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final SessionGuard session;
-    private final LockNodes nodes;
-    private final LockInspector inspector;
+    private final ZooKeeperContext context;
 
     private ZooKeeperDriver(Builder builder, boolean ownsClient) {
         this.client = builder.client;
         this.ownsClient = ownsClient;
-        this.basePath = builder.basePath;
-        this.requestTimeout = builder.requestTimeout;
-        this.requests = new Requests("zookeeper " + connectString(client));
-        this.timer = new ScheduledThreadPoolExecutor(1, runnable -> {
-            Thread thread = new Thread(runnable, "robit-zookeeper-timer");
-            thread.setDaemon(true);
-            return thread;
-        });
-        timer.setRemoveOnCancelPolicy(true);
-        this.session = new SessionGuard(this, client, ticker, builder.serverTick);
-        this.nodes = new LockNodes(client, requests, ticker, session::noteContact);
-        this.queue = new WaitQueue(this, builder.waitRecheck);
-        this.inspector = new LockInspector(this, basePath);
-        client.getConnectionStateListenable().addListener(session);
+        this.context = new ZooKeeperContext(client, builder.basePath, builder.requestTimeout, builder.waitRecheck, builder.serverTick);
     }
 
     /** A driver over {@code client}, with default options. The client must be started; it is never closed by the driver. */
@@ -167,118 +135,69 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
         }
     }
 
+    /**
+     * One attempt: creates a node and keeps it only if it is the lowest. After this driver found
+     * {@code id} taken, the next attempt reads before it writes, so polling a held lock costs no
+     * write.
+     */
     @Override
     public Optional<Lease> acquire(String id, Duration ttl, Duration timeout) throws InterruptedException {
-        String name = LockNames.escape(id);
-        checkTtl(ttl);
-        checkTimeout(timeout);
-        ensureOpen();
-        long sent = ticker.read();
-        session.noteIfLongerThanSession(ttl);
-        Node queued = queue.adopt(id);
-        if (queued != null) {
-            if (queued.sessionId() == nodes.currentSessionId()) {
-                ZooKeeperLease lease = newLease(queued, sent, ttl);
-                watchLease(lease);
-                return Optional.of(lease);
-            }
-            deleteInBackground(queued);
+        try (ZooKeeperContention attempt = contention(id, ttl, timeout)) {
+            Optional<Lease> lease = attempt.tryAcquire();
+            context.noteTaken(id, lease.isEmpty());
+            return lease;
         }
-        String lockPath = lockPath(name);
-        long end = sent + timeout.toNanos();
-        if (contended.contains(id) && !nodes.contenders(id, lockPath, left(end, id)).isEmpty()) {
-            return Optional.empty();
-        }
-        Node mine = nodes.create(id, lockPath, left(end, id));
-        LeaseWatch watch = new LeaseWatch(this);
-        List<String> sorted;
-        try {
-            sorted = nodes.contenders(id, lockPath, watch, left(end, id));
-        } catch (RuntimeException | InterruptedException e) {
-            deleteInBackground(mine);
-            throw e;
-        }
-        if (!sorted.isEmpty() && sorted.get(0).equals(mine.name())) {
-            contended.remove(id);
-            ZooKeeperLease lease = newLease(mine, sent, ttl);
-            watch.bind(lease);
-            return Optional.of(lease);
-        }
-        deleteInBackground(mine);
-        if (!sorted.contains(mine.name())) {
-            throw new DriverException(requests.backend(), id, "acquire",
-                    new KeeperException.SessionExpiredException());
-        }
-        if (contended.size() >= MAX_CONTENDED_HINTS) {
-            contended.clear();
-        }
-        contended.add(id);
-        return Optional.empty();
+    }
+
+    /**
+     * A contention that queues: its first attempt keeps its node when the lock is taken, its
+     * blocking waits watch only the node just ahead, and the lock goes to waiters in the order they
+     * queued (see {@link ZooKeeperContention}). Closing it deletes a node that was not granted.
+     */
+    @Override
+    public Contention contend(String id, Duration ttl, Duration timeout) {
+        return contention(id, ttl, timeout);
     }
 
     /** Deletes the lease's node, and only that node: it can never free a lock someone else holds. */
     @Override
     public void release(Lease lease) {
-        if (!(lease instanceof ZooKeeperLease ours) || !ours.belongsTo(this)) {
+        if (!(lease instanceof ZooKeeperLease ours) || !ours.belongsTo(context)) {
             LOG.warn("release of a lease this driver did not grant ignored: {}", lease);
             return;
         }
-        if (!ours.markReleased()) {
-            return;
-        }
-        forget(ours);
-        Node node = ours.node();
-        try {
-            if (isConnected() && !closed.get()) {
-                KeeperException.Code code = nodes.delete(node, "release", requestTimeout);
-                if (code != KeeperException.Code.OK && code != KeeperException.Code.NONODE) {
-                    LOG.warn("release of lock '{}' failed ({}); Curator retries the delete in the background", node.lockId(), code);
-                }
-            } else {
-                deleteInBackground(node);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            LOG.warn("release of lock '{}' interrupted; Curator finishes the delete in the background", node.lockId());
-        } catch (RuntimeException e) {
-            LOG.warn("release of lock '{}' failed; Curator retries the delete in the background: {}", node.lockId(), e.toString());
-        }
+        context.release(ours);
     }
 
     /**
-     * Queues for the lock and blocks until this caller is first in line, or {@code maxWait}
-     * passes. Only the node just ahead is watched. When this returns because the caller is first,
-     * the next {@link #acquire} of {@code id} on the same thread takes the lock without a write.
+     * Blocks until the first node in line (the holder, or a waiter about to hold) is deleted, or
+     * {@code maxWait} passes. It does not queue: a caller of {@link #acquire} races the others;
+     * {@link #contend} queues.
      */
     @Override
     public void awaitRelease(String id, Duration maxWait) throws InterruptedException {
-        String name = LockNames.escape(id);
-        Objects.requireNonNull(maxWait, "maxWait must not be null");
-        if (maxWait.isNegative() || maxWait.isZero() || closed.get()) {
-            return;
+        CompletableFuture<Void> woken = awaitReleaseAsync(id, maxWait);
+        try {
+            woken.get(Math.max(0, ZooKeeperContention.saturatedNanos(maxWait)), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            // A spurious or timed-out return: the caller tries again.
+        } finally {
+            woken.complete(null); // removes the watch of a wait given up
         }
-        queue.await(id, lockPath(name), maxWait);
     }
 
     /**
-     * Waits without parking a thread: watches the first node in line (Curator background calls)
-     * and completes when it is deleted, or after {@code maxWait}. Unlike {@link #awaitRelease} it
-     * does not queue, so asynchronous waiters race for the lock when it is released.
+     * Watches the first node in line without parking a thread (Curator background calls); completes
+     * when it is deleted, or after {@code maxWait}. It does not queue: waiters race for the lock.
      */
     @Override
     public CompletableFuture<Void> awaitReleaseAsync(String id, Duration maxWait) {
-        String name = LockNames.escape(id);
+        LockNames.escape(id);
         Objects.requireNonNull(maxWait, "maxWait must not be null");
-        if (maxWait.isNegative() || maxWait.isZero() || closed.get()) {
+        if (maxWait.isNegative() || maxWait.isZero() || context.isClosed()) {
             return CompletableFuture.completedFuture(null);
         }
-        long maxNanos;
-        try {
-            maxNanos = maxWait.toNanos();
-        } catch (ArithmeticException e) {
-            maxNanos = Long.MAX_VALUE / 4;
-        }
-        return AsyncWait.start(this, lockPath(name), maxNanos);
+        return AsyncWait.start(context, context.store().lockPath(id), ZooKeeperContention.saturatedNanos(maxWait));
     }
 
     /**
@@ -300,15 +219,11 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
      */
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) {
+        if (context.isClosed()) {
             return;
         }
-        client.getConnectionStateListenable().removeListener(session);
-        session.close();
-        queue.close();
-        timer.shutdownNow();
+        context.close(ownsClient);
         if (ownsClient) {
-            loseAll(LossReason.GONE, "the driver was closed, which ended its ZooKeeper session");
             client.close();
         }
     }
@@ -325,10 +240,10 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
     public Optional<LockInfo> inspect(String id) {
         LockNames.escape(id);
         try {
-            return inspector.inspect(id);
+            return LockInspector.inspect(context, id);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new DriverException(requests.backend(), id, "inspect", e);
+            throw new DriverException(context.backend(), id, "inspect", e);
         }
     }
 
@@ -342,164 +257,32 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
     @Override
     public List<LockInfo> list() {
         try {
-            return inspector.list();
+            return LockInspector.list(context);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new DriverException(requests.backend(), "*", "list", e);
+            throw new DriverException(context.backend(), "*", "list", e);
         }
     }
 
     @Override
     public String toString() {
-        return "ZooKeeperDriver[" + requests.backend() + ", basePath=" + basePath + "]";
-    }
-
-    // ---- for the lease, the queue and the session guard ----
-
-    CuratorFramework client() {
-        return client;
-    }
-
-    Requests requests() {
-        return requests;
-    }
-
-    LockNodes nodes() {
-        return nodes;
-    }
-
-    String backend() {
-        return requests.backend();
-    }
-
-    Ticker ticker() {
-        return ticker;
-    }
-
-    Duration requestTimeout() {
-        return requestTimeout;
-    }
-
-    boolean isConnected() {
-        return client.getZookeeperClient().isConnected();
-    }
-
-    void noteContact(long sentNanos) {
-        session.noteContact(sentNanos);
-    }
-
-    int negotiatedSessionTimeoutMs() {
-        return session.negotiatedSessionTimeoutMs();
-    }
-
-    /** See {@link SessionGuard#guarantee}; null before the first connection. */
-    Duration sessionGuarantee() {
-        return session.guarantee();
-    }
-
-    /** Schedules on the driver's timer thread; null once the driver is closed. */
-    ScheduledFuture<?> schedule(Runnable task, long delay, TimeUnit unit) {
-        try {
-            return timer.schedule(task, delay, unit);
-        } catch (RejectedExecutionException e) {
-            return null;
-        }
-    }
-
-    void forget(ZooKeeperLease lease) {
-        live.remove(lease);
-    }
-
-    void loseAll(LossReason reason, String detail) {
-        for (ZooKeeperLease lease : live) {
-            lease.lose(reason, detail);
-        }
-    }
-
-    /** Ends the leases whose nodes belong to a session other than {@code sessionId}: those nodes are gone. */
-    void loseAllNotOf(long sessionId) {
-        for (ZooKeeperLease lease : live) {
-            if (lease.node().sessionId() != sessionId) {
-                lease.lose(LossReason.GONE, "its ZooKeeper session 0x" + Long.toHexString(lease.node().sessionId())
-                        + " ended; the client reconnected with a new session");
-            }
-        }
-    }
-
-    void wakeWaiters() {
-        queue.wakeAll();
-    }
-
-    void deleteInBackground(Node node) {
-        nodes.deleteInBackground(node);
-    }
-
-    static void checkTtl(Duration ttl) {
-        Objects.requireNonNull(ttl, "ttl must not be null");
-        if (ttl.isNegative() || ttl.isZero()) {
-            throw new IllegalArgumentException("ttl must be positive, got " + ttl);
-        }
-    }
-
-    static void checkTimeout(Duration timeout) {
-        Objects.requireNonNull(timeout, "timeout must not be null");
-        if (timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("timeout must be positive, got " + timeout);
-        }
+        return "ZooKeeperDriver[" + context.backend() + ", basePath=" + context.store().basePath() + "]";
     }
 
     // ---- internals ----
 
-    private ZooKeeperLease newLease(Node node, long sentNanos, Duration ttl) {
-        ZooKeeperLease lease = new ZooKeeperLease(this, node, sentNanos, ttl);
-        live.add(lease);
-        lease.start();
-        return lease;
+    /** For tests. */
+    ZooKeeperContext context() {
+        return context;
     }
 
-    /** Leaves an exists-watch on the lease's node: the holder learns of a delete behind its back at once, not at its next refresh. */
-    void watchLease(ZooKeeperLease lease) {
-        Node node = lease.node();
-        Watcher watcher = (WatchedEvent event) -> {
-            if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
-                lease.lose(LossReason.GONE, "its node " + node.path() + " was deleted (by another client, or its session expired)");
-            }
-        };
-        try {
-            client.checkExists().usingWatcher(watcher).inBackground((c, event) -> {
-                if (event.getResultCode() == KeeperException.Code.NONODE.intValue()) {
-                    lease.lose(LossReason.GONE, "its node " + node.path() + " was already gone when the watch was set");
-                }
-            }).forPath(node.path());
-        } catch (Exception e) {
-            LOG.warn("could not watch the node of lock '{}'; a delete will be noticed at the next refresh: {}", node.lockId(), e.toString());
-        }
-    }
-
-    private Duration left(long endNanos, String id) {
-        long left = endNanos - ticker.read();
-        if (left <= 0) {
-            throw new DriverException(requests.backend(), id, "acquire", new TimeoutException("the acquire timeout ran out"));
-        }
-        return Duration.ofNanos(left);
-    }
-
-    private String lockPath(String name) {
-        return basePath + "/" + name;
-    }
-
-    private void ensureOpen() {
-        if (closed.get()) {
-            throw new IllegalStateException("this ZooKeeperDriver is closed");
-        }
-    }
-
-    private static String connectString(CuratorFramework client) {
-        try {
-            return client.getZookeeperClient().getCurrentConnectionString();
-        } catch (RuntimeException e) {
-            return "(unknown ensemble)";
-        }
+    private ZooKeeperContention contention(String id, Duration ttl, Duration timeout) {
+        LockNames.escape(id);
+        Arguments.positive("ttl", ttl);
+        Arguments.positive("timeout", timeout);
+        context.ensureOpen();
+        context.session().noteIfLongerThanSession(ttl);
+        return new ZooKeeperContention(context, id, ttl, timeout, context.seenTaken(id));
     }
 
     /** Options of a {@link ZooKeeperDriver} over a client the caller owns. */
@@ -507,7 +290,7 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
         private final CuratorFramework client;
         private String basePath = DEFAULT_BASE_PATH;
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
-        private Duration waitRecheck = WaitQueue.RECHECK;
+        private Duration waitRecheck = WAIT_RECHECK;
         private Duration serverTick = DEFAULT_SERVER_TICK;
 
         private Builder(CuratorFramework client) {
@@ -521,16 +304,7 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
          * @throws IllegalArgumentException not a valid absolute ZooKeeper path, or the root
          */
         public Builder basePath(String basePath) {
-            Objects.requireNonNull(basePath, "basePath must not be null");
-            try {
-                PathUtils.validatePath(basePath);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("basePath '" + basePath + "' is not a valid ZooKeeper path: " + e.getMessage(), e);
-            }
-            if (basePath.equals("/")) {
-                throw new IllegalArgumentException("basePath must not be the root '/'; use e.g. /robit/locks");
-            }
-            this.basePath = basePath;
+            this.basePath = ZooKeeperStore.checkBasePath(basePath);
             return this;
         }
 
@@ -541,8 +315,7 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
          * @throws IllegalArgumentException not positive
          */
         public Builder requestTimeout(Duration requestTimeout) {
-            checkTimeout(requestTimeout);
-            this.requestTimeout = requestTimeout;
+            this.requestTimeout = Arguments.positive("requestTimeout", requestTimeout);
             return this;
         }
 
@@ -554,18 +327,13 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
          * @throws IllegalArgumentException not positive
          */
         public Builder serverTickTime(Duration tickTime) {
-            Objects.requireNonNull(tickTime, "tickTime must not be null");
-            if (tickTime.isNegative() || tickTime.isZero()) {
-                throw new IllegalArgumentException("tickTime must be positive, got " + tickTime);
-            }
-            this.serverTick = tickTime;
+            this.serverTick = Arguments.positive("tickTime", tickTime);
             return this;
         }
 
         /** How often a waiter looks again without a watch event; default 5 s. For tests. */
         Builder waitRecheck(Duration waitRecheck) {
-            checkTimeout(waitRecheck);
-            this.waitRecheck = waitRecheck;
+            this.waitRecheck = Arguments.positive("waitRecheck", waitRecheck);
             return this;
         }
 

@@ -4,8 +4,11 @@ import io.robit.DriverException;
 import io.robit.LockLostException;
 import io.robit.LossReason;
 import io.robit.spi.AsyncLease;
+import io.robit.spi.support.Arguments;
+import io.robit.spi.support.BaseLease;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -23,24 +26,18 @@ import org.apache.zookeeper.data.Stat;
  * the lock after its ttl, as on every other backend); or the connection staying suspended past
  * the session timeout since the last confirmed contact (see {@link ZooKeeperDriver}).
  */
-final class ZooKeeperLease implements AsyncLease {
-    private static final int HELD = 0;
-    private static final int RELEASED = 1;
-    private static final int LOST = 2;
-
-    private final ZooKeeperDriver driver;
+final class ZooKeeperLease extends BaseLease implements AsyncLease {
+    private final ZooKeeperContext context;
     private final Node node;
-    private final CompletableFuture<Void> lost = new CompletableFuture<>();
-    // Guards the fields below; never held across I/O.
+    // Guards the ttl timer below, so that a renewal never re-arms it after the lease ended; never held across I/O.
     private final ReentrantLock lock = new ReentrantLock();
-    private int state = HELD;
-    private boolean releaseCalled;
     private long expiresAt;
     private ScheduledFuture<?> expiry;
-    private LockLostException loss;
 
-    ZooKeeperLease(ZooKeeperDriver driver, Node node, long sentNanos, Duration ttl) {
-        this.driver = driver;
+    /** The fencing token is the zxid that created our node: it grows with every transaction on the ensemble. */
+    ZooKeeperLease(ZooKeeperContext context, Node node, long sentNanos, Duration ttl) {
+        super(node.lockId(), node.czxid());
+        this.context = context;
         this.node = node;
         this.expiresAt = sentNanos + ttl.toNanos();
     }
@@ -49,18 +46,18 @@ final class ZooKeeperLease implements AsyncLease {
         return node;
     }
 
-    /** Neither released nor lost. */
-    boolean isHeld() {
-        lock.lock();
-        try {
-            return state == HELD;
-        } finally {
-            lock.unlock();
-        }
+    /** Leaves an exists-watch on our node: the holder learns of a delete behind its back at once, not at its next refresh. */
+    void watchNode() {
+        context.store().watchDeletion(node, detail -> end(LossReason.GONE, detail));
     }
 
-    boolean belongsTo(ZooKeeperDriver candidate) {
-        return driver == candidate;
+    /** Neither released nor lost. */
+    boolean isHeld() {
+        return !isLost() && !isReleaseBegun();
+    }
+
+    boolean belongsTo(ZooKeeperContext candidate) {
+        return context == candidate;
     }
 
     /** Starts the ttl timer; called once, after construction. */
@@ -83,9 +80,9 @@ final class ZooKeeperLease implements AsyncLease {
     @Override
     public void refresh(Duration ttl, Duration timeout) throws InterruptedException {
         long sent = beginRefresh(ttl, timeout);
-        driver.nodes().sync(node.lockId(), "refresh", node.path(), timeout);
-        Duration left = Duration.ofNanos(Math.max(0, sent + timeout.toNanos() - driver.ticker().read()));
-        renewedWith(sent, ttl, driver.nodes().exists(node.lockId(), "refresh", node.path(), null, left));
+        context.store().sync(node.lockId(), "refresh", node.path(), timeout);
+        Duration left = Duration.ofNanos(Math.max(0, sent + timeout.toNanos() - context.ticker().read()));
+        renewedWith(sent, ttl, context.store().exists(node.lockId(), "refresh", node.path(), null, left));
     }
 
     /** {@link #refresh} without blocking: the answer completes the future on Curator's event thread. */
@@ -99,16 +96,16 @@ final class ZooKeeperLease implements AsyncLease {
         }
         CompletableFuture<Void> done = new CompletableFuture<>();
         try {
-            driver.client().sync().inBackground((client, synced) -> {
+            context.client().sync().inBackground((client, synced) -> {
                 int code = synced.getResultCode();
                 if (code != KeeperException.Code.OK.intValue() && code != KeeperException.Code.NONODE.intValue()) {
-                    done.completeExceptionally(driver.requests().failure(node.lockId(), "refresh", synced));
+                    done.completeExceptionally(context.requests().failure(node.lockId(), "refresh", synced));
                 } else {
                     existsAfterSync(sent, ttl, done);
                 }
             }).forPath(node.path());
         } catch (Exception e) {
-            done.completeExceptionally(new DriverException(driver.backend(), node.lockId(), "refresh", e));
+            done.completeExceptionally(new DriverException(context.backend(), node.lockId(), "refresh", e));
         }
         return done;
     }
@@ -116,13 +113,13 @@ final class ZooKeeperLease implements AsyncLease {
     // The read of refreshAsync, once the sync is answered.
     private void existsAfterSync(long sent, Duration ttl, CompletableFuture<Void> done) {
         try {
-            driver.client().checkExists().inBackground((client, event) -> {
+            context.client().checkExists().inBackground((client, event) -> {
                 try {
                     int code = event.getResultCode();
                     if (code != KeeperException.Code.OK.intValue() && code != KeeperException.Code.NONODE.intValue()) {
-                        throw driver.requests().failure(node.lockId(), "refresh", event);
+                        throw context.requests().failure(node.lockId(), "refresh", event);
                     }
-                    driver.noteContact(sent);
+                    context.noteContact(sent);
                     renewedWith(sent, ttl, code == KeeperException.Code.OK.intValue() ? event.getStat() : null);
                     done.complete(null);
                 } catch (RuntimeException e) {
@@ -130,7 +127,7 @@ final class ZooKeeperLease implements AsyncLease {
                 }
             }).forPath(node.path());
         } catch (Exception e) {
-            done.completeExceptionally(new DriverException(driver.backend(), node.lockId(), "refresh", e));
+            done.completeExceptionally(new DriverException(context.backend(), node.lockId(), "refresh", e));
         }
     }
 
@@ -142,7 +139,7 @@ final class ZooKeeperLease implements AsyncLease {
      */
     @Override
     public Duration guaranteedTtl(Duration requested) {
-        Duration session = driver.sessionGuarantee();
+        Duration session = context.sessionGuarantee();
         if (session == null) {
             return requested;
         }
@@ -151,12 +148,12 @@ final class ZooKeeperLease implements AsyncLease {
 
     // Checks the arguments and the state; returns the send time of the refresh.
     private long beginRefresh(Duration ttl, Duration timeout) {
-        ZooKeeperDriver.checkTtl(ttl);
-        ZooKeeperDriver.checkTimeout(timeout);
+        Arguments.positive("ttl", ttl);
+        Arguments.positive("timeout", timeout);
         throwIfEnded();
-        long sent = driver.ticker().read();
-        if (!driver.isConnected()) {
-            throw new DriverException(driver.backend(), node.lockId(), "refresh", new KeeperException.ConnectionLossException());
+        long sent = context.ticker().read();
+        if (!context.isConnected()) {
+            throw new DriverException(context.backend(), node.lockId(), "refresh", new KeeperException.ConnectionLossException());
         }
         return sent;
     }
@@ -164,14 +161,14 @@ final class ZooKeeperLease implements AsyncLease {
     // What the server said of our node (null: it does not exist) decides: renewed, or lost.
     private void renewedWith(long sent, Duration ttl, Stat stat) {
         if (stat == null) {
-            throw lose(LossReason.GONE, "its node " + node.path() + " no longer exists (deleted, or its session expired)");
+            throw end(LossReason.GONE, "its node " + node.path() + " no longer exists (deleted, or its session expired)");
         }
         if (stat.getCzxid() != node.czxid() || stat.getEphemeralOwner() != node.sessionId()) {
-            throw lose(LossReason.TAKEN_OVER, "its node " + node.path() + " now belongs to session 0x" + Long.toHexString(stat.getEphemeralOwner()));
+            throw end(LossReason.TAKEN_OVER, "its node " + node.path() + " now belongs to session 0x" + Long.toHexString(stat.getEphemeralOwner()));
         }
         lock.lock();
         try {
-            if (state == HELD) {
+            if (isHeld()) {
                 expiresAt = sent + ttl.toNanos();
                 scheduleExpiry();
                 return;
@@ -182,41 +179,19 @@ final class ZooKeeperLease implements AsyncLease {
         throwIfEnded();
     }
 
-    @Override
-    public CompletableFuture<Void> lost() {
-        return lost;
-    }
-
-    /** The zxid that created our node: it grows with every transaction on the ensemble. */
-    @Override
-    public long fencingToken() {
-        return node.czxid();
-    }
-
     /**
-     * Declares the lease lost unless it already ended; completes {@link #lost()} exceptionally.
+     * Declares the lease lost unless it already ended (see {@link BaseLease#signalLost}), and stops
+     * its ttl timer.
      *
-     * @return the exception that describes the loss (the first one, if it was already lost)
+     * @return the exception that describes this loss, for a refresh to throw
      */
-    LockLostException lose(LossReason reason, String detail) {
-        LockLostException fresh = new LockLostException(node.lockId(), reason, detail);
-        lock.lock();
-        try {
-            if (state == LOST) {
-                return loss;
-            }
-            if (state == RELEASED) {
-                return fresh;
-            }
-            state = LOST;
-            loss = fresh;
-            cancelExpiry();
-        } finally {
-            lock.unlock();
+    LockLostException end(LossReason reason, String detail) {
+        LockLostException loss = new LockLostException(node.lockId(), reason, detail);
+        if (signalLost(loss)) {
+            stopTimer();
+            context.forget(this);
         }
-        driver.forget(this);
-        lost.completeExceptionally(fresh);
-        return fresh;
+        return loss;
     }
 
     /**
@@ -225,41 +200,41 @@ final class ZooKeeperLease implements AsyncLease {
      * @return true the first time (then the caller deletes the node), false after
      */
     boolean markReleased() {
+        boolean first = beginRelease();
+        stopTimer();
+        return first;
+    }
+
+    private void stopTimer() {
         lock.lock();
         try {
             cancelExpiry();
-            if (releaseCalled) {
-                return false;
-            }
-            releaseCalled = true;
-            if (state == HELD) {
-                state = RELEASED;
-            }
-            return true;
         } finally {
             lock.unlock();
         }
     }
 
     private void throwIfEnded() {
-        lock.lock();
-        try {
-            if (state == LOST) {
-                throw loss;
+        if (isLost()) {
+            try {
+                lost().join();
+            } catch (CompletionException e) {
+                if (e.getCause() instanceof LockLostException loss) {
+                    throw loss;
+                }
             }
-            if (state == RELEASED) {
-                throw new LockLostException(node.lockId(), LossReason.GONE, "the lease was released");
-            }
-        } finally {
-            lock.unlock();
+            throw new LockLostException(node.lockId(), LossReason.GONE, "the lease was lost");
+        }
+        if (isReleaseBegun()) {
+            throw new LockLostException(node.lockId(), LossReason.GONE, "the lease was released");
         }
     }
 
     // Caller holds `lock`.
     private void scheduleExpiry() {
         cancelExpiry();
-        long delay = expiresAt - driver.ticker().read();
-        expiry = driver.schedule(this::expireIfDue, Math.max(0, delay), TimeUnit.NANOSECONDS);
+        long delay = expiresAt - context.ticker().read();
+        expiry = context.schedule(this::expireIfDue, Math.max(0, delay), TimeUnit.NANOSECONDS);
     }
 
     // Caller holds `lock`.
@@ -274,19 +249,19 @@ final class ZooKeeperLease implements AsyncLease {
     private void expireIfDue() {
         lock.lock();
         try {
-            if (state != HELD) {
+            if (!isHeld()) {
                 return;
             }
-            long left = expiresAt - driver.ticker().read();
+            long left = expiresAt - context.ticker().read();
             if (left > 0) {
-                expiry = driver.schedule(this::expireIfDue, left, TimeUnit.NANOSECONDS);
+                expiry = context.schedule(this::expireIfDue, left, TimeUnit.NANOSECONDS);
                 return;
             }
         } finally {
             lock.unlock();
         }
-        lose(LossReason.EXPIRED, "not refreshed within its ttl; the driver deleted its node");
-        driver.deleteInBackground(node);
+        end(LossReason.EXPIRED, "not refreshed within its ttl; the driver deleted its node");
+        context.store().deleteInBackground(node);
     }
 
     @Override

@@ -299,7 +299,7 @@ class ZooKeeperDriverIT {
 
         try (ZooKeeperDriver fromUri = ZooKeeperDriver.open("zookeeper://" + connect + "?sessionTimeout=4s&tickTime=" + ZooKeeperTestSupport.TICK_MS + "ms")) {
             Lease viaUri = fromUri.acquire(newId(), Duration.ofSeconds(30), TIMEOUT).orElseThrow();
-            assertThat(viaUri.guaranteedTtl(Duration.ofSeconds(30))).isEqualTo(Duration.ofMillis(fromUri.negotiatedSessionTimeoutMs() - ZooKeeperTestSupport.TICK_MS));
+            assertThat(viaUri.guaranteedTtl(Duration.ofSeconds(30))).isEqualTo(Duration.ofMillis(fromUri.context().session().negotiatedSessionTimeoutMs() - ZooKeeperTestSupport.TICK_MS));
             fromUri.release(viaUri);
         }
     }
@@ -365,6 +365,8 @@ class ZooKeeperDriverIT {
         assertThatThrownBy(() -> driver.acquire("ok", Duration.ofSeconds(1), Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("timeout");
         assertThatThrownBy(() -> driver.awaitRelease("ok", null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> driver.contend("ok", Duration.ZERO, TIMEOUT)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ttl");
+        assertThatThrownBy(() -> driver.contend("", Duration.ofSeconds(1), TIMEOUT)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Mutex.of("", Duration.ofSeconds(1), driver)).isInstanceOf(IllegalArgumentException.class);
         // Names ZooKeeper would refuse are escaped, not rejected: they still lock.
         for (String odd : List.of("a/b", ".", "..", "zookeeper", "sp ace", "ünï\u0000code", "\uD83D\uDD12")) {
@@ -446,12 +448,19 @@ class ZooKeeperDriverIT {
         var info = driver.inspect(id).orElseThrow();
         assertThat(info.name()).isEqualTo(id);
         assertThat(info.held()).isTrue();
-        assertThat(info.owner().orElseThrow()).startsWith("session 0x");
+        // The process first, as on every backend (pid@host/detail), then the session and node.
+        assertThat(info.owner().orElseThrow()).isEqualTo(ProcessHandle.current().pid() + "@" + hostName() + "/session 0x"
+                + Long.toHexString(driver.context().store().currentSessionId()) + ", " + contenders(admin, id).get(0));
         assertThat(info.fencingToken()).isEqualTo(lease.fencingToken());
         assertThat(info.since()).isPresent();
         assertThat(driver.list()).anySatisfy(listed -> assertThat(listed).isEqualTo(info));
         driver.release(lease);
         assertThat(driver.inspect(id)).hasValueSatisfying(free -> assertThat(free.held()).isFalse());
+    }
+
+    private static String hostName() {
+        String name = java.lang.management.ManagementFactory.getRuntimeMXBean().getName();
+        return name.substring(name.indexOf('@') + 1);
     }
 
     private ZooKeeperDriver driver() {

@@ -20,7 +20,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -57,6 +56,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * It prints a Markdown table.
  */
 public final class EtcdLockBench {
+    // Shared by the bench's threads; contention on it is negligible next to the pauses it picks.
+    private static final java.util.Random PAUSES = new java.util.Random();
+
     /** The lease of the throughput scenarios, for both clients (Robit's acquire timeout is a third of it). */
     private static final Duration TTL = Duration.ofSeconds(10);
     /** The lease of the loss scenario, for both: etcd's minimum, the fastest jetcd's observer can notice. */
@@ -272,7 +274,7 @@ public final class EtcdLockBench {
         String lock = name("loss");
         Held held = Mutex.of(lock, LOSS_TTL, driver).lock();
         KeyValue kv = admin.getKVClient().get(bytes(EtcdDriver.DEFAULT_KEY_PREFIX + lock)).get().getKvs().get(0);
-        Thread.sleep(ThreadLocalRandom.current().nextLong(100, 800));
+        Thread.sleep(PAUSES.nextLong(100, 800));
         long start = System.nanoTime();
         admin.getLeaseClient().revoke(kv.getLease()).get();
         held.lost().exceptionally(e -> null).get(10, TimeUnit.SECONDS);
@@ -285,7 +287,7 @@ public final class EtcdLockBench {
         CloseableClient keepAlive = client.getLeaseClient().keepAlive(leaseId, observer(told));
         try {
             client.getLockClient().lock(bytes(name("loss")), leaseId).get();
-            Thread.sleep(ThreadLocalRandom.current().nextLong(100, 800));
+            Thread.sleep(PAUSES.nextLong(100, 800));
             long start = System.nanoTime();
             admin.getLeaseClient().revoke(leaseId).get();
             if (!told.await(10, TimeUnit.SECONDS)) {

@@ -7,7 +7,6 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -20,6 +19,9 @@ import java.util.concurrent.TimeUnit;
  * {@code java -cp robit-bench/target/benchmarks.jar io.robit.bench.jdbc.JdbcHandoff [samples=40]}
  */
 public final class JdbcHandoff {
+    // Shared by the bench's threads; contention on it is negligible next to the pauses it picks.
+    private static final java.util.Random PAUSES = new java.util.Random();
+
     private JdbcHandoff() {
     }
 
@@ -65,7 +67,7 @@ public final class JdbcHandoff {
                 return System.nanoTime();
             }
         });
-        TimeUnit.MILLISECONDS.sleep(ThreadLocalRandom.current().nextLong(50, 150));
+        TimeUnit.MILLISECONDS.sleep(PAUSES.nextLong(50, 150));
         long releasedAt = System.nanoTime();
         held.close();
         long at = acquiredAt.get(60, TimeUnit.SECONDS);

@@ -13,6 +13,10 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.apache.curator.drivers.AdvancedTracerDriver;
+import org.apache.curator.drivers.EventTrace;
+import org.apache.curator.drivers.OperationTrace;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
@@ -38,7 +42,9 @@ import org.apache.curator.test.TestingServer;
  * </ul>
  * Robit runs with a 10 s ttl (so renewals, every 3.3 s, also run), Curator's lock as it comes.
  * Each run also reports the CPU time the whole JVM (clients and in-process server) spent per
- * operation, which a busy machine distorts less than latency.
+ * operation, which a busy machine distorts less than latency, and the ZooKeeper requests its
+ * clients sent per operation (counted by a Curator tracer: every request, background ones and
+ * retries included). {@code -Dbench.libraries=robit} runs Robit alone.
  *
  * <p>Run it (the in-process server keeps its data in a temporary folder on disk, with ZooKeeper's
  * default fsync of every write):
@@ -52,7 +58,8 @@ public final class ZooKeeperLockBenchmark {
     private static final int CONTENDERS = 4;
     private static final Duration TTL = Duration.ofSeconds(10);
     private static final int WARM_UP_SECONDS = 5;
-    private static final List<String> LIBRARIES = List.of("robit", "curator");
+    // -Dbench.libraries=robit runs one library only (for before/after comparisons of Robit alone).
+    private static final List<String> LIBRARIES = List.of(System.getProperty("bench.libraries", "robit,curator").split(","));
     private static final String UNCONTENDED = "uncontended lock+unlock";
     private static final String CONTENDED = CONTENDERS + " clients, one lock: handoff";
 
@@ -70,7 +77,8 @@ public final class ZooKeeperLockBenchmark {
     }
 
     /** Result of one run: latencies in nanoseconds and a rate. */
-    private record Result(String library, String scenario, long operations, double perSecond, long[] latencies, double cpuMicrosPerOp) {
+    private record Result(String library, String scenario, long operations, double perSecond, long[] latencies, double cpuMicrosPerOp,
+            double requestsPerOp) {
         long percentile(double p) {
             if (latencies.length == 0) {
                 return 0;
@@ -102,28 +110,31 @@ public final class ZooKeeperLockBenchmark {
             for (int round = 1; round <= rounds; round++) {
                 for (String scenario : List.of("u", "c")) {
                     // Alternate which library goes first, so that neither always meets a warmer or colder machine.
-                    List<String> order = round % 2 == 1 ? LIBRARIES : List.of(LIBRARIES.get(1), LIBRARIES.get(0));
+                    List<String> order = round % 2 == 1 || LIBRARIES.size() < 2 ? LIBRARIES : List.of(LIBRARIES.get(1), LIBRARIES.get(0));
                     for (String library : order) {
                         Result r = scenario.equals("u") ? uncontended(library, connect, seconds, "r" + round)
                                 : contended(library, connect, seconds, "r" + round);
                         results.add(r);
-                        System.out.printf(Locale.ROOT, "round %d %-7s %-32s %7.0f ops/s  p50 %6.2f ms  p99 %6.2f ms  CPU %5.0f us/op%n", round,
-                                library, r.scenario(), r.perSecond(), r.percentile(0.50) / 1e6, r.percentile(0.99) / 1e6, r.cpuMicrosPerOp());
+                        System.out.printf(Locale.ROOT, "round %d %-7s %-32s %7.0f ops/s  p50 %6.2f ms  p99 %6.2f ms  CPU %5.0f us/op  %5.2f requests/op%n", round,
+                                library, r.scenario(), r.perSecond(), r.percentile(0.50) / 1e6, r.percentile(0.99) / 1e6, r.cpuMicrosPerOp(),
+                                r.requestsPerOp());
                     }
                 }
             }
             System.out.println();
-            System.out.println("| library | scenario | ops/s (median of rounds) | ops/s (min–max) | p50 ms | p99 ms | CPU µs/op (median) |");
-            System.out.println("|---|---|---:|---:|---:|---:|---:|");
+            System.out.println("| library | scenario | ops/s (median of rounds) | ops/s (min–max) | p50 ms | p99 ms | CPU µs/op (median) | requests/op (median) |");
+            System.out.println("|---|---|---:|---:|---:|---:|---:|---:|");
             for (String scenario : List.of(UNCONTENDED, CONTENDED)) {
                 for (String library : LIBRARIES) {
                     List<Result> mine = results.stream().filter(r -> r.library().equals(library) && r.scenario().equals(scenario)).toList();
                     double[] rates = mine.stream().mapToDouble(Result::perSecond).sorted().toArray();
                     long[] pooled = mine.stream().flatMapToLong(r -> Arrays.stream(r.latencies())).sorted().toArray();
-                    Result all = new Result(library, scenario, pooled.length, 0, pooled, 0);
+                    Result all = new Result(library, scenario, pooled.length, 0, pooled, 0, 0);
                     double cpu = mine.stream().mapToDouble(Result::cpuMicrosPerOp).sorted().toArray()[mine.size() / 2];
-                    System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %.0f–%.0f | %.2f | %.2f | %.0f |%n", library, scenario, rates[rates.length / 2],
-                            rates[0], rates[rates.length - 1], all.percentile(0.50) / 1e6, all.percentile(0.99) / 1e6, cpu);
+                    double requests = mine.stream().mapToDouble(Result::requestsPerOp).sorted().toArray()[mine.size() / 2];
+                    System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %.0f–%.0f | %.2f | %.2f | %.0f | %.2f |%n", library, scenario,
+                            rates[rates.length / 2], rates[0], rates[rates.length - 1], all.percentile(0.50) / 1e6, all.percentile(0.99) / 1e6, cpu,
+                            requests);
                 }
             }
         } finally {
@@ -134,9 +145,11 @@ public final class ZooKeeperLockBenchmark {
     }
 
     private static Result uncontended(String library, String connect, int seconds, String tag) throws Exception {
-        try (Locker locker = locker(library, connect, "bench-u-" + tag)) {
+        RequestCounter requests = new RequestCounter();
+        try (Locker locker = locker(library, connect, "bench-u-" + tag, requests)) {
             long[] latencies = new long[1 << 20];
             int n = 0;
+            long requests0 = requests.total();
             long cpu0 = processCpuNanos();
             long start = System.nanoTime();
             long end = start + TimeUnit.SECONDS.toNanos(seconds);
@@ -148,17 +161,19 @@ public final class ZooKeeperLockBenchmark {
             }
             double elapsed = (System.nanoTime() - start) / 1e9;
             double cpu = (processCpuNanos() - cpu0) / 1e3 / Math.max(1, n);
+            double perOp = (double) (requests.total() - requests0) / Math.max(1, n);
             long[] sorted = Arrays.copyOf(latencies, n);
             Arrays.sort(sorted);
-            return new Result(library, UNCONTENDED, n, n / elapsed, sorted, cpu);
+            return new Result(library, UNCONTENDED, n, n / elapsed, sorted, cpu, perOp);
         }
     }
 
     private static Result contended(String library, String connect, int seconds, String tag) throws Exception {
         String lock = "bench-c-" + tag;
         List<Locker> lockers = new ArrayList<>();
+        RequestCounter requests = new RequestCounter();
         for (int i = 0; i < CONTENDERS; i++) {
-            lockers.add(locker(library, connect, lock));
+            lockers.add(locker(library, connect, lock, requests));
         }
         AtomicLong releaseStarted = new AtomicLong(0);
         long[][] handoffs = new long[CONTENDERS][1 << 18];
@@ -190,6 +205,7 @@ public final class ZooKeeperLockBenchmark {
             threads.add(t);
             t.start();
         }
+        long requests0 = requests.total();
         long cpu0 = processCpuNanos();
         window[0] = System.nanoTime();
         window[1] = window[0] + TimeUnit.SECONDS.toNanos(seconds);
@@ -199,6 +215,7 @@ public final class ZooKeeperLockBenchmark {
         }
         double elapsed = (System.nanoTime() - window[0]) / 1e9;
         long cpu = processCpuNanos() - cpu0;
+        long requestCount = requests.total() - requests0;
         for (Locker locker : lockers) {
             locker.close();
         }
@@ -211,7 +228,8 @@ public final class ZooKeeperLockBenchmark {
         }
         Arrays.sort(all);
         // Every acquisition but the very first followed a release: count them all as acquisitions.
-        return new Result(library, CONTENDED, total + 1L, (total + 1L) / elapsed, all, cpu / 1e3 / (total + 1L));
+        return new Result(library, CONTENDED, total + 1L, (total + 1L) / elapsed, all, cpu / 1e3 / (total + 1L),
+                (double) requestCount / (total + 1L));
     }
 
     // CPU time of this whole JVM: clients and the in-process server alike, the same for both libraries.
@@ -219,9 +237,32 @@ public final class ZooKeeperLockBenchmark {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
-    private static Locker locker(String library, String connect, String lockName) throws Exception {
+    /**
+     * Counts the ZooKeeper requests of the clients it is attached to: Curator traces every request
+     * it sends (foreground or background, each retry included) as one {@link OperationTrace}.
+     */
+    private static final class RequestCounter extends AdvancedTracerDriver {
+        private final LongAdder requests = new LongAdder();
+
+        @Override
+        public void addTrace(OperationTrace trace) {
+            requests.increment();
+        }
+
+        @Override
+        public void addEvent(EventTrace trace) {
+            // Connection events are not requests.
+        }
+
+        long total() {
+            return requests.sum();
+        }
+    }
+
+    private static Locker locker(String library, String connect, String lockName, RequestCounter requests) throws Exception {
         CuratorFramework client = CuratorFrameworkFactory.builder().connectString(connect).sessionTimeoutMs(10_000)
                 .connectionTimeoutMs(10_000).retryPolicy(new ExponentialBackoffRetry(100, 3)).build();
+        client.getZookeeperClient().setTracerDriver(requests);
         client.start();
         if (!client.blockUntilConnected(10, TimeUnit.SECONDS)) {
             client.close();

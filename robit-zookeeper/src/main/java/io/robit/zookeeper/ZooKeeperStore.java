@@ -1,50 +1,98 @@
 package io.robit.zookeeper;
 
 import io.robit.Ticker;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.CuratorEvent;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
+import org.apache.curator.utils.PathUtils;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.WatchedEvent;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The ZooKeeper requests of the lock protocol: create a contender node, list the contenders,
- * watch a node's deletion, delete a node. Each is bounded by a timeout (see {@link Requests});
- * each answer from the server is reported to {@code onContact} with the time the request was sent.
- * Thread-safe.
+ * The ZooKeeper side of the lock protocol, its nodes and nothing else: create a contender node,
+ * list the contenders, read or watch a node, delete a node. Lock {@code id} is the container node
+ * {@code basePath/escaped-id}; its contenders are ephemeral sequential children whose data is the
+ * holder's process ({@code pid@host}). Each request is bounded by a timeout (see
+ * {@link Requests}); each answer from the server is reported to {@code onContact} with the time
+ * the request was sent. Thread-safe.
  */
-final class LockNodes {
-    private static final Logger LOG = LoggerFactory.getLogger(LockNodes.class);
+final class ZooKeeperStore {
+    private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperStore.class);
 
     private final CuratorFramework client;
+    private final String basePath;
     private final Requests requests;
     private final Ticker ticker;
     private final LongConsumer onContact;
+    // pid@host, as every driver names a holder's process (see LockInfo.owner); stored in each node.
+    private final byte[] holder = ManagementFactory.getRuntimeMXBean().getName().getBytes(StandardCharsets.UTF_8);
 
-    LockNodes(CuratorFramework client, Requests requests, Ticker ticker, LongConsumer onContact) {
+    /** A node's data and stat, as one read returns them. */
+    record NodeData(byte[] data, Stat stat) {
+    }
+
+    ZooKeeperStore(CuratorFramework client, String basePath, Requests requests, Ticker ticker, LongConsumer onContact) {
         this.client = client;
+        this.basePath = basePath;
         this.requests = requests;
         this.ticker = ticker;
         this.onContact = onContact;
     }
 
-    /** Creates our ephemeral sequential node under {@code lockPath}; a create given up on is deleted when it lands. */
+    /**
+     * {@code basePath}, if it can hold the lock nodes.
+     *
+     * @throws IllegalArgumentException not a valid absolute ZooKeeper path, or the root
+     */
+    static String checkBasePath(String basePath) {
+        Objects.requireNonNull(basePath, "basePath must not be null");
+        try {
+            PathUtils.validatePath(basePath);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("basePath '" + basePath + "' is not a valid ZooKeeper path: " + e.getMessage(), e);
+        }
+        if (basePath.equals("/")) {
+            throw new IllegalArgumentException("basePath must not be the root '/'; use e.g. /robit/locks");
+        }
+        return basePath;
+    }
+
+    /** The node of lock {@code id}, under which its contenders queue. */
+    String lockPath(String id) {
+        return basePath + "/" + LockNames.escape(id);
+    }
+
+    /** The node under which every lock's node lives. */
+    String basePath() {
+        return basePath;
+    }
+
+    /**
+     * Creates our ephemeral sequential node under {@code lockPath}, holding this process's
+     * {@code pid@host}; a create given up on is deleted when it lands.
+     */
     Node create(String id, String lockPath, Duration timeout) throws InterruptedException {
         Stat stat = new Stat();
         long sent = ticker.read();
         CuratorEvent event = requests.call(id, "create of a lock node", timeout,
                 callback -> client.create().storingStatIn(stat).creatingParentContainersIfNeeded().withProtection()
-                        .withMode(CreateMode.EPHEMERAL_SEQUENTIAL).inBackground(callback).forPath(lockPath + "/" + LockNames.NODE_PREFIX),
+                        .withMode(CreateMode.EPHEMERAL_SEQUENTIAL).inBackground(callback)
+                        .forPath(lockPath + "/" + LockNames.NODE_PREFIX, holder),
                 late -> {
                     if (late.getResultCode() == KeeperException.Code.OK.intValue()) {
                         deleteInBackground(new Node(id, late.getName(), 0, 0));
@@ -129,6 +177,40 @@ final class LockNodes {
         }
         onContact.accept(sent);
         return code == KeeperException.Code.OK ? event.getStat() : null;
+    }
+
+    /** The node's data and stat, or null if it does not exist. */
+    NodeData read(String id, String operation, String path, Duration timeout) throws InterruptedException {
+        long sent = ticker.read();
+        CuratorEvent event = requests.call(id, operation, timeout, callback -> client.getData().inBackground(callback).forPath(path));
+        KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
+        if (code != KeeperException.Code.OK && code != KeeperException.Code.NONODE) {
+            throw requests.failure(id, operation, event);
+        }
+        onContact.accept(sent);
+        return code == KeeperException.Code.OK ? new NodeData(event.getData() == null ? new byte[0] : event.getData(), event.getStat()) : null;
+    }
+
+    /**
+     * Leaves an exists-watch on {@code node} in the background: {@code onGone} hears, with the
+     * reason, when it is deleted, or at once if it is already gone. Lets a holder learn of a
+     * delete behind its back without waiting for its next refresh.
+     */
+    void watchDeletion(Node node, Consumer<String> onGone) {
+        Watcher watcher = (WatchedEvent event) -> {
+            if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
+                onGone.accept("its node " + node.path() + " was deleted (by another client, or its session expired)");
+            }
+        };
+        try {
+            client.checkExists().usingWatcher(watcher).inBackground((c, event) -> {
+                if (event.getResultCode() == KeeperException.Code.NONODE.intValue()) {
+                    onGone.accept("its node " + node.path() + " was already gone when the watch was set");
+                }
+            }).forPath(node.path());
+        } catch (Exception e) {
+            LOG.warn("could not watch the node of lock '{}'; a delete will be noticed at the next refresh: {}", node.lockId(), e.toString());
+        }
     }
 
     /**

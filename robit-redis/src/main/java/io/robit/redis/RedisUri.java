@@ -26,13 +26,13 @@ import java.util.function.UnaryOperator;
  * @param tls the CA and client certificate files, or empty to use Lettuce's defaults
  * @param acks the replica acknowledgement the URI asks for, or {@code null} for the default
  */
-record RedisLocation(List<RedisURI> uris, boolean cluster, String keyPrefix, Optional<RedisTls> tls, ReplicaAcks acks) {
+record RedisUri(List<RedisURI> uris, boolean cluster, String keyPrefix, Optional<RedisTls> tls, ReplicaAcks acks) {
 
-    static RedisLocation parse(String uri) {
+    static RedisUri parse(String uri) {
         return parse(uri, System::getenv);
     }
 
-    static RedisLocation parse(String uri, UnaryOperator<String> environment) {
+    static RedisUri parse(String uri, UnaryOperator<String> environment) {
         int schemeEnd = uri.indexOf("://");
         if (schemeEnd < 0) {
             throw new IllegalArgumentException("Redis URI '" + Secrets.redact(uri)
@@ -100,7 +100,7 @@ record RedisLocation(List<RedisURI> uris, boolean cluster, String keyPrefix, Opt
         }
         String rest = base + (lettuceQuery.length() == 0 ? "" : "?" + lettuceQuery) + fragment;
         if (!cluster) {
-            return new RedisLocation(List.of(withPassword(toLettuce(uri, rest), user, password)), false, keyPrefix, tls, acks);
+            return new RedisUri(List.of(withPassword(toLettuce(uri, rest), user, password)), false, keyPrefix, tls, acks);
         }
         if (scheme.contains("sentinel") || scheme.contains("socket")) {
             throw new IllegalArgumentException("cluster=true needs a redis:// or rediss:// URI, got '" + Secrets.redact(uri) + "'");
@@ -119,7 +119,7 @@ record RedisLocation(List<RedisURI> uris, boolean cluster, String keyPrefix, Opt
             seeds.add(withPassword(toLettuce(uri, rest.substring(0, authorityStart) + userInfo + host.strip() + rest.substring(authorityEnd)),
                     user, password));
         }
-        return new RedisLocation(List.copyOf(seeds), true, keyPrefix, tls, acks);
+        return new RedisUri(List.copyOf(seeds), true, keyPrefix, tls, acks);
     }
 
     private static RedisURI withPassword(RedisURI target, String user, Optional<String> password) {

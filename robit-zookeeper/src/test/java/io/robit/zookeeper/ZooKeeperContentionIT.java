@@ -6,6 +6,7 @@ import static io.robit.zookeeper.ZooKeeperTestSupport.contenders;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.robit.spi.Contention;
 import io.robit.spi.Lease;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,6 +14,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.ClientWatches;
@@ -21,9 +25,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The waiting queue's upkeep over a long wait: its watches, and a sequence counter that wraps. */
+/**
+ * A waiting caller's {@link ZooKeeperContention}: its node kept across calls on any thread and
+ * deleted when it gives up, its watches over a long wait, and a sequence counter that wraps.
+ */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class WaitQueueIT {
+class ZooKeeperContentionIT {
     private static final Duration SESSION = Duration.ofSeconds(4);
     private static final Duration TTL = Duration.ofSeconds(30);
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
@@ -63,6 +70,68 @@ class WaitQueueIT {
     }
 
     @Test
+    void aContentionKeepsItsNodeAcrossThreadsAndTakesItAsTheLockOnceFirst() throws Exception {
+        // No thread-keyed state: the attempt, the wait and the winning attempt each run on a
+        // different thread, and the lease is the very node the first attempt queued.
+        String connect = ZooKeeperTestSupport.shared().getConnectString();
+        CuratorFramework admin = track(ZooKeeperTestSupport.client(connect, SESSION));
+        String id = newId();
+        ZooKeeperDriver holder = track(ZooKeeperDriver.create(track(ZooKeeperTestSupport.client(connect, SESSION))));
+        Lease held = holder.acquire(id, TTL, TIMEOUT).orElseThrow();
+        ZooKeeperDriver waiter = track(ZooKeeperDriver.create(track(ZooKeeperTestSupport.client(connect, SESSION))));
+        Contention contention = waiter.contend(id, TTL, TIMEOUT);
+        ExecutorService threads = Executors.newFixedThreadPool(3);
+        try {
+            assertThat(threads.submit(contention::tryAcquire).get(10, TimeUnit.SECONDS)).isEmpty();
+            awaitContenders(admin, id, 2);
+            String queuedNode = contenders(admin, id).get(1);
+            long queuedCzxid = admin.checkExists().forPath(lockPath(id) + "/" + queuedNode).getCzxid();
+
+            Future<?> waited = threads.submit(() -> {
+                contention.awaitRelease(Duration.ofSeconds(30));
+                return null;
+            });
+            holder.release(held);
+            waited.get(30, TimeUnit.SECONDS);
+            Lease lease = threads.submit(contention::tryAcquire).get(10, TimeUnit.SECONDS).orElseThrow();
+            assertThat(lease.fencingToken()).as("the node queued on the first thread is the lock").isEqualTo(queuedCzxid);
+            assertThat(contenders(admin, id)).containsExactly(queuedNode);
+            contention.close();
+            assertThat(contenders(admin, id)).as("closing never gives back a granted lease").containsExactly(queuedNode);
+            waiter.release(lease);
+            awaitContenders(admin, id, 0);
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    @Test
+    void closingAContentionThatWasNotGrantedDeletesItsNode() throws Exception {
+        String connect = ZooKeeperTestSupport.shared().getConnectString();
+        CuratorFramework admin = track(ZooKeeperTestSupport.client(connect, SESSION));
+        String id = newId();
+        ZooKeeperDriver holder = track(ZooKeeperDriver.create(track(ZooKeeperTestSupport.client(connect, SESSION))));
+        Lease held = holder.acquire(id, TTL, TIMEOUT).orElseThrow();
+        ZooKeeperDriver waiter = track(ZooKeeperDriver.create(track(ZooKeeperTestSupport.client(connect, SESSION))));
+
+        Contention contention = waiter.contend(id, TTL, TIMEOUT);
+        assertThat(contention.tryAcquire()).isEmpty();
+        contention.awaitRelease(Duration.ofMillis(200));
+        assertThat(contention.tryAcquire()).isEmpty();
+        assertThat(contenders(admin, id)).as("one node kept across the attempts and the wait").hasSize(2);
+        contention.close();
+        awaitContenders(admin, id, 1);
+
+        Contention firstInLine = waiter.contend(id, TTL, TIMEOUT);
+        assertThat(firstInLine.tryAcquire()).isEmpty();
+        holder.release(held);
+        firstInLine.awaitRelease(Duration.ofSeconds(30));
+        firstInLine.close(); // first in line, but given up before its attempt: the lock must not stay taken
+        awaitContenders(admin, id, 0);
+        assertThat(holder.acquire(id, TTL, TIMEOUT)).isPresent().get().satisfies(holder::release);
+    }
+
+    @Test
     void aWaitThatGivesUpLeavesNoWatchBehind() throws Exception {
         // Repeated short waits (tryLock(1s) in a loop) on a long hold must not pile up watches on its node.
         String connect = ZooKeeperTestSupport.shared().getConnectString();
@@ -94,10 +163,10 @@ class WaitQueueIT {
         String gone = lockPath(newId()) + "/lock-0000000001";
         String alsoGone = lockPath(newId()) + "/lock-0000000001";
 
-        assertThat(driver.nodes().exists("x", "test", alsoGone, event -> { }, TIMEOUT)).isNull();
+        assertThat(driver.context().store().exists("x", "test", alsoGone, event -> { }, TIMEOUT)).isNull();
         assertThat(ClientWatches.nodeWatchers(zooKeeper, alsoGone)).as("what a plain exists-watch leaves").isEqualTo(1);
 
-        assertThat(driver.nodes().watchIfExists("x", "test", gone, event -> { }, TIMEOUT)).isFalse();
+        assertThat(driver.context().store().watchIfExists("x", "test", gone, event -> { }, TIMEOUT)).isFalse();
         await("the watch is removed again").atMost(Duration.ofSeconds(10)).until(() -> ClientWatches.nodeWatchers(zooKeeper, gone) == 0);
     }
 
@@ -166,12 +235,16 @@ class WaitQueueIT {
         return contenders(admin, id).stream().map(LockNames::sequenceOf).toList();
     }
 
-    /** Queues on another thread; once first in line, takes the lock on that same thread. */
+    /** Contends on another thread, as the core does for lock(): attempts and waits until it gets the lease. */
     private static CompletableFuture<Optional<Lease>> queue(ZooKeeperDriver driver, String id) {
         return CompletableFuture.supplyAsync(() -> {
-            try {
-                driver.awaitRelease(id, Duration.ofSeconds(60));
-                return driver.acquire(id, TTL, TIMEOUT);
+            try (Contention contention = driver.contend(id, TTL, TIMEOUT)) {
+                Optional<Lease> lease = contention.tryAcquire();
+                while (lease.isEmpty()) {
+                    contention.awaitRelease(Duration.ofSeconds(60));
+                    lease = contention.tryAcquire();
+                }
+                return lease;
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }

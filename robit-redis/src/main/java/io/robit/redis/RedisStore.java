@@ -1,0 +1,340 @@
+package io.robit.redis;
+
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisConnectionException;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.cluster.SlotHash;
+import io.robit.DriverException;
+import io.robit.spi.LockInfo;
+import io.robit.spi.support.Arguments;
+import java.lang.management.ManagementFactory;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Redis side of the driver: the keys of a lock, and the scripts and commands that acquire,
+ * refresh, release, probe and read it ({@link Scripts}), each bounded by a timeout, with the replica
+ * acknowledgement after each write that needs one. A failure becomes a {@link DriverException}
+ * naming the server, the lock and the operation. Knows nothing of waiting. Thread-safe.
+ */
+final class RedisStore implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RedisStore.class);
+
+    /** The keys and the release channel of one lock; all carry the hash tag {@code {id}}. */
+    record Keys(String id, String lock, String counter, String channel) {
+    }
+
+    /**
+     * What one acquire got: the lease, or (when another party holds the lock) the holder's remaining
+     * TTL in ms ({@code -1}: no expiry) and when the answer arrived ({@link System#nanoTime}).
+     */
+    record Attempt(RedisLease lease, long pttl, long receivedNanos) {
+    }
+
+    private final Connections connections;
+    private final String keyPrefix;
+    private final Duration commandTimeout;
+    private final ReplicaAcks acks;
+    private final RefreshBatcher batcher; // null when refreshes are sent one by one
+    private final String ownerPrefix;
+    private final AtomicLong ownerSequence = new AtomicLong();
+    private volatile boolean closed;
+
+    RedisStore(Connections connections, String keyPrefix, Duration commandTimeout, ReplicaAcks acks, Duration refreshBatchWindow,
+            boolean cluster) {
+        this.connections = connections;
+        this.keyPrefix = keyPrefix;
+        this.commandTimeout = commandTimeout;
+        this.acks = acks;
+        this.batcher = refreshBatchWindow.isZero() ? null
+                : new RefreshBatcher(refreshBatchWindow.toNanos(), cluster ? SlotHash::getSlot : key -> 0,
+                        (commands, keys, args) -> script(commands, Scripts.REFRESH_MANY, ScriptOutputType.MULTI, keys, args));
+        byte[] random = new byte[9];
+        new SecureRandom().nextBytes(random);
+        // pid@host/<random>: the process robit status and list show (see LockInfo.owner), then what
+        // tells this driver's holds apart from every other's.
+        this.ownerPrefix = ManagementFactory.getRuntimeMXBean().getName() + "/"
+                + Base64.getUrlEncoder().withoutPadding().encodeToString(random) + ":";
+    }
+
+    Keys keys(String id) {
+        String lock = keyPrefix + "{" + id + "}";
+        return new Keys(id, lock, lock + ":token", lock + ":released");
+    }
+
+    Duration commandTimeout() {
+        return commandTimeout;
+    }
+
+    String where() {
+        return connections.where();
+    }
+
+    void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this RedisDriver (" + connections.where() + ") is closed");
+        }
+    }
+
+    /** One acquire attempt: on a grant, trusted only once the replicas it needs acknowledged it. */
+    Attempt acquire(Keys keys, Duration ttl, Duration timeout) throws InterruptedException {
+        String owner = ownerPrefix + Long.toUnsignedString(ownerSequence.incrementAndGet(), 36);
+        long sent = System.nanoTime();
+        List<Object> answer;
+        try {
+            answer = call(keys.id(), "acquire", timeout, c -> script(c, Scripts.ACQUIRE, ScriptOutputType.MULTI,
+                    new String[] {keys.lock(), keys.counter()}, owner, Long.toString(ttl.toMillis())));
+        } catch (DriverException | InterruptedException e) {
+            // The script may still run (or have run) without us seeing the answer: give it back.
+            giveBack(keys, owner);
+            throw e;
+        }
+        long received = System.nanoTime();
+        if ((Long) answer.get(0) != 1L) {
+            return new Attempt(null, (Long) answer.get(1), received);
+        }
+        if (acks.enabled()) {
+            // Not trusted until a replica has it: a failover to a replica without it would grant it again.
+            try {
+                call(keys.id(), "acquire", timeout.plus(acks.timeout()), c -> acks.confirm(c, keys.lock()));
+            } catch (DriverException | InterruptedException e) {
+                giveBack(keys, owner);
+                throw e;
+            }
+        }
+        return new Attempt(new RedisLease(this, keys.id(), owner, (Long) answer.get(1), sent, ttl), 0, received);
+    }
+
+    /** Refreshes a lease: 1 extended, 0 held by another owner, -1 gone. */
+    long refresh(RedisLease lease, Duration ttl, Duration timeout) throws InterruptedException {
+        checkTtl(ttl);
+        Arguments.positive("timeout", timeout);
+        checkOpen();
+        String lockKey = keys(lease.id()).lock();
+        return call(lease.id(), "refresh", timeout, c -> refreshRequest(c, lockKey, lease.owner(), ttl));
+    }
+
+    /** {@link #refresh} without blocking: completes on Lettuce's I/O thread, or fails after {@code timeout}. */
+    CompletableFuture<Long> refreshAsync(RedisLease lease, Duration ttl, Duration timeout) {
+        checkTtl(ttl);
+        Arguments.positive("timeout", timeout);
+        checkOpen();
+        String lockKey = keys(lease.id()).lock();
+        CompletableFuture<Long> answer = connections.commands()
+                .thenCompose(c -> refreshRequest(c, lockKey, lease.owner(), ttl).toCompletableFuture());
+        return answer.orTimeout(saturatedNanos(timeout), TimeUnit.NANOSECONDS).handle((code, error) -> {
+            if (error == null) {
+                return code;
+            }
+            Throwable cause = unwrap(error);
+            throw failure(lease.id(), "refresh", cause instanceof TimeoutException
+                    ? new RedisCommandTimeoutException("no answer within " + timeout) : cause);
+        });
+    }
+
+    private CompletionStage<Long> refreshRequest(Commands commands, String lockKey, String owner, Duration ttl) {
+        long ttlMillis = ttl.toMillis();
+        CompletionStage<Long> code = batcher != null ? batcher.refresh(commands, lockKey, owner, ttlMillis)
+                : script(commands, Scripts.REFRESH, ScriptOutputType.INTEGER, new String[] {lockKey}, owner, Long.toString(ttlMillis));
+        // A renewal is trusted only once the replicas it needs have the extended key.
+        return code.thenCompose(answer -> answer == null || answer != 1L || !acks.enabled() ? CompletableFuture.completedFuture(answer)
+                : acks.confirm(commands, lockKey).thenApply(ignored -> answer));
+    }
+
+    /** Deletes the lease's key if it is still the lease's, and tells waiters; never throws. */
+    void release(RedisLease lease) {
+        Keys keys = keys(lease.id());
+        if (closed) {
+            LOG.debug("Release of lock '{}' after the driver was closed: the key expires by its TTL", lease.id());
+            return;
+        }
+        if (lease.releaseWithoutWaiting()) {
+            // After a loss, or while renewals fail: Redis may be unreachable, and waiting for it would
+            // hold a thread per lock. The owner-checked delete is sent without waiting; if it never
+            // arrives, the key expires by its TTL (it is no longer renewed).
+            giveBack(keys, lease.owner());
+            return;
+        }
+        try {
+            Long deleted = call(lease.id(), "release", commandTimeout, c -> releaseRequest(c, keys, lease.owner()));
+            if (deleted == 0) {
+                LOG.debug("Release of lock '{}': the key was no longer ours (expired or taken over)", lease.id());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            giveBack(keys, lease.owner());
+            LOG.warn("Release of lock '{}' was interrupted; the key expires by its TTL if the release did not reach Redis", lease.id());
+        } catch (RuntimeException e) {
+            LOG.warn("Release of lock '{}' failed; the key expires by its TTL: {}", lease.id(), e.getMessage());
+        }
+    }
+
+    private CompletionStage<Long> releaseRequest(Commands commands, Keys keys, String owner) {
+        return script(commands, Scripts.RELEASE, ScriptOutputType.INTEGER, new String[] {keys.lock()}, owner, keys.channel());
+    }
+
+    /** Best effort, answer not awaited: deletes the key if {@code owner} still holds it. */
+    private void giveBack(Keys keys, String owner) {
+        CompletableFuture<Commands> commands = connections.commands();
+        if (commands.isDone() && !commands.isCompletedExceptionally()) {
+            try {
+                releaseRequest(commands.join(), keys, owner);
+            } catch (RuntimeException e) {
+                LOG.debug("Give-back of {} not sent; the key expires by its TTL: {}", keys.lock(), e.toString());
+            }
+        }
+    }
+
+    /** The lock key's remaining TTL in ms: -2 when free, -1 when held without expiry. */
+    long probe(Keys keys, Duration timeout) throws InterruptedException {
+        return call(keys.id(), "wait", timeout, c -> c.pttl(keys.lock()));
+    }
+
+    /** {@link #probe} without blocking (no timeout of its own: the caller bounds its wait). */
+    CompletableFuture<Long> probeAsync(Keys keys) {
+        return connections.commands().thenCompose(c -> c.pttl(keys.lock()));
+    }
+
+    /** What Redis holds for the lock: empty when neither its key nor its counter exists. */
+    Optional<LockInfo> inspect(Keys keys) {
+        List<Object> answer;
+        try {
+            answer = call(keys.id(), "inspect", commandTimeout,
+                    c -> script(c, Scripts.INSPECT, ScriptOutputType.MULTI, new String[] {keys.lock(), keys.counter()}));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw failure(keys.id(), "inspect", e);
+        }
+        Optional<String> owner = Optional.ofNullable(answer.get(0)).map(Object::toString);
+        long pttl = (Long) answer.get(1);
+        Object counter = answer.get(2);
+        if (owner.isEmpty() && counter == null) {
+            return Optional.empty();
+        }
+        long token = counter == null ? 0 : Long.parseLong(counter.toString());
+        Optional<Duration> expiresIn = owner.isPresent() && pttl >= 0 ? Optional.of(Duration.ofMillis(pttl)) : Optional.empty();
+        return Optional.of(new LockInfo(keys.id(), owner, token, Optional.empty(), expiresIn));
+    }
+
+    /** The names of every lock whose fencing counter exists, unordered. */
+    List<String> lockNames() {
+        String operation = "list of locks failed";
+        Commands commands;
+        try {
+            commands = connections.commands().get(saturatedNanos(commandTimeout), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DriverException(where() + ": " + operation + ": interrupted", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new DriverException(where() + ": " + operation + ": " + unwrap(e), unwrap(e));
+        }
+        String suffix = "}:token";
+        try {
+            return commands.scan(keyPrefix.replaceAll("([*?\\[\\]\\\\])", "\\\\$1") + "{*" + suffix).stream()
+                    .map(key -> key.substring(keyPrefix.length() + 1, key.length() - suffix.length()))
+                    .toList();
+        } catch (RuntimeException e) {
+            throw new DriverException(where() + ": " + operation + ": " + e.getMessage(), e);
+        }
+    }
+
+    private <T> CompletionStage<T> script(Commands commands, Scripts script, ScriptOutputType type, String[] keys, String... args) {
+        return commands.<T>evalsha(script.sha(), type, keys, args)
+                .exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
+                        ? commands.<T>eval(script.body(), type, keys, args)
+                        : CompletableFuture.failedStage(e));
+    }
+
+    /** Sends one request and waits for its answer, within {@code timeout} in all (connecting included). */
+    <T> T call(String id, String operation, Duration timeout, Function<Commands, CompletionStage<T>> request)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + saturatedNanos(timeout);
+        CompletableFuture<Commands> connected = connections.commands();
+        Duration connectTimeout = timeout;
+        if (!connected.isDone()) {
+            // The first connection (event loops, handshake) may take longer than one request is
+            // allowed; the request then gets its own full timeout.
+            connectTimeout = timeout.compareTo(commandTimeout) >= 0 ? timeout : commandTimeout;
+            deadline = Long.MAX_VALUE;
+        }
+        Commands commands;
+        try {
+            commands = connected.get(saturatedNanos(connectTimeout), TimeUnit.NANOSECONDS);
+            if (deadline == Long.MAX_VALUE) {
+                deadline = System.nanoTime() + saturatedNanos(timeout);
+            }
+        } catch (TimeoutException e) {
+            throw failure(id, operation, new RedisConnectionException("not connected within " + connectTimeout));
+        } catch (ExecutionException e) {
+            throw failure(id, operation, unwrap(e));
+        }
+        CompletableFuture<T> answer;
+        try {
+            answer = request.apply(commands).toCompletableFuture();
+        } catch (RuntimeException e) {
+            throw failure(id, operation, e);
+        }
+        try {
+            return answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw failure(id, operation, new RedisCommandTimeoutException("no answer within " + timeout));
+        } catch (ExecutionException e) {
+            throw failure(id, operation, unwrap(e));
+        }
+    }
+
+    DriverException failure(String id, String operation, Throwable cause) {
+        return new DriverException(connections.where(), id, operation, Connections.readable(cause));
+    }
+
+    static Throwable unwrap(Throwable e) {
+        Throwable cause = e;
+        while ((cause instanceof ExecutionException || cause instanceof CompletionException) && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause;
+    }
+
+    /** Redis keeps expiries in ms: a ttl under 1 ms cannot be stored. */
+    static void checkTtl(Duration ttl) {
+        Objects.requireNonNull(ttl, "ttl must not be null");
+        if (ttl.toMillis() < 1) {
+            throw new IllegalArgumentException("ttl must be at least 1 ms for Redis, got " + ttl);
+        }
+    }
+
+    static long saturatedNanos(Duration duration) {
+        try {
+            return Math.min(duration.toNanos(), Long.MAX_VALUE / 4);
+        } catch (ArithmeticException e) {
+            return duration.isNegative() ? Long.MIN_VALUE / 4 : Long.MAX_VALUE / 4;
+        }
+    }
+
+    /** Closes the connections, and the client too when the store owns it. Idempotent. */
+    @Override
+    public void close() {
+        closed = true;
+        connections.close();
+    }
+
+    @Override
+    public String toString() {
+        return connections.where() + ", prefix '" + keyPrefix + "', " + acks;
+    }
+}

@@ -1,0 +1,235 @@
+package io.robit.zookeeper;
+
+import io.robit.DriverException;
+import io.robit.spi.Contention;
+import io.robit.spi.Lease;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.zookeeper.KeeperException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One caller's contention for one ZooKeeper lock, and the owner of its place in the queue: the
+ * ephemeral sequential node it created. An attempt that finds the lock taken keeps its node; the
+ * blocking wait watches only the node just ahead of it (no herd) and returns when its node is
+ * first; the next attempt then takes that node as the lock without a request. So blocking waiters
+ * get the lock in the order they queued (FIFO). {@link #close()} deletes a node that was not
+ * granted. Asynchronous waits do not queue (no thread would keep the place): they give the node
+ * up and race, as {@link ZooKeeperDriver#awaitReleaseAsync} does.
+ *
+ * <p>Not thread-safe, by the {@link Contention} contract: calls never overlap and each
+ * happens-before the next, whichever thread makes it.
+ */
+final class ZooKeeperContention implements Contention {
+    private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperContention.class);
+    private static final long BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+    private final ZooKeeperContext context;
+    private final ZooKeeperStore store;
+    private final String id;
+    private final String lockPath;
+    private final Duration ttl;
+    private final Duration timeout;
+    private final long recheckNanos;
+    // The last look found the lock taken: a fresh attempt reads before it writes.
+    private boolean seenTaken;
+    // Our place in the queue, not granted yet; null when we have none.
+    private Node queued;
+    // The contenders as the last request listed them, with `queued` among them; null once used.
+    private List<String> listed;
+    // `queued` was first in line at the last look: nothing can get ahead of it, so it is the lock.
+    private boolean first;
+    private AheadWatch watch;
+
+    ZooKeeperContention(ZooKeeperContext context, String id, Duration ttl, Duration timeout, boolean seenTaken) {
+        this.context = context;
+        this.store = context.store();
+        this.id = id;
+        this.lockPath = store.lockPath(id);
+        this.ttl = ttl;
+        this.timeout = timeout;
+        this.recheckNanos = context.waitRecheckNanos();
+        this.seenTaken = seenTaken;
+    }
+
+    /**
+     * Takes our queued node if it is first in line; else, with no node, creates one and keeps it
+     * if it is the lowest (the lock is ours) or as our place in line (the lock is taken). Costs
+     * no request when the wait before found our node first, one listing when it returned early,
+     * and a create and a listing for a fresh attempt (a listing alone when this contention last
+     * found the lock taken and it still is).
+     */
+    @Override
+    public Optional<Lease> tryAcquire() throws InterruptedException {
+        context.ensureOpen();
+        long sent = context.ticker().read();
+        long end = sent + timeout.toNanos();
+        if (queued != null && queued.sessionId() != store.currentSessionId()) {
+            dropQueued(); // its session ended, and the node with it
+        }
+        if (queued != null && !first) {
+            List<String> sorted = store.contenders(id, lockPath, left(end));
+            if (!sorted.contains(queued.name())) {
+                dropQueued();
+            } else if (sorted.get(0).equals(queued.name())) {
+                first = true;
+            } else {
+                listed = sorted;
+                return Optional.empty();
+            }
+        }
+        if (queued != null) {
+            ZooKeeperLease lease = context.grant(queued, sent, ttl);
+            queued = null;
+            lease.watchNode();
+            return Optional.of(lease);
+        }
+        if (seenTaken && !store.contenders(id, lockPath, left(end)).isEmpty()) {
+            return Optional.empty();
+        }
+        Node mine = store.create(id, lockPath, left(end));
+        LeaseWatch leaseWatch = new LeaseWatch();
+        List<String> sorted;
+        try {
+            sorted = store.contenders(id, lockPath, leaseWatch, left(end));
+        } catch (RuntimeException | InterruptedException e) {
+            store.deleteInBackground(mine);
+            throw e;
+        }
+        if (!sorted.contains(mine.name())) {
+            store.deleteInBackground(mine);
+            throw new DriverException(context.backend(), id, "acquire", new KeeperException.SessionExpiredException());
+        }
+        if (sorted.get(0).equals(mine.name())) {
+            seenTaken = false;
+            ZooKeeperLease lease = context.grant(mine, sent, ttl);
+            leaseWatch.bind(lease);
+            return Optional.of(lease);
+        }
+        seenTaken = true;
+        queued = mine; // our place in line, for the wait that follows
+        listed = sorted;
+        first = false;
+        return Optional.empty();
+    }
+
+    /**
+     * Queues (creating a node if we have none) and blocks until our node is first in line, or
+     * {@code maxWait} passes. Only the node just ahead is watched. A failed request ends the wait
+     * early (the next attempt reports it).
+     */
+    @Override
+    public void awaitRelease(Duration maxWait) throws InterruptedException {
+        if (maxWait.isNegative() || maxWait.isZero() || context.isClosed() || (first && queued != null)) {
+            return;
+        }
+        long end = context.ticker().read() + saturatedNanos(maxWait);
+        try {
+            while (true) {
+                long left = end - context.ticker().read();
+                if (left <= 0) {
+                    return;
+                }
+                Duration step = Duration.ofNanos(Math.min(left, context.requestTimeout().toNanos()));
+                if (queued != null && queued.sessionId() != store.currentSessionId()) {
+                    dropQueued();
+                }
+                if (queued == null) {
+                    queued = store.create(id, lockPath, step);
+                }
+                List<String> sorted = listed != null ? listed : store.contenders(id, lockPath, step);
+                listed = null;
+                if (!sorted.contains(queued.name())) {
+                    // Our node vanished with an expired session: queue again rather than wait forever.
+                    // Delete it all the same (a no-op if it is gone), and pause, so that a node we
+                    // cannot see in the listing is never left behind in a loop.
+                    LOG.debug("queue node {} of lock '{}' is not in line; queueing again", queued.path(), id);
+                    dropQueued();
+                    TimeUnit.NANOSECONDS.sleep(Math.min(left, BACKOFF_NANOS));
+                    continue;
+                }
+                Optional<String> ahead = LockNames.predecessor(sorted, queued.name());
+                if (ahead.isEmpty()) {
+                    first = true;
+                    return;
+                }
+                String aheadPath = lockPath + "/" + ahead.get();
+                long session = store.currentSessionId();
+                if (watch == null || !watch.isArmedOn(aheadPath, session)) {
+                    watch = new AheadWatch(aheadPath, session, context.sleepers());
+                    if (!store.watchIfExists(id, "watch of the node ahead", aheadPath, watch, step)) {
+                        watch = null; // already gone: look again at once
+                        continue;
+                    }
+                }
+                watch.sleep(Math.min(left, recheckNanos));
+            }
+        } catch (DriverException e) {
+            // A spurious early return is allowed: the next attempt reports the failure.
+            LOG.debug("wait for lock '{}' failed: {}", id, e.toString());
+            long left = end - context.ticker().read();
+            TimeUnit.NANOSECONDS.sleep(Math.max(0, Math.min(left, BACKOFF_NANOS)));
+        }
+    }
+
+    /** Gives up our place in line and waits as {@link ZooKeeperDriver#awaitReleaseAsync} does. */
+    @Override
+    public CompletableFuture<Void> awaitReleaseAsync(Duration maxWait) {
+        dropQueued();
+        dropWatch();
+        if (maxWait.isNegative() || maxWait.isZero() || context.isClosed()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return AsyncWait.start(context, lockPath, saturatedNanos(maxWait));
+    }
+
+    /** Deletes our node if it was not granted, and removes our watch; never blocks, never throws. */
+    @Override
+    public void close() {
+        try {
+            dropQueued();
+            dropWatch();
+        } catch (RuntimeException e) {
+            LOG.warn("cleanup of a wait for lock '{}' failed: {}", id, e.toString());
+        }
+    }
+
+    private void dropQueued() {
+        if (queued != null) {
+            store.deleteInBackground(queued);
+            queued = null;
+        }
+        listed = null;
+        first = false;
+    }
+
+    // A wait that gives up must not leave its watch until the node ahead goes.
+    private void dropWatch() {
+        if (watch != null && !watch.fired()) {
+            store.unwatch(watch.path(), watch);
+        }
+        watch = null;
+    }
+
+    private Duration left(long endNanos) {
+        long left = endNanos - context.ticker().read();
+        if (left <= 0) {
+            throw new DriverException(context.backend(), id, "acquire", new TimeoutException("the acquire timeout ran out"));
+        }
+        return Duration.ofNanos(left);
+    }
+
+    // Differences of ticker readings stay right across overflow while they are below 2^63.
+    static long saturatedNanos(Duration wait) {
+        try {
+            return Math.min(wait.toNanos(), Long.MAX_VALUE / 4);
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE / 4;
+        }
+    }
+}
