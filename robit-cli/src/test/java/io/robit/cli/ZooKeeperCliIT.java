@@ -118,9 +118,8 @@ class ZooKeeperCliIT {
             long lost = System.nanoTime();
             assertThat(run.awaitExit(Duration.ofSeconds(30))).as(run.err()).isEqualTo(ExitCode.LOST);
             Duration exit = Duration.ofNanos(System.nanoTime() - lost);
-            // Closing the ZooKeeper client waits for a read timeout (6 s of a 9 s session): robit stops
-            // waiting for it after 1 s and says so (the old code waited it out, silently).
-            assertThat(run.err()).contains("the backend did not close within 1s; exiting without waiting for it");
+            // Saying goodbye to the unreachable server is bounded by 1 s after a loss (robit -v says when it
+            // stopped waiting); the rest is SIGKILL to sleep and the JVM's exit, slow only on a loaded machine.
             assertThat(exit).as(run.err()).isLessThan(Duration.ofSeconds(15));
             System.out.println("robit run exited " + exit.toMillis() + " ms after reporting the loss");
         }
