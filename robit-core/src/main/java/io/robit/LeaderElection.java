@@ -62,6 +62,7 @@ public final class LeaderElection<ID> implements AutoCloseable {
     private CompletableFuture<Held> campaign; // guarded by lock
     private boolean started; // guarded by lock
     private volatile boolean closed;
+    private final java.util.concurrent.ScheduledExecutorService scheduler;
 
     private LeaderElection(Builder<ID> builder) {
         this.onElected = List.copyOf(builder.onElected);
@@ -73,6 +74,7 @@ public final class LeaderElection<ID> implements AutoCloseable {
         this.mutex = mutexBuilder.build();
         Duration third = mutex.ttl().dividedBy(3);
         this.retryDelay = third.compareTo(Duration.ofSeconds(1)) < 0 ? third : Duration.ofSeconds(1);
+        this.scheduler = builder.scheduler;
     }
 
     /**
@@ -217,7 +219,7 @@ public final class LeaderElection<ID> implements AutoCloseable {
                 elected(held);
             } else if (!closed && !(unwrap(error) instanceof CancellationException)) {
                 logger.warn("campaign for leadership '{}' failed; trying again in {} ms: {}", id(), retryDelay.toMillis(), unwrap(error).toString());
-                Scheduling.timer().schedule(this::campaign, retryDelay.toNanos(), TimeUnit.NANOSECONDS);
+                scheduler.schedule(this::campaign, retryDelay.toNanos(), TimeUnit.NANOSECONDS);
             }
         });
     }
@@ -349,6 +351,7 @@ public final class LeaderElection<ID> implements AutoCloseable {
         // Each option is checked at once on `check`, and replayed on a fresh mutex builder by build().
         private final Mutex.Builder<ID> check;
         private final List<Consumer<Mutex.Builder<ID>>> mutexOptions = new ArrayList<>();
+        private java.util.concurrent.ScheduledExecutorService scheduler = Scheduling.timer();
         private final List<Consumer<Leadership>> onElected = new ArrayList<>();
         private final List<LossListener> onRevoked = new ArrayList<>();
         private final List<ElectionListener> listeners = new ArrayList<>();
@@ -450,6 +453,19 @@ public final class LeaderElection<ID> implements AutoCloseable {
          */
         public Builder<ID> ticker(Ticker ticker) {
             return mutexOption(b -> b.ticker(ticker));
+        }
+
+        /**
+         * See {@link Mutex.Builder#scheduler}; the candidate's retries after a failed campaign are
+         * timed on it too. For tests, and to keep Robit's timers on threads of your own.
+         *
+         * @param scheduler the scheduler for the candidate's timers
+         * @return this builder
+         */
+        public Builder<ID> scheduler(java.util.concurrent.ScheduledExecutorService scheduler) {
+            Objects.requireNonNull(scheduler, "scheduler must not be null");
+            this.scheduler = scheduler;
+            return mutexOption(b -> b.scheduler(scheduler));
         }
 
         /**

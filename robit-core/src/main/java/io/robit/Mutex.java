@@ -546,6 +546,7 @@ public final class Mutex<ID> {
         private final List<MutexListener> eventListeners = new ArrayList<>();
         private Logger logger;
         private Ticker ticker = Ticker.system();
+        private java.util.concurrent.ScheduledExecutorService scheduler;
 
         private Builder(ID id, Duration ttl, Driver<ID> driver) {
             this.id = Objects.requireNonNull(id, "lock id must not be null");
@@ -654,6 +655,21 @@ public final class Mutex<ID> {
         }
 
         /**
+         * Where this mutex times its renewals and local-deadline checks; default Robit's one shared
+         * daemon timer thread. Tasks run on it are short and never block (blocking refreshes run on
+         * Robit's bounded worker pool). Delays are in the {@linkplain #ticker(Ticker) ticker}'s
+         * nanoseconds, so a test can pass a scheduler that runs tasks when it advances a fake ticker,
+         * instead of sleeping. Robit never shuts it down; a scheduler that rejects tasks breaks renewal.
+         *
+         * @param scheduler the scheduler for this mutex's timers
+         * @return this builder
+         */
+        public Builder<ID> scheduler(java.util.concurrent.ScheduledExecutorService scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler must not be null");
+            return this;
+        }
+
+        /**
          * Checks the options together and builds the mutex. Also asks the driver to
          * {@linkplain Driver#validate validate} the lock name, so a bad name fails here, before any I/O.
          *
@@ -674,7 +690,8 @@ public final class Mutex<ID> {
             }
             driver.validate(id);
             Logger log = logger != null ? logger : LoggerFactory.getLogger(Mutex.class);
-            return new Mutex<>(new MutexSettings<>(id, ttl, period, timeout, drift, driver, listeners, eventListeners, log, ticker));
+            return new Mutex<>(new MutexSettings<>(id, ttl, period, timeout, drift, driver, listeners, eventListeners, log, ticker,
+                    scheduler != null ? scheduler : io.robit.internal.Scheduling.timer()));
         }
 
         private static Duration defaultDrift(Duration ttl) {

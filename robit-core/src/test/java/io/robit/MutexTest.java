@@ -99,18 +99,31 @@ class MutexTest {
 
     @Test
     void lossIsIdempotentWhenReportedTwice() throws Exception {
-        ScriptedDriver driver = new ScriptedDriver();
+        FakeTicker ticker = new FakeTicker();
+        FakeScheduler scheduler = new FakeScheduler(ticker);
+        ScriptedDriver driver = new ScriptedDriver(ticker);
+        driver.asyncLeases = true; // the refresh answers on the advancing thread
         AtomicInteger calls = new AtomicInteger();
-        Mutex<String> m = Mutex.builder("twice", TTL, driver).renewPeriod(Duration.ofMillis(20)).onLost(calls::incrementAndGet).build();
+        AtomicInteger lostEvents = new AtomicInteger();
+        Mutex<String> m = Mutex.builder("twice", TTL, driver).ticker(ticker).scheduler(scheduler).renewPeriod(Duration.ofMillis(20))
+                .onLost(calls::incrementAndGet)
+                .listener(new MutexListener() {
+                    @Override
+                    public void lost(Mutex<?> mutex, Loss loss) {
+                        lostEvents.incrementAndGet();
+                    }
+                })
+                .build();
         m.lock();
-        // Both the lease's lost() and the next refresh report the loss.
+        // Both the next refresh and then the lease's lost() report the loss.
         driver.refreshError = new LockLostException("twice", LossReason.GONE, "deleted");
+        scheduler.advance(Duration.ofMillis(20));
+        assertThat(m.stats().lockLost()).as("the refresh's report").isEqualTo(1);
         driver.backend.revoke("twice");
-        await().atMost(Duration.ofSeconds(5)).until(() -> calls.get() == 1);
-        TimeUnit.MILLISECONDS.sleep(300);
-        assertThat(calls.get()).isEqualTo(1);
+        scheduler.advance(TTL);
+        assertThat(lostEvents.get()).as("one loss declared, though reported twice").isEqualTo(1);
         assertThat(m.stats().lockLost()).isEqualTo(1);
-        assertThat(driver.releases.get()).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> calls.get() == 1 && driver.releases.get() == 1);
     }
 
     @Test
@@ -173,14 +186,7 @@ class MutexTest {
 
     @Test
     void renewalNeverOutlivesUnlock() throws Exception {
-        ScriptedDriver driver = new ScriptedDriver();
-        Mutex<String> m = Mutex.builder("stop", TTL, driver).renewPeriod(Duration.ofMillis(20)).build();
-        m.lock();
-        await().atMost(Duration.ofSeconds(5)).until(() -> driver.refreshes.get() >= 3);
-        m.unlock();
-        int after = driver.refreshes.get();
-        TimeUnit.MILLISECONDS.sleep(300);
-        assertThat(driver.refreshes.get()).isEqualTo(after);
+        renewalStopsAtUnlock(false);
     }
 
     @Test
@@ -391,15 +397,31 @@ class MutexTest {
 
     @Test
     void asyncRenewalNeverOutlivesUnlock() throws Exception {
-        ScriptedDriver driver = new ScriptedDriver();
-        driver.asyncLeases = true;
-        Mutex<String> m = Mutex.builder("async-stop", TTL, driver).renewPeriod(Duration.ofMillis(20)).build();
+        renewalStopsAtUnlock(true);
+    }
+
+    /** Renews three times on a fake clock, unlocks, then moves time far on: no refresh, no timer left. */
+    private static void renewalStopsAtUnlock(boolean asyncLeases) throws Exception {
+        FakeTicker ticker = new FakeTicker();
+        FakeScheduler scheduler = new FakeScheduler(ticker);
+        ScriptedDriver driver = new ScriptedDriver(ticker);
+        driver.asyncLeases = asyncLeases;
+        Mutex<String> m = Mutex.builder("stop", TTL, driver).ticker(ticker).scheduler(scheduler).renewPeriod(Duration.ofMillis(20)).build();
         m.lock();
-        await().atMost(Duration.ofSeconds(5)).until(() -> driver.refreshes.get() >= 3);
+        for (int renewals = 1; renewals <= 3; renewals++) {
+            int expected = renewals;
+            // A blocking refresh runs on a worker, which then schedules the next renewal on the fake scheduler.
+            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> {
+                scheduler.advance(Duration.ofMillis(20));
+                return driver.refreshes.get() >= expected && m.stats().renewSuccess() >= expected;
+            });
+        }
+        assertThat(m.isHeld()).isTrue();
         m.unlock();
         int after = driver.refreshes.get();
-        TimeUnit.MILLISECONDS.sleep(300);
+        scheduler.advance(TTL.multipliedBy(10));
         assertThat(driver.refreshes.get()).isEqualTo(after);
+        assertThat(scheduler.pending()).as("no timer left behind").isZero();
         assertThat(driver.releases.get()).isEqualTo(1);
     }
 

@@ -5,7 +5,6 @@ import io.robit.LockLostException;
 import io.robit.Loss;
 import io.robit.LossListener;
 import io.robit.LossReason;
-import io.robit.spi.AsyncLease;
 import io.robit.spi.Lease;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,19 +14,14 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Future;
-import java.util.concurrent.FutureTask;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
- * One hold of a lock and everything that keeps it alive: the renewal timer, the local deadline,
- * and the single transition to released or lost. Thread-safe. Not API.
+ * One hold of a lock: its local deadline and the single transition to released or lost, with what
+ * each ending does (count, tell the listeners, give the lease back). Its {@link Renewal} keeps it
+ * alive. Thread-safe. Not API.
  *
  * <p>The local deadline is the {@link io.robit.Ticker} reading taken just before the last
  * successful acquire or refresh request was sent, plus the ttl, minus the drift margin: the
@@ -40,7 +34,6 @@ public final class Hold<ID> implements Held {
     // The state is ACTIVE, RELEASED, or the LossReason itself, so "lost" and its reason appear together.
     private static final Object ACTIVE = new Object();
     private static final Object RELEASED = new Object();
-    private static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final MutexSettings<ID> settings;
     private final StatsRecorder stats;
@@ -50,22 +43,12 @@ public final class Hold<ID> implements Held {
     private final long acquiredNanos;
     private final Instant acquiredAt;
     private final long trustedNanos;
-    private final long renewPeriodNanos;
+    private final Renewal renewal;
 
     private final AtomicReference<Object> state = new AtomicReference<>(ACTIVE);
     private final CompletableFuture<Void> lostSignal = new CompletableFuture<>();
     private final List<Runnable> lossHooks = new CopyOnWriteArrayList<>();
     private volatile long deadlineNanos;
-    private volatile Throwable lastRenewError;
-
-    // Guards the scheduled tasks below; never held across I/O.
-    private final ReentrantLock timers = new ReentrantLock();
-    private ScheduledFuture<?> renewTask;
-    private ScheduledFuture<?> deadlineTask;
-    private Future<?> inflight; // a FutureTask (blocking refresh) or CompletableFuture (async)
-    private ScheduledFuture<?> watchdog;
-    // Held while a refresh request runs, so release can wait for it to stop.
-    private final ReentrantLock refreshing = new ReentrantLock();
 
     /**
      * @param sentNanos ticker reading taken just before the acquire request was sent
@@ -83,7 +66,7 @@ public final class Hold<ID> implements Held {
         this.trustedNanos = window - driftNanos(settings, window);
         this.deadlineNanos = sentNanos + trustedNanos;
         // A backend that guarantees less than the ttl is renewed often enough for what it guarantees.
-        this.renewPeriodNanos = Math.max(1, Math.min(settings.renewPeriod().toNanos(), window / 3));
+        this.renewal = new Renewal(this, settings, lease, Math.max(1, Math.min(settings.renewPeriod().toNanos(), window / 3)));
     }
 
     /** Whether the local deadline had already passed when the acquire returned. */
@@ -95,20 +78,7 @@ public final class Hold<ID> implements Held {
     public void start() {
         long now = settings.ticker().read();
         stats.recordAcquired(now, acquiredAt);
-        timers.lock();
-        try {
-            // Counted from when the acquire was sent, like the deadline: a slow reply must not push
-            // the first renewal (and with it the deadline check) past the deadline.
-            long firstRenewal = Math.max(0, acquiredNanos + renewPeriodNanos - now);
-            renewTask = Scheduling.timer().schedule(this::renewDue, firstRenewal, TimeUnit.NANOSECONDS);
-            // Otherwise the deadline check is armed at the first renewal: that comes before the
-            // deadline, and most holds end before it, so they never pay for a second timer.
-            if (deadlineNanos - now <= firstRenewal) {
-                scheduleDeadlineCheck();
-            }
-        } finally {
-            timers.unlock();
-        }
+        renewal.start(acquiredNanos);
         lease.lost().whenComplete((ignored, error) -> lose(reasonOf(error), unwrap(error)));
     }
 
@@ -184,12 +154,12 @@ public final class Hold<ID> implements Held {
         }
         long now = settings.ticker().read();
         stats.recordReleased(now);
-        cancelTimers();
+        renewal.stop();
         // An unlock on an interrupted thread (after `catch (InterruptedException e) { interrupt(); }`,
         // say) must still give the lock back at once, not leave it to its ttl; the flag is put back after.
         boolean interrupted = Thread.interrupted();
         try {
-            awaitRefreshStopped();
+            renewal.awaitStopped();
             releaseLease();
         } finally {
             if (interrupted) {
@@ -209,259 +179,70 @@ public final class Hold<ID> implements Held {
      */
     public void abandon() {
         if (state.compareAndSet(ACTIVE, RELEASED)) {
-            cancelTimers();
+            renewal.stop();
         }
     }
 
     /** Declares the loss if the local deadline has passed; true if it has. */
-    private boolean expireIfDue() {
+    boolean expireIfDue() {
         if (state.get() == ACTIVE && settings.ticker().read() - deadlineNanos >= 0) {
-            lose(LossReason.DEADLINE_PASSED, lastRenewError);
+            lose(LossReason.DEADLINE_PASSED, renewal.lastError());
             return true;
         }
         return false;
     }
 
-    private void renewDue() {
-        if (state.get() != ACTIVE || expireIfDue()) {
-            return;
-        }
-        if (lease instanceof AsyncLease async) {
-            renewAsync(async);
-            return;
-        }
-        FutureTask<Void> attempt = new RefreshAttempt();
-        timers.lock();
-        try {
-            armDeadlineCheck();
-            inflight = attempt;
-            // The driver is asked to honour the timeout; this bounds it even if the driver does not.
-            watchdog = Scheduling.timer().schedule(() -> attempt.cancel(true), settings.renewTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        } finally {
-            timers.unlock();
-        }
-        Scheduling.workers().execute(attempt);
+    /** Whether neither released nor lost yet (the deadline aside): renewal goes on while true. */
+    boolean isRunning() {
+        return state.get() == ACTIVE;
     }
 
-    // Caller holds `timers`. See start(): the first renewal arms the deadline check.
-    private void armDeadlineCheck() {
-        if (deadlineTask == null && state.get() == ACTIVE) {
-            scheduleDeadlineCheck();
-        }
+    /** The local deadline, in ticker nanoseconds. */
+    long deadlineNanos() {
+        return deadlineNanos;
     }
 
-    /** Renews without a worker thread: the driver's future completes on its own thread. */
-    private void renewAsync(AsyncLease async) {
-        long sent = settings.ticker().read();
-        CompletableFuture<Void> attempt = new CompletableFuture<>();
-        ScheduledFuture<?> myWatchdog;
-        timers.lock();
-        try {
-            armDeadlineCheck();
-            inflight = attempt;
-            myWatchdog = Scheduling.timer().schedule(
-                    () -> attempt.completeExceptionally(new TimeoutException("renewal did not finish within renewTimeout " + settings.renewTimeout())),
-                    settings.renewTimeout().toNanos(), TimeUnit.NANOSECONDS);
-            watchdog = myWatchdog;
-        } finally {
-            timers.unlock();
+    /** A refresh sent at {@code sentNanos}, before the deadline, succeeded: count it and move the deadline. */
+    void renewed(long sentNanos) {
+        stats.recordRenewSuccess();
+        long now = settings.ticker().read();
+        if (events.enabled()) {
+            events.renewed(now - sentNanos, sentNanos + trustedNanos - now);
         }
-        attempt.whenComplete((ignored, error) -> {
-            myWatchdog.cancel(false);
-            if (state.get() == ACTIVE) {
-                refreshed(sent, unwrap(error));
-            }
-        });
-        // Sent under `refreshing` (refreshAsync does not block), so a release that waits for it
-        // knows no refresh is sent after it returns.
-        refreshing.lock();
-        try {
-            if (state.get() != ACTIVE) {
-                attempt.cancel(false);
-                return;
-            }
-            async.refreshAsync(settings.ttl(), settings.renewTimeout()).whenComplete((ignored, error) -> {
-                if (error == null) {
-                    attempt.complete(null);
-                } else {
-                    attempt.completeExceptionally(error);
-                }
-            });
-        } catch (RuntimeException | Error e) {
-            attempt.completeExceptionally(e);
-        } finally {
-            refreshing.unlock();
+        long candidate = sentNanos + trustedNanos;
+        if (state.get() == ACTIVE && candidate - deadlineNanos > 0) {
+            deadlineNanos = candidate;
         }
     }
 
     /**
-     * One blocking refresh on a worker. The worker pool is bounded, so the attempt may wait in its
-     * queue; if the watchdog cancels it before it ran, that counts as a failed renewal (and a retry
-     * is scheduled), as if the request had timed out.
+     * A refresh failed without a loss: count and log it; declare the loss if the deadline passed.
+     *
+     * @return the time left before the deadline, in nanoseconds; zero or less when the hold is lost
      */
-    private final class RefreshAttempt extends FutureTask<Void> {
-        // Whoever sets it reports the outcome: the refresh when it starts, or done() when the
-        // attempt was cancelled first. Exactly one of them, so exactly one renewal chain goes on.
-        private final AtomicBoolean claimed;
-
-        RefreshAttempt() {
-            this(new AtomicBoolean());
-        }
-
-        private RefreshAttempt(AtomicBoolean claimed) {
-            super(() -> {
-                if (claimed.compareAndSet(false, true)) {
-                    Hold.this.refreshOnce();
-                }
-            }, null);
-            this.claimed = claimed;
-        }
-
-        @Override
-        protected void done() {
-            if (isCancelled() && claimed.compareAndSet(false, true) && state.get() == ACTIVE) {
-                renewalFailed(new TimeoutException("renewal did not start within renewTimeout " + settings.renewTimeout()
-                        + " (every Robit worker was busy)"));
-            }
-        }
-    }
-
-    private void refreshOnce() {
-        ScheduledFuture<?> myWatchdog = currentWatchdog();
-        refreshing.lock();
-        try {
-            // The attempt may have waited in the worker queue past the deadline: the lease may have
-            // lapsed (and been granted to someone else) since, so it is not renewed but lost.
-            if (state.get() != ACTIVE || expireIfDue()) {
-                return;
-            }
-            long sent = settings.ticker().read();
-            Throwable error = null;
-            try {
-                lease.refresh(settings.ttl(), settings.renewTimeout());
-            } catch (InterruptedException e) {
-                Thread.interrupted();
-                error = new TimeoutException("renewal did not finish within renewTimeout " + settings.renewTimeout());
-            } catch (RuntimeException | Error e) {
-                // An Error too (a client's NoClassDefFoundError, say): counted, logged and retried
-                // like any failed renewal, rather than ending the renewals unseen.
-                error = e;
-            }
-            myWatchdog.cancel(false);
-            if (state.get() == ACTIVE) {
-                refreshed(sent, error);
-            }
-        } finally {
-            refreshing.unlock();
-        }
-    }
-
-    /** The outcome of one refresh request sent at {@code sentNanos}: renewed, lost, or failed. */
-    private void refreshed(long sentNanos, Throwable error) {
-        if (error == null) {
-            renewed(sentNanos);
-        } else if (error instanceof LockLostException lostError) {
-            lose(lostError.reason(), lostError);
-        } else {
-            renewalFailed(error);
-        }
-    }
-
-    private ScheduledFuture<?> currentWatchdog() {
-        timers.lock();
-        try {
-            return watchdog;
-        } finally {
-            timers.unlock();
-        }
-    }
-
-    private void renewed(long sentNanos) {
-        if (sentNanos - deadlineNanos >= 0) {
-            // Sent at or after the local deadline (a late timer, say): its success does not prove
-            // the lease never lapsed before it, so the hold is lost, not revived.
-            lose(LossReason.DEADLINE_PASSED, lastRenewError);
-            return;
-        }
-        stats.recordRenewSuccess();
-        lastRenewError = null;
-        if (events.enabled()) {
-            long now = settings.ticker().read();
-            events.renewed(now - sentNanos, sentNanos + trustedNanos - now);
-        }
-        timers.lock();
-        try {
-            if (state.get() != ACTIVE) {
-                return;
-            }
-            long candidate = sentNanos + trustedNanos;
-            if (candidate - deadlineNanos > 0) {
-                // The deadline check re-arms itself when it finds the deadline moved; no reschedule here.
-                deadlineNanos = candidate;
-            }
-            long next = sentNanos + renewPeriodNanos - settings.ticker().read();
-            renewTask = Scheduling.timer().schedule(this::renewDue, Math.max(0, next), TimeUnit.NANOSECONDS);
-        } finally {
-            timers.unlock();
-        }
-    }
-
-    private void renewalFailed(Throwable error) {
+    long renewFailed(Throwable error) {
         stats.recordRenewFailed();
-        lastRenewError = error;
         long left = deadlineNanos - settings.ticker().read();
         if (events.enabled()) {
             events.renewFailed(error, left);
         }
         if (left <= 0) {
             lose(LossReason.DEADLINE_PASSED, error);
-            return;
+            return left;
         }
         settings.logger().warn("renewal of lock '{}' failed; {} ms left before the local deadline: {}",
                 settings.id(), TimeUnit.NANOSECONDS.toMillis(left), error.toString());
-        // Retry sooner as the deadline nears: half the time left, at most one renew period.
-        long retry = Math.max(MIN_RETRY_NANOS, Math.min(renewPeriodNanos, left / 2));
-        timers.lock();
-        try {
-            if (state.get() == ACTIVE) {
-                renewTask = Scheduling.timer().schedule(this::renewDue, retry, TimeUnit.NANOSECONDS);
-            }
-        } finally {
-            timers.unlock();
-        }
-    }
-
-    private void deadlineDue() {
-        if (state.get() != ACTIVE || expireIfDue()) {
-            return;
-        }
-        timers.lock();
-        try {
-            if (state.get() == ACTIVE) {
-                scheduleDeadlineCheck();
-            }
-        } finally {
-            timers.unlock();
-        }
-    }
-
-    // Caller holds `timers`.
-    private void scheduleDeadlineCheck() {
-        if (deadlineTask != null) {
-            deadlineTask.cancel(false);
-        }
-        long delay = deadlineNanos - settings.ticker().read();
-        deadlineTask = Scheduling.timer().schedule(this::deadlineDue, Math.max(0, delay), TimeUnit.NANOSECONDS);
+        return left;
     }
 
     /** The one transition to LOST: signal, count, notify, and release the lease exactly once. */
-    private void lose(LossReason reason, Throwable cause) {
+    void lose(LossReason reason, Throwable cause) {
         if (!state.compareAndSet(ACTIVE, reason)) {
             return;
         }
         long now = settings.ticker().read();
         stats.recordLost(now);
-        cancelTimers();
+        renewal.stop();
         onEnd.accept(this);
         lostSignal.complete(null);
         for (Runnable hook : lossHooks) {
@@ -478,7 +259,7 @@ public final class Hold<ID> implements Held {
         // On its own small pool: after a backend outage these may all block until the driver's
         // timeouts, and must neither add a thread per lock nor hold up other locks' renewals.
         Scheduling.releases().execute(() -> {
-            awaitRefreshStopped();
+            renewal.awaitStopped();
             releaseLease();
         });
     }
@@ -494,45 +275,6 @@ public final class Hold<ID> implements Held {
             action.run();
         } catch (RuntimeException | Error e) {
             settings.logger().error("{} of lock '{}' threw; ignored", what, settings.id(), e);
-        }
-    }
-
-    private void cancelTimers() {
-        timers.lock();
-        try {
-            if (renewTask != null) {
-                renewTask.cancel(false);
-            }
-            if (deadlineTask != null) {
-                deadlineTask.cancel(false);
-            }
-            if (inflight != null) {
-                inflight.cancel(true);
-            }
-        } finally {
-            timers.unlock();
-        }
-    }
-
-    // Waits at most renewTimeout, whatever interrupts arrive meanwhile; keeps the interrupt flag.
-    private void awaitRefreshStopped() {
-        long end = System.nanoTime() + settings.renewTimeout().toNanos();
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    if (refreshing.tryLock(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                        refreshing.unlock();
-                    }
-                    return;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
         }
     }
 
@@ -568,7 +310,7 @@ public final class Hold<ID> implements Held {
         return unwrap(error) instanceof LockLostException lost ? lost.reason() : LossReason.GONE;
     }
 
-    private static Throwable unwrap(Throwable error) {
+    static Throwable unwrap(Throwable error) {
         Throwable current = error;
         while ((current instanceof CompletionException || current instanceof CancellationException) && current.getCause() != null) {
             current = current.getCause();
