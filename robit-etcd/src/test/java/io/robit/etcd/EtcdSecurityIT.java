@@ -12,6 +12,7 @@ import io.robit.spi.Lease;
 import io.robit.tck.CuttableProxy;
 import io.robit.tck.SecretScan;
 import io.robit.tck.TestPki;
+import io.robit.testsupport.EtcdServer;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -49,7 +50,7 @@ class EtcdSecurityIT {
     static void startSecureEtcd() throws Exception {
         // The client certificate's CN is no etcd user, so the certificate alone grants nothing.
         pki = TestPki.create(dir.resolve("pki"), "robit-tls-client");
-        server = EtcdServer.startTls(pki);
+        server = EtcdServer.startTls(pki.serverCert(), pki.serverKey(), pki.caCert());
         try (Client admin = Client.builder().endpoints("https://" + server.endpoint())
                 .sslContext(ssl -> ssl.trustManager(pki.caCert().toFile()).keyManager(pki.clientCert().toFile(), pki.clientKey().toFile()))
                 .build()) {

@@ -10,6 +10,8 @@ import io.robit.spi.Lease;
 import io.robit.tck.CuttableProxy;
 import io.robit.tck.SecretScan;
 import io.robit.tck.TestPki;
+import io.robit.testsupport.Ports;
+import io.robit.testsupport.RedisServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -49,8 +51,8 @@ class RedisSecurityIT {
     @BeforeAll
     static void startRedis() throws Exception {
         pki = TestPki.create(dir.resolve("pki"), "robit-redis-client");
-        plainPort = RedisProcess.freePort();
-        tlsPort = RedisProcess.freePort();
+        plainPort = Ports.free();
+        tlsPort = Ports.free();
         server = new ProcessBuilder("redis-server", "--port", Integer.toString(plainPort), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir.toString(),
                 "--tls-port", Integer.toString(tlsPort), "--tls-cert-file", pki.serverCert().toString(),
@@ -133,8 +135,8 @@ class RedisSecurityIT {
      */
     @Test
     void aClusterOverTlsWithAPasswordWorks() throws Exception {
-        int plain = RedisProcess.freePort();
-        int tls = RedisProcess.freePort();
+        int plain = Ports.free();
+        int tls = Ports.free();
         Path nodeDir = Files.createDirectories(dir.resolve("cluster"));
         Process node = new ProcessBuilder("redis-server", "--port", Integer.toString(plain), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", nodeDir.toString(),
@@ -168,7 +170,7 @@ class RedisSecurityIT {
      */
     @Test
     void aSentinelOverTlsFindsThePasswordProtectedMaster() throws Exception {
-        int sentinelPort = RedisProcess.freePort();
+        int sentinelPort = Ports.free();
         Path sentinelDir = Files.createDirectories(dir.resolve("sentinel"));
         Path config = sentinelDir.resolve("sentinel.conf");
         Files.write(config, List.of(

@@ -1,10 +1,9 @@
 package io.robit.zookeeper;
 
 import io.robit.tck.TestPki;
+import io.robit.testsupport.Ports;
+import io.robit.testsupport.Probes;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -38,8 +37,8 @@ final class SecureZooKeeper implements AutoCloseable {
 
     /** As {@link #start(TestPki, Path)}, with SASL DIGEST-MD5 users (name to password). */
     static SecureZooKeeper start(TestPki pki, Path dir, Map<String, String> saslUsers) throws IOException, InterruptedException {
-        int plainPort = freePort();
-        int tlsPort = freePort();
+        int plainPort = Ports.free();
+        int tlsPort = Ports.free();
         Path data = Files.createDirectories(dir.resolve("zk-data"));
         Path config = dir.resolve("zoo.cfg");
         Files.write(config, List.of(
@@ -70,8 +69,9 @@ final class SecureZooKeeper implements AutoCloseable {
                 "-cp", System.getProperty("java.class.path"), "org.apache.zookeeper.server.ZooKeeperServerMain", config.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         SecureZooKeeper server = new SecureZooKeeper(plainPort, tlsPort, process, log);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!(listening(plainPort) && listening(tlsPort))) {
+        // Generous: a JVM with Netty and TLS took over 30 s to listen under a load average of 45.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (!(Probes.listening(plainPort) && Probes.listening(tlsPort))) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
                 server.close();
                 throw new IOException("ZooKeeper did not start; see " + log + ":\n" + Files.readString(log));
@@ -93,21 +93,6 @@ final class SecureZooKeeper implements AutoCloseable {
 
     Path log() {
         return log;
-    }
-
-    private static boolean listening(int port) {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
-            return socket.getLocalPort();
-        }
     }
 
     @Override
