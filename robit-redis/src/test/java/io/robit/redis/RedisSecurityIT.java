@@ -7,6 +7,7 @@ import io.robit.DriverException;
 import io.robit.Drivers;
 import io.robit.spi.Driver;
 import io.robit.spi.Lease;
+import io.robit.tck.CuttableProxy;
 import io.robit.tck.SecretScan;
 import io.robit.tck.TestPki;
 import io.robit.testsupport.Ports;
@@ -209,6 +210,20 @@ class RedisSecurityIT {
         String out = new String(cli.getInputStream().readAllBytes());
         cli.waitFor(10, TimeUnit.SECONDS);
         return out;
+    }
+
+    /**
+     * The right password over a driver's whole life and a backend that stops answering: the password
+     * shows in no exception, log line or {@code toString()} (issue 19, item 4).
+     */
+    @Test
+    void theRightPasswordShowsNowhereOverADriversLifeAndABackendFailure() throws Exception {
+        try (CuttableProxy proxy = CuttableProxy.to(new InetSocketAddress("127.0.0.1", plainPort))) {
+            String uri = "redis://default:" + DEFAULT_PASSWORD + "@127.0.0.1:" + proxy.address().getPort() + "?keyPrefix=robit-sec-life:";
+            SecretScan.Lifecycle life = SecretScan.lifecycle(() -> Drivers.open(uri), proxy::cut, proxy::restore);
+            assertThat(life.attempt().error()).as("an acquire with the server cut off").isInstanceOf(DriverException.class);
+            SecretScan.assertNoSecret(life.shown(), DEFAULT_PASSWORD);
+        }
     }
 
     @Test

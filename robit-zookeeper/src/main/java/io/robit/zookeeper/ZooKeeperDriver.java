@@ -121,6 +121,7 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
                 throw new DriverException("zookeeper " + parsed.connectString() + ": no connection within " + parsed.connectionTimeout()
                         + ZooKeeperClients.diagnose(parsed), new KeeperException.ConnectionLossException());
             }
+            ZooKeeperClients.awaitSasl(client, parsed, parsed.connectionTimeout());
             Builder options = new Builder(client);
             parsed.tickTime().ifPresent(options::serverTickTime);
             return new ZooKeeperDriver(options, true);
