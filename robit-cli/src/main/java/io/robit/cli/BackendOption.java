@@ -16,6 +16,14 @@ final class BackendOption {
     static final String ENV = "ROBIT_BACKEND";
     private static final String ZOOKEEPER = "zookeeper://";
     private static final String SESSION_TIMEOUT = "sessionTimeout";
+    private static final String CONNECTION_TIMEOUT = "connectionTimeout";
+    /**
+     * The shortest connection wait {@code robit run --wait 0} gives ZooKeeper: one attempt at
+     * connecting and opening a session, on a loaded machine.
+     */
+    static final Duration MIN_CONNECTION_WAIT = Duration.ofSeconds(2);
+    /** ZooKeeper's connection wait when neither the URI nor {@code --wait} bounds it (the driver's default). */
+    private static final Duration DEFAULT_CONNECTION_WAIT = Duration.ofSeconds(15);
     /** The longest a ZooKeeper URI's durations may be written (nine digits of milliseconds). */
     private static final long MAX_SESSION_MILLIS = 999_999_999L;
 
@@ -92,22 +100,52 @@ final class BackendOption {
     }
 
     /**
+     * As {@link #open(Duration)}, for a command that waits at most {@code wait} for its lock: on
+     * ZooKeeper, whose client keeps retrying a refused or silent server until its connection
+     * timeout, connecting is bounded by the wait too (at least {@link #MIN_CONNECTION_WAIT}, at most
+     * the driver's 15 s) unless the URI sets {@code connectionTimeout}.
+     */
+    Driver<String> open(Duration ttl, Duration wait) {
+        return Drivers.open(withConnectionTimeout(withSessionTimeout(resolve(), ttl), wait));
+    }
+
+    /**
+     * {@code uri} with {@code connectionTimeout} set from {@code wait} (see {@link #open(Duration, Duration)})
+     * if it is a {@code zookeeper://} URI without one; other URIs are returned as they are.
+     */
+    static String withConnectionTimeout(String uri, Duration wait) {
+        if (!uri.regionMatches(true, 0, ZOOKEEPER, 0, ZOOKEEPER.length()) || hasParameter(uri, CONNECTION_TIMEOUT)) {
+            return uri;
+        }
+        Duration bound = wait.compareTo(MIN_CONNECTION_WAIT) < 0 ? MIN_CONNECTION_WAIT : wait;
+        if (bound.compareTo(DEFAULT_CONNECTION_WAIT) >= 0) {
+            return uri;
+        }
+        return uri + (uri.indexOf('?') >= 0 ? "&" : "?") + CONNECTION_TIMEOUT + "=" + bound.toMillis() + "ms";
+    }
+
+    private static boolean hasParameter(String uri, String name) {
+        int query = uri.indexOf('?');
+        if (query >= 0) {
+            for (String pair : uri.substring(query + 1).split("&")) {
+                if (pair.equals(name) || pair.startsWith(name + "=")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
      * {@code uri} with {@code sessionTimeout=TTL} added if it is a {@code zookeeper://} URI without
      * one. The server still rounds the request into {@code [2, 20] × tickTime} (4 s to 40 s with
      * the usual {@code tickTime=2000}). Other URIs are returned as they are.
      */
     static String withSessionTimeout(String uri, Duration ttl) {
-        if (!uri.regionMatches(true, 0, ZOOKEEPER, 0, ZOOKEEPER.length())) {
+        if (!uri.regionMatches(true, 0, ZOOKEEPER, 0, ZOOKEEPER.length()) || hasParameter(uri, SESSION_TIMEOUT)) {
             return uri;
         }
         int query = uri.indexOf('?');
-        if (query >= 0) {
-            for (String pair : uri.substring(query + 1).split("&")) {
-                if (pair.equals(SESSION_TIMEOUT) || pair.startsWith(SESSION_TIMEOUT + "=")) {
-                    return uri;
-                }
-            }
-        }
         long millis = Math.max(1, Math.min(ttl.toMillis(), MAX_SESSION_MILLIS));
         return uri + (query >= 0 ? "&" : "?") + SESSION_TIMEOUT + "=" + millis + "ms";
     }

@@ -103,7 +103,8 @@ final class RunCommand implements Callable<Integer> {
         Logging.configure();
         mainThread = Thread.currentThread();
         Signals.install(this::onSignal);
-        try (Driver<String> driver = backend.open(ttl)) {
+        Driver<String> driver = backend.open(ttl, wait);
+        try {
             // Robit's logger stays silent: this command reports each event itself, once (a loss below,
             // renewal trouble through the VerboseReporter).
             Mutex.Builder<String> builder = Mutex.builder(name, ttl, driver)
@@ -125,6 +126,12 @@ final class RunCommand implements Callable<Integer> {
                 return ExitCode.NOT_ACQUIRED;
             }
             return runHolding(mutex, held.get());
+        } finally {
+            // Every backend request is bounded by ttl/3; so is saying goodbye, and after a loss less.
+            Duration bound = lost.isDone() ? BoundedClose.AFTER_LOSS : ttl.dividedBy(3);
+            if (!BoundedClose.close(driver, bound) && verbose) {
+                err.println("robit: the backend did not close within " + Durations.format(bound) + "; exiting without waiting for it");
+            }
         }
     }
 

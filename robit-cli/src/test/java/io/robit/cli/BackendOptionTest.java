@@ -26,4 +26,17 @@ class BackendOptionTest {
         assertThat(BackendOption.withSessionTimeout("redis://127.0.0.1:6379", Duration.ofSeconds(3))).isEqualTo("redis://127.0.0.1:6379");
         assertThat(BackendOption.withSessionTimeout("sqlite:/tmp/zookeeper://x", Duration.ofSeconds(3))).isEqualTo("sqlite:/tmp/zookeeper://x");
     }
+
+    @Test
+    void aZooKeeperConnectionIsBoundedByTheWaitWithinTwoAndFifteenSeconds() {
+        assertThat(BackendOption.withConnectionTimeout("zookeeper://zk1:2181?sessionTimeout=3000ms", Duration.ZERO))
+                .as("--wait 0: one attempt at connecting").isEqualTo("zookeeper://zk1:2181?sessionTimeout=3000ms&connectionTimeout=2000ms");
+        assertThat(BackendOption.withConnectionTimeout("zookeeper://zk1:2181", Duration.ofSeconds(5)))
+                .isEqualTo("zookeeper://zk1:2181?connectionTimeout=5000ms");
+        assertThat(BackendOption.withConnectionTimeout("zookeeper://zk1:2181", Durations.FOREVER))
+                .as("the driver's own 15 s").isEqualTo("zookeeper://zk1:2181");
+        assertThat(BackendOption.withConnectionTimeout("zookeeper://zk1:2181?connectionTimeout=30s", Duration.ZERO))
+                .isEqualTo("zookeeper://zk1:2181?connectionTimeout=30s");
+        assertThat(BackendOption.withConnectionTimeout("redis://127.0.0.1:6379", Duration.ZERO)).isEqualTo("redis://127.0.0.1:6379");
+    }
 }

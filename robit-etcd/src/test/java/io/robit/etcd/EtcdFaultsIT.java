@@ -9,6 +9,8 @@ import io.robit.Held;
 import io.robit.LossReason;
 import io.robit.Mutex;
 import io.robit.spi.Lease;
+import io.robit.testsupport.EtcdServer;
+import io.robit.testsupport.Ports;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -22,7 +24,7 @@ class EtcdFaultsIT {
 
     @Test
     void unreachableEndpointFailsWithADriverExceptionNamingEndpointLockAndOperation() throws Exception {
-        int port = EtcdServer.freePort();
+        int port = Ports.free();
         try (EtcdDriver driver = EtcdDriver.builder("etcd://127.0.0.1:" + port + "?timeout=2s").build()) {
             long start = System.nanoTime();
             assertThatThrownBy(() -> driver.acquire("orders", Duration.ofSeconds(10), SHORT))

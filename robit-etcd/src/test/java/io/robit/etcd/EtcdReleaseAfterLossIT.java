@@ -7,6 +7,7 @@ import io.robit.Held;
 import io.robit.Mutex;
 import io.robit.spi.Driver;
 import io.robit.spi.Lease;
+import io.robit.testsupport.EtcdServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

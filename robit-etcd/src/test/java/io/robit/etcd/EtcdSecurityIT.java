@@ -9,8 +9,11 @@ import io.robit.DriverException;
 import io.robit.Drivers;
 import io.robit.spi.Driver;
 import io.robit.spi.Lease;
+import io.robit.tck.CuttableProxy;
 import io.robit.tck.SecretScan;
 import io.robit.tck.TestPki;
+import io.robit.testsupport.EtcdServer;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +50,7 @@ class EtcdSecurityIT {
     static void startSecureEtcd() throws Exception {
         // The client certificate's CN is no etcd user, so the certificate alone grants nothing.
         pki = TestPki.create(dir.resolve("pki"), "robit-tls-client");
-        server = EtcdServer.startTls(pki);
+        server = EtcdServer.startTls(pki.serverCert(), pki.serverKey(), pki.caCert());
         try (Client admin = Client.builder().endpoints("https://" + server.endpoint())
                 .sslContext(ssl -> ssl.trustManager(pki.caCert().toFile()).keyManager(pki.clientCert().toFile(), pki.clientKey().toFile()))
                 .build()) {
@@ -104,6 +107,21 @@ class EtcdSecurityIT {
                 + tlsQuery(pki.caCert()))) {
             Lease lease = driver.acquire(lockName(), TTL, TIMEOUT).orElseThrow();
             driver.release(lease);
+        }
+    }
+
+    /**
+     * The right password over a driver's whole life and a server that stops answering: the password
+     * shows in no exception, log line or {@code toString()} (issue 19, item 4).
+     */
+    @Test
+    void theRightPasswordShowsNowhereOverADriversLifeAndABackendFailure() throws Exception {
+        int port = Integer.parseInt(server.endpoint().substring(server.endpoint().lastIndexOf(':') + 1));
+        try (CuttableProxy proxy = CuttableProxy.to(new InetSocketAddress("127.0.0.1", port))) {
+            String uri = "etcds://robit:" + PASSWORD + "@127.0.0.1:" + proxy.address().getPort() + "?" + tlsQuery(pki.caCert());
+            SecretScan.Lifecycle life = SecretScan.lifecycle(() -> Drivers.open(uri), proxy::cut, proxy::restore);
+            assertThat(life.attempt().error()).as("an acquire with the server cut off").isInstanceOf(DriverException.class);
+            SecretScan.assertNoSecret(life.shown(), PASSWORD, ROOT_PASSWORD);
         }
     }
 

@@ -8,6 +8,7 @@ import io.robit.spi.Driver;
 import io.robit.spi.Inspectable;
 import io.robit.spi.Lease;
 import io.robit.spi.LockInfo;
+import io.robit.spi.support.Arguments;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -163,7 +164,7 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
             LOG.warn("{}: release of a lease this driver did not grant ignored: {}", backend, lease);
             return;
         }
-        if (jdbc.markReleased()) { // a second release is a no-op
+        if (jdbc.beginRelease()) { // a second release is a no-op
             store.giveBack(jdbc.name(), jdbc.owner());
         }
     }
@@ -215,7 +216,7 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
      */
     @Override
     public void validate(String id) {
-        LockNames.check(id, MAX_NAME_LENGTH);
+        Arguments.lockNameCharacters(id, MAX_NAME_LENGTH, true);
     }
 
     /** Closes the LISTEN connection and, for a driver made by {@link #open}, its connections. Idempotent. */

@@ -3,43 +3,41 @@ package io.robit.jdbc;
 import io.robit.DriverException;
 import io.robit.LockLostException;
 import io.robit.LossReason;
-import io.robit.spi.Lease;
+import io.robit.spi.support.BaseLease;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.CompletionException;
 
 /**
  * One lease granted by a {@link JdbcDriver}: the lock name, this lease's unique owner string and
- * its fencing token. Loss is learnt from a refresh that finds the row no longer ours. Thread-safe.
+ * its fencing token. Loss is learnt from a refresh that finds the row no longer ours, and told once
+ * ({@link BaseLease}). Thread-safe.
  */
-final class JdbcLease implements Lease {
+final class JdbcLease extends BaseLease {
     private final JdbcDriver driver;
     private final String name;
     private final String owner;
-    private final long token;
-    private final CompletableFuture<Void> lost = new CompletableFuture<>();
-    private final AtomicBoolean released = new AtomicBoolean();
 
     JdbcLease(JdbcDriver driver, String name, String owner, long token) {
+        super(name, token);
         this.driver = driver;
         this.name = name;
         this.owner = owner;
-        this.token = token;
     }
 
     @Override
     public void refresh(Duration ttl, Duration timeout) throws InterruptedException {
-        if (lost.isDone()) {
-            throw lossOf(lost);
+        if (isLost()) {
+            throw recordedLoss();
         }
         if (driver.extend(this, ttl, timeout)) {
             return;
         }
         LockLostException loss = whyLost();
-        lost.completeExceptionally(loss);
-        throw lossOf(lost); // the first recorded loss, should two refreshes race
+        if (!signalLost(loss) && isLost()) {
+            throw recordedLoss(); // the first recorded loss, should two refreshes race
+        }
+        throw loss;
     }
 
     /** Reads the row once more to say why it is not ours; a failure to read is reported as expiry. */
@@ -63,27 +61,16 @@ final class JdbcLease implements Lease {
         return new LockLostException(name, LossReason.EXPIRED, "the lease expired by the database's clock");
     }
 
-    private static LockLostException lossOf(CompletableFuture<Void> lost) {
+    /** The loss {@link #lost()} completed with. */
+    private LockLostException recordedLoss() {
         try {
-            lost.get();
-        } catch (ExecutionException e) {
+            lost().join();
+        } catch (CompletionException e) {
             if (e.getCause() instanceof LockLostException loss) {
                 return loss;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
         throw new IllegalStateException("lost() completed without a LockLostException");
-    }
-
-    @Override
-    public CompletableFuture<Void> lost() {
-        return lost;
-    }
-
-    @Override
-    public long fencingToken() {
-        return token;
     }
 
     JdbcDriver driver() {
@@ -98,13 +85,8 @@ final class JdbcLease implements Lease {
         return owner;
     }
 
-    /** Marks this lease released; false if it was already. */
-    boolean markReleased() {
-        return released.compareAndSet(false, true);
-    }
-
     @Override
     public String toString() {
-        return "JdbcLease[" + name + ", token " + token + ", owner " + owner + "]";
+        return "JdbcLease[" + name + ", token " + fencingToken() + ", owner " + owner + "]";
     }
 }

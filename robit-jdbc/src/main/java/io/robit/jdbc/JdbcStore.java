@@ -2,6 +2,7 @@ package io.robit.jdbc;
 
 import io.robit.DriverException;
 import io.robit.spi.LockInfo;
+import io.robit.spi.support.Arguments;
 import java.lang.management.ManagementFactory;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -11,7 +12,6 @@ import java.sql.SQLFeatureNotSupportedException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
 import java.util.UUID;
@@ -182,10 +182,7 @@ final class JdbcStore {
      * @throws IllegalArgumentException unless {@code ttl} is positive
      */
     static long ttlMillis(Duration ttl) {
-        Objects.requireNonNull(ttl, "ttl must not be null");
-        if (ttl.isNegative() || ttl.isZero()) {
-            throw new IllegalArgumentException("ttl must be positive, got " + ttl);
-        }
+        Arguments.positive("ttl", ttl);
         long millis = ttl.toMillis();
         return ttl.minusMillis(millis).isZero() ? millis : millis + 1;
     }
@@ -319,10 +316,7 @@ final class JdbcStore {
          * @throws IllegalArgumentException unless {@code timeout} is positive
          */
         static Deadline after(Duration timeout) {
-            Objects.requireNonNull(timeout, "timeout must not be null");
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("timeout must be positive, got " + timeout);
-            }
+            Arguments.positive("timeout", timeout);
             return new Deadline(System.nanoTime() + Math.min(timeout.toNanos(), TimeUnit.DAYS.toNanos(1)));
         }
 

@@ -2,6 +2,7 @@ package io.robit.jdbc;
 
 import io.robit.DriverException;
 import io.robit.spi.Secrets;
+import io.robit.spi.support.UriParameters;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -9,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -50,18 +50,18 @@ record JdbcUri(String url, Properties properties, String label, Dialect dialect,
 
     private static JdbcUri sqlite(String uri) {
         String rest = uri.substring("sqlite:".length());
-        int query = rest.indexOf('?');
-        Map<String, String> params = parseQuery(query < 0 ? null : rest.substring(query + 1), uri);
-        String path = query < 0 ? rest : rest.substring(0, query);
+        int queryAt = rest.indexOf('?');
+        UriParameters query = UriParameters.parse("sqlite", uri, queryAt < 0 ? null : rest.substring(queryAt + 1));
+        String path = queryAt < 0 ? rest : rest.substring(0, queryAt);
         if (path.startsWith("//")) {
             path = path.substring(2); // sqlite:///abs/path
         }
         if (path.isBlank()) {
             throw new IllegalArgumentException("SQLite URIs are sqlite:PATH, e.g. sqlite:/var/lib/app/locks.db; got '" + uri + "'");
         }
-        String table = params.remove("table");
-        boolean createTable = Boolean.parseBoolean(params.getOrDefault("createtable", "true"));
-        params.remove("createtable");
+        String table = query.take("table").orElse(null);
+        boolean createTable = query.takeBoolean("createTable").orElse(true);
+        Map<String, String> params = rest(query);
         Path file = Path.of(path).toAbsolutePath();
         params.putIfAbsent("journal_mode", "WAL");
         params.putIfAbsent("busy_timeout", Integer.toString(SQLITE_BUSY_TIMEOUT_MILLIS));
@@ -83,10 +83,10 @@ record JdbcUri(String url, Properties properties, String label, Dialect dialect,
             throw new IllegalArgumentException("backend URI '" + Secrets.redact(uri) + "' needs a host and a database, e.g. "
                     + scheme + "://user:password@127.0.0.1/mydb");
         }
-        Map<String, String> params = parseQuery(parsed.getRawQuery(), uri);
-        String table = params.remove("table");
-        boolean createTable = Boolean.parseBoolean(params.getOrDefault("createtable", "false"));
-        params.remove("createtable");
+        UriParameters query = UriParameters.parse(scheme, uri, parsed.getRawQuery());
+        String table = query.take("table").orElse(null);
+        boolean createTable = query.takeBoolean("createTable").orElse(false);
+        Map<String, String> params = rest(query);
         Properties properties = new Properties();
         if (parsed.getRawUserInfo() != null) {
             String[] userInfo = parsed.getRawUserInfo().split(":", 2);
@@ -119,25 +119,15 @@ record JdbcUri(String url, Properties properties, String label, Dialect dialect,
                 + "or com.mysql:mysql-connector-j", null);
     }
 
-    /** Query parameters in order; Robit's own names ({@code table}, {@code createTable}) in any case, folded to lower case. */
-    private static Map<String, String> parseQuery(String query, String uri) {
-        Map<String, String> params = new LinkedHashMap<>();
-        if (query == null || query.isEmpty()) {
-            return params;
-        }
-        for (String pair : query.split("&")) {
-            if (pair.isEmpty()) {
-                continue;
+    /** The parameters for the JDBC driver, in the URI's order; each must have a value. */
+    private static Map<String, String> rest(UriParameters query) {
+        Map<String, String> rest = query.rest();
+        rest.forEach((name, value) -> {
+            if (value.isEmpty()) {
+                throw query.malformed("has the parameter '" + name + "' with no value; expected name=value");
             }
-            int eq = pair.indexOf('=');
-            if (eq <= 0) {
-                throw new IllegalArgumentException("query parameter '" + pair + "' in '" + Secrets.redact(uri) + "' must be name=value");
-            }
-            String name = decode(pair.substring(0, eq));
-            String lower = name.toLowerCase(Locale.ROOT);
-            params.put(lower.equals("table") || lower.equals("createtable") ? lower : name, decode(pair.substring(eq + 1)));
-        }
-        return params;
+        });
+        return rest;
     }
 
     private static String decode(String text) {

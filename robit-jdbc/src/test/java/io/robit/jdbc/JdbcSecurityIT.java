@@ -6,11 +6,14 @@ import io.robit.DriverException;
 import io.robit.Drivers;
 import io.robit.spi.Driver;
 import io.robit.spi.Lease;
+import io.robit.tck.CuttableProxy;
 import io.robit.tck.SecretScan;
 import io.robit.tck.TestPki;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -107,6 +110,24 @@ class JdbcSecurityIT {
         assertFailsNamingCause(pg("robit_x509:" + PASSWORD + "@", "cacert=" + pki.caCert()), "certificate");
         // MariaDB answers a REQUIRE X509 user without a certificate with "access denied", revealing no more.
         assertFailsNamingCause(maria("robit_x509:" + PASSWORD + "@", "cacert=" + pki.caCert()), "access denied");
+    }
+
+    /**
+     * The right password over a driver's whole life and a database that stops answering, on both
+     * servers: the password shows in no exception, log line or {@code toString()} (issue 19, item 4).
+     */
+    @Test
+    void theRightPasswordShowsNowhereOverADriversLifeAndABackendFailure() throws Exception {
+        for (PrivateDatabase database : List.of(postgres, mariadb)) {
+            try (CuttableProxy proxy = CuttableProxy.to(new InetSocketAddress("127.0.0.1", database.port()))) {
+                String scheme = database == postgres ? "postgresql" : "mariadb";
+                String uri = scheme + "://robit:" + PASSWORD + "@127.0.0.1:" + proxy.address().getPort() + "/robit?createTable=true&cacert="
+                        + pki.caCert();
+                SecretScan.Lifecycle life = SecretScan.lifecycle(() -> Drivers.open(uri), proxy::cut, proxy::restore);
+                assertThat(life.attempt().error()).as("%s: an acquire with the server cut off", scheme).isInstanceOf(DriverException.class);
+                SecretScan.assertNoSecret(life.shown(), PASSWORD);
+            }
+        }
     }
 
     @Test

@@ -1,11 +1,10 @@
 package io.robit.jdbc;
 
 import io.robit.tck.TestPki;
+import io.robit.testsupport.Ports;
+import io.robit.testsupport.Probes;
 import java.io.File;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -70,7 +69,7 @@ final class PrivateDatabase implements AutoCloseable {
                 "hostssl all robit_x509 127.0.0.1/32 scram-sha-256 clientcert=verify-ca",
                 "hostssl all all 127.0.0.1/32 scram-sha-256",
                 "hostnossl all all 127.0.0.1/32 reject"));
-        int port = freePort();
+        int port = Ports.free();
         String options = "-p " + port + " -k " + dir + " -c listen_addresses=127.0.0.1 -c ssl=on -c fsync=off"
                 + " -c ssl_cert_file=" + dir.resolve("server.crt") + " -c ssl_key_file=" + dir.resolve("server.key")
                 + " -c ssl_ca_file=" + dir.resolve("ca.crt");
@@ -103,7 +102,7 @@ final class PrivateDatabase implements AutoCloseable {
         Path socket = dir.resolve("mysqld.sock");
         run(false, dir, "mariadb-install-db", "--no-defaults", "--user=" + System.getProperty("user.name"), "--datadir=" + data,
                 "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve");
-        int port = freePort();
+        int port = Ports.free();
         List<String> server = new ArrayList<>(List.of(mariadbd(), "--no-defaults", "--datadir=" + data, "--port=" + port,
                 "--bind-address=127.0.0.1", "--socket=" + socket, "--pid-file=" + dir.resolve("mysqld.pid"), "--skip-log-bin",
                 "--innodb-buffer-pool-size=16M", "--skip-name-resolve", "--require-secure-transport=ON",
@@ -116,7 +115,7 @@ final class PrivateDatabase implements AutoCloseable {
         PrivateDatabase db = new PrivateDatabase(port, null, process);
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!listening(port) || !Files.exists(socket)) {
+            while (!Probes.listening(port) || !Files.exists(socket)) {
                 if (!process.isAlive() || System.nanoTime() > deadline) {
                     throw new IOException("mariadbd did not start; see " + dir.resolve("mariadb.log"));
                 }
@@ -180,21 +179,6 @@ final class PrivateDatabase implements AutoCloseable {
         if (!process.waitFor(120, TimeUnit.SECONDS) || process.exitValue() != 0) {
             process.destroyForcibly();
             throw new IOException(args[0] + " failed; see " + log + ":\n" + Files.readString(log.toPath()));
-        }
-    }
-
-    private static boolean listening(int port) {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
-            return socket.getLocalPort();
         }
     }
 

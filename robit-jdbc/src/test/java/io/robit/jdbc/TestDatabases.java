@@ -13,6 +13,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
@@ -25,7 +26,13 @@ import java.util.UUID;
 enum TestDatabases implements DriverFixture<String> {
     POSTGRESQL(env("ROBIT_TEST_PG_JDBC", "jdbc:postgresql://127.0.0.1:5432/test"), "postgres", ""),
     MARIADB(env("ROBIT_TEST_MARIADB_JDBC", "jdbc:mariadb://127.0.0.1:3306/test"), "root", ""),
-    SQLITE(null, null, null);
+    SQLITE(null, null, null) {
+        /** Every renewal is a write and a sync of one file: 250 holds renewing each second would swamp it. */
+        @Override
+        public Duration outageTtl() {
+            return Duration.ofSeconds(15);
+        }
+    };
 
     private static final Path SQLITE_DIR = tempDir();
     /** One SQLite file per test JVM, shared by the drivers of a test as by processes on one host. */

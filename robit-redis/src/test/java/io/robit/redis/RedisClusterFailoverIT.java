@@ -11,6 +11,8 @@ import io.robit.DriverException;
 import io.robit.Held;
 import io.robit.Mutex;
 import io.robit.spi.Lease;
+import io.robit.testsupport.RedisServer;
+import io.robit.testsupport.RedisCluster;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +42,7 @@ class RedisClusterFailoverIT {
 
             int masterPort = masterPortOf(cluster, SlotHash.getSlot(key));
             String fresh = sameShard(cluster, holderDriver, masterPort);
-            RedisProcess master = cluster.nodes().stream().filter(node -> node.port() == masterPort).findFirst().orElseThrow();
+            RedisServer master = cluster.nodes().stream().filter(node -> node.port() == masterPort).findFirst().orElseThrow();
             long killedAt = System.nanoTime();
             master.stop();
             long availableAt = 0;
@@ -81,7 +83,7 @@ class RedisClusterFailoverIT {
     /** How many nodes (masters and, with READONLY, replicas) have {@code key}. */
     private static int copiesOf(RedisCluster cluster, String key) {
         int copies = 0;
-        for (RedisProcess node : cluster.nodes()) {
+        for (RedisServer node : cluster.nodes()) {
             try (TestRedis.Admin admin = new TestRedis.Admin(RedisClient.create(node.uri()))) {
                 admin.sync().readOnly();
                 if (admin.sync().get(key) != null) {

@@ -13,6 +13,8 @@ import io.robit.LossReason;
 import io.robit.Mutex;
 import io.robit.spi.AsyncLease;
 import io.robit.spi.Lease;
+import io.robit.testsupport.Ports;
+import io.robit.testsupport.RedisServer;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -29,7 +31,7 @@ class RedisFaultIT {
 
     @Test
     void connectionRefusedIsADriverExceptionNamingServerLockAndOperation() throws Exception {
-        int port = RedisProcess.freePort(); // nothing listens there
+        int port = Ports.free(); // nothing listens there
         try (RedisDriver driver = RedisDriver.open("redis://127.0.0.1:" + port)) {
             assertThatThrownBy(() -> driver.acquire("refused-lock", Duration.ofSeconds(5), TIMEOUT))
                     .isInstanceOf(DriverException.class)
@@ -47,7 +49,7 @@ class RedisFaultIT {
 
     @Test
     void driverOverAUserClientNamesTheUriItWasGiven() throws Exception {
-        int port = RedisProcess.freePort();
+        int port = Ports.free();
         RedisClient client = RedisClient.create();
         try (RedisDriver driver = RedisDriver.builder(client, RedisURI.create("127.0.0.1", port)).build()) {
             assertThatThrownBy(() -> driver.acquire("user-client-lock", Duration.ofSeconds(5), TIMEOUT))
@@ -60,7 +62,7 @@ class RedisFaultIT {
 
     @Test
     void serverComingUpLaterIsReachedByTheSameDriver() throws Exception {
-        try (RedisProcess redis = RedisProcess.start(); RedisDriver driver = RedisDriver.open(redis.uri())) {
+        try (RedisServer redis = RedisServer.start(); RedisDriver driver = RedisDriver.open(redis.uri())) {
             redis.stop();
             assertThatThrownBy(() -> driver.acquire("late-lock", Duration.ofSeconds(5), TIMEOUT)).isInstanceOf(DriverException.class);
             redis.startAgain();
@@ -72,7 +74,7 @@ class RedisFaultIT {
 
     @Test
     void unansweredRequestsTimeOutAndNameTheOperation() throws Exception {
-        try (RedisProcess redis = RedisProcess.start(); RedisDriver driver = RedisDriver.open(redis.uri())) {
+        try (RedisServer redis = RedisServer.start(); RedisDriver driver = RedisDriver.open(redis.uri())) {
             Lease lease = driver.acquire("paused-lock", Duration.ofSeconds(30), TIMEOUT).orElseThrow();
             redis.pause();
             try {
@@ -101,7 +103,7 @@ class RedisFaultIT {
 
     @Test
     void pauseShorterThanTheTtlKeepsTheHoldAndRenewalResumes() throws Exception {
-        try (RedisProcess redis = RedisProcess.start(); RedisDriver driver = RedisDriver.open(redis.uri())) {
+        try (RedisServer redis = RedisServer.start(); RedisDriver driver = RedisDriver.open(redis.uri())) {
             CompletableFuture<Loss> lost = new CompletableFuture<>();
             Mutex<String> mutex = Mutex.builder("survivor", Duration.ofSeconds(8), driver)
                     .renewPeriod(Duration.ofMillis(500)).renewTimeout(Duration.ofMillis(500)).onLost(lost::complete).build();
@@ -124,7 +126,7 @@ class RedisFaultIT {
 
     @Test
     void restartThatLosesTheKeyIsReportedAsLossAndNewLocksWork() throws Exception {
-        try (RedisProcess redis = RedisProcess.start(); RedisDriver driver = RedisDriver.open(redis.uri())) {
+        try (RedisServer redis = RedisServer.start(); RedisDriver driver = RedisDriver.open(redis.uri())) {
             CompletableFuture<Loss> lost = new CompletableFuture<>();
             Mutex<String> mutex = Mutex.builder("restarted", Duration.ofSeconds(6), driver)
                     .renewPeriod(Duration.ofMillis(500)).renewTimeout(Duration.ofMillis(500)).onLost(lost::complete).build();
@@ -147,7 +149,7 @@ class RedisFaultIT {
 
     @Test
     void pauseLongerThanTheTtlIsReportedLostByTheDeadline() throws Exception {
-        try (RedisProcess redis = RedisProcess.start(); RedisDriver driver = RedisDriver.open(redis.uri())) {
+        try (RedisServer redis = RedisServer.start(); RedisDriver driver = RedisDriver.open(redis.uri())) {
             CompletableFuture<Loss> lost = new CompletableFuture<>();
             Duration ttl = Duration.ofSeconds(2);
             Mutex<String> mutex = Mutex.builder("frozen", ttl, driver).onLost(lost::complete).build();
@@ -167,7 +169,7 @@ class RedisFaultIT {
 
     @Test
     void flushedScriptCacheFallsBackToEval() throws Exception {
-        try (RedisProcess redis = RedisProcess.start(); RedisDriver driver = RedisDriver.open(redis.uri());
+        try (RedisServer redis = RedisServer.start(); RedisDriver driver = RedisDriver.open(redis.uri());
                 TestRedis.Admin admin = new TestRedis.Admin(RedisClient.create(redis.uri()))) {
             Lease lease = driver.acquire("noscript", Duration.ofSeconds(30), TIMEOUT).orElseThrow();
             admin.sync().scriptFlush();

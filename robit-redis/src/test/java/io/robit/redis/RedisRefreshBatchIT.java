@@ -7,6 +7,7 @@ import io.lettuce.core.RedisURI;
 import io.robit.LockLostException;
 import io.robit.LossReason;
 import io.robit.spi.Lease;
+import io.robit.testsupport.RedisServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +24,7 @@ class RedisRefreshBatchIT {
     @Test
     void concurrentRefreshesShareOneCallAndKeepTheirOwnAnswers() throws Exception {
         int locks = 20;
-        try (RedisProcess redis = RedisProcess.start(); TestRedis.Admin admin = new TestRedis.Admin(RedisClient.create(redis.uri()))) {
+        try (RedisServer redis = RedisServer.start(); TestRedis.Admin admin = new TestRedis.Admin(RedisClient.create(redis.uri()))) {
             RedisClient client = RedisClient.create();
             ExecutorService pool = Executors.newFixedThreadPool(locks);
             try (RedisDriver driver = RedisDriver.builder(client, RedisURI.create("127.0.0.1", redis.port()))

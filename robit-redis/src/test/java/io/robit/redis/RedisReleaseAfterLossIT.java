@@ -9,6 +9,7 @@ import io.robit.Held;
 import io.robit.Mutex;
 import io.robit.spi.Driver;
 import io.robit.spi.Lease;
+import io.robit.testsupport.RedisServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +33,7 @@ class RedisReleaseAfterLossIT {
     @Test
     void releasesAfterALossDoNotWaitForAnUnresponsiveServer() throws Exception {
         RedisClient client = RedisClient.create();
-        try (RedisProcess redis = RedisProcess.start();
+        try (RedisServer redis = RedisServer.start();
                 RedisDriver real = RedisDriver.builder(client, RedisURI.create("127.0.0.1", redis.port()))
                         .commandTimeout(Duration.ofSeconds(30)).build()) {
             AtomicInteger released = new AtomicInteger();

@@ -9,6 +9,7 @@ import io.robit.DriverException;
 import io.robit.Held;
 import io.robit.Mutex;
 import io.robit.spi.Lease;
+import io.robit.testsupport.RedisServer;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -22,8 +23,8 @@ class RedisReplicaAckIT {
 
     @Test
     void byDefaultAnAcquireOrRenewalNoReplicaAcknowledgedIsNotTrusted() throws Exception {
-        try (RedisProcess master = RedisProcess.start();
-                RedisProcess replica = RedisProcess.start();
+        try (RedisServer master = RedisServer.start();
+                RedisServer replica = RedisServer.start();
                 TestRedis.Admin onReplica = new TestRedis.Admin(RedisClient.create(replica.uri()));
                 TestRedis.Admin onMaster = new TestRedis.Admin(RedisClient.create(master.uri()))) {
             onReplica.sync().replicaof("127.0.0.1", master.port());
@@ -66,7 +67,7 @@ class RedisReplicaAckIT {
 
     @Test
     void withoutReplicasNoWaitIsSent() throws Exception {
-        try (RedisProcess alone = RedisProcess.start();
+        try (RedisServer alone = RedisServer.start();
                 RedisDriver driver = RedisDriver.open(alone.uri() + "?waitForReplicasTimeout=200")) {
             Lease lease = driver.acquire("ack-alone", Duration.ofSeconds(30), TIMEOUT).orElseThrow();
             driver.release(lease);

@@ -9,6 +9,7 @@ import io.lettuce.core.RedisURI;
 import io.robit.DriverException;
 import io.robit.Mutex;
 import io.robit.spi.Lease;
+import io.robit.testsupport.RedisServer;
 import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -22,8 +23,8 @@ class RedisReplicationIT {
 
     @Test
     void waitForReplicasKeepsTheLockOnlyWhenEnoughReplicasAcknowledged() throws Exception {
-        try (RedisProcess master = RedisProcess.start();
-                RedisProcess replica = RedisProcess.start();
+        try (RedisServer master = RedisServer.start();
+                RedisServer replica = RedisServer.start();
                 TestRedis.Admin admin = new TestRedis.Admin(RedisClient.create(replica.uri()))) {
             admin.sync().replicaof("127.0.0.1", master.port());
             await().atMost(Duration.ofSeconds(20)).until(() -> admin.sync().info("replication").contains("master_link_status:up"));
@@ -53,11 +54,11 @@ class RedisReplicationIT {
 
     @Test
     void sentinelUriFindsTheMaster() throws Exception {
-        try (RedisProcess master = RedisProcess.start()) {
+        try (RedisServer master = RedisServer.start()) {
             java.nio.file.Path config = java.nio.file.Files.createTempFile("robit-sentinel", ".conf");
             java.nio.file.Files.writeString(config, "sentinel monitor robit-master 127.0.0.1 " + master.port() + " 1\n"
                     + "sentinel down-after-milliseconds robit-master 5000\n");
-            try (RedisProcess sentinel = RedisProcess.startWith(config.toString(), "--sentinel");
+            try (RedisServer sentinel = RedisServer.startWith(config.toString(), "--sentinel");
                     RedisDriver driver = RedisDriver.open("redis-sentinel://127.0.0.1:" + sentinel.port() + "#robit-master");
                     TestRedis.Admin admin = new TestRedis.Admin(RedisClient.create(master.uri()))) {
                 Lease lease = await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))

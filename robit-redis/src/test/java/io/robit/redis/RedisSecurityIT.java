@@ -7,8 +7,11 @@ import io.robit.DriverException;
 import io.robit.Drivers;
 import io.robit.spi.Driver;
 import io.robit.spi.Lease;
+import io.robit.tck.CuttableProxy;
 import io.robit.tck.SecretScan;
 import io.robit.tck.TestPki;
+import io.robit.testsupport.Ports;
+import io.robit.testsupport.RedisServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -48,8 +51,8 @@ class RedisSecurityIT {
     @BeforeAll
     static void startRedis() throws Exception {
         pki = TestPki.create(dir.resolve("pki"), "robit-redis-client");
-        plainPort = RedisProcess.freePort();
-        tlsPort = RedisProcess.freePort();
+        plainPort = Ports.free();
+        tlsPort = Ports.free();
         server = new ProcessBuilder("redis-server", "--port", Integer.toString(plainPort), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir.toString(),
                 "--tls-port", Integer.toString(tlsPort), "--tls-cert-file", pki.serverCert().toString(),
@@ -132,8 +135,8 @@ class RedisSecurityIT {
      */
     @Test
     void aClusterOverTlsWithAPasswordWorks() throws Exception {
-        int plain = RedisProcess.freePort();
-        int tls = RedisProcess.freePort();
+        int plain = Ports.free();
+        int tls = Ports.free();
         Path nodeDir = Files.createDirectories(dir.resolve("cluster"));
         Process node = new ProcessBuilder("redis-server", "--port", Integer.toString(plain), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", nodeDir.toString(),
@@ -167,7 +170,7 @@ class RedisSecurityIT {
      */
     @Test
     void aSentinelOverTlsFindsThePasswordProtectedMaster() throws Exception {
-        int sentinelPort = RedisProcess.freePort();
+        int sentinelPort = Ports.free();
         Path sentinelDir = Files.createDirectories(dir.resolve("sentinel"));
         Path config = sentinelDir.resolve("sentinel.conf");
         Files.write(config, List.of(
@@ -207,6 +210,20 @@ class RedisSecurityIT {
         String out = new String(cli.getInputStream().readAllBytes());
         cli.waitFor(10, TimeUnit.SECONDS);
         return out;
+    }
+
+    /**
+     * The right password over a driver's whole life and a backend that stops answering: the password
+     * shows in no exception, log line or {@code toString()} (issue 19, item 4).
+     */
+    @Test
+    void theRightPasswordShowsNowhereOverADriversLifeAndABackendFailure() throws Exception {
+        try (CuttableProxy proxy = CuttableProxy.to(new InetSocketAddress("127.0.0.1", plainPort))) {
+            String uri = "redis://default:" + DEFAULT_PASSWORD + "@127.0.0.1:" + proxy.address().getPort() + "?keyPrefix=robit-sec-life:";
+            SecretScan.Lifecycle life = SecretScan.lifecycle(() -> Drivers.open(uri), proxy::cut, proxy::restore);
+            assertThat(life.attempt().error()).as("an acquire with the server cut off").isInstanceOf(DriverException.class);
+            SecretScan.assertNoSecret(life.shown(), DEFAULT_PASSWORD);
+        }
     }
 
     @Test

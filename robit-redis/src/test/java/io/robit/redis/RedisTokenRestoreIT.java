@@ -7,6 +7,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.robit.DriverException;
 import io.robit.spi.Lease;
+import io.robit.testsupport.RedisServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,7 +34,7 @@ class RedisTokenRestoreIT {
     @Test
     void tokensNeverRepeatOrGoBackAfterARestartFromAnOlderSnapshot() throws Exception {
         Path dir = Files.createTempDirectory("robit-redis-restore-");
-        try (RedisProcess redis = RedisProcess.start("--dir", dir.toString(), "--dbfilename", "robit-restore.rdb")) {
+        try (RedisServer redis = RedisServer.start("--dir", dir.toString(), "--dbfilename", "robit-restore.rdb")) {
             String id = "restore-" + System.nanoTime();
             List<Long> tokens = new ArrayList<>();
             try (RedisDriver driver = RedisDriver.open(redis.uri())) {
@@ -73,7 +74,7 @@ class RedisTokenRestoreIT {
         }
     }
 
-    private static void save(RedisProcess redis) {
+    private static void save(RedisServer redis) {
         RedisClient client = RedisClient.create(redis.uri());
         try (StatefulRedisConnection<String, String> connection = client.connect()) {
             assertThat(connection.sync().save()).isEqualTo("OK");

@@ -8,6 +8,7 @@ import io.robit.Held;
 import io.robit.Mutex;
 import io.robit.spi.Contention;
 import io.robit.spi.Lease;
+import io.robit.testsupport.RedisServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,13 +33,13 @@ import org.junit.jupiter.api.Test;
 class RedisWaitIT {
     private static final Pattern CALLS = Pattern.compile("cmdstat_(\\w+):calls=(\\d+)");
 
-    private RedisProcess redis;
+    private RedisServer redis;
     private TestRedis.Admin admin;
     private ExecutorService pool;
 
     @BeforeEach
     void startServer() throws Exception {
-        redis = RedisProcess.start();
+        redis = RedisServer.start();
         admin = new TestRedis.Admin(RedisClient.create(redis.uri()));
         pool = Executors.newCachedThreadPool();
     }

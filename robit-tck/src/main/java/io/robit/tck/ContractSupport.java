@@ -6,11 +6,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 
 /**
  * What a driver's conformance test supplies: how to make a driver, how to name a lock, and how to
- * break a lease behind its holder's back. Shared by {@link DriverContract} and {@link MutexContract}.
+ * break a lease behind its holder's back. Shared by every contract; {@link DriverConformance} runs
+ * them all over one {@link DriverFixture}.
  *
  * @param <ID> the driver's lock-name type
  */
@@ -55,11 +57,7 @@ public abstract class ContractSupport<ID> {
      * an SQLite file): the contract then breaks every lease instead.
      */
     protected Optional<InetSocketAddress> serverAddress() {
-        try {
-            return fixture().serverAddress();
-        } catch (IllegalStateException noFixture) {
-            return Optional.empty();
-        }
+        return fromFixture(DriverFixture::serverAddress, Optional.empty());
     }
 
     /**
@@ -82,11 +80,18 @@ public abstract class ContractSupport<ID> {
 
     /** Lock names the driver must reject with {@link IllegalArgumentException} before any I/O. */
     protected List<ID> invalidIds() {
+        return fromFixture(DriverFixture::invalidIds, List.of());
+    }
+
+    /** The fixture's value of a default hook, or {@code otherwise} for a subclass that overrides the hooks instead. */
+    final <T> T fromFixture(Function<DriverFixture<ID>, T> hook, T otherwise) {
+        DriverFixture<ID> fixture;
         try {
-            return fixture().invalidIds();
+            fixture = fixture();
         } catch (IllegalStateException noFixture) {
-            return List.of();
+            return otherwise;
         }
+        return hook.apply(fixture);
     }
 
     /** A ttl long enough that no lease expires during a test. */

@@ -2,17 +2,22 @@ package io.robit.tck;
 
 import io.robit.spi.Driver;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
 /**
  * How the conformance kit reaches one backend: make a driver, name a lock, break a lease. Implement
- * it once per backend and return it from {@link ContractSupport#fixture()} in both
- * {@link DriverContract} and {@link MutexContract} subclasses, instead of overriding each hook twice.
+ * it once per backend and return it from {@link DriverConformance#openFixture()}; the kit opens it
+ * once per conformance class, shares it between every contract, and closes it at the end (so a
+ * fixture that starts servers starts them once). It is used from many test threads at once.
  *
  * @param <ID> the driver's lock-name type
  */
-public interface DriverFixture<ID> {
+public interface DriverFixture<ID> extends AutoCloseable {
+    /** The outage contract's lease unless a fixture needs a longer one: 3 s. */
+    Duration DEFAULT_OUTAGE_TTL = Duration.ofSeconds(3);
+
     /** See {@link ContractSupport#newDriver()}. */
     Driver<ID> newDriver() throws Exception;
 
@@ -35,5 +40,18 @@ public interface DriverFixture<ID> {
     /** See {@link ContractSupport#invalidIds()}. */
     default List<ID> invalidIds() {
         return List.of();
+    }
+
+    /**
+     * The lease of the outage contract's holds (see {@link SafetyContract#outageTtl()}): short, so
+     * the losses come soon; longer for a backend whose every renewal is slow (an SQLite file).
+     */
+    default Duration outageTtl() {
+        return DEFAULT_OUTAGE_TTL;
+    }
+
+    /** Stops what the fixture started (servers, admin clients) and removes its test data. Default: nothing. */
+    @Override
+    default void close() throws Exception {
     }
 }

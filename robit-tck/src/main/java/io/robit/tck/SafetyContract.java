@@ -40,9 +40,9 @@ public abstract class SafetyContract<ID> extends ContractSupport<ID> {
         return Integer.getInteger("robit.tck.outageLocks", 250);
     }
 
-    /** The lease of the outage contract's holds: short, so the losses come soon. */
+    /** The lease of the outage contract's holds: {@link DriverFixture#outageTtl()}, 3 s unless the fixture says otherwise. */
     protected Duration outageTtl() {
-        return Duration.ofSeconds(3);
+        return fromFixture(DriverFixture::outageTtl, DriverFixture.DEFAULT_OUTAGE_TTL);
     }
 
     /**

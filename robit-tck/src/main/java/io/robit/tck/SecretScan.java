@@ -1,13 +1,17 @@
 package io.robit.tck;
 
+import io.robit.spi.Driver;
+import io.robit.spi.Lease;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.io.StringWriter;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 
 /**
@@ -106,6 +110,59 @@ public final class SecretScan {
             System.setErr(err);
         }
         return new Attempt(error, copy.toString(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * What a driver with the right credentials showed over a whole life: opened, one lock acquired,
+     * refreshed and released, then the backend made unreachable ({@code breakBackend}) and one more
+     * acquire tried, which must fail; then the backend repaired ({@code repairBackend}) and the driver
+     * closed. Everything printed meanwhile (log lines included) is in the attempt's output; the
+     * failed acquire's exception is its error; the driver is given for its {@code toString()}.
+     *
+     * @param attempt the output, and the error of the acquire after the break (null if it did not fail)
+     * @param driver the driver that was opened, or null if opening failed
+     */
+    public record Lifecycle(Attempt attempt, Object driver) {
+        /** Everything to scan: the failed acquire's exception, the output, the driver and its toString. */
+        public List<Object> shown() {
+            return attempt.shown(driver);
+        }
+    }
+
+    /**
+     * Runs a driver's life (see {@link Lifecycle}) through {@code open}. A failure before the break
+     * (the right credentials must work) is rethrown as {@link AssertionError}.
+     */
+    public static Lifecycle lifecycle(Callable<? extends Driver<String>> open, Runnable breakBackend, Runnable repairBackend) {
+        Object[] opened = new Object[1];
+        Throwable[] beforeBreak = new Throwable[1];
+        Attempt attempt = attempt(() -> {
+            Driver<String> driver;
+            try {
+                driver = open.call();
+                opened[0] = driver;
+                String id = "secret-scan-" + UUID.randomUUID();
+                Lease lease = driver.acquire(id, Duration.ofSeconds(20), Duration.ofSeconds(10))
+                        .orElseThrow(() -> new AssertionError("the right credentials did not acquire a free lock"));
+                lease.refresh(Duration.ofSeconds(20), Duration.ofSeconds(10));
+                driver.release(lease);
+            } catch (Exception | AssertionError e) {
+                beforeBreak[0] = e;
+                return null;
+            }
+            breakBackend.run();
+            try {
+                driver.acquire("secret-scan-" + UUID.randomUUID(), Duration.ofSeconds(20), Duration.ofSeconds(2));
+                return null;
+            } finally {
+                repairBackend.run();
+                driver.close();
+            }
+        });
+        if (beforeBreak[0] != null) {
+            throw new AssertionError("with the right credentials, before the backend was broken", beforeBreak[0]);
+        }
+        return new Lifecycle(attempt, opened[0]);
     }
 
     private static final class Tee extends OutputStream {

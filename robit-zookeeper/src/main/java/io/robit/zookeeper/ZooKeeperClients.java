@@ -1,17 +1,23 @@
 package io.robit.zookeeper;
 
+import io.robit.DriverException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
@@ -21,20 +27,28 @@ import org.apache.curator.framework.api.ACLProvider;
 import org.apache.curator.framework.api.CuratorEventType;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.zookeeper.ClientCnxnSocketNetty;
+import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.client.ZKClientConfig;
+import org.apache.zookeeper.client.ZooKeeperSaslClient;
 import org.apache.zookeeper.common.ClientX509Util;
 import org.apache.zookeeper.common.X509Exception;
+import org.apache.zookeeper.common.X509Util;
 import org.apache.zookeeper.data.ACL;
 
 /**
- * Makes the Curator client of a driver opened from a URI: digest authentication, the ACL of created
+ * Makes the Curator client of a driver opened from a URI: digest or SASL DIGEST-MD5 authentication (the
+ * JAAS section built from the URI, see {@link SaslLogins}), the ACL of created
  * nodes ({@code CREATOR_ALL_ACL} when authenticated), and TLS through ZooKeeper's Netty socket with
  * the server's chain and host name verified. Stateless.
  */
 final class ZooKeeperClients {
     private static final int PROBE_TIMEOUT_MILLIS = 3_000;
+    /** A loaded server's JVM can take seconds over a handshake: room, since it only delays a failure's message. */
+    private static final int HANDSHAKE_TIMEOUT_MILLIS = 8_000;
     private static final int PROBE_READ_MILLIS = 1_000;
+    private static final long SASL_POLL_MILLIS = 20;
 
     private ZooKeeperClients() {
     }
@@ -48,23 +62,84 @@ final class ZooKeeperClients {
                 .retryPolicy(new ExponentialBackoffRetry(100, 3))
                 .aclProvider(aclProvider(uri.acl()));
         uri.namespace().ifPresent(factory::namespace);
-        uri.digest().ifPresent(digest -> factory.authorization("digest", digest.authorization().getBytes(StandardCharsets.UTF_8)));
+        Optional<ZooKeeperUri.Credentials> credentials = uri.credentials();
+        credentials.filter(c -> c.auth() == ZooKeeperUri.Auth.DIGEST)
+                .ifPresent(digest -> factory.authorization("digest", digest.authorization().getBytes(StandardCharsets.UTF_8)));
+        String saslSection = credentials.filter(c -> c.auth() == ZooKeeperUri.Auth.SASL)
+                .map(sasl -> SaslLogins.register(sasl.user(), sasl.password())).orElse(null);
         Path keyStore = null;
-        if (uri.tls().isPresent()) {
-            keyStore = uri.tls().get().cert().isPresent() ? combinedKeyStore(uri.tls().get()) : null;
-            factory.zkClientConfig(tlsConfig(uri.tls().get(), keyStore));
+        if (uri.tls().isPresent() || saslSection != null) {
+            ZKClientConfig config = new ZKClientConfig();
+            if (uri.tls().isPresent()) {
+                keyStore = uri.tls().get().cert().isPresent() ? combinedKeyStore(uri.tls().get()) : null;
+                tlsConfig(config, uri.tls().get(), keyStore);
+            }
+            if (saslSection != null) {
+                config.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "true");
+                config.setProperty(ZKClientConfig.LOGIN_CONTEXT_NAME_KEY, saslSection);
+                // ZooKeeper 3.9's FIPS mode (on by default) refuses DIGEST-MD5. Off, TLS (if any) checks
+                // the server's chain and host name with ZooKeeper's own trust manager instead of the JDK's.
+                config.setProperty(X509Util.FIPS_MODE_PROPERTY, "false");
+            }
+            factory.zkClientConfig(config);
         }
         CuratorFramework client = factory.build();
-        if (keyStore != null) {
+        if (keyStore != null || saslSection != null) {
             Path copy = keyStore;
-            // The key store is read again on each reconnect: it lives as long as the client.
+            // The key store and the login section are read again on each reconnect: they live as long as the client.
             client.getCuratorListenable().addListener((closing, event) -> {
                 if (event.getType() == CuratorEventType.CLOSING) {
-                    deleteQuietly(copy);
+                    if (copy != null) {
+                        deleteQuietly(copy);
+                    }
+                    if (saslSection != null) {
+                        SaslLogins.unregister(saslSection);
+                    }
                 }
             });
         }
         return client;
+    }
+
+    /**
+     * With SASL, waits until the connected session has authenticated: ZooKeeper reports a connection
+     * before its SASL exchange ends, and a failed login shows only later, as lost connections.
+     * Returns at once without SASL.
+     *
+     * @throws DriverException the login failed, or did not end within {@code wait}
+     */
+    static void awaitSasl(CuratorFramework client, ZooKeeperUri uri, Duration wait) throws InterruptedException {
+        Optional<ZooKeeperUri.Credentials> sasl = uri.credentials().filter(c -> c.auth() == ZooKeeperUri.Auth.SASL);
+        if (sasl.isEmpty()) {
+            return;
+        }
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            ZooKeeperSaslClient.SaslState state = saslState(client);
+            if (state == ZooKeeperSaslClient.SaslState.COMPLETE) {
+                return;
+            }
+            if (state == ZooKeeperSaslClient.SaslState.FAILED || System.nanoTime() - deadline >= 0) {
+                throw new DriverException("zookeeper " + uri.connectString() + ": SASL (DIGEST-MD5) authentication as '" + sasl.get().user() + "' "
+                        + (state == ZooKeeperSaslClient.SaslState.FAILED ? "failed: wrong user or password, or the server has no SASL provider"
+                        : "did not finish within " + wait) + " (see docs/security.md)", new KeeperException.AuthFailedException());
+            }
+            // ZooKeeper tells the end of the exchange to the session's default watcher, which Curator owns: poll briefly.
+            TimeUnit.MILLISECONDS.sleep(SASL_POLL_MILLIS);
+        }
+    }
+
+    private static ZooKeeperSaslClient.SaslState saslState(CuratorFramework client) {
+        try {
+            ZooKeeper zooKeeper = client.getZookeeperClient().getZooKeeper();
+            if (zooKeeper.getState() == ZooKeeper.States.AUTH_FAILED) {
+                return ZooKeeperSaslClient.SaslState.FAILED;
+            }
+            ZooKeeperSaslClient sasl = zooKeeper.getSaslClient();
+            return sasl == null ? ZooKeeperSaslClient.SaslState.INITIAL : sasl.getSaslState();
+        } catch (Exception e) {
+            return ZooKeeperSaslClient.SaslState.INITIAL; // between connections: look again
+        }
     }
 
     private static ACLProvider aclProvider(ZooKeeperUri.Acl acl) {
@@ -82,8 +157,7 @@ final class ZooKeeperClients {
         };
     }
 
-    private static ZKClientConfig tlsConfig(ZooKeeperUri.Tls tls, Path keyStore) {
-        ZKClientConfig config = new ZKClientConfig();
+    private static ZKClientConfig tlsConfig(ZKClientConfig config, ZooKeeperUri.Tls tls, Path keyStore) {
         config.setProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET, ClientCnxnSocketNetty.class.getName());
         config.setProperty(ZKClientConfig.SECURE_CLIENT, "true");
         try (ClientX509Util x509 = new ClientX509Util()) {
@@ -114,17 +188,27 @@ final class ZooKeeperClients {
     }
 
     /**
-     * Why a TLS connection to {@code uri} fails, for the message of a connection timeout: the outcome
-     * of one TLS handshake with each host, made with the client's own TLS settings. Empty without TLS
-     * or when every handshake succeeds.
+     * Why a connection to {@code uri} fails, for the message of a connection timeout (ZooKeeper's
+     * client only retries, silently): the outcome of one TCP connection to each host (refused,
+     * timed out, unknown host), or with TLS of one TLS handshake made with the client's own TLS
+     * settings. Empty when every host answers.
      */
     static String diagnose(ZooKeeperUri uri) {
         if (uri.tls().isEmpty()) {
-            return "";
+            StringBuilder why = new StringBuilder();
+            for (String hostPort : uri.connectString().split(",")) {
+                Socket socket = new Socket();
+                String failure = connect(socket, hostPort);
+                closeQuietly(socket);
+                if (failure != null) {
+                    why.append(why.length() == 0 ? " (" : "; ").append(hostPort).append(": ").append(failure);
+                }
+            }
+            return why.length() == 0 ? "" : why.append(")").toString();
         }
         Path keyStore = uri.tls().get().cert().isPresent() ? combinedKeyStore(uri.tls().get()) : null;
         try (ClientX509Util x509 = new ClientX509Util()) {
-            SSLContext context = x509.createSSLContext(tlsConfig(uri.tls().get(), keyStore));
+            SSLContext context = x509.createSSLContext(tlsConfig(new ZKClientConfig(), uri.tls().get(), keyStore));
             StringBuilder why = new StringBuilder();
             for (String hostPort : uri.connectString().split(",")) {
                 String failure = handshake(context, hostPort);
@@ -142,18 +226,34 @@ final class ZooKeeperClients {
         }
     }
 
-    private static String handshake(SSLContext context, String hostPort) {
+    /** Connects {@code socket} to {@code hostPort}; null on success, else why not. */
+    private static String connect(Socket socket, String hostPort) {
         int colon = hostPort.lastIndexOf(':');
         String host = colon < 0 || hostPort.endsWith("]") ? hostPort : hostPort.substring(0, colon);
         int port = colon < 0 || hostPort.endsWith("]") ? 2181 : Integer.parseInt(hostPort.substring(colon + 1));
         host = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-        Socket plain = new Socket();
         try {
-            InetAddress address = InetAddress.getByName(host);
-            plain.connect(new InetSocketAddress(address, port), PROBE_TIMEOUT_MILLIS);
+            socket.connect(new InetSocketAddress(InetAddress.getByName(host), port), PROBE_TIMEOUT_MILLIS);
+            return null;
+        } catch (ConnectException e) {
+            return "connection refused (is ZooKeeper running there?)";
+        } catch (SocketTimeoutException e) {
+            return "no answer to a TCP connection within " + PROBE_TIMEOUT_MILLIS + " ms";
+        } catch (UnknownHostException e) {
+            return "unknown host";
         } catch (IOException | RuntimeException e) {
-            closeQuietly(plain);
             return e.toString();
+        }
+    }
+
+    private static String handshake(SSLContext context, String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        int port = colon < 0 || hostPort.endsWith("]") ? 2181 : Integer.parseInt(hostPort.substring(colon + 1));
+        Socket plain = new Socket();
+        String failure = connect(plain, hostPort);
+        if (failure != null) {
+            closeQuietly(plain);
+            return failure;
         }
         // ZooKeeper's client checks the certificate against the name it resolves the address to
         // (127.0.0.1 becomes "localhost"): do the same, so the probe fails where the client does.
@@ -162,7 +262,7 @@ final class ZooKeeperClients {
             SSLParameters parameters = socket.getSSLParameters();
             parameters.setEndpointIdentificationAlgorithm("HTTPS");
             socket.setSSLParameters(parameters);
-            socket.setSoTimeout(PROBE_TIMEOUT_MILLIS);
+            socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
             socket.startHandshake();
             // With TLS 1.3 the server judges our certificate after our side of the handshake is
             // done: its verdict (an alert, or a close) comes with the first read.

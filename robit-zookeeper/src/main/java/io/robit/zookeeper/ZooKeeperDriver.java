@@ -121,6 +121,7 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
                 throw new DriverException("zookeeper " + parsed.connectString() + ": no connection within " + parsed.connectionTimeout()
                         + ZooKeeperClients.diagnose(parsed), new KeeperException.ConnectionLossException());
             }
+            ZooKeeperClients.awaitSasl(client, parsed, parsed.connectionTimeout());
             Builder options = new Builder(client);
             parsed.tickTime().ifPresent(options::serverTickTime);
             return new ZooKeeperDriver(options, true);
@@ -192,8 +193,7 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
     @Override
     public CompletableFuture<Void> awaitReleaseAsync(String id, Duration maxWait) {
         LockNames.escape(id);
-        Objects.requireNonNull(maxWait, "maxWait must not be null");
-        if (maxWait.isNegative() || maxWait.isZero() || context.isClosed()) {
+        if (Objects.requireNonNull(maxWait, "maxWait must not be null").isNegative() || maxWait.isZero() || context.isClosed()) {
             return CompletableFuture.completedFuture(null);
         }
         return AsyncWait.start(context, context.store().lockPath(id), ZooKeeperContention.saturatedNanos(maxWait));

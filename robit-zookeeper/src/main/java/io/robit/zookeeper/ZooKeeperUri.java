@@ -14,8 +14,9 @@ import java.util.regex.Pattern;
 
 /**
  * A parsed {@code zookeeper://[user[:password]@]host:port[,host:port...][/chroot][?sessionTimeout=..&connectionTimeout=..]}
- * with its security options: digest authentication from the user info ({@code passwordFile},
- * {@code passwordEnv} for the password), the ACL of the nodes it creates ({@code acl=creator|open}),
+ * with its security options: authentication from the user info, by the digest scheme or by SASL
+ * DIGEST-MD5 ({@code auth=digest|sasl}; {@code passwordFile}, {@code passwordEnv} for the password),
+ * the ACL of the nodes it creates ({@code acl=creator|open}),
  * and TLS ({@code tls=true}; {@code cacert}, {@code cert}, {@code key} are PEM files). Immutable;
  * {@link #toString()} shows no password.
  *
@@ -23,24 +24,33 @@ import java.util.regex.Pattern;
  * @param namespace the chroot without its leading slash, used as the Curator namespace
  * @param sessionTimeout the session timeout to ask for (the server may negotiate it down or up)
  * @param connectionTimeout how long to wait for the first connection
- * @param digest the digest identity {@code user:password}, or empty
+ * @param credentials the identity {@code user:password} and how it authenticates, or empty
  * @param acl the ACL of the nodes the driver creates
  * @param tls the TLS options, or empty for plain TCP
  * @param tickTime the ensemble's tickTime ({@link ZooKeeperDriver.Builder#serverTickTime}), or empty for the default
  */
 record ZooKeeperUri(String connectString, Optional<String> namespace, Duration sessionTimeout, Duration connectionTimeout,
-                    Optional<Digest> digest, Acl acl, Optional<Tls> tls, Optional<Duration> tickTime) {
+                    Optional<Credentials> credentials, Acl acl, Optional<Tls> tls, Optional<Duration> tickTime) {
 
-    /** A digest identity; {@link #toString()} masks the password. */
-    record Digest(String user, String password) {
+    /** A user, its password and how they authenticate; {@link #toString()} masks the password. */
+    record Credentials(String user, String password, Auth auth) {
+        /** The digest scheme's {@code user:password}. */
         String authorization() {
             return user + ":" + password;
         }
 
         @Override
         public String toString() {
-            return "digest " + user + ":" + Secrets.MASK;
+            return auth.name().toLowerCase(Locale.ROOT) + " " + user + ":" + Secrets.MASK;
         }
+    }
+
+    /** How the user of the URI authenticates. */
+    enum Auth {
+        /** ZooKeeper's digest scheme ({@code addAuthInfo}); the ACL identity is {@code digest:user:hash}. */
+        DIGEST,
+        /** SASL DIGEST-MD5, for servers with the SASL provider and a JAAS {@code Server} section; the ACL identity is {@code sasl:user}. */
+        SASL
     }
 
     /** The ACL of created nodes. */
@@ -57,7 +67,7 @@ record ZooKeeperUri(String connectString, Optional<String> namespace, Duration s
 
     @Override
     public String toString() {
-        return "ZooKeeperUri[" + connectString + namespace.map(n -> "/" + n).orElse("") + digest.map(d -> ", " + d).orElse("")
+        return "ZooKeeperUri[" + connectString + namespace.map(n -> "/" + n).orElse("") + credentials.map(c -> ", " + c).orElse("")
                 + ", acl " + acl + tls.map(t -> ", " + t).orElse("") + "]";
     }
     static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(30);
@@ -66,8 +76,8 @@ record ZooKeeperUri(String connectString, Optional<String> namespace, Duration s
     private static final Pattern HOST = Pattern.compile("(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?");
     private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(ms|s|m)?");
     private static final String EXAMPLE = "zookeeper://[user:password@]127.0.0.1:2181[,host:port...][/chroot]"
-            + "[?sessionTimeout=30s&connectionTimeout=15s&tickTime=2s&acl=creator&tls=true&cacert=ca.pem&cert=c.pem&key=c.key&passwordFile=PATH]";
-    private static final String KNOWN = "sessionTimeout, connectionTimeout, tickTime, acl, tls, cacert, cert, key, passwordFile, passwordEnv";
+            + "[?sessionTimeout=30s&connectionTimeout=15s&tickTime=2s&auth=digest&acl=creator&tls=true&cacert=ca.pem&cert=c.pem&key=c.key&passwordFile=PATH]";
+    private static final String KNOWN = "sessionTimeout, connectionTimeout, tickTime, auth, acl, tls, cacert, cert, key, passwordFile, passwordEnv";
 
     /**
      * @throws IllegalArgumentException the URI is malformed; the message shows the expected form
@@ -131,6 +141,7 @@ record ZooKeeperUri(String connectString, Optional<String> namespace, Duration s
         Duration connection = DEFAULT_CONNECTION_TIMEOUT;
         Duration tick = null;
         String aclName = null;
+        String authName = null;
         Boolean tlsParameter = null;
         String caCert = null;
         String cert = null;
@@ -147,6 +158,7 @@ record ZooKeeperUri(String connectString, Optional<String> namespace, Duration s
                     case "connectionTimeout" -> connection = duration(uri, name, value);
                     case "tickTime" -> tick = duration(uri, name, value);
                     case "acl" -> aclName = value;
+                    case "auth" -> authName = value;
                     case "tls" -> tlsParameter = switch (value.toLowerCase(Locale.ROOT)) {
                         case "true", "" -> true;
                         case "false" -> false;
@@ -170,8 +182,19 @@ record ZooKeeperUri(String connectString, Optional<String> namespace, Duration s
             throw malformed(uri, user == null ? "a password needs a user: write user@host"
                     : "user '" + user + "' needs a password: user:password@, passwordFile=PATH or passwordEnv=NAME");
         }
-        Optional<Digest> digest = user == null ? Optional.empty() : Optional.of(new Digest(user, password));
-        Acl acl = digest.isPresent() ? Acl.CREATOR : Acl.OPEN;
+        Auth auth = Auth.DIGEST;
+        if (authName != null) {
+            auth = switch (authName.toLowerCase(Locale.ROOT)) {
+                case "digest" -> Auth.DIGEST;
+                case "sasl" -> Auth.SASL;
+                default -> throw malformed(uri, "auth '" + authName + "' must be digest or sasl");
+            };
+            if (user == null) {
+                throw malformed(uri, "auth=" + authName + " needs a user: user:password@, or user@ with passwordFile or passwordEnv");
+            }
+        }
+        Optional<Credentials> credentials = user == null ? Optional.empty() : Optional.of(new Credentials(user, password, auth));
+        Acl acl = credentials.isPresent() ? Acl.CREATOR : Acl.OPEN;
         if (aclName != null) {
             acl = switch (aclName.toLowerCase(Locale.ROOT)) {
                 case "creator" -> Acl.CREATOR;
@@ -179,8 +202,8 @@ record ZooKeeperUri(String connectString, Optional<String> namespace, Duration s
                 default -> throw malformed(uri, "acl '" + aclName + "' must be creator or open");
             };
         }
-        if (acl == Acl.CREATOR && digest.isEmpty() && cert == null) {
-            throw malformed(uri, "acl=creator needs an identity: user:password@ (digest) or a client certificate (cert, key)");
+        if (acl == Acl.CREATOR && credentials.isEmpty() && cert == null) {
+            throw malformed(uri, "acl=creator needs an identity: user:password@ (digest or SASL) or a client certificate (cert, key)");
         }
         if ((cert == null) != (key == null)) {
             throw malformed(uri, "cert and key go together (the client certificate and its key)");
@@ -195,7 +218,7 @@ record ZooKeeperUri(String connectString, Optional<String> namespace, Duration s
         Optional<Tls> tls = useTls
                 ? Optional.of(new Tls(file(uri, "cacert", caCert), file(uri, "cert", cert), file(uri, "key", key)))
                 : Optional.empty();
-        return new ZooKeeperUri(hosts, chroot.isEmpty() ? Optional.empty() : Optional.of(chroot), session, connection, digest, acl, tls,
+        return new ZooKeeperUri(hosts, chroot.isEmpty() ? Optional.empty() : Optional.of(chroot), session, connection, credentials, acl, tls,
                 Optional.ofNullable(tick));
     }
 

@@ -7,6 +7,7 @@ import io.robit.DriverException;
 import io.robit.Held;
 import io.robit.Mutex;
 import io.robit.spi.Lease;
+import io.robit.testsupport.ZooKeeperEnsemble;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;

@@ -2,13 +2,16 @@ package io.robit.zookeeper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.robit.DriverException;
 import io.robit.Drivers;
 import io.robit.spi.Driver;
 import io.robit.spi.Lease;
+import io.robit.tck.CuttableProxy;
 import io.robit.tck.SecretScan;
 import io.robit.tck.TestPki;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
@@ -43,6 +47,7 @@ class ZooKeeperSecurityIT {
     private static final String PASSWORD = "zk-alice-" + UUID.randomUUID();
     private static final String OTHER_PASSWORD = "zk-bob-" + UUID.randomUUID();
     private static final String WRONG_PASSWORD = "zk-wrong-" + UUID.randomUUID();
+    private static final String SASL_PASSWORD = "zk-carol-" + UUID.randomUUID();
     private static final Duration TTL = Duration.ofSeconds(20);
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
@@ -54,7 +59,7 @@ class ZooKeeperSecurityIT {
     @BeforeAll
     static void startServer() throws Exception {
         pki = TestPki.create(dir.resolve("pki"), "robit-zk-client");
-        server = SecureZooKeeper.start(pki, dir);
+        server = SecureZooKeeper.start(pki, dir, Map.of("carol", SASL_PASSWORD));
     }
 
     @AfterAll
@@ -121,6 +126,92 @@ class ZooKeeperSecurityIT {
             lease.refresh(TTL, TIMEOUT); // still ours
             assertThat(lease.lost()).isNotDone();
             alice.release(lease);
+        }
+    }
+
+    @Test
+    void aCertificateIdentityWithAclCreatorOwnsItsNodesAndOthersCannotDeleteThem() throws Exception {
+        String chroot = chroot();
+        String id = "x509-" + UUID.randomUUID();
+        // No user:password@: the session's only identity is its client certificate (the server's x509 provider).
+        String uri = "zookeeper://" + server.tls() + "/" + chroot + "?acl=creator&" + tlsQuery(pki.caCert());
+        try (Driver<String> byCertificate = Drivers.open(uri);
+                CuratorFramework owner = ZooKeeperClients.build(ZooKeeperUri.parse(uri)); // the same certificate, to look
+                CuratorFramework reader = raw(chroot, null, null, null);
+                CuratorFramework bob = raw(chroot, "bob", OTHER_PASSWORD, null)) {
+            owner.start();
+            assertThat(owner.blockUntilConnected(20, TimeUnit.SECONDS)).isTrue();
+            Lease lease = byCertificate.acquire(id, TTL, TIMEOUT).orElseThrow();
+            String node = heldNode(owner, id);
+            List<ACL> acl = owner.getACL().forPath(node);
+            assertThat(acl).hasSize(1);
+            assertThat(acl.get(0).getId().getScheme()).isEqualTo("x509");
+            assertThat(acl.get(0).getId().getId()).contains("CN=robit-zk-client");
+            assertThat(acl.get(0).getPerms()).isEqualTo(ZooDefs.Perms.ALL);
+
+            for (CuratorFramework intruder : List.of(bob, reader)) {
+                assertThatThrownBy(() -> intruder.delete().forPath(node)).isInstanceOf(KeeperException.NoAuthException.class);
+                assertThatThrownBy(() -> intruder.setData().forPath(node, new byte[] {1})).isInstanceOf(KeeperException.NoAuthException.class);
+            }
+            assertThat(owner.checkExists().forPath(node)).isNotNull();
+            lease.refresh(TTL, TIMEOUT); // still ours
+            assertThat(lease.lost()).isNotDone();
+            byCertificate.release(lease);
+            await().atMost(Duration.ofSeconds(30)).until(() -> owner.checkExists().forPath(node) == null); // its owner could delete it
+        }
+    }
+
+    @Test
+    void aSaslUserFromTheUriOwnsItsNodesAndOthersCannotDeleteThem() throws Exception {
+        String chroot = chroot();
+        String id = "sasl-" + UUID.randomUUID();
+        // No JAAS file anywhere in this JVM: the login section comes from the URI.
+        assertThat(System.getProperty("java.security.auth.login.config")).isNull();
+        String uri = "zookeeper://carol:" + SASL_PASSWORD + "@" + server.plain() + "/" + chroot + "?auth=sasl";
+        try (Driver<String> carol = Drivers.open(uri);
+                CuratorFramework carolsClient = ZooKeeperClients.build(ZooKeeperUri.parse(uri)); // carol again, to look
+                CuratorFramework bob = raw(chroot, "bob", OTHER_PASSWORD, null);
+                CuratorFramework anonymous = raw(chroot, null, null, null)) {
+            carolsClient.start();
+            assertThat(carolsClient.blockUntilConnected(20, TimeUnit.SECONDS)).isTrue();
+            ZooKeeperClients.awaitSasl(carolsClient, ZooKeeperUri.parse(uri), Duration.ofSeconds(20));
+            Lease lease = carol.acquire(id, TTL, TIMEOUT).orElseThrow();
+            assertThat(carol.toString()).doesNotContain(SASL_PASSWORD);
+            // CREATOR_ALL_ACL on the parents too: only carol may list the lock's contenders.
+            assertThatThrownBy(() -> ZooKeeperTestSupport.contenders(bob, id)).isInstanceOf(KeeperException.NoAuthException.class);
+            String parent = ZooKeeperTestSupport.BASE_PATH + "/" + LockNames.escape(id);
+            List<String> contenders = ZooKeeperTestSupport.contenders(carolsClient, id);
+            assertThat(contenders).hasSize(1);
+            String node = parent + "/" + contenders.get(0);
+            assertThat(carolsClient.getACL().forPath(node)).containsExactly(new ACL(ZooDefs.Perms.ALL, new Id("sasl", "carol")));
+            for (CuratorFramework intruder : List.of(bob, anonymous)) {
+                assertThatThrownBy(() -> intruder.delete().forPath(node)).isInstanceOf(KeeperException.NoAuthException.class);
+                assertThatThrownBy(() -> intruder.setData().forPath(node, new byte[] {1})).isInstanceOf(KeeperException.NoAuthException.class);
+            }
+            lease.refresh(TTL, TIMEOUT); // still ours
+            assertThat(lease.lost()).isNotDone();
+            carol.release(lease);
+        }
+    }
+
+    @Test
+    void aWrongSaslPasswordFailsNamingTheCause() {
+        assertFailsNamingCause("zookeeper://carol:" + WRONG_PASSWORD + "@" + server.plain() + "/" + chroot() + "?auth=sasl&connectionTimeout=5s",
+                "sasl");
+    }
+
+    /**
+     * The right digest password over a driver's whole life and a server that stops answering: the
+     * password shows in no exception, log line or {@code toString()} (issue 19, item 4).
+     */
+    @Test
+    void theRightPasswordShowsNowhereOverADriversLifeAndABackendFailure() throws Exception {
+        int port = Integer.parseInt(server.plain().substring(server.plain().lastIndexOf(':') + 1));
+        try (CuttableProxy proxy = CuttableProxy.to(new InetSocketAddress("127.0.0.1", port))) {
+            String uri = "zookeeper://alice:" + PASSWORD + "@127.0.0.1:" + proxy.address().getPort() + "/" + chroot() + "?sessionTimeout=4s";
+            SecretScan.Lifecycle life = SecretScan.lifecycle(() -> Drivers.open(uri), proxy::cut, proxy::restore);
+            assertThat(life.attempt().error()).as("an acquire with the server cut off").isInstanceOf(DriverException.class);
+            SecretScan.assertNoSecret(life.shown(), PASSWORD);
         }
     }
 
@@ -222,6 +313,6 @@ class ZooKeeperSecurityIT {
         });
         assertThat(attempt.error()).as("opening and acquiring through %s", opened[0]).isInstanceOf(DriverException.class);
         assertThat(attempt.error().getMessage().toLowerCase(Locale.ROOT)).contains(cause);
-        SecretScan.assertNoSecret(attempt.shown(opened[0]), PASSWORD, OTHER_PASSWORD, WRONG_PASSWORD);
+        SecretScan.assertNoSecret(attempt.shown(opened[0]), PASSWORD, OTHER_PASSWORD, WRONG_PASSWORD, SASL_PASSWORD);
     }
 }

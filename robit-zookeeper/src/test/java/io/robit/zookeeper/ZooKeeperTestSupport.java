@@ -2,29 +2,27 @@ package io.robit.zookeeper;
 
 import static org.awaitility.Awaitility.await;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import io.robit.testsupport.ZooKeeperTestServer;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
-import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
 
 /**
- * The in-process ZooKeeper the tests run against, and tools to break things on it. Tests that stop
- * or restart a server start their own with {@link #newServer()}; the others share {@link #shared()}.
+ * The in-process ZooKeeper the tests run against ({@link ZooKeeperTestServer}), and tools to break
+ * things on it. Tests that stop or restart a server start their own with {@link #newServer()}; the
+ * others share {@link #shared()}.
  */
 final class ZooKeeperTestSupport {
     /** Tick of test servers: sessions may be negotiated between 2 and 20 ticks (0.4 s to 4 s). */
-    static final int TICK_MS = 200;
+    static final int TICK_MS = ZooKeeperTestServer.TICK_MS;
     /** Where the driver keeps its lock nodes by default. */
     static final String BASE_PATH = "/robit/locks";
 
@@ -33,7 +31,7 @@ final class ZooKeeperTestSupport {
 
     /** The server shared by the tests of this JVM: started on first use, stopped when the JVM exits. */
     static TestingServer shared() {
-        return Shared.SERVER;
+        return ZooKeeperTestServer.shared();
     }
 
     /** A new server on a free loopback port, with a short tick so sessions can be short. The caller closes it. */
@@ -43,12 +41,7 @@ final class ZooKeeperTestSupport {
 
     /** A new server whose sessions may last from 2 to 20 ticks of {@code tickMs}. The caller closes it. */
     static TestingServer newServer(int tickMs) {
-        try {
-            InstanceSpec spec = new InstanceSpec(null, -1, -1, -1, true, -1, tickMs, -1, Map.of("clientPortAddress", "127.0.0.1"), "127.0.0.1");
-            return new TestingServer(spec, true);
-        } catch (Exception e) {
-            throw new IllegalStateException("could not start an in-process ZooKeeper", e);
-        }
+        return ZooKeeperTestServer.start(tickMs);
     }
 
     /** A started client, connected, with the given session timeout. The caller closes it. */
@@ -118,21 +111,5 @@ final class ZooKeeperTestSupport {
     static void awaitContenders(CuratorFramework admin, String id, int count) {
         await("lock '" + id + "' has " + count + " contender node(s)").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
                 .until(() -> contenders(admin, id).size() == count);
-    }
-
-    private static final class Shared {
-        static final TestingServer SERVER = start();
-
-        private static TestingServer start() {
-            TestingServer server = newServer();
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try {
-                    server.close();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }, "zookeeper-test-server-stop"));
-            return server;
-        }
     }
 }

@@ -15,7 +15,7 @@ class ZooKeeperUriSecurityTest {
     @Test
     void aUserMeansDigestAuthAndCreatorOnlyNodes() {
         ZooKeeperUri uri = ZooKeeperUri.parse("zookeeper://app:s%40cret-zk1@zk1:2181,zk2:2181/apps");
-        assertThat(uri.digest().orElseThrow().authorization()).isEqualTo("app:s@cret-zk1");
+        assertThat(uri.credentials().orElseThrow().authorization()).isEqualTo("app:s@cret-zk1");
         assertThat(uri.acl()).isEqualTo(ZooKeeperUri.Acl.CREATOR);
         assertThat(uri.connectString()).isEqualTo("zk1:2181,zk2:2181");
         assertThat(uri.namespace()).contains("apps");
@@ -27,7 +27,7 @@ class ZooKeeperUriSecurityTest {
     @Test
     void thePasswordMayComeFromTheEnvironment() {
         ZooKeeperUri uri = ZooKeeperUri.parse("zookeeper://app@zk1?passwordEnv=ZK_PW", Map.of("ZK_PW", "env-zk-pw")::get);
-        assertThat(uri.digest().orElseThrow().password()).isEqualTo("env-zk-pw");
+        assertThat(uri.credentials().orElseThrow().password()).isEqualTo("env-zk-pw");
     }
 
     @Test

@@ -9,6 +9,7 @@ import io.grpc.stub.StreamObserver;
 import io.robit.Held;
 import io.robit.Mutex;
 import io.robit.etcd.EtcdDriver;
+import io.robit.testsupport.EtcdServer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -105,7 +106,7 @@ public final class EtcdLockBench {
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        BenchEtcdServer server = endpoint == null ? BenchEtcdServer.start(binary) : null;
+        EtcdServer server = endpoint == null ? EtcdServer.start(binary) : null;
         try {
             EtcdLockBench bench = new EtcdLockBench(server != null ? server.endpoint() : endpoint, Duration.ofSeconds(seconds),
                     Duration.ofSeconds(warmup), clients, trials, rounds);

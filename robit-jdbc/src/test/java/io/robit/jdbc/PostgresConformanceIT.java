@@ -1,0 +1,12 @@
+package io.robit.jdbc;
+
+import io.robit.tck.DriverConformance;
+import io.robit.tck.DriverFixture;
+
+/** Every contract of the kit over the shared PostgreSQL on 127.0.0.1:5432 (see {@link TestDatabases}). */
+class PostgresConformanceIT extends DriverConformance<String> {
+    @Override
+    protected DriverFixture<String> openFixture() {
+        return TestDatabases.POSTGRESQL;
+    }
+}
