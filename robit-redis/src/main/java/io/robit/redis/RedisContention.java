@@ -50,7 +50,7 @@ final class RedisContention implements Contention {
         // Read before sending: a release message counted after this is one our failed attempt may not have seen.
         ReleaseSignals.Channel subscribed = signals.subscribed(keys.channel());
         long generation = subscribed == null ? -1 : subscribed.generation();
-        RedisStore.Attempt attempt = store.acquire(keys, ttl, timeout);
+        RedisStore.Attempt attempt = store.acquire(keys, ttl, timeout, true);
         if (attempt.lease() == null) {
             hint = new Hint(subscribed, generation, wakeAt(attempt.receivedNanos(), attempt.pttl()));
         }

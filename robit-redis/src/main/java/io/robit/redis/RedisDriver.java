@@ -26,8 +26,11 @@ import org.slf4j.LoggerFactory;
  * lock key {@code robit:{ID}} (value: a random owner string of this acquisition; expiry: the
  * lease's TTL), and the fencing counter {@code robit:{ID}:token} (the last token granted; each
  * successful acquire sets it to {@code max(counter + 1, server TIME in µs)}, so tokens keep growing
- * even after a restart restores an older counter; no expiry). Both carry the hash tag {@code {ID}}, so they share one Cluster
- * slot. Releases are published on the channel {@code robit:{ID}:released}.
+ * even after a restart restores an older counter; no expiry), and while someone waits for a release,
+ * the waiters key {@code robit:{ID}:waiters} (expiry: the holder's remaining TTL plus 5 s). All
+ * carry the hash tag {@code {ID}}, so they share one Cluster slot. A release is published on the
+ * channel {@code robit:{ID}:released} only when the waiters key exists, so an uncontended lock and
+ * unlock publish nothing.
  *
  * <p><b>One round trip each.</b> Acquire, refresh and release are each one EVALSHA of a Lua
  * script; when the server answers NOSCRIPT (after a restart or failover) the same call falls
@@ -147,7 +150,7 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
         RedisStore.checkTtl(ttl);
         Arguments.positive("timeout", timeout);
         store.checkOpen();
-        return Optional.ofNullable(store.acquire(store.keys(id), ttl, timeout).lease());
+        return Optional.ofNullable(store.acquire(store.keys(id), ttl, timeout, false).lease());
     }
 
     /** A waiting lock call: its attempts, and waits that use what the last failed attempt learned. */

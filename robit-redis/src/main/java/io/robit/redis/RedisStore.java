@@ -36,7 +36,7 @@ final class RedisStore implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RedisStore.class);
 
     /** The keys and the release channel of one lock; all carry the hash tag {@code {id}}. */
-    record Keys(String id, String lock, String counter, String channel) {
+    record Keys(String id, String lock, String counter, String channel, String waiters) {
     }
 
     /**
@@ -74,7 +74,7 @@ final class RedisStore implements AutoCloseable {
 
     Keys keys(String id) {
         String lock = keyPrefix + "{" + id + "}";
-        return new Keys(id, lock, lock + ":token", lock + ":released");
+        return new Keys(id, lock, lock + ":token", lock + ":released", lock + ":waiters");
     }
 
     Duration commandTimeout() {
@@ -91,14 +91,17 @@ final class RedisStore implements AutoCloseable {
         }
     }
 
-    /** One acquire attempt: on a grant, trusted only once the replicas it needs acknowledged it. */
-    Attempt acquire(Keys keys, Duration ttl, Duration timeout) throws InterruptedException {
+    /**
+     * One acquire attempt: on a grant, trusted only once the replicas it needs acknowledged it. When
+     * it fails and the caller {@code waits}, the same script registers it for the release notice.
+     */
+    Attempt acquire(Keys keys, Duration ttl, Duration timeout, boolean waits) throws InterruptedException {
         String owner = ownerPrefix + Long.toUnsignedString(ownerSequence.incrementAndGet(), 36);
         long sent = System.nanoTime();
         List<Object> answer;
         try {
             answer = call(keys.id(), "acquire", timeout, c -> script(c, Scripts.ACQUIRE, ScriptOutputType.MULTI,
-                    new String[] {keys.lock(), keys.counter()}, owner, Long.toString(ttl.toMillis())));
+                    new String[] {keys.lock(), keys.counter(), keys.waiters()}, owner, Long.toString(ttl.toMillis()), waits ? "1" : "0"));
         } catch (DriverException | InterruptedException e) {
             // The script may still run (or have run) without us seeing the answer: give it back.
             giveBack(keys, owner);
@@ -185,7 +188,7 @@ final class RedisStore implements AutoCloseable {
     }
 
     private CompletionStage<Long> releaseRequest(Commands commands, Keys keys, String owner) {
-        return script(commands, Scripts.RELEASE, ScriptOutputType.INTEGER, new String[] {keys.lock()}, owner, keys.channel());
+        return script(commands, Scripts.RELEASE, ScriptOutputType.INTEGER, new String[] {keys.lock(), keys.waiters()}, owner, keys.channel());
     }
 
     /** Best effort, answer not awaited: deletes the key if {@code owner} still holds it. */
@@ -200,14 +203,21 @@ final class RedisStore implements AutoCloseable {
         }
     }
 
-    /** The lock key's remaining TTL in ms: -2 when free, -1 when held without expiry. */
+    /**
+     * For a waiter already subscribed: the lock key's remaining TTL in ms (-2 when free, -1 when held
+     * without expiry), registering the waiter for the release notice while it is held.
+     */
     long probe(Keys keys, Duration timeout) throws InterruptedException {
-        return call(keys.id(), "wait", timeout, c -> c.pttl(keys.lock()));
+        return call(keys.id(), "wait", timeout, c -> probeRequest(c, keys));
     }
 
     /** {@link #probe} without blocking (no timeout of its own: the caller bounds its wait). */
     CompletableFuture<Long> probeAsync(Keys keys) {
-        return connections.commands().thenCompose(c -> c.pttl(keys.lock()));
+        return connections.commands().thenCompose(c -> probeRequest(c, keys).toCompletableFuture());
+    }
+
+    private CompletionStage<Long> probeRequest(Commands commands, Keys keys) {
+        return script(commands, Scripts.PROBE, ScriptOutputType.INTEGER, new String[] {keys.lock(), keys.waiters()});
     }
 
     /** What Redis holds for the lock: empty when neither its key nor its counter exists. */
