@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -44,7 +45,15 @@ class RedisSentinelFailoverIT {
             long[] availableAt = {0};
             await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() -> {
                 try {
-                    rivalDriver.acquire("failover-held", TTL, Duration.ofSeconds(2)).ifPresent(rivalGrant::set);
+                    // Read before the request is sent: a grant after the holder was told of its loss
+                    // (a failover slower than the ttl, on a starved machine) is no double grant.
+                    boolean holderToldBefore = held.isLost();
+                    Optional<Lease> grant = rivalDriver.acquire("failover-held", TTL, Duration.ofSeconds(2));
+                    if (grant.isPresent()) {
+                        assertThat(holderToldBefore).as("a rival was granted the held lock while its holder still believed it held it"
+                                + " (double grant); holder: %s", held.lossReason()).isTrue();
+                        rivalGrant.set(grant.get());
+                    }
                 } catch (DriverException e) {
                     // the master is down or not yet promoted
                 }
@@ -61,7 +70,10 @@ class RedisSentinelFailoverIT {
                 }
                 return rivalGrant.get() != null || availableAt[0] != 0;
             });
-            assertThat(rivalGrant.get()).as("a rival granted the held lock after the failover (double grant)").isNull();
+            // The holder was told first (asserted above), but the rest needs a hold that outlived the failover.
+            Assumptions.assumeTrue(rivalGrant.get() == null,
+                    () -> "the failover outlasted the " + TTL + " ttl on this machine; the holder was told (" + held.lossReason()
+                            + ") before the rival's grant, so the survival check cannot run");
             assertThat(group.currentMasterPort()).as("Sentinel promoted the replica").isEqualTo(group.replica().port()).isNotEqualTo(oldMaster);
             System.out.printf("robit-cluster-smoke redis-sentinel: grants unavailable for %d ms after the master kill%n",
                     TimeUnit.NANOSECONDS.toMillis(availableAt[0] - killedAt));
