@@ -101,7 +101,8 @@ final class LeadCommand implements java.util.concurrent.Callable<Integer> {
         Logging.configure();
         mainThread = Thread.currentThread();
         Signals.install(this::onSignal);
-        try (Driver<String> driver = backend.open(ttl)) {
+        Driver<String> driver = backend.open(ttl);
+        try {
             while (true) {
                 Integer exit = campaignOnce(driver);
                 if (exit != null) {
@@ -112,6 +113,12 @@ final class LeadCommand implements java.util.concurrent.Callable<Integer> {
                 } catch (InterruptedException e) {
                     return 128 + Signals.number(signalOr("INT"));
                 }
+            }
+        } finally {
+            // As robit run: saying goodbye to an unreachable backend must not hold the exit up.
+            Duration bound = ttl.dividedBy(3);
+            if (!BoundedClose.close(driver, bound) && verbose) {
+                err.println("robit: the backend did not close within " + Durations.format(bound) + "; exiting without waiting for it");
             }
         }
     }

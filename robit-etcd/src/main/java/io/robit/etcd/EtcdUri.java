@@ -1,19 +1,17 @@
 package io.robit.etcd;
 
 import io.robit.spi.Secrets;
+import io.robit.spi.support.Arguments;
+import io.robit.spi.support.UriParameters;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A parsed {@code etcd[s]://[user[:password]@]host[:port][,host[:port]...][/][?prefix=...&timeout=...&headroom=...]}
@@ -34,7 +32,6 @@ record EtcdUri(List<String> hostPorts, Optional<String> user, Optional<String> p
      */
     record Tls(Optional<Path> caCert, Optional<Path> cert, Optional<Path> key) {
     }
-    private static final Pattern HOST_PORT = Pattern.compile("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+)(?::(\\d{1,5}))?$");
 
     EtcdUri {
         hostPorts = List.copyOf(hostPorts);
@@ -96,46 +93,18 @@ record EtcdUri(List<String> hostPorts, Optional<String> user, Optional<String> p
         if (rest.isEmpty()) {
             throw new IllegalArgumentException("etcd uri '" + uri + "' names no endpoint; expected " + FORM);
         }
-        List<String> hostPorts = new ArrayList<>();
-        for (String endpoint : rest.split(",", -1)) {
-            Matcher m = HOST_PORT.matcher(endpoint);
-            if (!m.matches()) {
-                throw new IllegalArgumentException("etcd uri '" + uri + "' has a bad endpoint '" + endpoint + "'; expected host[:port]");
-            }
-            int port = m.group(2) == null ? DEFAULT_PORT : Integer.parseInt(m.group(2));
-            if (port < 1 || port > 65535) {
-                throw new IllegalArgumentException("etcd uri '" + uri + "' has port " + port + " out of range 1..65535");
-            }
-            hostPorts.add(m.group(1) + ":" + port);
-        }
-        Optional<String> prefix = Optional.empty();
-        Optional<Duration> timeout = Optional.empty();
-        Optional<Duration> headroom = Optional.empty();
-        Boolean tlsParameter = null;
-        String caCert = null;
-        String cert = null;
-        String key = null;
-        String passwordFile = null;
-        String passwordEnv = null;
-        if (!query.isEmpty()) {
-            for (String pair : query.split("&")) {
-                int eq = pair.indexOf('=');
-                String name = eq < 0 ? pair : pair.substring(0, eq);
-                String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
-                switch (name) {
-                    case "prefix" -> prefix = Optional.of(value);
-                    case "timeout" -> timeout = Optional.of(parseDuration(uri, "timeout", value));
-                    case "headroom" -> headroom = Optional.of(parseDuration(uri, "headroom", value));
-                    case "tls" -> tlsParameter = parseBoolean(uri, value);
-                    case "cacert" -> caCert = nonEmpty(uri, name, value);
-                    case "cert" -> cert = nonEmpty(uri, name, value);
-                    case "key" -> key = nonEmpty(uri, name, value);
-                    case "passwordFile" -> passwordFile = value;
-                    case "passwordEnv" -> passwordEnv = value;
-                    default -> throw new IllegalArgumentException("etcd uri '" + uri + "' has unknown parameter '" + name + "'; known: " + KNOWN);
-                }
-            }
-        }
+        UriParameters parameters = UriParameters.parse("etcd", uri, query.isEmpty() ? null : query);
+        List<String> hostPorts = parameters.hostPorts(rest, DEFAULT_PORT);
+        Optional<String> prefix = parameters.take("prefix");
+        Optional<Duration> timeout = parameters.takeDuration("timeout");
+        Optional<Duration> headroom = parameters.take("headroom").map(text -> nonNegative(parameters, text));
+        Boolean tlsParameter = parameters.takeBoolean("tls").orElse(null);
+        String caCert = parameters.takeNonEmpty("cacert", "a PEM file path").orElse(null);
+        String cert = parameters.takeNonEmpty("cert", "a PEM file path").orElse(null);
+        String key = parameters.takeNonEmpty("key", "a PEM file path").orElse(null);
+        Optional<String> literalPassword = password;
+        password = parameters.takePassword(literalPassword.orElse(null), environment);
+        parameters.rejectUnknown(KNOWN);
         if ((cert == null) != (key == null)) {
             throw new IllegalArgumentException("etcd uri '" + uri + "' must give cert and key together (the client certificate and its key)");
         }
@@ -145,11 +114,6 @@ record EtcdUri(List<String> hostPorts, Optional<String> user, Optional<String> p
         boolean useTls = etcds || Boolean.TRUE.equals(tlsParameter) || (tlsParameter == null && (caCert != null || cert != null));
         if (!useTls && (caCert != null || cert != null)) {
             throw new IllegalArgumentException("etcd uri '" + uri + "' gives cacert/cert/key with tls=false");
-        }
-        try {
-            password = Secrets.password(password.orElse(null), passwordFile, passwordEnv, environment);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("etcd uri '" + uri + "': " + e.getMessage(), e);
         }
         if (password.isPresent() && user.isEmpty()) {
             throw new IllegalArgumentException("etcd uri '" + uri + "' gives a password but no user; write user@host");
@@ -175,36 +139,12 @@ record EtcdUri(List<String> hostPorts, Optional<String> user, Optional<String> p
         return Optional.of(file);
     }
 
-    private static String nonEmpty(String uri, String name, String value) {
-        if (value.isBlank()) {
-            throw new IllegalArgumentException("etcd uri '" + uri + "' has an empty " + name + "; give a PEM file path");
-        }
-        return value;
-    }
-
-    private static boolean parseBoolean(String uri, String value) {
-        return switch (value.toLowerCase(Locale.ROOT)) {
-            case "true", "" -> true;
-            case "false" -> false;
-            default -> throw new IllegalArgumentException("etcd uri '" + uri + "' has tls '" + value + "'; expected true or false");
-        };
-    }
-
-    /** Accepts {@code 500ms}, {@code 5s}, {@code 1m} and ISO-8601 ({@code PT5S}). */
-    private static Duration parseDuration(String uri, String name, String text) {
+    /** The lease headroom may be zero (no headroom), never negative. */
+    private static Duration nonNegative(UriParameters parameters, String text) {
         try {
-            if (text.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)));
-            }
-            if (text.endsWith("s")) {
-                return Duration.ofSeconds(Long.parseLong(text.substring(0, text.length() - 1)));
-            }
-            if (text.endsWith("m")) {
-                return Duration.ofMinutes(Long.parseLong(text.substring(0, text.length() - 1)));
-            }
-            return Duration.parse(text);
-        } catch (NumberFormatException | DateTimeParseException e) {
-            throw new IllegalArgumentException("etcd uri '" + uri + "' has " + name + " '" + text + "'; expected e.g. 500ms, 5s or PT5S", e);
+            return Arguments.notNegative("headroom", UriParameters.parseDuration(text));
+        } catch (IllegalArgumentException e) {
+            throw parameters.malformed("has headroom '" + text + "': " + e.getMessage());
         }
     }
 

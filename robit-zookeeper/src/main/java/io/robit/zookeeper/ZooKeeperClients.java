@@ -102,6 +102,20 @@ final class ZooKeeperClients {
     }
 
     /**
+     * Waits for a client built from {@code uri} to connect and, with {@code auth=sasl}, to finish its
+     * SASL login, both within the URI's connection timeout.
+     *
+     * @throws DriverException no connection (with a diagnosis of why) or a failed login
+     */
+    static void awaitConnected(CuratorFramework client, ZooKeeperUri uri) throws InterruptedException {
+        if (!client.blockUntilConnected(Math.toIntExact(uri.connectionTimeout().toMillis()), TimeUnit.MILLISECONDS)) {
+            throw new DriverException("zookeeper " + uri.connectString() + ": no connection within " + uri.connectionTimeout()
+                    + diagnose(uri), new KeeperException.ConnectionLossException());
+        }
+        awaitSasl(client, uri, uri.connectionTimeout());
+    }
+
+    /**
      * With SASL, waits until the connected session has authenticated: ZooKeeper reports a connection
      * before its SASL exchange ends, and a failed login shows only later, as lost connections.
      * Returns at once without SASL.

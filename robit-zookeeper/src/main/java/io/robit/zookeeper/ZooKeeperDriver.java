@@ -18,7 +18,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
-import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -117,11 +116,7 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
         CuratorFramework client = ZooKeeperClients.build(parsed);
         client.start();
         try {
-            if (!client.blockUntilConnected(Math.toIntExact(parsed.connectionTimeout().toMillis()), TimeUnit.MILLISECONDS)) {
-                throw new DriverException("zookeeper " + parsed.connectString() + ": no connection within " + parsed.connectionTimeout()
-                        + ZooKeeperClients.diagnose(parsed), new KeeperException.ConnectionLossException());
-            }
-            ZooKeeperClients.awaitSasl(client, parsed, parsed.connectionTimeout());
+            ZooKeeperClients.awaitConnected(client, parsed);
             Builder options = new Builder(client);
             parsed.tickTime().ifPresent(options::serverTickTime);
             return new ZooKeeperDriver(options, true);

@@ -1,6 +1,7 @@
 package io.robit.zookeeper;
 
 import io.robit.spi.Secrets;
+import io.robit.spi.support.UriParameters;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -137,47 +138,19 @@ record ZooKeeperUri(String connectString, Optional<String> namespace, Duration s
         if (chroot.contains("//") || chroot.startsWith("/")) {
             throw malformed(uri, "the chroot '/" + chroot + "' has an empty segment");
         }
-        Duration session = DEFAULT_SESSION_TIMEOUT;
-        Duration connection = DEFAULT_CONNECTION_TIMEOUT;
-        Duration tick = null;
-        String aclName = null;
-        String authName = null;
-        Boolean tlsParameter = null;
-        String caCert = null;
-        String cert = null;
-        String key = null;
-        String passwordFile = null;
-        String passwordEnv = null;
-        if (!query.isEmpty()) {
-            for (String pair : query.split("&")) {
-                int eq = pair.indexOf('=');
-                String name = eq < 0 ? pair : pair.substring(0, eq);
-                String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
-                switch (name) {
-                    case "sessionTimeout" -> session = duration(uri, name, value);
-                    case "connectionTimeout" -> connection = duration(uri, name, value);
-                    case "tickTime" -> tick = duration(uri, name, value);
-                    case "acl" -> aclName = value;
-                    case "auth" -> authName = value;
-                    case "tls" -> tlsParameter = switch (value.toLowerCase(Locale.ROOT)) {
-                        case "true", "" -> true;
-                        case "false" -> false;
-                        default -> throw malformed(uri, "tls '" + value + "' must be true or false");
-                    };
-                    case "cacert" -> caCert = value;
-                    case "cert" -> cert = value;
-                    case "key" -> key = value;
-                    case "passwordFile" -> passwordFile = value;
-                    case "passwordEnv" -> passwordEnv = value;
-                    default -> throw malformed(uri, "unknown parameter '" + name + "' (known: " + KNOWN + ")");
-                }
-            }
-        }
-        try {
-            password = Secrets.password(password, passwordFile, passwordEnv, environment).orElse(null);
-        } catch (IllegalArgumentException e) {
-            throw malformed(uri, e.getMessage());
-        }
+        String shown = uri;
+        UriParameters parameters = UriParameters.parse("zookeeper", uri, query.isEmpty() ? null : query);
+        Duration session = parameters.take("sessionTimeout").map(v -> duration(shown, "sessionTimeout", v)).orElse(DEFAULT_SESSION_TIMEOUT);
+        Duration connection = parameters.take("connectionTimeout").map(v -> duration(shown, "connectionTimeout", v)).orElse(DEFAULT_CONNECTION_TIMEOUT);
+        Duration tick = parameters.take("tickTime").map(v -> duration(shown, "tickTime", v)).orElse(null);
+        String aclName = parameters.take("acl").orElse(null);
+        String authName = parameters.take("auth").orElse(null);
+        Boolean tlsParameter = parameters.takeBoolean("tls").orElse(null);
+        String caCert = parameters.take("cacert").orElse(null);
+        String cert = parameters.take("cert").orElse(null);
+        String key = parameters.take("key").orElse(null);
+        password = parameters.takePassword(password, environment).orElse(null);
+        parameters.rejectUnknown(KNOWN);
         if ((user == null) != (password == null)) {
             throw malformed(uri, user == null ? "a password needs a user: write user@host"
                     : "user '" + user + "' needs a password: user:password@, passwordFile=PATH or passwordEnv=NAME");

@@ -42,6 +42,10 @@ class ZooKeeperUriTest {
                 .hasMessageContaining("sessionTimeout 'soon'");
         assertThatThrownBy(() -> ZooKeeperUri.parse("zookeeper://h?sessionTimeout=0")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> ZooKeeperUri.parse("zookeeper://h?ttl=3s")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown parameter 'ttl'");
+        assertThatThrownBy(() -> ZooKeeperUri.parse("zookeeper://h?sessionTimeout=1s&sessionTimeout=2s")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("sessionTimeout");
+        assertThatThrownBy(() -> ZooKeeperUri.parse("zookeeper://u:hunter2@h?bogus")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("unknown parameter 'bogus'").message().doesNotContain("hunter2");
         assertThatThrownBy(() -> ZooKeeperUri.parse(null)).isInstanceOf(NullPointerException.class);
     }
 }
