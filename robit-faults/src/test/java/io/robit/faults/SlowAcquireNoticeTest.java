@@ -82,15 +82,13 @@ class SlowAcquireNoticeTest {
 
         // Someone else takes the lock as soon as the backend lets them.
         Mutex<String> other = Mutex.of("slow-reply", TTL, backend);
-        long grantedAt = 0;
-        for (int i = 0; i < 400 && grantedAt == 0; i++) {
+        AtomicLong grantedAtNanos = new AtomicLong();
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> {
             Optional<Held> taken = other.tryLock();
-            if (taken.isPresent()) {
-                grantedAt = System.nanoTime();
-            } else {
-                Thread.sleep(5);
-            }
-        }
+            taken.ifPresent(ignored -> grantedAtNanos.set(System.nanoTime()));
+            return taken.isPresent();
+        });
+        long grantedAt = grantedAtNanos.get();
         await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5))
                 .untilAsserted(() -> assertThat(toldAt.get()).as("the slow holder was told at all").isPositive());
         long deadlineMillis = TTL.toMillis() - 32; // ttl minus the default drift margin (1% + 2 ms)
