@@ -64,14 +64,16 @@ class EtcdClusterPartitionIT {
         String name = "partition-" + fault.name().toLowerCase(java.util.Locale.ROOT);
         // Every member answers and agrees on a leader (after the previous test's heal, the cut member catches up).
         await().atMost(Duration.ofSeconds(60)).until(() -> cluster.isLeader(0) || cluster.isLeader(1) || cluster.isLeader(2));
+        int leader = cluster.awaitLeader();
+        int target = fault == Fault.CUT_FOLLOWER ? (leader + 1) % 3 : leader;
+        // The holder names every member; the rival only the two the fault leaves alone: a jetcd client
+        // stays on the member it connected to, and one on the cut-off member gets no grant while the cut lasts.
         try (EtcdDriver holderDriver = EtcdDriver.builder(cluster.uri()).build();
-                EtcdDriver rivalDriver = EtcdDriver.builder(cluster.uri()).build()) {
+                EtcdDriver rivalDriver = EtcdDriver.builder(cluster.uri((target + 1) % 3, (target + 2) % 3)).build()) {
             Mutex<String> holder = Mutex.of(name, TTL, holderDriver);
             Held held = await().atMost(Duration.ofSeconds(30)).ignoreExceptionsInstanceOf(DriverException.class)
                     .until(holder::tryLock, Optional::isPresent).orElseThrow();
             long heldToken = held.fencingToken();
-            int leader = cluster.awaitLeader();
-            int target = fault == Fault.CUT_FOLLOWER ? (leader + 1) % 3 : leader;
 
             long faultAt = System.nanoTime();
             if (fault == Fault.PAUSE_LEADER) {
