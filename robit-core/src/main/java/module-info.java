@@ -14,5 +14,5 @@ module io.robit {
 
     uses io.robit.spi.DriverProvider;
 
-    provides io.robit.spi.DriverProvider with io.robit.local.LocalDriverProvider;
+    provides io.robit.spi.DriverProvider with io.robit.internal.LocalDriverProvider;
 }

@@ -52,6 +52,6 @@ class ModuleDescriptorTest {
         Class<?> spi = Class.forName(DriverProvider.class.getName(), false, core.getClassLoader());
         assertThat(spi.getModule()).isSameAs(core);
         Set<String> providers = ServiceLoader.load(layer, spi).stream().map(p -> p.type().getName()).collect(Collectors.toSet());
-        assertThat(providers).containsExactly("io.robit.local.LocalDriverProvider");
+        assertThat(providers).containsExactly("io.robit.internal.LocalDriverProvider");
     }
 }
