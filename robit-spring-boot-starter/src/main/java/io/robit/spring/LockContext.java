@@ -14,7 +14,7 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * ends. Work the method hands to another thread must be given the token as an argument.
  *
  * <p>Why Spring's thread-bound resources ({@link TransactionSynchronizationManager#bindResource})
- * and not a {@code ThreadLocal} of Robit's, nor the current AOP invocation: the token must be seen
+ * and not a thread-local variable of Robit's, nor the current AOP invocation: the token must be seen
  * from any code the method calls, through any other proxy, and an exposed AOP invocation is
  * replaced by the next proxy that exposes its own, which would hide the token. Spring's resource
  * map is the facility it keeps for exactly this (a value bound to the thread for the length of a
