@@ -671,7 +671,8 @@ public final class Mutex<ID> {
         }
 
         /**
-         * Where this mutex's blocking {@link io.robit.spi.Lease#refresh} calls run; default Robit's
+         * Where this mutex's blocking {@link io.robit.spi.Lease#refresh} calls run (and the blocking
+         * keep-alives of a {@link io.robit.spi.LeaseSession} its leases live on); default Robit's
          * shared pool of daemon worker threads (at most {@code max(16, 4 × processors)} JVM-wide;
          * further refreshes queue). An {@link io.robit.spi.AsyncLease} renews without a thread and
          * does not use it. Safety does not depend on it keeping up: a refresh still waiting to run
