@@ -434,7 +434,7 @@ final class FaultRun {
             names.add(lock + "-" + i);
         }
         try (Driver<String> driver = Drivers.open(backend.uri(backend.port().orElse(0)))) {
-            String orphan = new OrphanCheck(driver, config.ttl(), Duration.ofSeconds(3), Duration.ofSeconds(10)).check(names);
+            String orphan = new OrphanCheck(driver, config.ttl(), Duration.ofSeconds(3), Duration.ofSeconds(10)).check(lock + "-warm-up", names);
             if (orphan == null) {
                 return null;
             }

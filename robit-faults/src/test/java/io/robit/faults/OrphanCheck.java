@@ -1,23 +1,25 @@
 package io.robit.faults;
 
-import io.robit.Held;
-import io.robit.Mutex;
 import io.robit.spi.Driver;
+import io.robit.spi.Lease;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
 /**
  * The orphan check of a quiesced run: no one may hold any of its lock names any more, so a fresh
- * client directly on the backend must get each within the run's ttl plus a slack. The check's own
- * lease is long, so that a slow answer on a loaded host cannot make it give back what it got; but
- * then an attempt that failed with an error (the backend may have granted it and the answer got
- * lost: a timeout) may leave the name held <em>by the check itself</em> for that lease. After such
- * an error the name is given the check's own lease more before it counts as orphaned (the first
- * round reported its own lost grant as an orphaned lock). Not thread-safe.
+ * client directly on the backend must get each within the run's ttl plus a slack. It asks the
+ * driver itself, not a {@code Mutex}: a grant whose answer came slowly is still a grant (a
+ * {@code Mutex} gives back a grant that returns after its local deadline and reports the lock
+ * taken, which is how the first round's check reported an orphan whenever its first request, on a
+ * cold client of a loaded host, took longer than its lease). The client is warmed up first, on a name
+ * no worker uses, so that connecting does not eat the deadline. An attempt that fails with an error
+ * may have been granted with its answer lost, leaving the name held by the check itself for its own
+ * lease: after such an error the name is given that lease more. Not thread-safe.
  */
 final class OrphanCheck {
     private static final long RETRY_MILLIS = 100;
+    private static final long WARM_UP_NANOS = 60_000_000_000L;
 
     private final Driver<String> driver;
     private final Duration runTtl;
@@ -36,31 +38,50 @@ final class OrphanCheck {
         this.ownTtl = ownTtl;
     }
 
-    /** Null when every name was free in time, else the first that was not and what each attempt on it saw. */
-    String check(List<String> names) throws InterruptedException {
+    /**
+     * Null when every name was free in time, else the first that was not and what each attempt on it
+     * saw. {@code warmUp} is a name no one else uses.
+     */
+    String check(String warmUp, List<String> names) throws InterruptedException {
+        String cold = warmUp(warmUp);
         long deadline = System.nanoTime() + runTtl.plus(slack).toNanos();
         for (String name : names) {
             String seen = take(name, deadline);
             if (seen != null) {
-                return name + ": " + seen;
+                return name + ": " + seen + cold;
             }
         }
         return null;
     }
 
-    // All names share the first deadline; an error pushes this name's past the check's own possible lease.
+    // Connects (and loads the client's classes) before the deadline starts; bounded.
+    private String warmUp(String name) throws InterruptedException {
+        long start = System.nanoTime();
+        String last = "";
+        while (System.nanoTime() - start < WARM_UP_NANOS) {
+            try {
+                Optional<Lease> lease = driver.acquire(name, ownTtl, Duration.ofSeconds(10));
+                lease.ifPresent(driver::release);
+                return "; warm-up took " + (System.nanoTime() - start) / 1_000_000 + " ms";
+            } catch (RuntimeException e) {
+                last = e.toString();
+            }
+            Thread.sleep(RETRY_MILLIS);
+        }
+        return "; warm-up never answered: " + last;
+    }
+
+    // All names share the deadline; an error pushes this name's past the check's own possible lease.
     private String take(String name, long deadline) throws InterruptedException {
-        Mutex<String> mutex = Mutex.builder(name, ownTtl, driver).renewTimeout(Duration.ofSeconds(3)).build();
         int taken = 0;
         int errors = 0;
         String firstError = null;
-        // Every name gets at least one attempt: a fresh client's first connection can be slow on a busy host.
         for (int attempt = 0; attempt < 1000 && (attempt == 0 || System.nanoTime() - deadline < 0); attempt++) {
             long sent = System.nanoTime();
             try {
-                Optional<Held> held = mutex.tryLock();
-                if (held.isPresent()) {
-                    held.get().close();
+                Optional<Lease> lease = driver.acquire(name, ownTtl, Duration.ofSeconds(3));
+                if (lease.isPresent()) {
+                    driver.release(lease.get());
                     return null;
                 }
                 taken++;
