@@ -382,7 +382,8 @@ final class FaultRun {
     private void startWorker(Slot slot, String uri, String lock, Path stopFile) throws IOException {
         int index = slots.indexOf(slot);
         String name = "w" + index + "." + incarnations.getAndIncrement();
-        long remainingMs = Math.max(1000, config.run().toMillis() + 5000);
+        // Only a bound for a worker whose harness died: the harness ends every run with the stop file.
+        long remainingMs = Math.max(1000, config.run().toMillis() + 90_000);
         List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", classPath(), Worker.class.getName(),
                 "uri=" + uri, "lock=" + lock, "names=" + config.names(), "threads=" + config.threads(), "ttlMs=" + config.ttl().toMillis(),

@@ -54,7 +54,7 @@ public final class Worker {
         Path stopFile = Path.of(a.get("stopFile"));
         Path historyFile = Path.of(a.get("history"));
         Path gcFile = historyFile.resolveSibling(worker + ".gc");
-        long endAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Long.parseLong(a.get("runMs")));
+        long runNanos = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(a.get("runMs")));
         long seed = Long.parseLong(a.get("seed"));
         double pauseProbability = Double.parseDouble(a.getOrDefault("pauseBeforeWrite", "0"));
         Broken broken = Broken.valueOf(a.getOrDefault("broken", "NONE"));
@@ -81,7 +81,10 @@ public final class Worker {
              RecordingDriver driver = new RecordingDriver(open(a.get("uri"), history, worker), history, worker, broken, raw)) {
             history.record("w", worker, "e", "start", "t", System.nanoTime(), "pid", ProcessHandle.current().pid(), "threads", threads);
             startStallDetector(history, worker);
-            startControl(history, worker, stopFile, gcFile, endAt, stop);
+            // A bound in case the harness dies; it stops the worker with the stop file. Counted from here: on a
+            // loaded host opening the driver alone took 25 s once, and a bound counted from the JVM's start
+            // made every worker of a CI run stop before its first acquire.
+            startControl(history, worker, stopFile, gcFile, System.nanoTime() + runNanos, stop);
             List<Thread> loops = new ArrayList<>();
             int port = Integer.parseInt(a.get("oraclePort"));
             for (int i = 0; i < threads; i++) {
