@@ -343,10 +343,15 @@ final class FaultRun {
         }
     }
 
-    // JVM start-up and first connections take seconds on a busy machine: faults begin once a worker holds.
+    /**
+     * JVM start-up and first connections take seconds on a busy machine, and over a minute at load 35
+     * (where the old 60 s wait let the faults, and then the whole run, pass before the workers had
+     * opened their drivers: four negative controls with 0 holds): faults begin once every worker has
+     * opened its driver and one has written, or after 5 minutes.
+     */
     private void awaitFirstWrite() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (oracle.lastWriter() == null && System.nanoTime() - deadline < 0) {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        while ((oracle.lastWriter() == null || !slots.stream().allMatch(this::running)) && System.nanoTime() - deadline < 0) {
             Thread.sleep(50);
         }
     }
@@ -383,7 +388,7 @@ final class FaultRun {
         int index = slots.indexOf(slot);
         String name = "w" + index + "." + incarnations.getAndIncrement();
         // Only a bound for a worker whose harness died: the harness ends every run with the stop file.
-        long remainingMs = Math.max(1000, config.run().toMillis() + 90_000);
+        long remainingMs = config.run().toMillis() + 600_000; // beyond the 5 min wait for the workers, and quiesce
         List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", classPath(), Worker.class.getName(),
                 "uri=" + uri, "lock=" + lock, "names=" + config.names(), "threads=" + config.threads(), "ttlMs=" + config.ttl().toMillis(),
