@@ -83,8 +83,9 @@ class ZooKeeperSessionIT {
 
         traced.clear();
         assertThat(session.keepAlive(TIMEOUT)).as("the session less one tick").isEqualTo(Duration.ofMillis(negotiated - ZooKeeperTestSupport.TICK_MS));
+        // Curator sends the create again after making a missing parent (%sessions) first.
         assertThat(traced.stream().filter(t -> t.endsWith(node)).toList()).as("the first keep-alive creates the session's node")
-                .containsExactly("CreateBuilderImpl-Background " + node);
+                .isNotEmpty().hasSizeLessThanOrEqualTo(2).allSatisfy(t -> assertThat(t).isEqualTo("CreateBuilderImpl-Background " + node));
         assertThat(traced).as("nothing on any lock's node").allSatisfy(t -> assertThat(t).contains("/" + LockNames.SESSIONS));
         Stat stat = admin.checkExists().forPath(node);
         assertThat(stat.getEphemeralOwner()).as("an ephemeral node of the client's session").isEqualTo(sessionId);
