@@ -28,12 +28,14 @@ class PostgresFairnessIT {
     private static final String TABLE = "robit_fair_it";
     private static final Duration TTL = Duration.ofSeconds(30);
     private static final int GREEDY = 3;
-    private static final int ROUNDS = 5;
+    private static final int ROUNDS = 10;
     /**
      * In arrival order a newcomer waits for the holder and at most the {@value #GREEDY} greedy clients
-     * queued before it: 4 acquisitions, one more as counted, then margin for a loaded machine.
+     * queued before it, one of them possibly counted late: one more for a waiter that queued at the
+     * same instant (the queue is read from each statement's snapshot). Seen: at most 3, at load 60.
+     * Before the queue (main at a44194d): 9, 10, 0, 4, 8, 19, 10, 9, 38, 0.
      */
-    private static final int MOST_HANDOVERS = 2 * (GREEDY + 1);
+    private static final int MOST_HANDOVERS = GREEDY + 2;
 
     @Test
     void aNewcomerGetsTheLockWithinAFewHandOversWhileOthersLoop() throws Exception {
