@@ -30,12 +30,12 @@ class PostgresFairnessIT {
     private static final int GREEDY = 3;
     private static final int ROUNDS = 10;
     /**
-     * In arrival order a newcomer waits for the holder and at most the {@value #GREEDY} greedy clients
-     * queued before it, one of them possibly counted late: one more for a waiter that queued at the
-     * same instant (the queue is read from each statement's snapshot). Seen: at most 3, at load 60.
-     * Before the queue (main at a44194d): 9, 10, 0, 4, 8, 19, 10, 9, 38, 0.
+     * In arrival order a newcomer waits for the holder and at most the {@value #GREEDY} looping clients
+     * queued before it, plus what they take while its own request is on its way (its thread and the
+     * database are slow on a loaded machine): twice that. Seen: at most 3, at load 60. Before the
+     * queue (main at a44194d): 1, 0, 0, 1, 10, 44, 1, 15, 37, 5.
      */
-    private static final int MOST_HANDOVERS = GREEDY + 2;
+    private static final int MOST_HANDOVERS = 2 * (GREEDY + 1);
 
     @Test
     void aNewcomerGetsTheLockWithinAFewHandOversWhileOthersLoop() throws Exception {
@@ -60,14 +60,16 @@ class PostgresFairnessIT {
             }
             Mutex<String> newcomer = Mutex.of(id, TTL, open(drivers));
             List<Long> waits = new ArrayList<>();
-            for (int round = 0; round < ROUNDS; round++) {
+            for (int round = -1; round < ROUNDS; round++) { // round -1 warms the newcomer up (its first wait starts its LISTEN)
                 long atLeast = greedyAcquisitions.get() + 20;
                 await("the loops are going, so the newcomer meets contention").atMost(Duration.ofSeconds(60))
                         .until(() -> greedyAcquisitions.get() >= atLeast || running.stream().anyMatch(Future::isDone));
                 assertThat(running).as("no loop failed").noneMatch(Future::isDone);
                 long start = greedyAcquisitions.get();
                 try (Held held = newcomer.lock()) {
-                    waits.add(greedyAcquisitions.get() - start);
+                    if (round >= 0) {
+                        waits.add(greedyAcquisitions.get() - start);
+                    }
                 }
             }
             stop.set(true);
