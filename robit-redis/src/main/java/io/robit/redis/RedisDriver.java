@@ -86,7 +86,7 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
      * A driver that makes and owns its client: {@code redis://[user:password@]host[:port][/db]},
      * {@code rediss://...} (TLS), {@code redis-sentinel://host:26379[,host2:26379]/db#masterId}, or
      * for Cluster {@code redis://host1:port1,host2:port2?cluster=true}. The query parameter
-     * {@code keyPrefix=...} sets the key prefix, and {@code waitForReplicas=auto|N} with {@code waitForReplicasTimeout=MILLIS} the replica acknowledgement ({@code 0} turns it off; see {@link Builder#waitForReplicas}). Security (docs/security.md): {@code rediss} schemes
+     * {@code keyPrefix=...} sets the key prefix, and {@code waitForReplicas=auto|N} with {@code waitForReplicasTimeout=MILLIS} the replica acknowledgement ({@code 0} turns it off; see {@link Builder#waitForReplicas}); Lettuce's own parameters ({@code timeout}, {@code database}, {@code clientName}, ...) go to Lettuce, and any other parameter is refused. Security (docs/security.md): {@code rediss} schemes
      * use TLS, verifying the server's chain and host name, with {@code cacert=PEM} (else the JVM's
      * trust store) and {@code cert=PEM&key=PEM} for a client certificate; the password may come from
      * {@code passwordFile=PATH} or {@code passwordEnv=NAME}, and then {@code user@} names the ACL user. Nothing is connected until the first call, so this

@@ -116,7 +116,7 @@ class RedisDriverTest {
         assertThatThrownBy(() -> RedisUri.parse("localhost:6379")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("redis://host:port");
         assertThatThrownBy(() -> RedisUri.parse("redis://h:1?cluster=maybe")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("cluster must be true or false").hasMessageContaining("maybe");
+                .hasMessageContaining("cluster 'maybe'; expected true or false");
         assertThatThrownBy(() -> RedisUri.parse("redis-sentinel://h:1#m?cluster=true&x=1".replace("#m", "") + "#m"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cluster=true needs");
     }
