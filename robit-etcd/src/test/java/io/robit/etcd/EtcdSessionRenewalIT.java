@@ -3,10 +3,10 @@ package io.robit.etcd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.robit.Held;
 import io.robit.Loss;
 import io.robit.LossReason;
 import io.robit.Mutex;
+import io.robit.spi.Lease;
 import io.robit.spi.SessionLease;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,14 +41,23 @@ class EtcdSessionRenewalIT {
     }
 
     @Test
+    void etcdLeasesAreSessionLeasesOnTheSharedEtcdLease() throws Exception {
+        Lease one = driver.acquire(EtcdTestSupport.newLockId("session-a"), TTL, SLACK).orElseThrow();
+        Lease two = driver.acquire(EtcdTestSupport.newLockId("session-b"), TTL, SLACK).orElseThrow();
+        assertThat(one).isInstanceOf(SessionLease.class);
+        assertThat(((SessionLease) one).session()).as("holds of one ttl share one session").isSameAs(((SessionLease) two).session());
+        driver.release(one);
+        driver.release(two);
+    }
+
+    @Test
     void aKeyDeletedByAnOperatorLosesThatHoldAloneWhileTheSessionKeepsTheOthers() throws Exception {
         List<Mutex<String>> mutexes = new ArrayList<>();
         List<AtomicReference<Loss>> losses = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             AtomicReference<Loss> loss = new AtomicReference<>();
             Mutex<String> m = Mutex.builder(EtcdTestSupport.newLockId("session-" + i), TTL, driver).onLost(loss::set).build();
-            Held held = m.tryLock(SLACK).orElseThrow();
-            assertThat(((io.robit.internal.Hold<?>) held).lease()).isInstanceOf(SessionLease.class);
+            m.tryLock(SLACK).orElseThrow();
             mutexes.add(m);
             losses.add(loss);
         }
