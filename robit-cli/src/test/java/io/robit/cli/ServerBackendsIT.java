@@ -10,6 +10,7 @@ import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -38,7 +39,7 @@ class ServerBackendsIT {
         return Stream.of(
                 env("ROBIT_TEST_REDIS_URI", "redis://127.0.0.1:6379?keyPrefix=robit-cli-test:"),
                 env("ROBIT_TEST_PG_URI", "postgresql://postgres@127.0.0.1:5432/test?createTable=true"),
-                env("ROBIT_TEST_MARIADB_URI", "mariadb://root@127.0.0.1:3306/test?createTable=true"),
+                env("ROBIT_TEST_MARIADB_URI", "mariadb://root@127.0.0.1:3306/test?createTable=true&sslMode=disable"),
                 env("ROBIT_TEST_ETCD_URI", "etcd://127.0.0.1:2379"));
     }
 
@@ -67,6 +68,17 @@ class ServerBackendsIT {
         assertThat(status.exitCode()).as(status.err()).isZero();
         assertThat(status.out()).contains("lock '" + name + "' is held").containsPattern("token +" + firstToken)
                 .as("one holder format on every backend: pid@host (detail)").containsPattern("holder +" + first.process().pid() + "@\\S+ \\(.+\\)");
+    }
+
+    /**
+     * The robit command ships MariaDB Connector/J 4, which asks for TLS unless told otherwise: against the
+     * test server (no TLS) a URI without {@code sslMode} must fail as unavailable and say how to connect.
+     */
+    @Test
+    void aMariaDbServerWithoutTlsIsRefusedWithTheWayOut() {
+        Cli.Run run = cli.run("status", "--backend", "mariadb://root@127.0.0.1:3306/test", "cli-tls-" + UUID.randomUUID());
+        assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCode.UNAVAILABLE);
+        assertThat(run.err()).contains("mariadb").contains("sslMode=disable").doesNotContain("\tat ");
     }
 
     private static String env(String name, String fallback) {

@@ -6,9 +6,11 @@ import io.robit.Loss;
 import io.robit.LossListener;
 import io.robit.LossReason;
 import io.robit.spi.Lease;
+import io.robit.spi.SessionLease;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -24,7 +26,8 @@ import java.util.function.Consumer;
  * alive. Thread-safe. Not API.
  *
  * <p>The local deadline is the {@link io.robit.Ticker} reading taken just before the last
- * successful acquire or refresh request was sent, plus the ttl, minus the drift margin: the
+ * successful acquire or refresh request (or keep-alive of the lease's session) was sent, plus the
+ * ttl (or less, if the backend guarantees less), minus the drift margin: the
  * backend cannot have expired the lease before then, so until then "held" is true. A refresh sent
  * at or after the deadline proves nothing about the time in between: it ends the hold as lost.
  *
@@ -43,7 +46,7 @@ public final class Hold<ID> implements Held {
     private final long acquiredNanos;
     private final Instant acquiredAt;
     private final long trustedNanos;
-    private final Renewal renewal;
+    private final HoldKeeper renewal;
 
     private final AtomicReference<Object> state = new AtomicReference<>(ACTIVE);
     private final CompletableFuture<Void> lostSignal = new CompletableFuture<>();
@@ -66,7 +69,11 @@ public final class Hold<ID> implements Held {
         this.trustedNanos = window - driftNanos(settings, window);
         this.deadlineNanos = sentNanos + trustedNanos;
         // A backend that guarantees less than the ttl is renewed often enough for what it guarantees.
-        this.renewal = new Renewal(this, settings, lease, Math.max(1, Math.min(settings.renewPeriod().toNanos(), window / 3)));
+        long periodNanos = Math.max(1, Math.min(settings.renewPeriod().toNanos(), window / 3));
+        // A lease that lives as long as its session is renewed with the session, once for all its holds.
+        this.renewal = lease instanceof SessionLease onSession
+                ? new SessionMember(this, settings, Objects.requireNonNull(onSession.session(), "SessionLease.session() returned null"), periodNanos)
+                : new Renewal(this, settings, lease, periodNanos);
     }
 
     /** Whether the local deadline had already passed when the acquire returned. */
@@ -204,12 +211,26 @@ public final class Hold<ID> implements Held {
 
     /** A refresh sent at {@code sentNanos}, before the deadline, succeeded: count it and move the deadline. */
     void renewed(long sentNanos) {
+        renewedFor(sentNanos, trustedNanos);
+    }
+
+    /**
+     * A keep-alive of this hold's session, sent at {@code sentNanos} before the deadline, succeeded
+     * and guaranteed the session for {@code guaranteedNanos} from then: the hold is trusted for the
+     * smaller of that and its ttl, less the drift margin.
+     */
+    void sessionRenewed(long sentNanos, long guaranteedNanos) {
+        long window = Math.min(settings.ttl().toNanos(), Math.max(0, guaranteedNanos));
+        renewedFor(sentNanos, window - driftNanos(settings, window));
+    }
+
+    private void renewedFor(long sentNanos, long trusted) {
         stats.recordRenewSuccess();
         long now = settings.ticker().read();
         if (events.enabled()) {
-            events.renewed(now - sentNanos, sentNanos + trustedNanos - now);
+            events.renewed(now - sentNanos, sentNanos + trusted - now);
         }
-        long candidate = sentNanos + trustedNanos;
+        long candidate = sentNanos + trusted;
         if (state.get() == ACTIVE && candidate - deadlineNanos > 0) {
             deadlineNanos = candidate;
         }

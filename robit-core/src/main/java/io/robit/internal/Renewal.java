@@ -20,7 +20,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * Timed on the mutex's scheduler ({@link MutexSettings#scheduler()}). It only tells the hold what
  * happened (renewed, failed, lost); the hold owns the state. Thread-safe. Not API.
  */
-final class Renewal {
+final class Renewal implements HoldKeeper {
     private static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final Hold<?> hold;
@@ -47,13 +47,14 @@ final class Renewal {
         this.periodNanos = periodNanos;
     }
 
-    /** The error of the last failed renewal since the last success, or null. */
-    Throwable lastError() {
+    @Override
+    public Throwable lastError() {
         return lastError;
     }
 
     /** Schedules the first renewal, counted from {@code sentNanos}, the acquire's send. */
-    void start(long sentNanos) {
+    @Override
+    public void start(long sentNanos) {
         long now = settings.ticker().read();
         timers.lock();
         try {
@@ -72,7 +73,8 @@ final class Renewal {
     }
 
     /** Cancels every timer and interrupts a blocking refresh in flight. */
-    void stop() {
+    @Override
+    public void stop() {
         timers.lock();
         try {
             if (renewTask != null) {
@@ -90,7 +92,8 @@ final class Renewal {
     }
 
     /** Waits at most renewTimeout for a refresh in flight to stop, whatever interrupts arrive; keeps the flag. */
-    void awaitStopped() {
+    @Override
+    public void awaitStopped() {
         long end = System.nanoTime() + settings.renewTimeout().toNanos();
         boolean interrupted = false;
         try {

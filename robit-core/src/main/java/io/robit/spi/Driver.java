@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
  * driver never keeps per-call state by thread identity. {@link #release} is called once per lease
  * obtained either way (from the unlocking thread, or from a Robit worker thread when the hold was
  * lost). Renewal is the core's job: a driver never schedules renewals of its own; it
- * only answers {@link Lease#refresh}. A driver may be used by many mutexes and threads at once and
+ * only answers {@link Lease#refresh}, or {@link LeaseSession#keepAlive} for leases that live on a
+ * backend session ({@link SessionLease}: one keep-alive renews every hold on the session). A driver may be used by many mutexes and threads at once and
  * must be thread-safe.
  *
  * <p><b>What is not loss.</b> A failed or timed-out request is a {@link io.robit.DriverException};

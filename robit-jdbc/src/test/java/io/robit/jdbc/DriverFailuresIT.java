@@ -93,7 +93,7 @@ class DriverFailuresIT {
             driver.awaitRelease("job-2", Duration.ofMillis(100)); // waiting degrades to polling, never throws
         }
         int closedPort = port;
-        assertThatThrownBy(() -> Drivers.open("mariadb://root@127.0.0.1:" + closedPort + "/test?connectTimeout=2000"))
+        assertThatThrownBy(() -> Drivers.open("mariadb://root@127.0.0.1:" + closedPort + "/test?connectTimeout=2000&sslMode=disable"))
                 .isInstanceOf(DriverException.class).hasMessageContaining("mariadb");
     }
 

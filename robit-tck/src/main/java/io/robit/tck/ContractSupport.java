@@ -1,6 +1,7 @@
 package io.robit.tck;
 
 import io.robit.spi.Driver;
+import io.robit.spi.LeaseSession;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,6 +49,15 @@ public abstract class ContractSupport<ID> {
      */
     protected void breakLease(ID id) throws Exception {
         fixture().breakLease(id);
+    }
+
+    /**
+     * Ends {@code session} behind its holders' backs, the way a failure or an operator would: revoke
+     * the etcd lease, expire the ZooKeeper session. The backend frees every lock on it. Use a client
+     * of your own. Needed only by a driver whose leases are {@link io.robit.spi.SessionLease}s.
+     */
+    protected void endSession(LeaseSession session) throws Exception {
+        fixture().endSession(session);
     }
 
     /**

@@ -33,7 +33,7 @@ import org.junit.platform.commons.support.AnnotationSupport;
  *
  * <p>Each contract is a {@link Nested} class here ({@link DriverContract} with its nested
  * {@link ContentionContract}, {@link MutexContract} with {@link SafetyContract},
- * {@link LeaderElectionContract}); a contract added to the kit is one more.
+ * {@link LeaderElectionContract}, {@link SessionLeaseContract}); a contract added to the kit is one more.
  * {@link #openFixture()} is called once per conformance class, before its first test, and the
  * fixture is closed after its last: every contract shares it, and whatever servers it starts.
  * A backend may run a subset with {@link Contracts} (e.g. a cluster tier that repeats the driver
@@ -75,7 +75,9 @@ public abstract class DriverConformance<ID> {
         /** {@link MutexContract} and {@link SafetyContract}: the {@code Mutex} semantics over the driver. */
         MUTEX,
         /** {@link LeaderElectionContract}: leader election and asynchronous locking over the driver. */
-        LEADER_ELECTION
+        LEADER_ELECTION,
+        /** {@link SessionLeaseContract}: holds sharing a backend session (skipped unless the leases are session leases). */
+        SESSION_LEASES
     }
 
     /** Runs only these contracts of a {@link DriverConformance} class; without it, all of them run. */
@@ -116,12 +118,23 @@ public abstract class DriverConformance<ID> {
         }
     }
 
+    /** {@link SessionLeaseContract} over the fixture; skips itself unless the driver's leases are session leases. */
+    @Nested
+    @ExtendWith(Selection.class)
+    class SessionLeaseContractTests extends SessionLeaseContract<ID> {
+        @Override
+        protected DriverFixture<ID> fixture() {
+            return DriverConformance.this.fixture();
+        }
+    }
+
     /** Skips a nested contract that the enclosing class's {@link Contracts} leaves out. */
     static final class Selection implements ExecutionCondition {
         private static final Map<Class<?>, Contract> NESTED = Map.of(
                 DriverConformance.DriverContractTests.class, Contract.DRIVER,
                 DriverConformance.MutexContractTests.class, Contract.MUTEX,
-                DriverConformance.LeaderElectionContractTests.class, Contract.LEADER_ELECTION);
+                DriverConformance.LeaderElectionContractTests.class, Contract.LEADER_ELECTION,
+                DriverConformance.SessionLeaseContractTests.class, Contract.SESSION_LEASES);
 
         @Override
         public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {

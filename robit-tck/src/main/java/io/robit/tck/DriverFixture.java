@@ -1,6 +1,7 @@
 package io.robit.tck;
 
 import io.robit.spi.Driver;
+import io.robit.spi.LeaseSession;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -26,6 +27,12 @@ public interface DriverFixture<ID> extends AutoCloseable {
 
     /** See {@link ContractSupport#breakLease(Object)}. */
     void breakLease(ID id) throws Exception;
+
+    /** See {@link ContractSupport#endSession(LeaseSession)}. */
+    default void endSession(LeaseSession session) throws Exception {
+        throw new UnsupportedOperationException("this fixture cannot end a session; a driver whose leases are"
+                + " io.robit.spi.SessionLease must say how (DriverFixture.endSession), for SessionLeaseContract");
+    }
 
     /** See {@link ContractSupport#serverAddress()}. */
     default Optional<InetSocketAddress> serverAddress() {

@@ -21,12 +21,13 @@ class DriverConformanceTest {
     private static final int DRIVER_TESTS = 17 + 6;
     private static final int MUTEX_AND_SAFETY_TESTS = 24;
     private static final int LEADER_TESTS = 5;
+    private static final int SESSION_LEASE_TESTS = 2;
 
     @Test
     void withoutContractsEveryContractRunsOverOneFixture() {
         Unreachable.opened = 0;
         TestExecutionSummary summary = run(Everything.class);
-        assertThat(summary.getTestsStartedCount()).isEqualTo(DRIVER_TESTS + MUTEX_AND_SAFETY_TESTS + LEADER_TESTS);
+        assertThat(summary.getTestsStartedCount()).isEqualTo(DRIVER_TESTS + MUTEX_AND_SAFETY_TESTS + LEADER_TESTS + SESSION_LEASE_TESTS);
         assertThat(summary.getContainersSkippedCount()).isZero();
         assertThat(Unreachable.opened).as("fixtures opened for the class").isEqualTo(1);
     }
@@ -35,14 +36,14 @@ class DriverConformanceTest {
     void contractsRunsOnlyTheNamedOnes() {
         TestExecutionSummary summary = run(LeaderOnly.class);
         assertThat(summary.getTestsStartedCount()).isEqualTo(LEADER_TESTS);
-        assertThat(summary.getContainersSkippedCount()).as("the driver contract, its nested waiting contract, the mutex contract").isEqualTo(3);
+        assertThat(summary.getContainersSkippedCount()).as("the driver contract, its nested waiting contract, the mutex and session-lease contracts").isEqualTo(4);
     }
 
     @Test
     void anEmptyContractsRunsNothing() {
         TestExecutionSummary summary = run(Nothing.class);
         assertThat(summary.getTestsStartedCount()).isZero();
-        assertThat(summary.getContainersSkippedCount()).as("three contracts and the driver contract's nested waiting contract").isEqualTo(4);
+        assertThat(summary.getContainersSkippedCount()).as("four contracts and the driver contract's nested waiting contract").isEqualTo(5);
     }
 
     private static TestExecutionSummary run(Class<?> conformance) {

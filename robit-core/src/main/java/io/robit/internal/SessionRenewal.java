@@ -1,0 +1,399 @@
+package io.robit.internal;
+
+import io.robit.LockLostException;
+import io.robit.LossReason;
+import io.robit.Ticker;
+import io.robit.spi.AsyncLeaseSession;
+import io.robit.spi.LeaseSession;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The one renewal of a {@link LeaseSession}, shared by every hold whose lease lives on it (and
+ * whose mutex uses the same scheduler and ticker): one keep-alive per period, whatever the number
+ * of holds. A successful keep-alive sent at {@code sent} extends each hold's local deadline to
+ * {@code sent + min(ttl, guaranteed) - drift}; a failed one is retried like a refresh (sooner as
+ * the nearest deadline comes), a session reported gone loses every hold on it, each once, and one
+ * timer declares the loss of each hold whose deadline passes. It exists while at least one hold is
+ * on it. Thread-safe. Not API.
+ */
+final class SessionRenewal {
+    private static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final Duration FOREVER = Duration.ofDays(365L * 200);
+    private static final ConcurrentHashMap<Key, SessionRenewal> RUNNING = new ConcurrentHashMap<>();
+
+    private final Key key;
+    private final Set<SessionMember> members = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean lossWatched = new AtomicBoolean();
+    private volatile boolean closed;
+    private volatile Throwable lastError;
+    // Once set, every hold on the session, or joining it, is lost.
+    private volatile LockLostException sessionLoss;
+
+    // Guards the fields below; never held across I/O or while telling a hold.
+    private final ReentrantLock timers = new ReentrantLock();
+    private ScheduledFuture<?> keepAliveTask;
+    private long keepAliveDueNanos;
+    private ScheduledFuture<?> deadlineTask;
+    private long deadlineDueNanos;
+    private Future<?> watchdog;
+    private boolean inFlight;
+
+    private SessionRenewal(Key key) {
+        this.key = key;
+    }
+
+    /** Puts {@code member} on its session's renewal (started if none runs), from its acquire sent at {@code sentNanos}. */
+    static void join(SessionMember member, long sentNanos) {
+        Key key = new Key(member.session(), member.settings().scheduler(), member.settings().ticker());
+        SessionRenewal renewal = RUNNING.compute(key, (k, current) -> {
+            SessionRenewal joined = current != null ? current : new SessionRenewal(k);
+            joined.members.add(member);
+            member.renewal = joined;
+            return joined;
+        });
+        renewal.joined(member, sentNanos);
+    }
+
+    /** Takes {@code member} off; the last one to leave stops the renewal. */
+    void leave(SessionMember member) {
+        members.remove(member);
+        RUNNING.computeIfPresent(key, (k, current) -> {
+            if (current == this && members.isEmpty()) {
+                closed = true;
+                return null;
+            }
+            return current;
+        });
+        if (closed) {
+            cancelTimers();
+        }
+    }
+
+    Throwable lastError() {
+        return lastError;
+    }
+
+    private void joined(SessionMember member, long sentNanos) {
+        if (lossWatched.compareAndSet(false, true)) {
+            key.session().lost().whenComplete((ignored, error) -> sessionLost(asLoss(Hold.unwrap(error))));
+        }
+        LockLostException loss = sessionLoss;
+        if (loss != null) {
+            member.sessionLost(loss);
+            return;
+        }
+        timers.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            // A keep-alive in flight reschedules with this member counted; else this member's first
+            // renewal is due one of its periods after its acquire, if nothing is due sooner.
+            if (!inFlight) {
+                scheduleKeepAlive(sentNanos + member.periodNanos());
+            }
+            // Only this member's deadline is new: no need to look at the others'.
+            if (deadlineTask == null || member.deadlineNanos() - deadlineDueNanos < 0) {
+                scheduleDeadlineCheck(member.deadlineNanos());
+            }
+        } finally {
+            timers.unlock();
+        }
+    }
+
+    private void keepAliveDue() {
+        timers.lock();
+        try {
+            keepAliveTask = null;
+            if (closed || inFlight) {
+                return;
+            }
+            inFlight = true;
+        } finally {
+            timers.unlock();
+        }
+        // A hold already past its deadline is lost, not renewed.
+        members.forEach(SessionMember::expireIfDue);
+        Duration timeout = renewTimeout();
+        if (timeout == null) {
+            endAttempt();
+            return;
+        }
+        if (key.session() instanceof AsyncLeaseSession async) {
+            keepAliveAsync(async, timeout);
+        } else {
+            keepAliveOnWorker(timeout);
+        }
+    }
+
+    /** Without a worker thread: the driver's future completes on its own thread. */
+    private void keepAliveAsync(AsyncLeaseSession async, Duration timeout) {
+        long sent = key.ticker().read();
+        CompletableFuture<Duration> attempt = new CompletableFuture<>();
+        ScheduledFuture<?> dog = key.scheduler().schedule(() -> attempt.completeExceptionally(
+                new TimeoutException("session keep-alive did not finish within renewTimeout " + timeout)), timeout.toNanos(), TimeUnit.NANOSECONDS);
+        attempt.whenComplete((guaranteed, error) -> {
+            dog.cancel(false);
+            outcome(sent, guaranteed, Hold.unwrap(error));
+        });
+        try {
+            async.keepAliveAsync(timeout).whenComplete((guaranteed, error) -> {
+                if (error == null) {
+                    attempt.complete(guaranteed);
+                } else {
+                    attempt.completeExceptionally(error);
+                }
+            });
+        } catch (RuntimeException | Error e) {
+            attempt.completeExceptionally(e);
+        }
+    }
+
+    /**
+     * A blocking keep-alive on a worker, bounded by a watchdog. If the watchdog cancels it before
+     * it started (every worker busy), that counts as a failed keep-alive, as if it had timed out.
+     */
+    private void keepAliveOnWorker(Duration timeout) {
+        AtomicBoolean claimed = new AtomicBoolean();
+        FutureTask<Void> attempt = new FutureTask<>(() -> {
+            if (claimed.compareAndSet(false, true)) {
+                keepAliveNow(timeout);
+            }
+        }, null) {
+            @Override
+            protected void done() {
+                if (isCancelled() && claimed.compareAndSet(false, true)) {
+                    outcome(key.ticker().read(), null, new TimeoutException("session keep-alive did not start within renewTimeout "
+                            + timeout + " (every Robit worker was busy)"));
+                }
+            }
+        };
+        timers.lock();
+        try {
+            watchdog = key.scheduler().schedule(() -> attempt.cancel(true), timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } finally {
+            timers.unlock();
+        }
+        Scheduling.workers().execute(attempt);
+    }
+
+    private void keepAliveNow(Duration timeout) {
+        // It may have waited in the worker queue: a hold past its deadline by now is lost, not renewed.
+        members.forEach(SessionMember::expireIfDue);
+        long sent = key.ticker().read();
+        Duration guaranteed = null;
+        Throwable error = null;
+        try {
+            guaranteed = key.session().keepAlive(timeout);
+        } catch (InterruptedException e) {
+            Thread.interrupted();
+            error = new TimeoutException("session keep-alive did not finish within renewTimeout " + timeout);
+        } catch (RuntimeException | Error e) {
+            error = e;
+        }
+        timers.lock();
+        try {
+            if (watchdog != null) {
+                watchdog.cancel(false);
+            }
+        } finally {
+            timers.unlock();
+        }
+        outcome(sent, guaranteed, error);
+    }
+
+    /** The outcome of one keep-alive sent at {@code sentNanos}: renewed, session lost, or failed. */
+    private void outcome(long sentNanos, Duration guaranteed, Throwable error) {
+        endAttempt();
+        if (closed) {
+            return; // nobody left to tell: every hold was released or lost meanwhile
+        }
+        if (error == null && (guaranteed == null || guaranteed.isNegative() || guaranteed.isZero())) {
+            error = new IllegalStateException("the session's keep-alive guaranteed nothing (" + guaranteed + ")");
+        }
+        if (error == null) {
+            // Capped: only its minimum with a ttl (which the builder bounds) is ever used.
+            renewed(sentNanos, guaranteed.compareTo(FOREVER) > 0 ? FOREVER.toNanos() : guaranteed.toNanos());
+        } else if (error instanceof LockLostException lost) {
+            sessionLost(lost);
+        } else {
+            failed(error);
+        }
+    }
+
+    private void endAttempt() {
+        timers.lock();
+        try {
+            inFlight = false;
+        } finally {
+            timers.unlock();
+        }
+    }
+
+    private void renewed(long sentNanos, long guaranteedNanos) {
+        lastError = null;
+        for (SessionMember member : members) {
+            member.renewed(sentNanos, guaranteedNanos);
+        }
+        timers.lock();
+        try {
+            if (!closed) {
+                scheduleKeepAlive(sentNanos + periodNanos(guaranteedNanos));
+                armDeadlineCheck();
+            }
+        } finally {
+            timers.unlock();
+        }
+    }
+
+    private void failed(Throwable error) {
+        lastError = error;
+        long nearest = Long.MAX_VALUE;
+        for (SessionMember member : members) {
+            long left = member.failed(error);
+            if (left > 0) {
+                nearest = Math.min(nearest, left);
+            }
+        }
+        if (nearest == Long.MAX_VALUE) {
+            return; // every hold is lost (and left)
+        }
+        // Retry sooner as the nearest deadline comes: half the time left, at most one period.
+        long retry = Math.max(MIN_RETRY_NANOS, Math.min(periodNanos(Long.MAX_VALUE), nearest / 2));
+        timers.lock();
+        try {
+            if (!closed) {
+                scheduleKeepAlive(key.ticker().read() + retry);
+            }
+        } finally {
+            timers.unlock();
+        }
+    }
+
+    private void sessionLost(LockLostException loss) {
+        if (sessionLoss == null) {
+            sessionLoss = loss;
+        }
+        for (SessionMember member : members) {
+            member.sessionLost(loss);
+        }
+    }
+
+    private LockLostException asLoss(Throwable error) {
+        return error instanceof LockLostException loss ? loss
+                : new LockLostException(key.session(), LossReason.GONE, "the session ended", error);
+    }
+
+    private void deadlineDue() {
+        members.forEach(SessionMember::expireIfDue);
+        timers.lock();
+        try {
+            if (!closed) {
+                armDeadlineCheck();
+            }
+        } finally {
+            timers.unlock();
+        }
+    }
+
+    // Caller holds `timers`. Moves the next keep-alive to `dueNanos` unless one is due sooner.
+    private void scheduleKeepAlive(long dueNanos) {
+        if (keepAliveTask != null) {
+            if (keepAliveDueNanos - dueNanos <= 0) {
+                return;
+            }
+            keepAliveTask.cancel(false);
+        }
+        keepAliveDueNanos = dueNanos;
+        keepAliveTask = key.scheduler().schedule(this::keepAliveDue, Math.max(0, dueNanos - key.ticker().read()), TimeUnit.NANOSECONDS);
+    }
+
+    // Caller holds `timers`. One timer, at the nearest deadline of a hold on the session.
+    private void armDeadlineCheck() {
+        long nearest = 0;
+        boolean any = false;
+        for (SessionMember member : members) {
+            if (member.isRunning()) {
+                long deadline = member.deadlineNanos();
+                nearest = any && nearest - deadline <= 0 ? nearest : deadline;
+                any = true;
+            }
+        }
+        if (any) {
+            scheduleDeadlineCheck(nearest);
+        } else if (deadlineTask != null) {
+            deadlineTask.cancel(false);
+            deadlineTask = null;
+        }
+    }
+
+    // Caller holds `timers`.
+    private void scheduleDeadlineCheck(long dueNanos) {
+        if (deadlineTask != null) {
+            deadlineTask.cancel(false);
+        }
+        deadlineDueNanos = dueNanos;
+        deadlineTask = key.scheduler().schedule(this::deadlineDue, Math.max(0, dueNanos - key.ticker().read()), TimeUnit.NANOSECONDS);
+    }
+
+    private void cancelTimers() {
+        timers.lock();
+        try {
+            if (keepAliveTask != null) {
+                keepAliveTask.cancel(false);
+                keepAliveTask = null;
+            }
+            if (deadlineTask != null) {
+                deadlineTask.cancel(false);
+                deadlineTask = null;
+            }
+        } finally {
+            timers.unlock();
+        }
+    }
+
+    // The shortest period of the holds on the session, and often enough for what the session guarantees.
+    private long periodNanos(long guaranteedNanos) {
+        long period = Math.max(1, guaranteedNanos / 3);
+        for (SessionMember member : members) {
+            period = Math.min(period, member.periodNanos());
+        }
+        return period;
+    }
+
+    // The shortest renewTimeout of the holds on the session; null if none is left.
+    private Duration renewTimeout() {
+        Duration shortest = null;
+        for (SessionMember member : members) {
+            Duration timeout = member.settings().renewTimeout();
+            if (shortest == null || timeout.compareTo(shortest) < 0) {
+                shortest = timeout;
+            }
+        }
+        return shortest;
+    }
+
+    /** One renewal per session object, scheduler and ticker: compared by identity. */
+    private record Key(LeaseSession session, ScheduledExecutorService scheduler, Ticker ticker) {
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Key that && session == that.session && scheduler == that.scheduler && ticker == that.ticker;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(session) * 31 * 31 + System.identityHashCode(scheduler) * 31 + System.identityHashCode(ticker);
+        }
+    }
+}

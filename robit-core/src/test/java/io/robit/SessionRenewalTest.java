@@ -1,0 +1,244 @@
+package io.robit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Holds whose leases live on one session: renewed by the session's keep-alive, once for all of
+ * them, on a fake clock and scheduler (no sleeps).
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class SessionRenewalTest {
+    private static final Duration TTL = Duration.ofSeconds(3);
+    private static final Duration PERIOD = Duration.ofSeconds(1);
+
+    private final FakeTicker ticker = new FakeTicker();
+    private final FakeScheduler scheduler = new FakeScheduler(ticker);
+
+    private Mutex<String> mutex(String id, SessionDriver driver, AtomicInteger lossCount) {
+        return Mutex.builder(id, TTL, driver).ticker(ticker).scheduler(scheduler).renewPeriod(PERIOD)
+                .driftMargin(Duration.ZERO).onLost(loss -> lossCount.incrementAndGet()).build();
+    }
+
+    @Test
+    void twoHoldsOnOneSessionCostOneKeepAlivePerPeriod() throws Exception {
+        SessionDriver driver = new SessionDriver(true);
+        Mutex<String> first = mutex("first", driver, new AtomicInteger());
+        Mutex<String> second = mutex("second", driver, new AtomicInteger());
+        first.lock();
+        second.lock();
+        for (int period = 1; period <= 10; period++) {
+            scheduler.advance(PERIOD);
+            assertThat(driver.session.keepAlives.get()).as("keep-alives after %d periods", period).isEqualTo(period);
+        }
+        assertThat(first.isHeld()).as("held for 10 s on a 3 s ttl: the keep-alives renewed it").isTrue();
+        assertThat(second.isHeld()).isTrue();
+        assertThat(driver.refreshes.get()).as("no per-hold refresh").isZero();
+        assertThat(first.stats().renewSuccess()).isEqualTo(10);
+        first.unlock();
+        scheduler.advance(PERIOD);
+        assertThat(driver.session.keepAlives.get()).as("the session goes on for the hold left").isEqualTo(11);
+        second.unlock();
+        scheduler.advance(TTL.multipliedBy(5));
+        assertThat(driver.session.keepAlives.get()).as("no keep-alive once no hold is on the session").isEqualTo(11);
+        assertThat(scheduler.pending()).as("no timer left behind").isZero();
+        assertThat(driver.releases.get()).isEqualTo(2);
+    }
+
+    @Test
+    void aBlockingSessionIsAlsoKeptAliveOncePerPeriodForAllItsHolds() throws Exception {
+        SessionDriver driver = new SessionDriver(false);
+        List<Mutex<String>> mutexes = List.of(mutex("a", driver, new AtomicInteger()), mutex("b", driver, new AtomicInteger()),
+                mutex("c", driver, new AtomicInteger()));
+        for (Mutex<String> m : mutexes) {
+            m.lock();
+        }
+        // The keep-alive runs on a worker, which then schedules the next one on the fake scheduler:
+        // time moves on only while no keep-alive is in flight, so no deadline passes while one runs.
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(5)).until(() -> {
+            if (driver.session.keepAlives.get() == mutexes.get(0).stats().renewSuccess()) {
+                scheduler.advance(Duration.ofMillis(100));
+            }
+            return mutexes.stream().allMatch(m -> m.stats().renewSuccess() >= 5);
+        });
+        assertThat(driver.session.keepAlives.get()).as("one keep-alive per period for three holds, not three")
+                .isBetween(5, 6);
+        for (Mutex<String> m : mutexes) {
+            assertThat(m.isHeld()).isTrue();
+            m.unlock();
+        }
+        assertThat(driver.refreshes.get()).isZero();
+        assertThat(scheduler.pending()).isZero();
+    }
+
+    @Test
+    void aLateKeepAliveReplyExtendsOnlyFromItsSendTime() throws Exception {
+        SessionDriver driver = new SessionDriver(true);
+        Mutex<String> m = mutex("late", driver, new AtomicInteger());
+        long start = ticker.read();
+        m.lock(); // local deadline: start + 3 s
+        driver.session.holdReplies = true;
+        scheduler.advance(PERIOD); // the keep-alive is sent at start + 1 s
+        assertThat(driver.session.heldReplies).hasSize(1);
+        ticker.advance(Duration.ofMillis(1_500)); // its reply arrives at start + 2.5 s
+        driver.session.holdReplies = false;
+        driver.session.failure = new DriverException("scripted", "session", "keep-alive", null); // and none succeeds after it
+        driver.session.heldReplies.poll().complete(Duration.ofMinutes(1));
+        // Extended to send + ttl = start + 4 s; counted from the reply it would be start + 5.5 s.
+        scheduler.advance(Duration.ofNanos(start + TTL.toNanos() + PERIOD.toNanos() - 1 - ticker.read()));
+        assertThat(m.isHeld()).as("just before send + ttl").isTrue();
+        scheduler.advance(Duration.ofNanos(1));
+        assertThat(m.isHeld()).as("at send + ttl").isFalse();
+        assertThat(m.stats().lockLost()).isEqualTo(1);
+    }
+
+    @Test
+    void theSessionGuaranteeBoundsTheDeadlineWhenShorterThanTheTtl() throws Exception {
+        SessionDriver driver = new SessionDriver(true);
+        driver.session.guarantee = Duration.ofMillis(1_200);
+        Mutex<String> m = mutex("short-session", driver, new AtomicInteger());
+        long start = ticker.read();
+        m.lock();
+        // Sent at +1 s, then every 400 ms (a third of the guarantee): the last before +3.5 s at +3.4 s.
+        scheduler.advance(Duration.ofMillis(3_500));
+        assertThat(driver.session.keepAlives.get()).as("kept alive every third of what the session guarantees").isEqualTo(7);
+        driver.session.failure = new DriverException("scripted", "session", "keep-alive", null);
+        scheduler.advance(Duration.ofNanos(start + Duration.ofMillis(4_600).toNanos() - 1 - ticker.read()));
+        assertThat(m.isHeld()).isTrue();
+        scheduler.advance(Duration.ofNanos(1));
+        assertThat(m.isHeld()).as("the session was only guaranteed until +3.4 s + 1.2 s, not + the 3 s ttl").isFalse();
+    }
+
+    @Test
+    void aLostSessionTellsEachHoldOnItOnce() throws Exception {
+        SessionDriver driver = new SessionDriver(true);
+        AtomicInteger[] told = {new AtomicInteger(), new AtomicInteger(), new AtomicInteger()};
+        List<Mutex<String>> mutexes = List.of(mutex("x", driver, told[0]), mutex("y", driver, told[1]), mutex("z", driver, told[2]));
+        for (Mutex<String> m : mutexes) {
+            m.lock();
+        }
+        scheduler.advance(PERIOD);
+        driver.session.end(); // lost() completes; later keep-alives would say "gone" too
+        scheduler.advance(TTL.multipliedBy(3));
+        await().atMost(Duration.ofSeconds(10)).until(() -> driver.releases.get() == 3 && told[0].get() + told[1].get() + told[2].get() == 3);
+        for (int i = 0; i < 3; i++) {
+            assertThat(told[i].get()).as("hold %d told once", i).isEqualTo(1);
+            assertThat(mutexes.get(i).stats().lockLost()).isEqualTo(1);
+            assertThat(mutexes.get(i).isHeld()).isFalse();
+        }
+        assertThat(driver.session.keepAlives.get()).as("no keep-alive after the loss").isEqualTo(1);
+        assertThat(scheduler.pending()).isZero();
+    }
+
+    @Test
+    void aKeepAliveThatSaysTheSessionIsGoneTellsEachHoldOnce() throws Exception {
+        SessionDriver driver = new SessionDriver(true);
+        AtomicInteger toldA = new AtomicInteger();
+        AtomicInteger toldB = new AtomicInteger();
+        AtomicReference<Loss> loss = new AtomicReference<>();
+        Mutex<String> a = Mutex.builder("a", TTL, driver).ticker(ticker).scheduler(scheduler).renewPeriod(PERIOD)
+                .onLost(l -> {
+                    loss.set(l);
+                    toldA.incrementAndGet();
+                }).build();
+        Mutex<String> b = mutex("b", driver, toldB);
+        a.lock();
+        b.lock();
+        driver.session.goneOnKeepAlive = true;
+        scheduler.advance(PERIOD);
+        scheduler.advance(TTL.multipliedBy(3));
+        await().atMost(Duration.ofSeconds(10)).until(() -> toldA.get() == 1 && toldB.get() == 1 && driver.releases.get() == 2);
+        assertThat(loss.get().reason()).isEqualTo(LossReason.EXPIRED);
+        assertThat(loss.get().lockId()).isEqualTo("a");
+        assertThat(toldA.get() + toldB.get()).isEqualTo(2);
+        assertThat(driver.session.keepAlives.get()).isEqualTo(1);
+    }
+
+    @Test
+    void anUnlockDuringAKeepAliveIsNotReportedAsALoss() throws Exception {
+        SessionDriver driver = new SessionDriver(true);
+        AtomicInteger toldLeaving = new AtomicInteger();
+        AtomicInteger toldStaying = new AtomicInteger();
+        Mutex<String> leaving = mutex("leaving", driver, toldLeaving);
+        Mutex<String> staying = mutex("staying", driver, toldStaying);
+        leaving.lock();
+        staying.lock();
+        driver.session.holdReplies = true;
+        scheduler.advance(PERIOD); // a keep-alive is in flight
+        leaving.unlock(); // returns without waiting for the session's keep-alive
+        assertThat(driver.releases.get()).isEqualTo(1);
+        CompletableFuture<Duration> reply = driver.session.heldReplies.poll();
+        reply.completeExceptionally(SessionDriver.Session.gone()); // it answers: the session is gone
+        await().atMost(Duration.ofSeconds(10)).until(() -> toldStaying.get() == 1 && driver.releases.get() == 2);
+        assertThat(toldLeaving.get()).as("the unlocked hold is not told").isZero();
+        assertThat(leaving.stats().lockLost()).isZero();
+        assertThat(leaving.stats().lockReleased()).isEqualTo(1);
+    }
+
+    @Test
+    void aLeaseLostOnItsOwnEndsOnlyItsHold() throws Exception {
+        SessionDriver driver = new SessionDriver(true);
+        AtomicInteger toldBroken = new AtomicInteger();
+        AtomicInteger toldOther = new AtomicInteger();
+        Mutex<String> broken = mutex("broken", driver, toldBroken);
+        Mutex<String> other = mutex("other", driver, toldOther);
+        Held brokenHold = broken.lock();
+        other.lock();
+        SessionDriver.OnSession lease = findLease(driver, brokenHold);
+        driver.breakLease(lease);
+        scheduler.advance(PERIOD.multipliedBy(6));
+        await().atMost(Duration.ofSeconds(10)).until(() -> toldBroken.get() == 1);
+        assertThat(broken.isHeld()).isFalse();
+        assertThat(other.isHeld()).as("the session and the other hold on it live on").isTrue();
+        assertThat(toldOther.get()).isZero();
+        assertThat(driver.session.keepAlives.get()).isEqualTo(6);
+        other.unlock();
+    }
+
+    @Test
+    void aHoldTakenOnAnAlreadyLostSessionIsLostAtOnce() throws Exception {
+        SessionDriver driver = new SessionDriver(true);
+        driver.session.end();
+        AtomicInteger told = new AtomicInteger();
+        Mutex<String> m = mutex("late-joiner", driver, told);
+        m.lock();
+        assertThat(m.isHeld()).isFalse();
+        await().atMost(Duration.ofSeconds(10)).until(() -> told.get() == 1 && driver.releases.get() == 1);
+        assertThat(scheduler.pending()).isZero();
+    }
+
+    @Test
+    void aFailedKeepAliveIsRetriedAndASuccessBeforeTheDeadlineKeepsEveryHold() throws Exception {
+        SessionDriver driver = new SessionDriver(true);
+        Mutex<String> a = mutex("retry-a", driver, new AtomicInteger());
+        Mutex<String> b = mutex("retry-b", driver, new AtomicInteger());
+        a.lock();
+        b.lock();
+        driver.session.failure = new DriverException("scripted", "session", "keep-alive", null);
+        scheduler.advance(PERIOD.multipliedBy(2)); // failures at +1 s, then retries sooner
+        assertThat(driver.session.keepAlives.get()).as("failed at +1 s, retried at +2 s").isEqualTo(2);
+        assertThat(a.stats().renewFailed()).isPositive();
+        driver.session.failure = null;
+        scheduler.advance(Duration.ofMillis(900)); // the deadline is at +3 s; the retry at +2.5 s succeeds
+        assertThat(a.isHeld()).isTrue();
+        assertThat(b.isHeld()).isTrue();
+        scheduler.advance(TTL.multipliedBy(3));
+        assertThat(a.isHeld()).isTrue();
+        a.unlock();
+        b.unlock();
+        assertThat(scheduler.pending()).isZero();
+    }
+
+    private static SessionDriver.OnSession findLease(SessionDriver driver, Held held) {
+        return (SessionDriver.OnSession) ((io.robit.internal.Hold<?>) held).lease();
+    }
+}
