@@ -35,6 +35,9 @@ interface Backend extends AutoCloseable {
         }
         if (server().isPresent()) {
             kinds.addAll(EnumSet.of(Fault.Kind.PAUSE_SERVER, Fault.Kind.KILL_SERVER));
+            if (server().get().canCut()) {
+                kinds.add(Fault.Kind.CUT_MEMBER);
+            }
         }
         return kinds;
     }
@@ -46,9 +49,29 @@ interface Backend extends AutoCloseable {
         }
     }
 
-    /** A server process the suite owns. */
+    /** A server process the suite owns; of a cluster, the faults go to the leader/master (or a member it picks). */
     interface Server extends AutoCloseable {
+        /** The process to pause: of a cluster, the leader's now. */
         long pid();
+
+        /** Who {@link #pid()} is, for the fault log, e.g. {@code leader m1}; empty for a single server. */
+        default String describe() {
+            return "";
+        }
+
+        /** Whether {@link #cut} works: a cluster whose peer links go through forwarders. */
+        default boolean canCut() {
+            return false;
+        }
+
+        /** Cuts the leader, or a follower, off from its peers until {@link #heal}; returns which member it cut. */
+        default String cut(boolean leader) {
+            throw new UnsupportedOperationException("not a cluster");
+        }
+
+        /** Ends a {@link #cut}. */
+        default void heal() {
+        }
 
         /** Starts it again on the same port and data directory, and waits until it answers. */
         void start() throws IOException;

@@ -57,7 +57,7 @@ final class Checker {
     static final long RESUME_GRACE_NANOS = 150_000_000L;
     private static final int MAX_LISTED = 25;
     private static final Set<Fault.Kind> NETWORK_OR_SERVER = EnumSet.of(Fault.Kind.STALL_BOTH, Fault.Kind.STALL_REPLIES,
-            Fault.Kind.LATENCY, Fault.Kind.RESET, Fault.Kind.PAUSE_SERVER, Fault.Kind.KILL_SERVER);
+            Fault.Kind.LATENCY, Fault.Kind.RESET, Fault.Kind.PAUSE_SERVER, Fault.Kind.KILL_SERVER, Fault.Kind.CUT_MEMBER);
     // A GC storm the harness injected stops every thread of the process again and again, often in
     // pauses shorter than the stall detector sees: while it lasts the process is treated as stopped.
     private static final Set<Fault.Kind> STOPS = EnumSet.of(Fault.Kind.PAUSE_WORKER, Fault.Kind.GC_PAUSE);

@@ -26,10 +26,12 @@ record Fault(Kind kind, String target, String detail, long start, long end) {
         PAUSE_WORKER,
         /** SIGKILL of a worker (usually the current holder); a new worker takes its slot. */
         KILL_WORKER,
-        /** SIGSTOP of the server the suite started, then SIGCONT. */
+        /** SIGSTOP of the server the suite started (of a cluster: the leader/master), then SIGCONT. */
         PAUSE_SERVER,
-        /** SIGKILL of the server the suite started, then a restart on the same port and data. */
+        /** SIGKILL of the server the suite started (of a cluster: the leader/master), then a restart on the same port and data. */
         KILL_SERVER,
+        /** A cluster member (the leader or a follower) cut off from its peers, both ways, while clients stay connected to it; then healed. */
+        CUT_MEMBER,
         /** A worker allocates hard enough for long stop-the-world GC pauses (the realistic twin of SIGSTOP). */
         GC_PAUSE,
         /** The wall clock of a worker (libfaketime) steps forward or back; its monotonic clock does not. */

@@ -199,7 +199,7 @@ final class FaultRun {
     private static int weight(Fault.Kind kind) {
         return switch (kind) {
             case KILL_WORKER -> 1;
-            case STALL_BOTH, STALL_REPLIES, LATENCY, PAUSE_SERVER, KILL_SERVER -> 2;
+            case STALL_BOTH, STALL_REPLIES, LATENCY, PAUSE_SERVER, KILL_SERVER, CUT_MEMBER -> 2;
             case PAUSE_WORKER, GC_PAUSE, RESET -> 3;
             case CLOCK_JUMP -> 4;
         };
@@ -226,8 +226,8 @@ final class FaultRun {
             case STALL_BOTH, STALL_REPLIES, LATENCY, RESET -> {
                 return claim("proxy", () -> network(kind, factor, flag, latency));
             }
-            case PAUSE_SERVER, KILL_SERVER -> {
-                return claim("server", () -> server(kind, factor));
+            case PAUSE_SERVER, KILL_SERVER, CUT_MEMBER -> {
+                return claim("server", () -> server(kind, factor, flag));
             }
             default -> {
                 Slot slot = target();
@@ -289,20 +289,28 @@ final class FaultRun {
         }
     }
 
-    private void server(Fault.Kind kind, double factor) throws Exception {
+    private void server(Fault.Kind kind, double factor, boolean leader) throws Exception {
         long ttl = config.ttl().toMillis();
         long start = System.nanoTime();
         Backend.Server server = backend.server().orElseThrow();
+        String who = server.describe();
         if (kind == Fault.Kind.PAUSE_SERVER) {
-            Signals.send("STOP", server.pid());
+            // One pid for both signals: in a cluster, another member may lead by the time it resumes.
+            long pid = server.pid();
+            Signals.send("STOP", pid);
             Thread.sleep((long) (factor * ttl));
-            Signals.send("CONT", server.pid());
-            faults.add(new Fault(kind, "server", factor + "xTTL", start, System.nanoTime()));
+            Signals.send("CONT", pid);
+            faults.add(new Fault(kind, "server", who + factor + "xTTL", start, System.nanoTime()));
+        } else if (kind == Fault.Kind.CUT_MEMBER) {
+            String cut = server.cut(leader);
+            Thread.sleep((long) (factor * ttl));
+            server.heal();
+            faults.add(new Fault(kind, "server", cut + " for " + factor + "xTTL", start, System.nanoTime()));
         } else {
             server.kill();
             Thread.sleep((long) (factor / 2 * ttl));
             server.start();
-            faults.add(new Fault(kind, "server", "down " + factor / 2 + "xTTL", start, System.nanoTime()));
+            faults.add(new Fault(kind, "server", who + "down " + factor / 2 + "xTTL", start, System.nanoTime()));
         }
     }
 

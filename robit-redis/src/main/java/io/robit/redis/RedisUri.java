@@ -81,8 +81,10 @@ record RedisUri(List<RedisURI> uris, boolean cluster, String keyPrefix, Optional
         String user = null;
         if (password.isPresent() && literal == null) {
             // From passwordFile/passwordEnv: take the user info away from Lettuce, which reads "user@" as a password.
-            user = userInfo == null || userInfo.isEmpty() ? null : decode(userInfo);
-            base = base.substring(0, authorityStart) + base.substring(at + 1);
+            if (userInfo != null) {
+                user = userInfo.isEmpty() ? null : decode(userInfo);
+                base = base.substring(0, authorityStart) + base.substring(at + 1);
+            }
         } else {
             password = Optional.empty(); // Lettuce reads it from the user info
         }

@@ -60,7 +60,7 @@ class RedisUriTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("empty cacert");
         assertThatThrownBy(() -> RedisUri.parse("redis://h?waitForReplicas=-1"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("waitForReplicas=-1");
-        assertThatThrownBy(() -> RedisUri.parse("redis://u:never-shown-6@h:notaport"))
+        assertThatThrownBy(() -> RedisUri.parse("redis://u:never-shown-6@h:1/notadb"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("malformed").hasMessageNotContaining("never-shown-6");
     }
 }

@@ -20,7 +20,10 @@ import java.util.stream.Stream;
 
 /**
  * Three etcd members of the test's own ({@code $ETCD_BIN}, or Debian's {@code etcd-server}) on free loopback
- * ports, data on tmpfs; members can be killed and restarted. Stops only its own processes.
+ * ports, data on tmpfs; members can be killed, restarted, paused and cut off from the others
+ * ({@link #cut}) while their clients stay connected: every member advertises a {@link PeerLinks}
+ * forwarder as its peer URL, and the forwarders tell the member a connection comes from by its
+ * process. Stops only its own processes.
  */
 public final class EtcdCluster implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
@@ -31,6 +34,8 @@ public final class EtcdCluster implements AutoCloseable {
     private final int[] clientPorts;
     private final int[] peerPorts;
     private final Process[] processes;
+    private final int[] advertisedPeerPorts;
+    private final PeerLinks links;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private EtcdCluster(Path base, int size) {
@@ -38,16 +43,27 @@ public final class EtcdCluster implements AutoCloseable {
         this.clientPorts = new int[size];
         this.peerPorts = new int[size];
         this.processes = new Process[size];
+        this.advertisedPeerPorts = new int[size];
+        this.links = new PeerLinks(size, this::pid);
         for (int i = 0; i < size; i++) {
             clientPorts[i] = Ports.free();
             peerPorts[i] = Ports.free();
         }
     }
 
+    /** The process id of {@code member}, or -1 while it is killed. */
+    public long pid(int member) {
+        Process process = processes[member];
+        return process == null ? -1 : process.pid();
+    }
+
     public static EtcdCluster start() throws IOException, InterruptedException {
         Path tmp = Files.isDirectory(Paths.get("/dev/shm")) ? Paths.get("/dev/shm") : Paths.get(System.getProperty("java.io.tmpdir"));
         EtcdCluster cluster = new EtcdCluster(Files.createTempDirectory(tmp, "robit-etcd-cluster-"), 3);
         try {
+            for (int i = 0; i < 3; i++) {
+                cluster.advertisedPeerPorts[i] = cluster.links.open(PeerLinks.ANY_SOURCE, i, cluster.peerPorts[i]);
+            }
             for (int i = 0; i < 3; i++) {
                 cluster.launch(i, "new");
             }
@@ -62,13 +78,15 @@ public final class EtcdCluster implements AutoCloseable {
     private void launch(int member, String state) throws IOException {
         StringJoiner initial = new StringJoiner(",");
         for (int i = 0; i < peerPorts.length; i++) {
-            initial.add("m" + i + "=http://127.0.0.1:" + peerPorts[i]);
+            initial.add("m" + i + "=http://127.0.0.1:" + advertisedPeerPorts[i]);
         }
         String client = "http://127.0.0.1:" + clientPorts[member];
         String peer = "http://127.0.0.1:" + peerPorts[member];
+        // Peers reach a member only through its forwarder, which a cut stalls.
+        String advertised = "http://127.0.0.1:" + advertisedPeerPorts[member];
         List<String> command = List.of(binary(), "--name", "m" + member, "--data-dir", base.resolve("m" + member).toString(),
                 "--listen-client-urls", client, "--advertise-client-urls", client,
-                "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                "--listen-peer-urls", peer, "--initial-advertise-peer-urls", advertised,
                 "--initial-cluster", initial.toString(), "--initial-cluster-state", state,
                 "--initial-cluster-token", base.getFileName().toString(),
                 // Generous on a loaded machine: missed heartbeats would elect leaders all day.
@@ -110,18 +128,58 @@ public final class EtcdCluster implements AutoCloseable {
 
     /** {@code etcd://} naming every member. */
     public String uri() {
+        return uri(0, 1, 2);
+    }
+
+    /** {@code etcd://} naming the given members only. */
+    public String uri(int... members) {
         StringJoiner endpoints = new StringJoiner(",", "etcd://", "");
-        for (int port : clientPorts) {
-            endpoints.add("127.0.0.1:" + port);
+        for (int member : members) {
+            endpoints.add("127.0.0.1:" + clientPorts[member]);
         }
         return endpoints.toString();
+    }
+
+    /** Cuts {@code member} off from the other members, both ways, until {@link #heal}; its clients stay connected to it. */
+    public void cut(int member) {
+        links.cut(member);
+    }
+
+    /** Ends every cut. */
+    public void heal() {
+        links.heal();
+    }
+
+    /** Freezes a member (SIGSTOP): its connections stay open, nothing is answered. */
+    public void pause(int member) {
+        ServerProcess.signal("etcd", processes[member].pid(), "STOP");
+    }
+
+    /** Thaws a paused member (SIGCONT). */
+    public void resume(int member) {
+        ServerProcess.signal("etcd", processes[member].pid(), "CONT");
+    }
+
+    /** Whether {@code member} runs and says it is the leader now (a cut-off leader says so until it notices). */
+    public boolean isLeader(int member) throws InterruptedException {
+        if (processes[member] == null) {
+            return false;
+        }
+        String status = status(member);
+        Matcher id = MEMBER.matcher(status);
+        Matcher leader = LEADER.matcher(status);
+        return id.find() && leader.find() && id.group(1).equals(leader.group(1));
+    }
+
+    public int clientPort(int member) {
+        return clientPorts[member];
     }
 
     public String endpoint(int member) {
         return "http://127.0.0.1:" + clientPorts[member];
     }
 
-    /** SIGKILLs a member, keeping its data. */
+    /** SIGKILLs a member (a paused one too), keeping its data. */
     public void kill(int member) throws InterruptedException {
         Process process = processes[member];
         if (process != null) {
@@ -140,6 +198,7 @@ public final class EtcdCluster implements AutoCloseable {
 
     @Override
     public void close() {
+        links.close();
         for (int i = 0; i < processes.length; i++) {
             try {
                 kill(i);

@@ -94,6 +94,27 @@ public final class RedisSentinelGroup implements AutoCloseable {
         return replica;
     }
 
+    /** The data server (master or replica, whatever its role now) on {@code port}. */
+    public RedisServer server(int port) {
+        if (master.port() == port) {
+            return master;
+        }
+        if (replica.port() == port) {
+            return replica;
+        }
+        throw new IllegalArgumentException("no server of this group on port " + port);
+    }
+
+    /** The other data server than the one on {@code port}. */
+    public RedisServer other(int port) {
+        return server(port) == master ? replica : master;
+    }
+
+    /** Waits (bounded, 60 s) until the master on {@code masterPort} lists an online replica, e.g. after a killed master came back. */
+    public void awaitReplicaOnline(int masterPort) throws IOException, InterruptedException {
+        awaitOutput(server(masterPort), List.of("info", "replication"), "state=online", "replica online");
+    }
+
     /** The port of the master the first Sentinel names now. */
     public int currentMasterPort() throws IOException, InterruptedException {
         String out = cli(sentinels.get(0).port(), List.of("sentinel", "get-master-addr-by-name", MASTER_NAME));

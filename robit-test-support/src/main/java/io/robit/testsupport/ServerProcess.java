@@ -105,13 +105,18 @@ public final class ServerProcess implements AutoCloseable {
     }
 
     private void signal(String signal) {
+        signal(name, pid(), signal);
+    }
+
+    /** Sends {@code signal} (e.g. {@code STOP}, {@code CONT}) to process {@code pid}, one of the test's own. */
+    static void signal(String name, long pid, String signal) {
         try {
-            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid())).inheritIO().start();
+            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
             if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-                throw new IllegalStateException("kill -" + signal + " " + pid() + " failed");
+                throw new IllegalStateException("kill -" + signal + " " + pid + " failed");
             }
         } catch (IOException e) {
-            throw new IllegalStateException("kill -" + signal + " " + pid() + " failed", e);
+            throw new IllegalStateException("kill -" + signal + " " + pid + " failed", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while sending " + signal + " to " + name, e);

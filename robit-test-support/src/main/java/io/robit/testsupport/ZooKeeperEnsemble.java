@@ -14,8 +14,13 @@ import java.util.stream.Stream;
 /**
  * A three-server ZooKeeper ensemble of real server processes: each server is its own JVM running
  * {@code QuorumPeerMain} from the ZooKeeper jar on this test's class path (Maven's
- * {@code org.apache.zookeeper:zookeeper}), on free loopback ports. Servers can be killed and
- * restarted; stops only its own processes.
+ * {@code org.apache.zookeeper:zookeeper}), on free loopback ports. Servers can be killed, restarted,
+ * paused and cut off from the others ({@link #cut}) while their clients stay connected: each server's
+ * configuration names its peers' quorum and election ports through {@link PeerLinks} forwarders of
+ * that server's own, so every peer connection goes through a forwarder a cut stalls. ZooKeeper's
+ * election handshake announces the dialling server's own election address, and a server with the
+ * higher id answers a lower one by dialling that address back: the forwarder rewrites it to the
+ * address of the forwarder for the way back. Stops only its own processes.
  */
 public final class ZooKeeperEnsemble implements AutoCloseable {
     public static final int TICK_MS = 1000;
@@ -26,6 +31,10 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
     private final int[] quorumPorts = new int[3];
     private final int[] electionPorts = new int[3];
     private final Process[] processes = new Process[3];
+    private final PeerLinks links = new PeerLinks(3, this::pid);
+    // [from][to]: the forwarders server `from` dials for server `to`'s ports.
+    private final int[][] quorumLinks = new int[3][3];
+    private final int[][] electionLinks = new int[3][3];
 
     private ZooKeeperEnsemble(Path base) {
         this.base = base;
@@ -39,6 +48,7 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
     public static ZooKeeperEnsemble start() throws IOException, InterruptedException {
         ZooKeeperEnsemble ensemble = new ZooKeeperEnsemble(Files.createTempDirectory("robit-zk-ensemble-"));
         try {
+            ensemble.openLinks();
             for (int i = 0; i < 3; i++) {
                 ensemble.configure(i);
                 ensemble.launch(i);
@@ -49,6 +59,45 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
             ensemble.close();
             throw e;
         }
+    }
+
+    /** The process id of {@code server}, or -1 while it is killed. */
+    public long pid(int server) {
+        Process process = processes[server];
+        return process == null ? -1 : process.pid();
+    }
+
+    private void openLinks() throws IOException {
+        for (int from = 0; from < 3; from++) {
+            for (int to = 0; to < 3; to++) {
+                if (from != to) {
+                    int back = to;
+                    int source = from;
+                    quorumLinks[from][to] = links.open(from, to, quorumPorts[to]);
+                    electionLinks[from][to] = links.open(from, to, electionPorts[to],
+                            (in, out) -> announceWayBack(in, out, "127.0.0.1:" + electionLinks[back][source]));
+                }
+            }
+        }
+    }
+
+    // ZooKeeper's election greeting: protocol version (long), server id (long), then in protocol
+    // versions -65536 and -65535 the length (int) and text of the dialler's election address(es).
+    private static void announceWayBack(java.io.DataInputStream in, java.io.DataOutputStream out, String wayBack) throws IOException {
+        long version = in.readLong();
+        out.writeLong(version);
+        if (version != -65536L && version != -65535L) {
+            return;
+        }
+        out.writeLong(in.readLong());
+        int length = in.readInt();
+        if (length < 0 || length > 4096) {
+            throw new IOException("not a ZooKeeper election greeting: address length " + length);
+        }
+        in.readFully(new byte[length]);
+        byte[] address = wayBack.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        out.writeInt(address.length);
+        out.write(address);
     }
 
     private void configure(int server) throws IOException {
@@ -64,8 +113,11 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
                 .append("clientPortAddress=127.0.0.1\n")
                 .append("admin.enableServer=false\n")
                 .append("4lw.commands.whitelist=srvr\n");
+        // A server binds its own line; it reaches each peer through links of its own, which a cut stalls.
         for (int i = 0; i < 3; i++) {
-            config.append("server.").append(i + 1).append("=127.0.0.1:").append(quorumPorts[i]).append(':').append(electionPorts[i]).append('\n');
+            int quorum = i == server ? quorumPorts[i] : quorumLinks[server][i];
+            int election = i == server ? electionPorts[i] : electionLinks[server][i];
+            config.append("server.").append(i + 1).append("=127.0.0.1:").append(quorum).append(':').append(election).append('\n');
         }
         Files.writeString(base.resolve("s" + server + ".cfg"), config);
     }
@@ -97,20 +149,55 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
         return Probes.zookeeperCommand(clientPorts[server], "srvr");
     }
 
+    /** Whether {@code server} is running and serves clients as leader or follower (its {@code srvr} says so). */
+    public boolean isServing(int server) {
+        String srvr = processes[server] == null ? "" : srvr(server);
+        return srvr.contains("Mode: leader") || srvr.contains("Mode: follower");
+    }
+
+    public int clientPort(int server) {
+        return clientPorts[server];
+    }
+
     /** Every server, as a Curator connect string. */
     public String connectString() {
+        return connectString(0, 1, 2);
+    }
+
+    /** The given servers only, as a Curator connect string. */
+    public String connectString(int... servers) {
         StringJoiner hosts = new StringJoiner(",");
-        for (int port : clientPorts) {
-            hosts.add("127.0.0.1:" + port);
+        for (int server : servers) {
+            hosts.add("127.0.0.1:" + clientPorts[server]);
         }
         return hosts.toString();
+    }
+
+    /** Cuts {@code server} off from the other two, both ways, until {@link #heal}; its clients stay connected to it. */
+    public void cut(int server) {
+        links.cut(server);
+    }
+
+    /** Ends every cut. */
+    public void heal() {
+        links.heal();
+    }
+
+    /** Freezes a server (SIGSTOP): its connections stay open, nothing is answered. */
+    public void pause(int server) {
+        ServerProcess.signal("zookeeper", processes[server].pid(), "STOP");
+    }
+
+    /** Thaws a paused server (SIGCONT). */
+    public void resume(int server) {
+        ServerProcess.signal("zookeeper", processes[server].pid(), "CONT");
     }
 
     /** SIGKILLs a server, keeping its data. */
     public void kill(int server) throws InterruptedException {
         Process process = processes[server];
         if (process != null) {
-            process.destroyForcibly();
+            process.destroyForcibly(); // a SIGKILL ends a stopped process too
             process.waitFor(20, TimeUnit.SECONDS);
             processes[server] = null;
         }
@@ -125,6 +212,7 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
 
     @Override
     public void close() {
+        links.close();
         for (int i = 0; i < 3; i++) {
             try {
                 kill(i);

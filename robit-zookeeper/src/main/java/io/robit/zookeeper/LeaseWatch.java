@@ -9,13 +9,19 @@ import org.apache.zookeeper.Watcher;
  * won, so that an uncontended holder needs no extra request to learn of its node's deletion.
  * When the children change (a waiter arrived, or our node was deleted) while the lease is held,
  * it hands over to an exists-watch on our own node, which also says whether the node is still
- * there. Thread-safe; one per acquire attempt.
+ * there. Thread-safe; one per contention at a time (re-registering the same object on the same
+ * node adds no watch), a fresh one once it fired.
  */
 final class LeaseWatch implements Watcher {
     private static final Object FIRED = new Object();
 
     // null, then either FIRED (the watch fired before the lease existed) or the lease.
     private final AtomicReference<Object> state = new AtomicReference<>();
+
+    /** Whether it fired before a lease was bound (ZooKeeper has dropped it then). */
+    boolean fired() {
+        return state.get() == FIRED;
+    }
 
     /** Ties the watch to the lease the attempt won; arms the exists-watch at once if the children already changed. */
     void bind(ZooKeeperLease lease) {

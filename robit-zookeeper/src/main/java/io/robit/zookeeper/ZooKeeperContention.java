@@ -45,6 +45,9 @@ final class ZooKeeperContention implements Contention {
     // `queued` was first in line at the last look: nothing can get ahead of it, so it is the lock.
     private boolean first;
     private AheadWatch watch;
+    // The child watch our listings leave on the lock's node (one object, so re-listing adds none);
+    // if it has not fired when our node is granted, nothing changed since, and it becomes the lease's watch.
+    private LeaseWatch childWatch;
 
     ZooKeeperContention(ZooKeeperContext context, String id, Duration ttl, Duration timeout, boolean seenTaken) {
         this.context = context;
@@ -73,7 +76,7 @@ final class ZooKeeperContention implements Contention {
             dropQueued(); // its session ended, and the node with it
         }
         if (queued != null && !first) {
-            List<String> sorted = store.contenders(id, lockPath, left(end));
+            List<String> sorted = store.contenders(id, lockPath, childWatch(), left(end));
             if (!sorted.contains(queued.name())) {
                 dropQueued();
             } else if (sorted.get(0).equals(queued.name())) {
@@ -86,17 +89,19 @@ final class ZooKeeperContention implements Contention {
         if (queued != null) {
             ZooKeeperLease lease = context.grant(queued, sent, ttl);
             queued = null;
-            lease.watchNode();
+            // The listing that found our node first left a child watch: it tells the holder of a
+            // delete (or, once the children change, hands over to an exists-watch), so an
+            // unchanged queue costs no request here.
+            bindWatch(lease);
             return Optional.of(lease);
         }
         if (seenTaken && !store.contenders(id, lockPath, left(end)).isEmpty()) {
             return Optional.empty();
         }
         Node mine = store.create(id, lockPath, left(end));
-        LeaseWatch leaseWatch = new LeaseWatch();
         List<String> sorted;
         try {
-            sorted = store.contenders(id, lockPath, leaseWatch, left(end));
+            sorted = store.contenders(id, lockPath, childWatch(), left(end));
         } catch (RuntimeException | InterruptedException e) {
             store.deleteInBackground(mine);
             throw e;
@@ -108,7 +113,7 @@ final class ZooKeeperContention implements Contention {
         if (sorted.get(0).equals(mine.name())) {
             seenTaken = false;
             ZooKeeperLease lease = context.grant(mine, sent, ttl);
-            leaseWatch.bind(lease);
+            bindWatch(lease);
             return Optional.of(lease);
         }
         seenTaken = true;
@@ -142,7 +147,7 @@ final class ZooKeeperContention implements Contention {
                 if (queued == null) {
                     queued = store.create(id, lockPath, step);
                 }
-                List<String> sorted = listed != null ? listed : store.contenders(id, lockPath, step);
+                List<String> sorted = listed != null ? listed : store.contenders(id, lockPath, childWatch(), step);
                 listed = null;
                 if (!sorted.contains(queued.name())) {
                     // Our node vanished with an expired session: queue again rather than wait forever.
@@ -197,6 +202,24 @@ final class ZooKeeperContention implements Contention {
         } catch (RuntimeException e) {
             LOG.warn("cleanup of a wait for lock '{}' failed: {}", id, e.toString());
         }
+    }
+
+    // Hands the child watch of the listing that found our node first to its lease (an exists-watch if there is none).
+    private void bindWatch(ZooKeeperLease lease) {
+        if (childWatch == null) {
+            lease.watchNode();
+        } else {
+            childWatch.bind(lease);
+            childWatch = null;
+        }
+    }
+
+    // The contention's child watch, a fresh one once the last has fired (ZooKeeper dropped it then).
+    private LeaseWatch childWatch() {
+        if (childWatch == null || childWatch.fired()) {
+            childWatch = new LeaseWatch();
+        }
+        return childWatch;
     }
 
     private void dropQueued() {

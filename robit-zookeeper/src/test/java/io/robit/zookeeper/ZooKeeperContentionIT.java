@@ -14,10 +14,14 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.apache.curator.drivers.AdvancedTracerDriver;
+import org.apache.curator.drivers.EventTrace;
+import org.apache.curator.drivers.OperationTrace;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.ClientWatches;
 import org.apache.zookeeper.ZooKeeper;
@@ -102,6 +106,63 @@ class ZooKeeperContentionIT {
             awaitContenders(admin, id, 0);
         } finally {
             threads.shutdownNow();
+        }
+    }
+
+    @Test
+    void aWaiterGrantedFromAnUnchangedQueueWatchesItsNodeWithoutARequest() throws Exception {
+        // Issue 18 item 5: the listing that finds a queued node first leaves a child watch on the lock's
+        // node, which becomes the holder's watch; only a change of the queue costs an exists-watch.
+        String connect = ZooKeeperTestSupport.shared().getConnectString();
+        CuratorFramework admin = track(ZooKeeperTestSupport.client(connect, SESSION));
+        ZooKeeperDriver holder = track(ZooKeeperDriver.create(track(ZooKeeperTestSupport.client(connect, SESSION))));
+        CuratorFramework client = track(ZooKeeperTestSupport.client(connect, SESSION));
+        List<String> traced = new CopyOnWriteArrayList<>();
+        client.getZookeeperClient().setTracerDriver(new AdvancedTracerDriver() {
+            @Override
+            public void addTrace(OperationTrace trace) {
+                traced.add(trace.getName() + " " + trace.getPath());
+            }
+
+            @Override
+            public void addEvent(EventTrace trace) {
+            }
+        });
+        ZooKeeperDriver waiter = track(ZooKeeperDriver.create(client));
+
+        for (boolean queueChanges : new boolean[] {false, true}) {
+            String id = newId();
+            Lease held = holder.acquire(id, TTL, TIMEOUT).orElseThrow();
+            String ahead = lockPath(id) + "/" + contenders(admin, id).get(0);
+            Contention contention = waiter.contend(id, TTL, TIMEOUT);
+            assertThat(contention.tryAcquire()).isEmpty();
+            String mine = lockPath(id) + "/" + contenders(admin, id).get(1);
+            CompletableFuture<Void> waited = CompletableFuture.runAsync(() -> {
+                try {
+                    contention.awaitRelease(Duration.ofSeconds(30));
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            ZooKeeper zooKeeper = client.getZookeeperClient().getZooKeeper();
+            await("the waiter watches the node ahead").atMost(Duration.ofSeconds(10)).until(() -> ClientWatches.nodeWatchers(zooKeeper, ahead) >= 1);
+            traced.clear();
+            holder.release(held);
+            waited.get(30, TimeUnit.SECONDS);
+            Lease lease = contention.tryAcquire().orElseThrow();
+            assertThat(traced).as("one listing when the node ahead went, nothing more").containsExactly(
+                    "GetChildrenBuilderImpl-Background " + lockPath(id));
+            if (queueChanges) {
+                Lease rival = holder.acquire(id, TTL, TIMEOUT).orElse(null); // queues behind us, then gives its node up
+                assertThat(rival).isNull();
+                await("a changed queue hands over to an exists-watch on our node").atMost(Duration.ofSeconds(10))
+                        .until(() -> traced.contains("ExistsBuilderImpl-Background " + mine));
+            }
+            ZooKeeperTestSupport.deleteHolderNode(admin, id);
+            await("the holder is told its node was deleted, without a refresh").atMost(Duration.ofSeconds(10)).until(() -> lease.lost().isDone());
+            assertThat(lease.lost()).isCompletedExceptionally();
+            contention.close();
+            waiter.release(lease);
         }
     }
 

@@ -241,7 +241,7 @@ public final class ZooKeeperLockBenchmark {
      * Counts the ZooKeeper requests of the clients it is attached to: Curator traces every request
      * it sends (foreground or background, each retry included) as one {@link OperationTrace}.
      */
-    private static final class RequestCounter extends AdvancedTracerDriver {
+    static final class RequestCounter extends AdvancedTracerDriver {
         private final LongAdder requests = new LongAdder();
 
         @Override
