@@ -32,7 +32,6 @@ final class RedisSession implements AsyncLeaseSession {
     private final RedisStore store;
     private final long ttlMillis;
     private final Duration guaranteed;
-    private final CompletableFuture<Void> lost = new CompletableFuture<>(); // never completes: see the class comment
     private final ReentrantLock lock = new ReentrantLock();
     private final Set<RedisLease> members = new HashSet<>(); // guarded by lock
 
@@ -163,10 +162,14 @@ final class RedisSession implements AsyncLeaseSession {
         return all.thenCompose(ignored -> extended[0] ? store.confirmed(commands, leases[0].key()) : CompletableFuture.completedFuture(null));
     }
 
-    /** A Redis session is never lost as a whole: only its leases are, each on its own. */
+    /**
+     * A Redis session is never lost as a whole (only its leases are, each on its own): a future that
+     * never completes. A new one each time, so the callbacks each caller adds are collected with it
+     * rather than piling up on one future that lives as long as the driver.
+     */
     @Override
     public CompletableFuture<Void> lost() {
-        return lost;
+        return new CompletableFuture<>();
     }
 
     @Override
