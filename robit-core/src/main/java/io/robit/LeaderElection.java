@@ -63,6 +63,7 @@ public final class LeaderElection<ID> implements AutoCloseable {
     private boolean started; // guarded by lock
     private volatile boolean closed;
     private final java.util.concurrent.ScheduledExecutorService scheduler;
+    private final Ticker ticker;
 
     private LeaderElection(Builder<ID> builder) {
         this.onElected = List.copyOf(builder.onElected);
@@ -75,6 +76,7 @@ public final class LeaderElection<ID> implements AutoCloseable {
         Duration third = mutex.ttl().dividedBy(3);
         this.retryDelay = third.compareTo(Duration.ofSeconds(1)) < 0 ? third : Duration.ofSeconds(1);
         this.scheduler = builder.scheduler;
+        this.ticker = builder.ticker;
     }
 
     /**
@@ -137,7 +139,8 @@ public final class LeaderElection<ID> implements AutoCloseable {
     }
 
     /**
-     * Waits until this candidate is the leader, at most {@code wait}.
+     * Waits until this candidate is the leader, at most {@code wait} by the election's
+     * {@linkplain Builder#ticker ticker}.
      *
      * @return the leadership, or empty if the wait ran out first
      * @throws InterruptedException the thread was interrupted
@@ -148,18 +151,18 @@ public final class LeaderElection<ID> implements AutoCloseable {
         if (wait.isNegative()) {
             throw new IllegalArgumentException("wait must not be negative, got " + wait);
         }
-        long deadline = System.nanoTime() + saturatedNanos(wait);
+        long deadline = ticker.read() + saturatedNanos(wait);
         lock.lock();
         try {
             while (true) {
                 if (current != null && current.isActive()) {
                     return Optional.of(current);
                 }
-                long left = deadline - System.nanoTime();
+                long left = deadline - ticker.read();
                 if (left <= 0 || closed) {
                     return Optional.empty();
                 }
-                // Also wake now and then: a passed local deadline is noticed by looking, not by a signal.
+                // Also wake now and then: a passed local deadline (or a moved test ticker) is noticed by looking, not by a signal.
                 changed.awaitNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)));
             }
         } finally {
@@ -225,7 +228,7 @@ public final class LeaderElection<ID> implements AutoCloseable {
     }
 
     private void elected(Held held) {
-        ElectedTerm term = new ElectedTerm(held, this::resignAndCampaign);
+        ElectedTerm term = new ElectedTerm(held, ticker, this::resignAndCampaign);
         lock.lock();
         try {
             if (closed) {
@@ -352,6 +355,7 @@ public final class LeaderElection<ID> implements AutoCloseable {
         private final Mutex.Builder<ID> check;
         private final List<Consumer<Mutex.Builder<ID>>> mutexOptions = new ArrayList<>();
         private java.util.concurrent.ScheduledExecutorService scheduler = Scheduling.timer();
+        private Ticker ticker = Ticker.system();
         private final List<Consumer<Leadership>> onElected = new ArrayList<>();
         private final List<LossListener> onRevoked = new ArrayList<>();
         private final List<ElectionListener> listeners = new ArrayList<>();
@@ -446,12 +450,15 @@ public final class LeaderElection<ID> implements AutoCloseable {
         }
 
         /**
-         * See {@link Mutex.Builder#ticker}. For tests.
+         * See {@link Mutex.Builder#ticker}; {@link LeaderElection#awaitLeadership} and the terms'
+         * ages read it too. For tests.
          *
          * @param ticker the monotonic clock to read time from
          * @return this builder
          */
         public Builder<ID> ticker(Ticker ticker) {
+            Objects.requireNonNull(ticker, "ticker must not be null");
+            this.ticker = ticker;
             return mutexOption(b -> b.ticker(ticker));
         }
 
@@ -466,6 +473,16 @@ public final class LeaderElection<ID> implements AutoCloseable {
             Objects.requireNonNull(scheduler, "scheduler must not be null");
             this.scheduler = scheduler;
             return mutexOption(b -> b.scheduler(scheduler));
+        }
+
+        /**
+         * See {@link Mutex.Builder#refreshExecutor}: where the leader's blocking lease refreshes run.
+         *
+         * @param refreshExecutor runs the candidate's blocking refreshes
+         * @return this builder
+         */
+        public Builder<ID> refreshExecutor(java.util.concurrent.Executor refreshExecutor) {
+            return mutexOption(b -> b.refreshExecutor(refreshExecutor));
         }
 
         /**

@@ -547,6 +547,7 @@ public final class Mutex<ID> {
         private Logger logger;
         private Ticker ticker = Ticker.system();
         private java.util.concurrent.ScheduledExecutorService scheduler;
+        private java.util.concurrent.Executor refreshExecutor;
 
         private Builder(ID id, Duration ttl, Driver<ID> driver) {
             this.id = Objects.requireNonNull(id, "lock id must not be null");
@@ -657,7 +658,7 @@ public final class Mutex<ID> {
         /**
          * Where this mutex times its renewals and local-deadline checks; default Robit's one shared
          * daemon timer thread. Tasks run on it are short and never block (blocking refreshes run on
-         * Robit's bounded worker pool). Delays are in the {@linkplain #ticker(Ticker) ticker}'s
+         * the {@linkplain #refreshExecutor refresh executor}). Delays are in the {@linkplain #ticker(Ticker) ticker}'s
          * nanoseconds, so a test can pass a scheduler that runs tasks when it advances a fake ticker,
          * instead of sleeping. Robit never shuts it down; a scheduler that rejects tasks breaks renewal.
          *
@@ -666,6 +667,27 @@ public final class Mutex<ID> {
          */
         public Builder<ID> scheduler(java.util.concurrent.ScheduledExecutorService scheduler) {
             this.scheduler = Objects.requireNonNull(scheduler, "scheduler must not be null");
+            return this;
+        }
+
+        /**
+         * Where this mutex's blocking {@link io.robit.spi.Lease#refresh} calls run (and the blocking
+         * keep-alives of a {@link io.robit.spi.LeaseSession} its leases live on); default Robit's
+         * shared pool of daemon worker threads (at most {@code max(16, 4 × processors)} JVM-wide;
+         * further refreshes queue). An {@link io.robit.spi.AsyncLease} renews without a thread and
+         * does not use it. Safety does not depend on it keeping up: a refresh still waiting to run
+         * when {@linkplain #renewTimeout renewTimeout} has passed counts as a failed renewal (and is
+         * retried), one that starts after the local deadline is not sent (the hold is lost), and a
+         * refresh it rejects fails the same way. A refresh blocks for up to {@code renewTimeout}, so
+         * give it threads that may block; a test can pass an executor that runs tasks at once, on
+         * the thread that {@linkplain #scheduler(java.util.concurrent.ScheduledExecutorService)
+         * advances the scheduler}. Robit never shuts it down.
+         *
+         * @param refreshExecutor runs this mutex's blocking refreshes
+         * @return this builder
+         */
+        public Builder<ID> refreshExecutor(java.util.concurrent.Executor refreshExecutor) {
+            this.refreshExecutor = Objects.requireNonNull(refreshExecutor, "refreshExecutor must not be null");
             return this;
         }
 
@@ -691,7 +713,8 @@ public final class Mutex<ID> {
             driver.validate(id);
             Logger log = logger != null ? logger : LoggerFactory.getLogger(Mutex.class);
             return new Mutex<>(new MutexSettings<>(id, ttl, period, timeout, drift, driver, listeners, eventListeners, log, ticker,
-                    scheduler != null ? scheduler : io.robit.internal.Scheduling.timer()));
+                    scheduler != null ? scheduler : io.robit.internal.Scheduling.timer(),
+                    refreshExecutor != null ? refreshExecutor : io.robit.internal.Scheduling.workers()));
         }
 
         private static Duration defaultDrift(Duration ttl) {

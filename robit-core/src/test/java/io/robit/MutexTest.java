@@ -7,12 +7,16 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -307,6 +311,9 @@ class MutexTest {
         assertThatThrownBy(() -> Mutex.builder("", TTL, driver).build()).as("the driver rejects the name at build time")
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Mutex.of("x", TTL, driver).tryLock(Duration.ofSeconds(-1))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Mutex.builder("x", TTL, driver).scheduler(null)).isInstanceOf(NullPointerException.class).hasMessageContaining("scheduler");
+        assertThatThrownBy(() -> Mutex.builder("x", TTL, driver).refreshExecutor(null)).isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("refreshExecutor");
         assertThat(driver.acquires.get()).as("no I/O for bad input").isZero();
     }
 
@@ -423,6 +430,60 @@ class MutexTest {
         assertThat(driver.refreshes.get()).isEqualTo(after);
         assertThat(scheduler.pending()).as("no timer left behind").isZero();
         assertThat(driver.releases.get()).isEqualTo(1);
+    }
+
+    @Test
+    void blockingRefreshesRunOnTheCallersRefreshExecutor() throws Exception {
+        FakeTicker ticker = new FakeTicker();
+        FakeScheduler scheduler = new FakeScheduler(ticker);
+        ScriptedDriver driver = new ScriptedDriver(ticker);
+        List<String> ranOn = new CopyOnWriteArrayList<>();
+        Executor mine = task -> {
+            ranOn.add(Thread.currentThread().getName());
+            task.run(); // at once, on the thread that advances the scheduler
+        };
+        Mutex<String> m = Mutex.builder("own-pool", TTL, driver).ticker(ticker).scheduler(scheduler).refreshExecutor(mine).build();
+        m.lock();
+        for (int renewals = 1; renewals <= 3; renewals++) {
+            scheduler.advance(TTL.dividedBy(3));
+            assertThat(driver.refreshes).hasValue(renewals);
+            assertThat(m.stats().renewSuccess()).isEqualTo(renewals);
+        }
+        assertThat(ranOn).containsExactly(Thread.currentThread().getName(), Thread.currentThread().getName(), Thread.currentThread().getName());
+        assertThat(m.isHeld()).as("renewed past the first ttl").isTrue();
+        m.unlock();
+    }
+
+    @Test
+    void aRefreshTheExecutorRefusesIsAFailedRenewalRetriedUntilTheDeadline() throws Exception {
+        FakeTicker ticker = new FakeTicker();
+        FakeScheduler scheduler = new FakeScheduler(ticker);
+        ScriptedDriver driver = new ScriptedDriver(ticker);
+        AtomicBoolean refuse = new AtomicBoolean(true);
+        Executor mine = task -> {
+            if (refuse.get()) {
+                throw new RejectedExecutionException("full");
+            }
+            task.run();
+        };
+        AtomicReference<Loss> loss = new AtomicReference<>();
+        Mutex<String> m = Mutex.builder("refused", TTL, driver).ticker(ticker).scheduler(scheduler).refreshExecutor(mine)
+                .onLost(loss::set).build();
+        Held held = m.lock();
+        scheduler.advance(TTL.dividedBy(3));
+        assertThat(m.stats().renewFailed()).as("refused: a failed renewal, not a silent stop").isEqualTo(1);
+        assertThat(driver.refreshes).hasValue(0);
+        assertThat(held.isLost()).isFalse();
+        refuse.set(false);
+        scheduler.advance(TTL.dividedBy(3)); // the retry comes sooner than a period: half the time left
+        assertThat(driver.refreshes).hasValue(1);
+        assertThat(m.stats().renewSuccess()).isEqualTo(1);
+
+        refuse.set(true);
+        scheduler.advance(TTL.multipliedBy(2));
+        assertThat(held.isLost()).as("refused until the deadline: lost").isTrue();
+        assertThat(held.lossReason()).contains(LossReason.DEADLINE_PASSED);
+        await().atMost(Duration.ofSeconds(5)).until(() -> loss.get() != null);
     }
 
     @Test

@@ -4,7 +4,6 @@ import io.robit.LeaderElection;
 import io.robit.Leadership;
 import io.robit.Loss;
 import io.robit.spi.Driver;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
@@ -12,7 +11,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.helpers.NOPLogger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,8 +22,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code robit lead}: campaigns for leadership of NAME and runs CMD while this process is the
  * leader; stops CMD the moment leadership is lost; campaigns again when CMD ends (unless
- * {@code --once}). One instance per invocation; the signal handler reaches it from the JVM's
- * signal thread, guarded by {@link #childLock}.
+ * {@code --once}). One instance per invocation; CMD and the signals robit gets are its
+ * {@link Child}'s.
  */
 @Command(name = "lead", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
@@ -89,18 +87,13 @@ final class LeadCommand implements java.util.concurrent.Callable<Integer> {
     List<String> command;
 
     private final PrintStream err = System.err;
-    private final ReentrantLock childLock = new ReentrantLock();
-    private Process child; // guarded by childLock
-    private String stopSignal; // guarded by childLock: the first SIGTERM/SIGINT/SIGHUP robit got
-    private Thread mainThread;
-    private final boolean interactive = System.console() != null;
+    private Child child;
 
     @Override
     public Integer call() throws Exception {
         LockArguments.check(spec, name, ttl);
         Logging.configure();
-        mainThread = Thread.currentThread();
-        Signals.install(this::onSignal);
+        child = new Child(command, grace, err);
         Driver<String> driver = backend.open(ttl);
         try {
             while (true) {
@@ -111,7 +104,7 @@ final class LeadCommand implements java.util.concurrent.Callable<Integer> {
                 try {
                     TimeUnit.NANOSECONDS.sleep(restartDelay.toNanos());
                 } catch (InterruptedException e) {
-                    return 128 + Signals.number(signalOr("INT"));
+                    return child.signalExit("INT");
                 }
             }
         } finally {
@@ -141,7 +134,7 @@ final class LeadCommand implements java.util.concurrent.Callable<Integer> {
                     won = election.awaitLeadership(Duration.ofSeconds(1));
                 }
             } catch (InterruptedException e) {
-                return 128 + Signals.number(signalOr("INT"));
+                return child.signalExit("INT");
             }
             return lead(won.get(), lost);
         }
@@ -151,130 +144,35 @@ final class LeadCommand implements java.util.concurrent.Callable<Integer> {
         if (verbose) {
             err.println("robit: leader of '" + name + "' (term " + leadership.term() + "); running " + String.join(" ", command));
         }
-        ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
-        builder.environment().put("ROBIT_LOCK_NAME", name);
-        builder.environment().put("ROBIT_FENCING_TOKEN", Long.toString(leadership.term()));
-        Process process;
-        childLock.lock();
-        try {
-            if (stopSignal != null) {
-                return 128 + Signals.number(stopSignal);
-            }
-            try {
-                process = builder.start();
-            } catch (IOException e) {
-                return cannotStart(e);
-            }
-            child = process;
-        } finally {
-            childLock.unlock();
+        Child.Start start = child.start(name, leadership.term());
+        if (!start.started()) {
+            return start.exitCode();
         }
+        Process process = start.process();
         try {
             CompletableFuture.anyOf(process.onExit(), leadership.lost()).get();
         } catch (ExecutionException e) {
-            throw new IllegalStateException("waiting for " + program() + " failed", e.getCause());
+            throw new IllegalStateException("waiting for " + child.program() + " failed", e.getCause());
         } finally {
             Thread.interrupted(); // a signal while CMD ran is handled below, not by an interrupt
         }
         if (leadership.isLost()) {
             Loss loss = revoked.completeOnTimeout(null, 1, TimeUnit.SECONDS).join();
-            stop(process, loss, leadership);
-            clearChild();
-            if (stopping()) {
+            String why = loss != null ? RunCommand.describe(loss) : "term " + leadership.term() + ", " + leadership.lossReason().orElseThrow();
+            child.stopAfterLoss(process, "lost leadership of '" + name + "' (" + why + ")");
+            child.ended();
+            if (child.stopping()) {
                 return process.exitValue();
             }
             return once ? ExitCode.LOST : null;
         }
         int status = process.exitValue();
-        clearChild();
+        child.ended();
         // The caller closes the election at once: that resigns (another replica takes over) without
         // campaigning again, as Leadership.close() would.
         if (verbose) {
-            err.println("robit: " + program() + " exited with " + status + "; resigned leadership of '" + name + "'");
+            err.println("robit: " + child.program() + " exited with " + status + "; resigned leadership of '" + name + "'");
         }
-        return once || stopping() ? status : null;
-    }
-
-    private void stop(Process process, Loss loss, Leadership leadership) throws InterruptedException {
-        String why = loss != null ? RunCommand.describe(loss) : "term " + leadership.term() + ", " + leadership.lossReason().orElseThrow();
-        if (!process.isAlive()) {
-            err.println("robit: lost leadership of '" + name + "' (" + why + "); " + program() + " had already exited with " + process.exitValue());
-            return;
-        }
-        err.println("robit: lost leadership of '" + name + "' (" + why + "); stopping " + program() + " (pid " + process.pid()
-                + ") with SIGTERM, SIGKILL after " + Durations.format(grace));
-        List<ProcessHandle> descendants = process.descendants().toList();
-        process.destroy();
-        descendants.forEach(ProcessHandle::destroy);
-        if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-            err.println("robit: " + program() + " still running after " + Durations.format(grace) + " (--grace); sending SIGKILL");
-            process.destroyForcibly();
-        }
-        for (ProcessHandle descendant : descendants) {
-            if (descendant.isAlive()) {
-                descendant.destroyForcibly();
-            }
-        }
-        process.waitFor(5, TimeUnit.SECONDS);
-    }
-
-    private int cannotStart(IOException e) {
-        String message = e.getMessage() == null ? e.toString() : e.getMessage();
-        boolean notFound = message.contains("error=2,") || message.contains("No such file");
-        err.println("robit: cannot run '" + command.get(0) + "': " + (notFound ? "command not found" : message));
-        return notFound ? ExitCode.NOT_FOUND : ExitCode.CANNOT_EXECUTE;
-    }
-
-    /** On the JVM's signal thread: forward to CMD, or, while campaigning, stop. */
-    private void onSignal(String signal) {
-        childLock.lock();
-        try {
-            if (stopSignal == null) {
-                stopSignal = signal;
-            }
-            if (child == null) {
-                mainThread.interrupt();
-            } else if (child.isAlive()) {
-                if (signal.equals("TERM")) {
-                    child.destroy();
-                } else if (!interactive) {
-                    Signals.send(signal, child.pid());
-                }
-            }
-        } finally {
-            childLock.unlock();
-        }
-    }
-
-    private void clearChild() {
-        childLock.lock();
-        try {
-            child = null;
-        } finally {
-            childLock.unlock();
-        }
-    }
-
-    private boolean stopping() {
-        childLock.lock();
-        try {
-            return stopSignal != null;
-        } finally {
-            childLock.unlock();
-        }
-    }
-
-    private String signalOr(String fallback) {
-        childLock.lock();
-        try {
-            return stopSignal == null ? fallback : stopSignal;
-        } finally {
-            childLock.unlock();
-        }
-    }
-
-    private String program() {
-        java.nio.file.Path program = java.nio.file.Path.of(command.get(0)).getFileName();
-        return program == null ? command.get(0) : program.toString();
+        return once || child.stopping() ? status : null;
     }
 }

@@ -7,7 +7,6 @@ import io.robit.Mutex;
 import io.robit.spi.Driver;
 import io.robit.spi.Inspectable;
 import io.robit.spi.LockInfo;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
@@ -15,8 +14,6 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.helpers.NOPLogger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -27,8 +24,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code robit run}: acquires the lock, runs CMD while renewing it, releases it when CMD exits, and
- * stops CMD if the lock is lost. One instance per invocation; the signal handler and the loss
- * listener reach it from other threads, guarded by {@link #childLock}.
+ * stops CMD if the lock is lost. One instance per invocation; CMD and the signals robit gets are
+ * its {@link Child}'s.
  */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
@@ -90,19 +87,14 @@ final class RunCommand implements Callable<Integer> {
     List<String> command;
 
     private final PrintStream err = System.err;
-    private final ReentrantLock childLock = new ReentrantLock();
     private final CompletableFuture<Loss> lost = new CompletableFuture<>();
-    private Process child; // guarded by childLock
-    private String pendingSignal; // guarded by childLock: a signal that came before CMD started
-    private Thread mainThread;
-    private final boolean interactive = System.console() != null;
+    private Child child;
 
     @Override
     public Integer call() throws Exception {
         LockArguments.check(spec, name, ttl);
         Logging.configure();
-        mainThread = Thread.currentThread();
-        Signals.install(this::onSignal);
+        child = new Child(command, grace, err);
         Driver<String> driver = backend.open(ttl, wait);
         try {
             // Robit's logger stays silent: this command reports each event itself, once (a loss below,
@@ -118,11 +110,11 @@ final class RunCommand implements Callable<Integer> {
             try {
                 held = acquire(mutex, driver);
             } catch (InterruptedException e) {
-                return 128 + Signals.number(signalOr("INT"));
+                return child.signalExit("INT");
             }
             if (held.isEmpty()) {
                 err.println("robit: lock '" + name + "' " + (wait.isZero() ? "is held elsewhere (--wait 0)" : "not acquired within "
-                        + Durations.format(wait) + " (--wait)") + "; not running " + program() + holder(driver));
+                        + Durations.format(wait) + " (--wait)") + "; not running " + child.program() + holder(driver));
                 return ExitCode.NOT_ACQUIRED;
             }
             return runHolding(mutex, held.get());
@@ -150,35 +142,22 @@ final class RunCommand implements Callable<Integer> {
         if (verbose) {
             err.println("robit: acquired lock '" + name + "' (token " + held.fencingToken() + "); running " + String.join(" ", command));
         }
-        ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
-        builder.environment().put("ROBIT_LOCK_NAME", name);
-        builder.environment().put("ROBIT_FENCING_TOKEN", Long.toString(held.fencingToken()));
-        Process process;
-        childLock.lock();
-        try {
-            if (pendingSignal != null) {
-                mutex.unlock();
-                return 128 + Signals.number(pendingSignal);
-            }
-            try {
-                process = builder.start();
-            } catch (IOException e) {
-                mutex.unlock();
-                return cannotStart(e);
-            }
-            child = process;
-        } finally {
-            childLock.unlock();
+        Child.Start start = child.start(name, held.fencingToken());
+        if (!start.started()) {
+            mutex.unlock();
+            return start.exitCode();
         }
+        Process process = start.process();
 
         CompletableFuture<Object> first = CompletableFuture.anyOf(process.onExit(), lost);
         try {
             first.get();
         } catch (ExecutionException e) {
-            throw new IllegalStateException("waiting for " + program() + " failed", e.getCause());
+            throw new IllegalStateException("waiting for " + child.program() + " failed", e.getCause());
         }
         if (lost.isDone()) {
-            return stopAfterLoss(process, lost.join());
+            child.stopAfterLoss(process, "lost lock '" + name + "' (" + describe(lost.join()) + ")");
+            return ExitCode.LOST;
         }
         int status = process.exitValue();
         try {
@@ -186,83 +165,14 @@ final class RunCommand implements Callable<Integer> {
         } catch (AlreadyReleasedException e) {
             // Lost between CMD's exit and the unlock: CMD may have run past the lease.
             Loss loss = lost.getNow(null);
-            err.println("robit: lock '" + name + "' was lost before " + program() + " finished"
+            err.println("robit: lock '" + name + "' was lost before " + child.program() + " finished"
                     + (loss == null ? "" : " (" + describe(loss) + ")") + "; it exited with " + status);
             return ExitCode.LOST;
         }
         if (verbose) {
-            err.println("robit: " + program() + " exited with " + status + "; released lock '" + name + "'");
+            err.println("robit: " + child.program() + " exited with " + status + "; released lock '" + name + "'");
         }
         return status;
-    }
-
-    private int stopAfterLoss(Process process, Loss loss) throws InterruptedException {
-        if (!process.isAlive()) {
-            err.println("robit: lost lock '" + name + "' (" + describe(loss) + "); " + program() + " had already exited with "
-                    + process.exitValue());
-            return ExitCode.LOST;
-        }
-        err.println("robit: lost lock '" + name + "' (" + describe(loss) + "); stopping " + program() + " (pid " + process.pid()
-                + ") with SIGTERM, SIGKILL after " + Durations.format(grace));
-        List<ProcessHandle> descendants = process.descendants().toList();
-        process.destroy();
-        descendants.forEach(ProcessHandle::destroy);
-        if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-            err.println("robit: " + program() + " still running after " + Durations.format(grace) + " (--grace); sending SIGKILL");
-            process.destroyForcibly();
-        }
-        for (ProcessHandle descendant : descendants) {
-            if (descendant.isAlive()) {
-                descendant.destroyForcibly();
-            }
-        }
-        process.waitFor(5, TimeUnit.SECONDS);
-        return ExitCode.LOST;
-    }
-
-    private int cannotStart(IOException e) {
-        String message = e.getMessage() == null ? e.toString() : e.getMessage();
-        boolean notFound = message.contains("error=2,") || message.contains("No such file");
-        err.println("robit: cannot run '" + command.get(0) + "': " + (notFound ? "command not found" : message));
-        return notFound ? ExitCode.NOT_FOUND : ExitCode.CANNOT_EXECUTE;
-    }
-
-    /** On the JVM's signal thread: forward to CMD, or, before CMD runs, stop waiting. */
-    private void onSignal(String signal) {
-        childLock.lock();
-        try {
-            if (child == null) {
-                if (pendingSignal == null) {
-                    pendingSignal = signal;
-                }
-                mainThread.interrupt();
-            } else if (child.isAlive()) {
-                if (signal.equals("TERM")) {
-                    child.destroy();
-                } else if (!interactive) {
-                    Signals.send(signal, child.pid());
-                }
-                // On a terminal, SIGINT (Ctrl-C) and SIGHUP go to the whole foreground process group,
-                // CMD included: forwarding them would deliver them twice.
-            }
-        } finally {
-            childLock.unlock();
-        }
-    }
-
-    private String signalOr(String fallback) {
-        childLock.lock();
-        try {
-            return pendingSignal == null ? fallback : pendingSignal;
-        } finally {
-            childLock.unlock();
-        }
-    }
-
-    /** CMD's program name, without its directory, for messages. */
-    private String program() {
-        java.nio.file.Path program = java.nio.file.Path.of(command.get(0)).getFileName();
-        return program == null ? command.get(0) : program.toString();
     }
 
     /** {@code "; held by OWNER (token N)"} where the backend can say, else nothing. */

@@ -3,6 +3,7 @@ package io.robit.internal;
 import io.robit.Held;
 import io.robit.Leadership;
 import io.robit.LossReason;
+import io.robit.Ticker;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -18,7 +19,8 @@ import java.util.function.Consumer;
  */
 public final class ElectedTerm implements Leadership {
     private final Held held;
-    private final long startNanos = System.nanoTime();
+    private final Ticker ticker;
+    private final long startNanos;
     private final Consumer<ElectedTerm> onResign;
     private final AtomicBoolean ended = new AtomicBoolean();
     private final CompletableFuture<Void> workDone = new CompletableFuture<>();
@@ -27,9 +29,14 @@ public final class ElectedTerm implements Leadership {
     private Thread worker;
     private boolean stopRequested;
 
-    /** @param onResign called once when {@link #close()} ends this term */
-    public ElectedTerm(Held held, Consumer<ElectedTerm> onResign) {
+    /**
+     * @param ticker the election's clock, which {@link #age()} reads
+     * @param onResign called once when {@link #close()} ends this term
+     */
+    public ElectedTerm(Held held, Ticker ticker, Consumer<ElectedTerm> onResign) {
         this.held = held;
+        this.ticker = ticker;
+        this.startNanos = ticker.read();
         this.onResign = onResign;
     }
 
@@ -75,7 +82,7 @@ public final class ElectedTerm implements Leadership {
 
     /** How long this term has lasted so far. */
     public Duration age() {
-        return Duration.ofNanos(System.nanoTime() - startNanos);
+        return Duration.ofNanos(ticker.read() - startNanos);
     }
 
     /** Marks the term ended; true for the first caller only. */

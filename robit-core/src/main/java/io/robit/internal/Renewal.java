@@ -6,6 +6,7 @@ import io.robit.spi.AsyncLease;
 import io.robit.spi.Lease;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -15,7 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * What keeps one {@link Hold} alive: the renewal timer, the refresh requests (on a worker, or
+ * What keeps one {@link Hold} alive: the renewal timer, the refresh requests (on the refresh executor, or
  * asynchronously for an {@link AsyncLease}), their watchdogs, and the check of the local deadline.
  * Timed on the mutex's scheduler ({@link MutexSettings#scheduler()}). It only tells the hold what
  * happened (renewed, failed, lost); the hold owns the state. Thread-safe. Not API.
@@ -132,7 +133,11 @@ final class Renewal implements HoldKeeper {
         } finally {
             timers.unlock();
         }
-        Scheduling.workers().execute(attempt);
+        try {
+            settings.refreshExecutor().execute(attempt);
+        } catch (RejectedExecutionException e) {
+            attempt.cancel(false); // reported by done() as a refresh that did not start: failed, retried
+        }
     }
 
     // Caller holds `timers`. See start(): the first renewal arms the deadline check.
@@ -187,8 +192,8 @@ final class Renewal implements HoldKeeper {
     }
 
     /**
-     * One blocking refresh on a worker. The worker pool is bounded, so the attempt may wait in its
-     * queue; if the watchdog cancels it before it ran, that counts as a failed renewal (and a retry
+     * One blocking refresh on the refresh executor (by default Robit's bounded worker pool), where
+     * the attempt may wait in a queue; if the watchdog cancels it before it ran, that counts as a failed renewal (and a retry
      * is scheduled), as if the request had timed out.
      */
     private final class RefreshAttempt extends FutureTask<Void> {
@@ -213,7 +218,7 @@ final class Renewal implements HoldKeeper {
         protected void done() {
             if (isCancelled() && claimed.compareAndSet(false, true) && hold.isRunning()) {
                 failed(new TimeoutException("renewal did not start within renewTimeout " + settings.renewTimeout()
-                        + " (every Robit worker was busy)"));
+                        + " (the refresh executor was busy or refused it)"));
             }
         }
     }

@@ -42,7 +42,7 @@ public final class Scheduling {
         return TIMER;
     }
 
-    /** Threads for blocking refreshes: at most {@link #WORKERS}; extra tasks queue. */
+    /** Threads for blocking refreshes (unless a mutex is given its own refresh executor): at most {@link #WORKERS}; extra tasks queue. */
     public static ExecutorService workers() {
         return WORKERS_POOL;
     }

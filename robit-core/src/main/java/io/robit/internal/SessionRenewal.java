@@ -9,8 +9,10 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +23,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The one renewal of a {@link LeaseSession}, shared by every hold whose lease lives on it (and
- * whose mutex uses the same scheduler and ticker): one keep-alive per period, whatever the number
+ * whose mutex uses the same scheduler, refresh executor and ticker): one keep-alive per period, whatever the number
  * of holds. A successful keep-alive sent at {@code sent} extends each hold's local deadline to
  * {@code sent + min(ttl, guaranteed) - drift}; a failed one is retried like a refresh (sooner as
  * the nearest deadline comes), a session reported gone loses every hold on it, each once, and one
@@ -58,7 +60,7 @@ final class SessionRenewal {
 
     /** Puts {@code member} on its session's renewal (started if none runs), from its acquire sent at {@code sentNanos}. */
     static void join(SessionMember member, long sentNanos) {
-        Key key = new Key(member.session(), member.settings().scheduler(), member.settings().ticker());
+        Key key = new Key(member.session(), member.settings().scheduler(), member.settings().refreshExecutor(), member.settings().ticker());
         SessionRenewal renewal = RUNNING.compute(key, (k, current) -> {
             SessionRenewal joined = current != null ? current : new SessionRenewal(k);
             member.joinNumber = joined.joins.incrementAndGet();
@@ -183,7 +185,7 @@ final class SessionRenewal {
             protected void done() {
                 if (isCancelled() && claimed.compareAndSet(false, true)) {
                     outcome(key.ticker().read(), covered, null, new TimeoutException("session keep-alive did not start within renewTimeout "
-                            + timeout + " (every Robit worker was busy)"));
+                            + timeout + " (the refresh executor was busy or refused it)"));
                 }
             }
         };
@@ -193,7 +195,11 @@ final class SessionRenewal {
         } finally {
             timers.unlock();
         }
-        Scheduling.workers().execute(attempt);
+        try {
+            key.refreshExecutor().execute(attempt);
+        } catch (RejectedExecutionException e) {
+            attempt.cancel(false); // reported by done() as a keep-alive that did not start: failed, retried
+        }
     }
 
     private void keepAliveNow(Duration timeout, long covered) {
@@ -397,16 +403,18 @@ final class SessionRenewal {
         return shortest;
     }
 
-    /** One renewal per session object, scheduler and ticker: compared by identity. */
-    private record Key(LeaseSession session, ScheduledExecutorService scheduler, Ticker ticker) {
+    /** One renewal per session object, scheduler, refresh executor and ticker: compared by identity. */
+    private record Key(LeaseSession session, ScheduledExecutorService scheduler, Executor refreshExecutor, Ticker ticker) {
         @Override
         public boolean equals(Object other) {
-            return other instanceof Key that && session == that.session && scheduler == that.scheduler && ticker == that.ticker;
+            return other instanceof Key that && session == that.session && scheduler == that.scheduler
+                    && refreshExecutor == that.refreshExecutor && ticker == that.ticker;
         }
 
         @Override
         public int hashCode() {
-            return System.identityHashCode(session) * 31 * 31 + System.identityHashCode(scheduler) * 31 + System.identityHashCode(ticker);
+            return ((System.identityHashCode(session) * 31 + System.identityHashCode(scheduler)) * 31
+                    + System.identityHashCode(refreshExecutor)) * 31 + System.identityHashCode(ticker);
         }
     }
 }

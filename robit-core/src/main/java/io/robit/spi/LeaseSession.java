@@ -10,9 +10,10 @@ import java.util.concurrent.CompletableFuture;
  * once, not each lease: one {@link #keepAlive} per renewal period for all the holds on it, whatever
  * their number. Thread-safe.
  *
- * <p><b>Who calls what.</b> The core runs one renewal per session (per scheduler and ticker of the
- * mutexes using it), shared by every hold on the session. It calls {@link #keepAlive} from a
- * Robit worker thread, never two at a time for one session (or {@link AsyncLeaseSession#keepAliveAsync}
+ * <p><b>Who calls what.</b> The core runs one renewal per session (per scheduler, refresh executor
+ * and ticker of the mutexes using it), shared by every hold on the session. It calls
+ * {@link #keepAlive} from a Robit worker thread (or the mutexes' refresh executor), never two at a
+ * time for one session (or {@link AsyncLeaseSession#keepAliveAsync}
  * when the session implements it), while at least one hold is on the session, and never
  * {@link Lease#refresh} of its leases. It reads {@code System.nanoTime()} (its ticker) just before
  * the call: a successful keep-alive extends every hold's local deadline to that send time plus the

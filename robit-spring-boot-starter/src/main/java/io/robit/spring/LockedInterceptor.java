@@ -58,7 +58,7 @@ final class LockedInterceptor implements MethodInterceptor {
                     // Never run the method with a made-up token: writes fenced with it would be wrong.
                     throw new IllegalStateException("lock '" + name + "' was acquired but its fencing token was not reported");
                 }
-                LockContext.push(token.get());
+                Long outer = LockContext.enter(token.get());
                 try {
                     return invocation.proceed();
                 } catch (Exception | Error e) {
@@ -66,7 +66,7 @@ final class LockedInterceptor implements MethodInterceptor {
                 } catch (Throwable t) {
                     throw new java.lang.reflect.UndeclaredThrowableException(t);
                 } finally {
-                    LockContext.pop();
+                    LockContext.restore(outer);
                 }
             });
         } catch (LockTimeoutException e) {
