@@ -6,10 +6,11 @@ import java.util.concurrent.CompletableFuture;
 /**
  * One lease on a lock, as granted by {@link Driver#acquire}. Thread-safe.
  *
- * <p>{@link io.robit.Mutex} calls {@link #refresh} from a Robit worker thread, never two at a time
- * for one lease, until the hold ends; it then calls {@link Driver#release} exactly once. A lease
- * that lives on a backend session ({@link SessionLease}) is not refreshed: the core keeps its
- * {@link LeaseSession} alive instead, once for every lease on it.
+ * <p>{@link io.robit.Mutex} calls {@link #refresh} from a Robit worker thread (or the executor given
+ * to {@link io.robit.Mutex.Builder#refreshExecutor}), never two at a time for one lease, until the
+ * hold ends; it then calls {@link Driver#release} exactly once. A lease that lives on a backend
+ * session ({@link SessionLease}) is not refreshed: the core keeps its {@link LeaseSession} alive
+ * instead, once for every lease on it.
  *
  * <p><b>How loss is reported (one rule for every driver).</b> When a refresh is answered "no
  * longer yours", the driver does both, through one transition: {@link #refresh} throws a

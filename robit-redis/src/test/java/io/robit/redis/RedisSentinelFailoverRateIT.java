@@ -51,7 +51,9 @@ class RedisSentinelFailoverRateIT {
             for (int round = 0; round < rounds; round++) {
                 int master = group.currentMasterPort();
                 group.awaitReplicaOnline(master);
-                round(group.server(master), "rate-" + round, group.uri() + parameters, outcomes);
+                // The query goes before the fragment that names the master.
+                String uri = group.uri().replace("#", parameters + "#");
+                round(group.server(master), "rate-" + round, uri, outcomes);
                 group.server(master).startAgain();
                 int promoted = await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(group::currentMasterPort, port -> port != master);
                 group.awaitReplicaOnline(promoted);
