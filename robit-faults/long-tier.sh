@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
-# The fault suite's long tier: every backend/mode, one at a time, each stopping once it has both
-# TARGET_ACQ holds and TARGET_FAULTS faults or after SECONDS of faults. Rows go to
-# robit-faults/target/faults/results.md, reports to robit-faults/target/faults/BACKEND-SEED/report.txt.
-# Usage: robit-faults/long-tier.sh [SEED] [SECONDS] [backend ...]   (see docs/reliability.md)
+# The fault suite's long tier: builds the suite once, then runs the given backends/modes (default: all
+# eight) one at a time (io.robit.faults.LongTier), each stopping once it has both TARGET_ACQ holds and
+# TARGET_FAULTS faults, or after SECONDS of faults. Rows go to robit-faults/target/faults/results.md,
+# reports to robit-faults/target/faults/BACKEND-SEED/report.txt. Extra -Drobit.faults.* knobs may be
+# given in FAULTS_OPTS. Usage: robit-faults/long-tier.sh [SEED] [SECONDS] [TEST ...]
+# TEST is e.g. RedisFaultsIT#appendfsyncAlways or PostgresFaultsIT (see docs/reliability.md).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seed="${1:-20261130}"
 seconds="${2:-900}"
 shift $(( $# > 2 ? 2 : $# ))
-all=(RedisFaultsIT#appendfsyncAlways RedisFaultsIT#appendfsyncEverysec RedisFaultsIT#rdbSnapshotsOnly PostgresFaultsIT
-     MariaDbFaultsIT SqliteFaultsIT EtcdFaultsIT ZooKeeperFaultsIT)
-tests=("${@:-${all[@]}}")
-status=0
-for test in "${tests[@]}"; do
-  echo "== $(date -u +%H:%M:%S) $test (commit $(git rev-parse --short HEAD))"
-  ./mvnw -B -o -pl robit-faults -am verify -Drobit.faults.tier=long -Drobit.faults.seconds="$seconds" \
-      -Drobit.faults.targetAcquisitions="${TARGET_ACQ:-100000}" -Drobit.faults.targetFaults="${TARGET_FAULTS:-1000}" \
-      -Drobit.faults.seed="$seed" -Dtest=none -Dit.test="io.robit.faults.$test" \
-      -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false >"robit-faults/target/long-$test.log" 2>&1 || status=1
-  grep -E "Tests run:|FAIL" "robit-faults/target/long-$test.log" | head -2
-  tail -1 robit-faults/target/faults/results.md
-done
+cp_file="$PWD/robit-faults/target/long-tier.classpath"
+echo "== $(date -u +%FT%H:%M:%S) building (commit $(git rev-parse --short HEAD))"
+./mvnw -B -q -o -pl robit-faults -am test-compile org.apache.maven.plugins:maven-dependency-plugin:3.9.0:build-classpath -Dmdep.outputFile="$cp_file" \
+    -Dmdep.includeScope=test || exit 2
+cd robit-faults
+classpath="$PWD/target/test-classes:$PWD/target/classes:$(cat "$cp_file")"
+echo "== $(date -u +%FT%H:%M:%S) running ${*:-all} (seed $seed, at most $seconds s of faults each, load $(cut -d' ' -f1-3 /proc/loadavg))"
+# shellcheck disable=SC2086
+java -Xmx3g -cp "$classpath" -Drobit.faults.tier=long -Drobit.faults.seconds="$seconds" -Drobit.faults.seed="$seed" \
+    -Drobit.faults.targetAcquisitions="${TARGET_ACQ:-100000}" -Drobit.faults.targetFaults="${TARGET_FAULTS:-1000}" \
+    ${FAULTS_OPTS:-} io.robit.faults.LongTier "$@"
+status=$?
+echo "== $(date -u +%FT%H:%M:%S) done, exit $status; rows in robit-faults/target/faults/results.md"
 exit $status

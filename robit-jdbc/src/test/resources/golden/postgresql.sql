@@ -27,3 +27,30 @@ SELECT name, owner, fencing_token, expires_at_ms, FLOOR(EXTRACT(EPOCH FROM clock
 -- channel
 robit_locks;
 
+-- queue.table
+robit_locks_waiters;
+
+-- queue.createTable
+CREATE UNLOGGED TABLE IF NOT EXISTS robit_locks_waiters (
+    name          VARCHAR(255) NOT NULL,
+    waiter        VARCHAR(64)  NOT NULL,
+    queued_at_us  BIGINT       NOT NULL,
+    expires_at_ms BIGINT       NOT NULL,
+    PRIMARY KEY (name, waiter)
+);
+
+-- queue.exists
+SELECT to_regclass('robit_locks') IS NOT NULL, to_regclass('robit_locks_waiters') IS NOT NULL;
+
+-- queue.acquire
+WITH attempt AS (SELECT CAST(? AS VARCHAR(255)) AS name, CAST(? AS VARCHAR(255)) AS owner, CAST(? AS BIGINT) AS ttl_ms, CAST(? AS VARCHAR(64)) AS waiter, CAST(? AS BIGINT) AS queue_ms), first_waiter AS (SELECT q.waiter FROM robit_locks_waiters q WHERE q.name = (SELECT name FROM attempt) AND q.expires_at_ms > FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT ORDER BY q.queued_at_us, q.waiter LIMIT 1), taken AS (INSERT INTO robit_locks AS l (name, owner, fencing_token, expires_at_ms) SELECT a.name, a.owner, 1, FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT + a.ttl_ms FROM attempt a WHERE NOT EXISTS (SELECT 1 FROM robit_locks h WHERE h.name = a.name AND h.owner IS NOT NULL AND h.expires_at_ms > FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT) AND NOT EXISTS (SELECT 1 FROM first_waiter f WHERE f.waiter IS DISTINCT FROM a.waiter) ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, fencing_token = l.fencing_token + 1, expires_at_ms = EXCLUDED.expires_at_ms WHERE l.owner IS NULL OR l.expires_at_ms <= FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT RETURNING l.fencing_token), dequeued AS (DELETE FROM robit_locks_waiters q USING attempt a WHERE q.name = a.name AND (q.waiter = a.waiter OR q.expires_at_ms <= FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT) AND EXISTS (SELECT 1 FROM taken)), queued AS (INSERT INTO robit_locks_waiters (name, waiter, queued_at_us, expires_at_ms) SELECT a.name, a.waiter, FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000)::BIGINT, FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT + a.queue_ms FROM attempt a WHERE a.waiter IS NOT NULL AND NOT EXISTS (SELECT 1 FROM taken) ON CONFLICT (name, waiter) DO UPDATE SET expires_at_ms = EXCLUDED.expires_at_ms) SELECT fencing_token, CAST(NULL AS BIGINT) AS remaining_ms FROM taken UNION ALL SELECT NULL, COALESCE((SELECT h.expires_at_ms - FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT FROM robit_locks h WHERE h.name = a.name AND h.owner IS NOT NULL AND h.expires_at_ms > FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT), -1) FROM attempt a WHERE NOT EXISTS (SELECT 1 FROM taken);
+
+-- queue.release
+WITH released AS (UPDATE robit_locks SET owner = NULL, expires_at_ms = NULL WHERE name = ? AND owner = ? RETURNING name) SELECT pg_notify('robit_locks', COALESCE((SELECT q.waiter FROM robit_locks_waiters q WHERE q.name = r.name AND q.expires_at_ms > FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT ORDER BY q.queued_at_us, q.waiter LIMIT 1), r.name)) FROM released r;
+
+-- queue.leave
+WITH gone AS (DELETE FROM robit_locks_waiters WHERE name = ? AND waiter = ? RETURNING name, waiter) SELECT pg_notify('robit_locks', COALESCE((SELECT q.waiter FROM robit_locks_waiters q WHERE q.name = g.name AND q.expires_at_ms > FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT AND q.waiter <> g.waiter ORDER BY q.queued_at_us, q.waiter LIMIT 1), g.name)) FROM gone g WHERE NOT EXISTS (SELECT 1 FROM robit_locks h WHERE h.name = g.name AND h.owner IS NOT NULL AND h.expires_at_ms > FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT);
+
+-- queue.leaveAll
+WITH gone AS (DELETE FROM robit_locks_waiters WHERE waiter LIKE ? RETURNING name) SELECT pg_notify('robit_locks', g.name) FROM (SELECT DISTINCT name FROM gone) g;
+

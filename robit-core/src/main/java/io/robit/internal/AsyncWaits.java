@@ -1,6 +1,7 @@
 package io.robit.internal;
 
 import io.robit.spi.Driver;
+import io.robit.spi.support.BlockingWaits;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -52,15 +53,7 @@ public final class AsyncWaits {
         if (BLOCKING_WAIT.get(driver.getClass())) {
             // The driver's own wait knows the backend (notifications, the holder's expiry): use it,
             // in slices, so the bounded pool keeps turning over between waiters.
-            try {
-                driver.awaitRelease(id, Duration.ofNanos(Math.min(max, TimeUnit.MILLISECONDS.toNanos(BLOCKING_SLICE_MILLIS))));
-                return CompletableFuture.completedFuture(null);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return CompletableFuture.failedFuture(e);
-            } catch (RuntimeException e) {
-                return CompletableFuture.failedFuture(e);
-            }
+            return BlockingWaits.inSlice(maxWait, Duration.ofMillis(BLOCKING_SLICE_MILLIS), slice -> driver.awaitRelease(id, slice));
         }
         long jittered = Jitter.nanosBetween(25, 75);
         return after(Math.min(max, jittered));

@@ -27,6 +27,11 @@ interface Backend extends AutoCloseable {
         return Optional.empty();
     }
 
+    /** What the backend itself holds for lock {@code name}, for the report of an orphaned lock; empty if it cannot say. */
+    default String inspect(String name) {
+        return "";
+    }
+
     /** The faults that apply. */
     default Set<Fault.Kind> faults() {
         Set<Fault.Kind> kinds = EnumSet.of(Fault.Kind.PAUSE_WORKER, Fault.Kind.KILL_WORKER, Fault.Kind.GC_PAUSE, Fault.Kind.CLOCK_JUMP);
@@ -86,22 +91,36 @@ interface Backend extends AutoCloseable {
     /** A redis-server of the suite's own with the given persistence, faulted in every way. */
     static Backend redis(Path dir, RedisPersistence persistence) throws IOException {
         String name = persistence == RedisPersistence.ALWAYS ? "redis" : "redis-" + persistence.name().toLowerCase(java.util.Locale.ROOT);
-        return owned(name, ServerProcess.redis(dir.resolve("redis"), persistence), port -> "redis://127.0.0.1:" + port);
+        ServerProcess server = ServerProcess.redis(dir.resolve("redis"), persistence);
+        return owned(name, server, port -> "redis://127.0.0.1:" + port, lock -> {
+            // The driver's default key layout (RedisDriver): the lock key holds the owner, its PTTL the lease.
+            try (RawRedis raw = new RawRedis("127.0.0.1", server.port())) {
+                String key = "robit:{" + lock + "}";
+                return "redis " + key + " = " + raw.ask("GET", key) + ", pttl " + raw.ask("PTTL", key) + ", token "
+                        + raw.ask("GET", key + ":token") + ", waiters pttl " + raw.ask("PTTL", key + ":waiters");
+            }
+        });
     }
 
     /** A single-member etcd of the suite's own, faulted in every way. */
     static Backend etcd(Path dir) throws IOException {
-        return owned("etcd", ServerProcess.etcd(dir.resolve("etcd")), port -> "etcd://127.0.0.1:" + port + "?timeout=2s");
+        return owned("etcd", ServerProcess.etcd(dir.resolve("etcd")), port -> "etcd://127.0.0.1:" + port + "?timeout=2s", lock -> "");
     }
 
     /** A standalone ZooKeeper JVM of the suite's own, faulted in every way. */
     static Backend zookeeper(Path dir, String java) throws IOException {
         ServerProcess server = ServerProcess.zookeeper(dir.resolve("zookeeper"), java, ServerProcess.classPath());
-        return owned("zookeeper", server, port -> "zookeeper://127.0.0.1:" + port + "?sessionTimeout=2s&connectionTimeout=2s");
+        return owned("zookeeper", server, port -> "zookeeper://127.0.0.1:" + port + "?sessionTimeout=2s&connectionTimeout=2s", lock -> "");
     }
 
-    private static Backend owned(String name, ServerProcess server, java.util.function.IntFunction<String> uri) {
+    private static Backend owned(String name, ServerProcess server, java.util.function.IntFunction<String> uri,
+                                 java.util.function.UnaryOperator<String> inspect) {
         return new Backend() {
+            @Override
+            public String inspect(String lock) {
+                return inspect.apply(lock);
+            }
+
             @Override
             public String name() {
                 return name;

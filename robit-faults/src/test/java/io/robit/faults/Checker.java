@@ -123,7 +123,7 @@ final class Checker {
         stalls(holds);
         List<Double> takeovers = takeovers(holds);
         if (orphaned != null) {
-            violations.add("ORPHANED LOCK: not free within ttl + 3 s after every worker stopped: " + orphaned);
+            violations.add("ORPHANED LOCK: not free within ttl + 3 s after every worker stopped: " + orphaned + lastHolds(holds, orphaned));
         }
         long unterminated = holds.all.stream().filter(h -> h.endKind.equals("never ended")).count();
         if (unterminated > 0) {
@@ -138,7 +138,7 @@ final class Checker {
             }
         }
         return new Report(backend, config, byKind, holds.losses, counts, maxima, takeovers, orphaned != null, violations, details,
-                (end - runStart) / 1e9);
+                (end - runStart) / 1e9, LoadAverage.Figures.UNKNOWN);
     }
 
     /** Promise 1: a grant's token exceeds every token returned before its request was sent; no two grants share one. */
@@ -251,6 +251,10 @@ final class Checker {
             if (STOPS.contains(f.kind()) && f.target().equals(process)) {
                 spans.add(new long[] {f.start(), f.end(), 1});
             }
+        }
+        // The worker's own record of a GC storm: it may start and end later than the harness asked (the request is polled).
+        for (long[] s : holds.storms.getOrDefault(process, List.of())) {
+            spans.add(new long[] {s[0], s[1], 1});
         }
         for (long[] s : holds.stalls.getOrDefault(process, List.of())) {
             spans.add(new long[] {s[0], s[1], 0});
@@ -374,8 +378,7 @@ final class Checker {
             for (long[] s : e.getValue()) {
                 boolean harness = faults.stream().anyMatch(f -> STOPS.contains(f.kind()) && f.target().equals(e.getKey())
                         && f.end() >= s[0] && f.start() <= s[1]);
-                boolean gc = faults.stream().anyMatch(f -> f.kind() == Fault.Kind.GC_PAUSE && f.target().equals(e.getKey())
-                        && f.end() >= s[0] && f.start() <= s[1]);
+                boolean gc = holds.storms.getOrDefault(e.getKey(), List.of()).stream().anyMatch(g -> g[1] >= s[0] && g[0] <= s[1]);
                 if (!harness && !gc) {
                     n++;
                     longest = Math.max(longest, s[1] - s[0]);
@@ -457,6 +460,26 @@ final class Checker {
             }
         }
         return s.toString();
+    }
+
+    // The timeline of an orphaned name ("name: what the check saw"): its last holds, how each ended, whether its release returned.
+    private String lastHolds(Holds holds, String orphan) {
+        int colon = orphan.indexOf(':');
+        String name = colon < 0 ? orphan : orphan.substring(0, colon);
+        List<Holds.Hold> of = holds.all.stream().filter(h -> h.name.equals(name)).sorted(Comparator.comparingLong(h -> h.start)).toList();
+        StringBuilder s = new StringBuilder("; its last holds:");
+        for (Holds.Hold h : of.subList(Math.max(0, of.size() - 3), of.size())) {
+            s.append(" [").append(h.id()).append(" acquire sent ").append(rel(h.sent)).append(" returned ").append(rel(h.start))
+                    .append(" ms, ").append(h.endKind).append(" at ").append(rel(h.end)).append(" ms, release ")
+                    .append(h.released == Long.MAX_VALUE ? "never returned" : "returned at " + rel(h.released) + " ms").append(']');
+        }
+        for (Fault f : faults) {
+            if (f.end() >= quiesceStart - config.ttl().toNanos() * 4) {
+                s.append(" [").append(f.kind()).append(' ').append(f.target()).append(' ').append(f.detail()).append(' ')
+                        .append(rel(f.start())).append("..").append(rel(f.end())).append(" ms]");
+            }
+        }
+        return s.append("; quiesce began at ").append(rel(quiesceStart)).append(" ms").toString();
     }
 
     private String stallsNear(List<long[]> stalls, long from, long to) {

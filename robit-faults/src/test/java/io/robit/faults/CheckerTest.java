@@ -210,6 +210,33 @@ class CheckerTest {
         assertThat(report.count("lateExcusedStalled")).isEqualTo(1);
     }
 
+    @Test
+    void aHolderInsideAGcStormItsProcessRecordedIsExcusedOnlyIfToldAsTheStormEnded() {
+        // The harness asked for 500 ms of allocation at 600 ms and recorded the fault until 1100 ms; the
+        // worker, polling the request late on a loaded host, allocated 700..1300 ms, through the deadline
+        // (988 ms). Told at 1350 ms: 50 ms after its storm, but 250 ms after the harness's record ended.
+        faults.add(new Fault(Fault.Kind.GC_PAUSE, "w0", "allocating hard for 500 ms", 600 * MS, 1100 * MS));
+        hold("w0", 1, 0, 5);
+        event("w0", "{\"e\":\"gc\",\"from\":" + 700 * MS + ",\"t\":" + 1300 * MS + ",\"ms\":500}");
+        end("w0", "lost", 1, 1350);
+        hold("w1", 2, 1000, 1100);
+        end("w1", "unlock", 2, 1600);
+        Report excused = check();
+        assertThat(excused.violations()).isEmpty();
+        assertThat(excused.count("lateExcusedStopped")).isEqualTo(1);
+        assertThat(excused.details()).anyMatch(d -> d.contains("(600..1300 ms), told 50.0 ms after it ran again"));
+
+        histories.clear();
+        hold("w0", 1, 0, 5);
+        event("w0", "{\"e\":\"gc\",\"from\":" + 700 * MS + ",\"t\":" + 1300 * MS + ",\"ms\":500}");
+        end("w0", "lost", 1, 1500);
+        hold("w1", 2, 1000, 1100);
+        end("w1", "unlock", 2, 1600);
+        Report late = check();
+        assertThat(late.lateNotices()).isEqualTo(1);
+        assertThat(late.violations()).anyMatch(v -> v.contains("told only 200.0 ms after"));
+    }
+
     // --- Promise 2: deadline overruns ---
 
     @Test

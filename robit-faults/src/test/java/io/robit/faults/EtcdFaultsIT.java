@@ -11,6 +11,6 @@ class EtcdFaultsIT {
     void fencedSafetyAndTimelyLossNotice() throws Exception {
         FaultRun.Config config = FaultSuite.config(2000);
         var dir = FaultSuite.runDir("etcd", config);
-        FaultSuite.runAndCheck(Backend.etcd(dir), config, dir);
+        FaultSuite.runAndCheck(Backend.etcd(FaultSuite.serverDir(dir)), config, dir);
     }
 }

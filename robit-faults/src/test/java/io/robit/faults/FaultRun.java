@@ -1,10 +1,7 @@
 package io.robit.faults;
 
 import io.robit.Drivers;
-import io.robit.Held;
-import io.robit.Mutex;
 import io.robit.spi.Driver;
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +10,6 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -231,7 +227,7 @@ final class FaultRun {
             }
             default -> {
                 Slot slot = target();
-                return claim(slot.name, () -> worker(kind, slot, factor, flag, workerUri, lock, stopFile));
+                return slot == null ? null : claim(slot.name, () -> worker(kind, slot, factor, flag, workerUri, lock, stopFile));
             }
         }
     }
@@ -355,31 +351,52 @@ final class FaultRun {
         }
     }
 
-    // JVM start-up and first connections take seconds on a busy machine: faults begin once a worker holds.
+    /**
+     * JVM start-up and first connections take seconds on a busy machine, and over a minute at load 35
+     * (where the old 60 s wait let the faults, and then the whole run, pass before the workers had
+     * opened their drivers: four negative controls with 0 holds): faults begin once every worker has
+     * opened its driver and one has written, or after 5 minutes.
+     */
     private void awaitFirstWrite() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (oracle.lastWriter() == null && System.nanoTime() - deadline < 0) {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        while ((oracle.lastWriter() == null || !slots.stream().allMatch(this::running)) && System.nanoTime() - deadline < 0) {
             Thread.sleep(50);
         }
     }
 
-    // The process that wrote last most likely holds something; a fault there is the interesting one.
+    /**
+     * The process that wrote last most likely holds something; a fault there is the interesting one.
+     * Only a worker that has opened its driver and started its threads is a target (a JVM still
+     * starting has nothing to lose, and a fault sent to it would count without testing anything);
+     * null when none is.
+     */
     private Slot target() {
         String last = oracle.lastWriter();
-        if (last != null && random.nextInt(4) != 0) {
-            for (Slot slot : slots) {
-                if (last.equals(slot.name) && slot.process.isAlive()) {
+        boolean preferLast = random.nextInt(4) != 0;
+        int pick = random.nextInt(slots.size());
+        List<Slot> running = slots.stream().filter(this::running).toList();
+        if (running.isEmpty()) {
+            return null;
+        }
+        if (last != null && preferLast) {
+            for (Slot slot : running) {
+                if (last.equals(slot.name)) {
                     return slot;
                 }
             }
         }
-        return slots.get(random.nextInt(slots.size()));
+        return running.get(pick % running.size());
+    }
+
+    private boolean running(Slot slot) {
+        return slot.process != null && slot.process.isAlive() && Files.exists(dir.resolve(slot.name + ".ready"));
     }
 
     private void startWorker(Slot slot, String uri, String lock, Path stopFile) throws IOException {
         int index = slots.indexOf(slot);
         String name = "w" + index + "." + incarnations.getAndIncrement();
-        long remainingMs = Math.max(1000, config.run().toMillis() + 5000);
+        // Only a bound for a worker whose harness died: the harness ends every run with the stop file.
+        long remainingMs = config.run().toMillis() + 600_000; // beyond the 5 min wait for the workers, and quiesce
         List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", classPath(), Worker.class.getName(),
                 "uri=" + uri, "lock=" + lock, "names=" + config.names(), "threads=" + config.threads(), "ttlMs=" + config.ttl().toMillis(),
@@ -424,45 +441,25 @@ final class FaultRun {
         }
     }
 
-    /**
-     * After quiesce no one holds any of the run's locks: a fresh client directly on the backend gets
-     * each within ttl + 3 s (all names share that bound). Its own lease is long (10 s) so that a
-     * slow first request on a loaded machine cannot make it give back what it got. Returns null if
-     * all are free, else what it saw.
-     */
+    /** After quiesce no one holds any of the run's locks (see {@link OrphanCheck}); null if all are free, else what was seen. */
     private String orphanCheck(String lock) {
-        String direct = backend.uri(backend.port().orElse(0));
-        long deadline = System.nanoTime() + config.ttl().plusSeconds(3).toNanos();
-        try (Driver<String> driver = Drivers.open(direct)) {
-            for (int i = 0; i < config.names(); i++) {
-                String name = lock + "-" + i;
-                Mutex<String> mutex = Mutex.builder(name, Duration.ofSeconds(10), driver).renewTimeout(Duration.ofSeconds(3)).build();
-                String last = "never answered";
-                boolean free = false;
-                // Every name gets at least one attempt: a fresh client's first connection can be slow on a busy host.
-                for (int attempt = 0; attempt < 1000 && !free && (attempt == 0 || System.nanoTime() - deadline < 0); attempt++) {
-                    try {
-                        Optional<Held> held = mutex.tryLock();
-                        if (held.isPresent()) {
-                            held.get().close();
-                            free = true;
-                        } else {
-                            last = "held by someone else";
-                            Thread.sleep(100);
-                        }
-                    } catch (RuntimeException e) {
-                        last = e.toString();
-                        Thread.sleep(100);
-                    }
-                }
-                if (!free) {
-                    return name + ": " + last;
-                }
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < config.names(); i++) {
+            names.add(lock + "-" + i);
+        }
+        try (Driver<String> driver = Drivers.open(backend.uri(backend.port().orElse(0)))) {
+            String orphan = new OrphanCheck(driver, config.ttl(), Duration.ofSeconds(3), Duration.ofSeconds(10)).check(lock + "-warm-up", names);
+            if (orphan == null) {
+                return null;
             }
+            String inside = backend.inspect(orphan.substring(0, orphan.indexOf(':')));
+            return orphan + (inside.isEmpty() ? "" : "; " + inside);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return e.toString();
         } catch (Exception e) {
             return e.toString();
         }
-        return null;
     }
 
     private Map<String, List<Map<String, String>>> readWorkerHistories() throws IOException {

@@ -61,8 +61,11 @@ final class FaultSuite {
     /** Runs {@code backend}, closes it, and writes the report to {@code dir} and a row to results.md. */
     static Report run(Backend backend, FaultRun.Config config, Path dir) throws Exception {
         Report report;
+        LoadAverage load = LoadAverage.start();
         try (backend) {
-            report = new FaultRun(backend, config, dir).run();
+            report = new FaultRun(backend, config, dir).run().withLoad(load.stop());
+        } finally {
+            keepLogsAndDelete(serverDir(dir), dir.resolve("server"));
         }
         String summary = report.summary();
         System.out.println(summary);
@@ -86,14 +89,52 @@ final class FaultSuite {
         return dir;
     }
 
-    /** One row of target/faults/results.md: the columns of the table in docs/reliability.md. */
+    /**
+     * Where the servers of the run in {@code runDir} keep their data (Redis AOF/RDB, etcd's WAL,
+     * ZooKeeper's log, the SQLite file): tmpfs, {@code /dev/shm} (or {@code -Drobit.faults.serverRoot}),
+     * when there is one, because on this host's shared disk every fsync waits behind the other builds
+     * (Redis {@code appendfsync always} made about one acquisition a second there). A SIGKILL of the
+     * server still loses exactly what the persistence mode does not keep: the page cache survives a
+     * process crash on any file system. The same path for the same run directory within one JVM.
+     */
+    static Path serverDir(Path runDir) throws IOException {
+        Path root = Path.of(System.getProperty("robit.faults.serverRoot", "/dev/shm"));
+        if (!Files.isDirectory(root) || !Files.isWritable(root)) {
+            return runDir.resolve("server");
+        }
+        Path dir = root.resolve("robit-faults-" + ProcessHandle.current().pid() + "-" + runDir.getFileName());
+        Files.createDirectories(dir);
+        return dir;
+    }
+
+    // The server logs go to the run's directory (with the histories); the data on tmpfs is deleted.
+    private static void keepLogsAndDelete(Path serverDir, Path logs) throws IOException {
+        if (!Files.exists(serverDir) || serverDir.equals(logs)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(serverDir)) {
+            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+                if (Files.isRegularFile(file) && file.getFileName().toString().endsWith(".log")) {
+                    Files.createDirectories(logs);
+                    Files.copy(file, logs.resolve(file.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+                Files.delete(file);
+            }
+        }
+    }
+
+    /**
+     * One row of target/faults/results.md: backend, date, seed, shape, seconds, faults, holds, promise-1
+     * counts, overruns certain/possible/forgotten, late notices, excused stopped/stalled, fenced
+     * accepted/refused, takeover p50/p99, violations, load average mean/max.
+     */
     static String row(Report r) {
-        return String.format("| %s | %s | %d | %dx%d on %d names, ttl %d ms | %.0f s | %d | %d | %d / %d / %d / %d | %d / %d / %d | %d | %d / %d | %d / %d | %.0f / %.0f ms | %d |",
+        return String.format("| %s | %s | %d | %dx%d on %d names, ttl %d ms | %.0f s | %d | %d | %d / %d / %d / %d | %d / %d / %d | %d | %d / %d | %d / %d | %.0f / %.0f ms | %d | %.0f / %.0f |",
                 r.backend(), Instant.now().toString().substring(0, 16), r.config().seed(), r.config().workers(), r.config().threads(),
                 r.config().names(), r.config().ttl().toMillis(), r.seconds(), r.faults(), r.holds(), r.count("tokenRegressions"),
                 r.count("duplicateTokens"), r.count("staleAccepted"), r.count("refusedWithoutDeposer"), r.count("overrunsCertain"),
                 r.count("overrunsPossible"), r.count("overrunsForgotten"), r.count("lateNotices"), r.count("lateExcusedStopped"),
                 r.count("lateExcusedStalled"), r.count("fencedAccepted"), r.count("fencedRefused"), r.takeoverPercentile(50),
-                r.takeoverPercentile(99), r.violations().size());
+                r.takeoverPercentile(99), r.violations().size(), r.load().mean(), r.load().max());
     }
 }

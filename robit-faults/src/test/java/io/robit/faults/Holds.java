@@ -28,6 +28,7 @@ final class Holds {
         long unlock = Long.MAX_VALUE;
         long killed = Long.MAX_VALUE;
         long exit = Long.MAX_VALUE;
+        long released = Long.MAX_VALUE; // when the driver's release returned, if it did
         long end;
         String endKind;
         String reason;
@@ -50,6 +51,7 @@ final class Holds {
 
     final List<Hold> all = new ArrayList<>();
     final Map<String, List<long[]>> stalls = new HashMap<>(); // process -> [from, to]
+    final Map<String, List<long[]>> storms = new HashMap<>(); // process -> [from, to] of the GC storms it ran (its own times)
     final Map<String, Integer> losses = new java.util.TreeMap<>();
     final Map<String, List<long[]>> waits = new HashMap<>(); // name -> [from, to, process index in processes]
     final List<String> processes = new ArrayList<>();
@@ -114,6 +116,12 @@ final class Holds {
                             hold.unlock = Math.min(hold.unlock, t);
                         }
                     }
+                    case "rel" -> {
+                        Hold hold = latest(byProcessKey.get(process + "|" + name + "|" + token), t);
+                        if (hold != null) {
+                            hold.released = Math.min(hold.released, t);
+                        }
+                    }
                     case "exit" -> exit = t;
                     case "waited" -> {
                         if (processes.isEmpty() || !processes.get(processes.size() - 1).equals(process)) {
@@ -123,9 +131,10 @@ final class Holds {
                     }
                     case "unexpected" -> problems.add(thread + " got an unexpected exception: " + e.get("err"));
                     case "interruptFlagCleared" -> problems.add(thread + " unlock of " + name + "#" + token + " cleared the interrupt flag");
+                    case "gc" -> storms.computeIfAbsent(process, k -> new ArrayList<>()).add(new long[] {Long.parseLong(e.get("from")), t});
                     case "stall" -> stalls.computeIfAbsent(process, k -> new ArrayList<>()).add(new long[] {Long.parseLong(e.get("from")), t});
                     default -> {
-                        // start, write, rel, unlocked, unlockLost, acqErr, waitInterrupted, gc, clock: not needed for holds
+                        // start, write, unlocked, unlockLost, acqErr, waitInterrupted, clock: not needed for holds
                     }
                 }
             }

@@ -56,7 +56,7 @@ class NegativeControlIT {
         FaultRun.Config config = base.withBroken(broken).withShape(3, 3, names).withRun(RUN, Duration.ofMillis(1200)).withPauseBeforeWrite(0)
                 .withLongHoldEvery(longHoldEvery);
         var dir = FaultSuite.runDir("negative-" + broken.name().toLowerCase(java.util.Locale.ROOT), config);
-        Backend redis = Backend.redis(dir, RedisPersistence.ALWAYS);
+        Backend redis = Backend.redis(FaultSuite.serverDir(dir), RedisPersistence.ALWAYS);
         Backend limited = new Backend() {
             @Override
             public String name() {
@@ -76,6 +76,11 @@ class NegativeControlIT {
             @Override
             public Optional<Server> server() {
                 return redis.server();
+            }
+
+            @Override
+            public String inspect(String name) {
+                return redis.inspect(name);
             }
 
             @Override

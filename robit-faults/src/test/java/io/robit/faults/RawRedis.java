@@ -9,9 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A bare RESP connection for the negative control that releases other holders' locks: it sends
- * what a careless driver would ({@code DEL} of the lock key, no owner check) and wakes the waiters
- * the way a real release does. Reconnects after any error; errors are ignored (a control, not a
+ * A bare RESP connection for the negative control that releases other holders' locks (it sends
+ * what a careless driver would: {@code DEL} of the lock key, no owner check, and wakes the waiters
+ * the way a real release does) and for the orphan check's look at a lock key. Reconnects after any error; errors are ignored (a control, not a
  * driver). Thread-safe.
  */
 final class RawRedis implements AutoCloseable {
@@ -38,7 +38,48 @@ final class RawRedis implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends one command and returns its reply as text (an integer, a status, an error, a bulk string
+     * or {@code nil}), or the exception; for the orphan check's diagnostics.
+     */
+    String ask(String... args) {
+        lock.lock();
+        try {
+            send(args);
+            String first = line();
+            if (first.startsWith("$") && !first.equals("$-1")) {
+                return line();
+            }
+            return first.equals("$-1") ? "nil" : first;
+        } catch (IOException e) {
+            closeQuietly();
+            return e.toString();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private String line() throws IOException {
+        StringBuilder s = new StringBuilder();
+        InputStream in = socket.getInputStream();
+        int c;
+        while ((c = in.read()) != '\n') {
+            if (c < 0) {
+                throw new IOException("closed");
+            }
+            if (c != '\r') {
+                s.append((char) c);
+            }
+        }
+        return s.toString();
+    }
+
     private void command(String... args) throws IOException {
+        send(args);
+        line(); // every reply the control needs is one line (an integer)
+    }
+
+    private void send(String... args) throws IOException {
         if (socket == null || socket.isClosed()) {
             socket = new Socket();
             socket.connect(new InetSocketAddress(host, port), 1000);
@@ -51,13 +92,6 @@ final class RawRedis implements AutoCloseable {
         OutputStream out = socket.getOutputStream();
         out.write(s.toString().getBytes(StandardCharsets.UTF_8));
         out.flush();
-        InputStream in = socket.getInputStream();
-        int c;
-        while ((c = in.read()) != '\n') { // every reply here is one line (an integer)
-            if (c < 0) {
-                throw new IOException("closed");
-            }
-        }
     }
 
     private void closeQuietly() {

@@ -31,6 +31,6 @@ class RedisFaultsIT {
             config = config.withRun(Duration.ofSeconds(12), config.faultGap());
         }
         var dir = FaultSuite.runDir("redis-" + persistence.name().toLowerCase(java.util.Locale.ROOT), config);
-        FaultSuite.runAndCheck(Backend.redis(dir, persistence), config, dir);
+        FaultSuite.runAndCheck(Backend.redis(FaultSuite.serverDir(dir), persistence), config, dir);
     }
 }

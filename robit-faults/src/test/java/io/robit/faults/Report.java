@@ -12,7 +12,12 @@ import java.util.Map;
  */
 record Report(String backend, FaultRun.Config config, Map<Fault.Kind, Integer> faultsByKind, Map<String, Integer> lossesByReason,
               Map<String, Integer> counts, Map<String, Double> maxima, List<Double> takeoverMs, boolean orphaned, List<String> violations,
-              List<String> details, double seconds) {
+              List<String> details, double seconds, LoadAverage.Figures load) {
+
+    /** This report with the host's load average during the run. */
+    Report withLoad(LoadAverage.Figures load) {
+        return new Report(backend, config, faultsByKind, lossesByReason, counts, maxima, takeoverMs, orphaned, violations, details, seconds, load);
+    }
 
     int count(String key) {
         return counts.getOrDefault(key, 0);
@@ -57,6 +62,7 @@ record Report(String backend, FaultRun.Config config, Map<Fault.Kind, Integer> f
         StringBuilder s = new StringBuilder();
         s.append(String.format("backend %s, seed %d, %d workers x %d threads on %d names, ttl %d ms, drift margin %d ms, %.0f s%n", backend,
                 config.seed(), config.workers(), config.threads(), config.names(), config.ttl().toMillis(), config.drift().toMillis(), seconds));
+        s.append(load).append('\n');
         s.append(String.format("faults %d %s%n", faults(), faultsByKind));
         s.append(String.format("holds %d on %d names, losses %s%n", holds(), count("names"), lossesByReason));
         s.append(String.format("PROMISE 1 (fenced safety): token regressions %d, duplicate tokens %d, stale writes accepted %d, "

@@ -8,6 +8,6 @@ class SqliteFaultsIT {
     void fencedSafetyAndTimelyLossNotice() throws Exception {
         FaultRun.Config config = FaultSuite.config();
         var dir = FaultSuite.runDir("sqlite", config);
-        FaultSuite.runAndCheck(Backend.sqlite(dir), config, dir);
+        FaultSuite.runAndCheck(Backend.sqlite(FaultSuite.serverDir(dir)), config, dir);
     }
 }

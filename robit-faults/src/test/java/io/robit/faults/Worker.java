@@ -35,6 +35,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class Worker {
     static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    /** Attempts to open the driver before the worker gives up (about a minute with the backoff). */
+    static final int OPEN_TRIES = 40;
 
     private Worker() {
     }
@@ -52,7 +54,7 @@ public final class Worker {
         Path stopFile = Path.of(a.get("stopFile"));
         Path historyFile = Path.of(a.get("history"));
         Path gcFile = historyFile.resolveSibling(worker + ".gc");
-        long endAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Long.parseLong(a.get("runMs")));
+        long runNanos = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(a.get("runMs")));
         long seed = Long.parseLong(a.get("seed"));
         double pauseProbability = Double.parseDouble(a.getOrDefault("pauseBeforeWrite", "0"));
         Broken broken = Broken.valueOf(a.getOrDefault("broken", "NONE"));
@@ -76,10 +78,13 @@ public final class Worker {
             return t;
         });
         try (History history = new History(historyFile);
-             RecordingDriver driver = new RecordingDriver(Drivers.open(a.get("uri")), history, worker, broken, raw)) {
+             RecordingDriver driver = new RecordingDriver(open(a.get("uri"), history, worker), history, worker, broken, raw)) {
             history.record("w", worker, "e", "start", "t", System.nanoTime(), "pid", ProcessHandle.current().pid(), "threads", threads);
             startStallDetector(history, worker);
-            startControl(history, worker, stopFile, gcFile, endAt, stop);
+            // A bound in case the harness dies; it stops the worker with the stop file. Counted from here: on a
+            // loaded host opening the driver alone took 25 s once, and a bound counted from the JVM's start
+            // made every worker of a CI run stop before its first acquire.
+            startControl(history, worker, stopFile, gcFile, System.nanoTime() + runNanos, stop);
             List<Thread> loops = new ArrayList<>();
             int port = Integer.parseInt(a.get("oraclePort"));
             for (int i = 0; i < threads; i++) {
@@ -89,6 +94,8 @@ public final class Worker {
                 loops.add(t);
                 t.start();
             }
+            // The harness sends faults only to workers that are running (a JVM still starting has nothing to lose).
+            Files.writeString(historyFile.resolveSibling(worker + ".ready"), Long.toString(System.nanoTime()));
             for (Thread t : loops) {
                 t.join();
             }
@@ -99,6 +106,25 @@ public final class Worker {
             }
         }
         System.exit(0);
+    }
+
+    /**
+     * Opens the driver, retrying for up to {@link #OPEN_TRIES} attempts: on a loaded host (or while
+     * the harness blackholes the proxy or restarts the server) a first connection can time out, and
+     * an application would retry rather than die. Each failure is recorded.
+     */
+    static io.robit.spi.Driver<String> open(String uri, History history, String worker) throws InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return Drivers.open(uri);
+            } catch (RuntimeException e) {
+                history.record("w", worker, "e", "openErr", "t", System.nanoTime(), "attempt", attempt, "err", e.toString());
+                if (attempt >= OPEN_TRIES) {
+                    throw e;
+                }
+                Thread.sleep(Math.min(2000, 100L * attempt)); // backoff between attempts of a real application, not a fault
+            }
+        }
     }
 
     /** Sets {@code stop} when the stop file appears or the run time is up; runs the harness's GC-pause requests. */

@@ -11,6 +11,6 @@ class ZooKeeperFaultsIT {
     void fencedSafetyAndTimelyLossNotice() throws Exception {
         FaultRun.Config config = FaultSuite.config(2000);
         var dir = FaultSuite.runDir("zookeeper", config);
-        FaultSuite.runAndCheck(Backend.zookeeper(dir, FaultRun.javaBinary()), config, dir);
+        FaultSuite.runAndCheck(Backend.zookeeper(FaultSuite.serverDir(dir), FaultRun.javaBinary()), config, dir);
     }
 }

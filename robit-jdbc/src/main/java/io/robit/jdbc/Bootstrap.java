@@ -8,8 +8,8 @@ import java.sql.Statement;
 
 /**
  * What {@link JdbcDriver.Builder#build()} learns from the database before the first call: the
- * dialect (unless set), a label naming the database for messages, and the lease table when asked
- * to create it. Connects at most once. Stateless.
+ * dialect (unless set), a label naming the database for messages, and the lease table (with its
+ * waiter queue on PostgreSQL) when asked to create it. Connects at most once. Stateless.
  */
 final class Bootstrap {
     private Bootstrap() {
@@ -69,6 +69,9 @@ final class Bootstrap {
                 statement.execute(setup);
             }
             statement.execute(statements.createTable());
+            if (statements.queue() != null) {
+                statement.execute(statements.queue().createTable());
+            }
         } finally {
             if (!autoCommit) {
                 connection.setAutoCommit(false);

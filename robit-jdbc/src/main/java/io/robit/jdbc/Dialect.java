@@ -30,13 +30,16 @@ public enum Dialect {
 
     /**
      * The {@code CREATE TABLE IF NOT EXISTS} statement for the lease table in this dialect: the DDL
-     * to run by hand, or what {@link JdbcDriver.Builder#createTableIfMissing()} runs.
+     * to run by hand, or what {@link JdbcDriver.Builder#createTableIfMissing()} runs. For PostgreSQL,
+     * two statements separated by {@code ";"}: the lease table, then its waiter queue
+     * ({@code <table>_waiters}, which serves waiters in arrival order; without it waiters are served
+     * as they come, see docs/jdbc.md).
      *
      * @param table the table name: an identifier, optionally schema-qualified ({@code schema.table})
      * @throws IllegalArgumentException if {@code table} is not such an identifier
      */
     public String createTableSql(String table) {
-        return Statements.of(this, table).createTable();
+        return Statements.of(this, table).allDdl();
     }
 
     /**

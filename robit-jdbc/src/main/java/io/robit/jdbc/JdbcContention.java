@@ -3,10 +3,11 @@ package io.robit.jdbc;
 import io.robit.DriverException;
 import io.robit.spi.Contention;
 import io.robit.spi.Lease;
+import io.robit.spi.support.BlockingWaits;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,9 +15,15 @@ import org.slf4j.LoggerFactory;
 /**
  * One waiting lock call on a {@link JdbcDriver}: its attempts, and its waits between them. A failed
  * attempt learns the holder's remaining time (the acquire statement returns it), so the wait after it
- * sleeps until that expiry, or on PostgreSQL until a NOTIFY of the lock's release, without a second
- * query. Where nothing was learnt (a third party's {@link JdbcDriver#awaitRelease}, or knowledge gone
- * stale) the wait reads the row first.
+ * sleeps until that expiry, or on PostgreSQL until a NOTIFY, without a second query. Where nothing
+ * was learnt (a third party's {@link JdbcDriver#awaitRelease}, or knowledge gone stale) the wait reads
+ * the row first.
+ *
+ * <p>On PostgreSQL with the waiter queue, the call is one waiter in it from its first failed attempt
+ * (each attempt refreshes its place) until it gets the lock or {@link #close()} takes it out; a
+ * release notifies the first waiter only. From its first wait until {@link #close()} the call stays
+ * registered with the driver's LISTEN connection, and each attempt empties its wake-up first, so a
+ * notification that arrives between an attempt and the wait after it is not missed.
  *
  * <p>Not thread-safe on its own, as {@link Contention} allows: the core orders the calls of one
  * contention (each happening-before the next), whichever threads make them.
@@ -26,17 +33,26 @@ final class JdbcContention implements Contention {
     /** How long a holder's expiry seen by an attempt is trusted by the wait after it. */
     private static final long FRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     /** The most an asynchronous wait blocks the core's pool thread before the caller re-queues. */
-    private static final long ASYNC_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    private static final Duration ASYNC_SLICE = Duration.ofMillis(200);
     private static final long ONE_MILLI = TimeUnit.MILLISECONDS.toNanos(1);
+    /** How many rechecks a queued waiter may miss before its place lapses. */
+    private static final int QUEUE_RECHECKS = 5;
 
     private final JdbcDriver driver;
     private final String id;
     private final long ttlMillis;
     private final Duration timeout;
+    /** This call's name in the waiter queue (PostgreSQL), the same for all its attempts; else null. */
+    private final String waiter;
     // What the last failed attempt saw (valid while seenAtNanos != 0): plain fields, see the class comment.
     private long seenAtNanos;
     private long expiresAtNanos;
+    private boolean othersFirst;
     private long eventsBefore;
+    private boolean queued;
+    // Registered with the LISTEN connection from the first wait until close; a notification leaves a permit.
+    private PgListener listener;
+    private Semaphore woken;
 
     /** A contention for {@code id}; a {@code timeout} of null means this only waits (no attempts). */
     JdbcContention(JdbcDriver driver, String id, long ttlMillis, Duration timeout) {
@@ -44,22 +60,49 @@ final class JdbcContention implements Contention {
         this.id = id;
         this.ttlMillis = ttlMillis;
         this.timeout = timeout;
+        this.waiter = timeout != null && driver.dialect() == Dialect.POSTGRESQL ? driver.newWaiterName() : null;
     }
 
     @Override
     public Optional<Lease> tryAcquire() throws InterruptedException {
         seenAtNanos = 0;
-        return driver.attempt(id, ttlMillis, timeout, this);
+        if (woken == null) {
+            listen(driver.listenerIfRunning()); // before the statement: then the wait after it misses nothing
+        } else {
+            woken.drainPermits(); // from here on, a notification counts for the wait after this attempt
+        }
+        // Until the answer says otherwise we may be queued: an attempt that fails may have queued us.
+        queued = waiter != null;
+        Optional<Lease> lease = driver.attempt(id, ttlMillis, timeout, this);
+        if (lease.isPresent()) {
+            queued = false; // the take left the queue in the same statement
+        }
+        return lease;
+    }
+
+    /** This call's waiter name, or null if it does not queue. */
+    String waiter() {
+        return waiter;
+    }
+
+    /** How long this call's place in the queue lasts after each attempt. */
+    long queueMillis() {
+        return TimeUnit.NANOSECONDS.toMillis(recheckNanos()) * QUEUE_RECHECKS;
     }
 
     /**
-     * Called by a failed attempt: the holder had {@code remainingMillis} left, and the LISTEN
-     * connection's event count was {@code events} before the statement ran (-1 if not listening).
+     * Called by a failed attempt with what it saw, and the LISTEN connection's event count before
+     * the statement ran (-1 if not listening).
      */
-    void holderSeen(long remainingMillis, long events) {
+    void attemptFailed(Attempt attempt, long events) {
+        queued = attempt.queued();
+        if (attempt.remainingMillis() == null) {
+            return;
+        }
         long now = System.nanoTime();
         seenAtNanos = now == 0 ? 1 : now;
-        expiresAtNanos = now + TimeUnit.MILLISECONDS.toNanos(Math.max(0, remainingMillis));
+        othersFirst = attempt.othersFirst();
+        expiresAtNanos = now + TimeUnit.MILLISECONDS.toNanos(Math.max(0, attempt.remainingMillis()));
         eventsBefore = events;
     }
 
@@ -69,48 +112,60 @@ final class JdbcContention implements Contention {
         if (maxNanos <= 0) {
             return;
         }
-        long pollNanos = JdbcStore.jittered(driver.pollInterval().toNanos());
         PgListener pg = driver.listenerForWaits();
-        CountDownLatch woken = pg == null ? null : pg.register(id);
+        boolean registeredBefore = woken != null; // then no notification since the attempt's statement was missed
+        if (woken == null) {
+            listen(pg);
+        }
         try {
-            long waitNanos = Math.min(maxNanos, pollNanos);
+            long waitNanos = Math.min(maxNanos, JdbcStore.jittered(driver.pollInterval().toNanos()));
             try {
-                long expiryNanos = holderExpiryNanos(pg);
-                if (expiryNanos <= 0) {
+                long untilFree = untilFreeNanos(pg, registeredBefore);
+                if (untilFree <= 0) {
                     return; // free now
                 }
-                // Listening: sleep to the expiry, but re-check now and then in case NOTIFY cannot reach
-                // us (a transaction-pooling PgBouncer drops it).
-                long listeningNanos = Math.max(TimeUnit.SECONDS.toNanos(1), driver.pollInterval().toNanos() * 20);
-                waitNanos = pg != null && pg.isListening() ? Math.min(Math.min(maxNanos, expiryNanos), listeningNanos)
-                        : Math.min(waitNanos, expiryNanos);
+                // Listening: sleep to the expiry or a notification, but re-check now and then in case
+                // NOTIFY cannot reach us (a transaction-pooling PgBouncer drops it).
+                waitNanos = pg != null && pg.isListening() ? Math.min(Math.min(maxNanos, untilFree), recheckNanos())
+                        : Math.min(waitNanos, untilFree);
             } catch (DriverException e) {
                 LOG.debug("{}: could not read lock '{}' while waiting; polling", driver.backend(), id, e);
             }
             if (woken != null) {
-                woken.await(waitNanos, TimeUnit.NANOSECONDS);
+                woken.tryAcquire(waitNanos, TimeUnit.NANOSECONDS);
             } else {
                 TimeUnit.NANOSECONDS.sleep(waitNanos);
             }
         } finally {
             seenAtNanos = 0; // what the attempt saw is used once
-            if (woken != null) {
-                pg.unregister(id, woken);
-            }
+        }
+    }
+
+    /** Registers this call with {@code pg} (if not null) under the lock's name and its queue name, until {@link #close()}. */
+    private void listen(PgListener pg) {
+        if (pg == null) {
+            return;
+        }
+        listener = pg;
+        woken = new Semaphore(0);
+        pg.register(id, woken);
+        if (waiter != null) {
+            pg.register(waiter, woken);
         }
     }
 
     /**
-     * Nanoseconds until the holder's lease expires (at least 1 ms while held), or 0 if the lock is
-     * free: from the last attempt if it is fresh and (PostgreSQL) no notification arrived since that
-     * attempt's statement ran, since one could have been this lock's release, before this waiter
-     * registered; else read from the database.
+     * Nanoseconds until the lock may be ours: until the holder's expiry (at least 1 ms while held),
+     * {@link Long#MAX_VALUE} if it is free but another waiter is first (only a notification or a
+     * recheck tells), or 0 if it is free now. From the last attempt if that is fresh and no
+     * notification since its statement can have been missed (registered before it, or the LISTEN
+     * connection's event count unchanged); else read from the database.
      */
-    private long holderExpiryNanos(PgListener pg) {
+    private long untilFreeNanos(PgListener pg, boolean registeredBefore) {
         long now = System.nanoTime();
         if (seenAtNanos != 0 && now - seenAtNanos < FRESH_NANOS
-                && (pg == null || (eventsBefore >= 0 && eventsBefore == pg.events()))) {
-            return Math.max(ONE_MILLI, expiresAtNanos - now + ONE_MILLI);
+                && (pg == null || registeredBefore || (eventsBefore >= 0 && eventsBefore == pg.events()))) {
+            return othersFirst ? Long.MAX_VALUE : Math.max(ONE_MILLI, expiresAtNanos - now + ONE_MILLI);
         }
         Optional<LockRow> row = driver.store().read(id);
         if (row.isEmpty() || !row.get().isHeld()) {
@@ -119,31 +174,35 @@ final class JdbcContention implements Contention {
         return TimeUnit.MILLISECONDS.toNanos(Math.max(1, row.get().remainingMillis() + 1));
     }
 
+    /** How long a listening waiter sleeps at most before it looks again. */
+    private long recheckNanos() {
+        return Math.max(TimeUnit.SECONDS.toNanos(1), driver.pollInterval().toNanos() * 20);
+    }
+
     /**
      * Blocks the calling (pool) thread for at most a short slice, then completes: JDBC has no
      * asynchronous client, so this ties up at most the core's bounded pool, never a thread per waiter.
      */
     @Override
     public CompletableFuture<Void> awaitReleaseAsync(Duration maxWait) {
-        long maxNanos = maxWait.toNanos();
-        if (maxNanos <= 0) {
-            return CompletableFuture.completedFuture(null);
-        }
-        try {
-            awaitRelease(Duration.ofNanos(Math.min(maxNanos, ASYNC_SLICE_NANOS)));
-            return CompletableFuture.completedFuture(null);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return CompletableFuture.failedFuture(e);
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        return BlockingWaits.inSlice(maxWait, ASYNC_SLICE, this::awaitRelease);
     }
 
-    /** Forgets what the last attempt saw; nothing of this call is registered anywhere between waits. */
+    /** Stops listening for this call and, if it is queued, takes it out of the queue (waking the next waiter if the lock is free). */
     @Override
     public void close() {
         seenAtNanos = 0;
+        if (woken != null) {
+            listener.unregister(id, woken);
+            if (waiter != null) {
+                listener.unregister(waiter, woken);
+            }
+            woken = null;
+        }
+        if (queued) {
+            queued = false;
+            driver.store().leave(id, waiter);
+        }
     }
 
     @Override

@@ -1,8 +1,6 @@
 package io.robit.jdbc;
 
 import io.robit.DriverException;
-import io.robit.jdbc.JdbcStore.Attempt;
-import io.robit.jdbc.JdbcStore.Deadline;
 import io.robit.spi.Contention;
 import io.robit.spi.Driver;
 import io.robit.spi.Inspectable;
@@ -13,7 +11,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,10 +29,12 @@ import org.slf4j.LoggerFactory;
  * autocommit; no session-bound advisory locks, so poolers are fine. This class adapts the SPI to
  * the table ({@link JdbcStore}); a waiting lock call's state lives in its {@link JdbcContention}.
  *
- * <p>Waiting: on PostgreSQL one LISTEN connection per driver (taken from the data source on the
- * first wait and held until {@link #close()}) wakes waiters when a lock is released, with a timed
- * wake at the holder's expiry; on the others a waiter sleeps until the holder's expiry or a short
- * jittered poll interval, whichever is first.
+ * <p>Waiting: on PostgreSQL, waiters queue in the lease table's waiter queue and get a free lock in
+ * arrival order; a release notifies the first waiter only, through one LISTEN connection per driver
+ * (taken from the data source on the first wait and held until {@link #close()}), with a timed wake
+ * at the holder's expiry (without the queue table: every waiter of the lock wakes and the quickest
+ * wins). On the others a waiter sleeps until the holder's expiry or a short jittered poll interval,
+ * whichever is first.
  *
  * <p>Thread-safe. A driver made by {@link #create}/{@link #builder} never closes the user's data
  * source; one made by {@link #open} owns its connections.
@@ -50,8 +51,10 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
     private final String table;
     private final String backend;
     private final Duration pollInterval;
-    private final ReentrantLock listenerLock = new ReentrantLock();
-    private volatile PgListener listener;
+    private final ListenerSlot listener;
+    // Queue names of this driver's waiting calls: a random prefix, so close() can take them all out.
+    private final String waiterPrefix = UUID.randomUUID() + ":";
+    private final AtomicLong waiters = new AtomicLong();
 
     private JdbcDriver(ConnectionSource source, Dialect dialect, String table, String backend, Duration pollInterval, boolean fromUri) {
         this.dialect = dialect;
@@ -59,6 +62,7 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
         this.backend = backend;
         this.pollInterval = pollInterval;
         this.store = new JdbcStore(source, dialect, table, backend, fromUri);
+        this.listener = new ListenerSlot(store, backend);
     }
 
     /**
@@ -137,16 +141,17 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
         return new JdbcContention(this, id, ttlMillis, timeout);
     }
 
-    /** One take of {@code id}; when it fails, tells {@code contention} (if any) what it saw of the holder. */
+    /** One take of {@code id}; when it fails, tells {@code contention} (if any) what it saw of the holder and the queue. */
     Optional<Lease> attempt(String id, long ttlMillis, Duration timeout, JdbcContention contention) throws InterruptedException {
         Deadline deadline = Deadline.after(timeout);
         String owner = JdbcStore.newOwner();
-        PgListener pg = listener;
+        PgListener pg = listener.current();
         long eventsBefore = pg == null ? -1 : pg.events(); // read before the statement: see JdbcContention
-        Attempt attempt = store.take(id, owner, ttlMillis, deadline);
+        Attempt attempt = store.take(id, owner, ttlMillis, contention == null ? null : contention.waiter(),
+                contention == null ? 0 : contention.queueMillis(), deadline);
         if (attempt.token() == null) {
-            if (contention != null && attempt.remainingMillis() != null) {
-                contention.holderSeen(attempt.remainingMillis(), eventsBefore);
+            if (contention != null) {
+                contention.attemptFailed(attempt, eventsBefore);
             }
             return Optional.empty();
         }
@@ -219,20 +224,20 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
         Arguments.lockNameCharacters(id, MAX_NAME_LENGTH, true);
     }
 
-    /** Closes the LISTEN connection and, for a driver made by {@link #open}, its connections. Idempotent. */
+    /**
+     * Takes this driver's waiting calls out of the queue, closes the LISTEN connection and, for a
+     * driver made by {@link #open}, its connections. Idempotent.
+     */
     @Override
     public void close() {
+        store.refuseTakes();
+        if (waiters.get() > 0 && !store.isClosed()) {
+            store.leaveAll(waiterPrefix); // calls still waiting must not hold up other processes' waiters
+        }
         if (!store.markClosed()) {
             return;
         }
-        listenerLock.lock();
-        try {
-            if (listener != null) {
-                listener.close();
-            }
-        } finally {
-            listenerLock.unlock();
-        }
+        listener.close();
         store.source().close();
     }
 
@@ -249,25 +254,23 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
         return store;
     }
 
+    /** A queue name for one waiting call, unique in every process. */
+    String newWaiterName() {
+        return waiterPrefix + waiters.incrementAndGet();
+    }
+
     Duration pollInterval() {
         return pollInterval;
     }
 
     /** The LISTEN connection (started on the first wait) on PostgreSQL; null on the others or once closed. */
     PgListener listenerForWaits() {
-        PgListener current = listener;
-        if (current != null || dialect != Dialect.POSTGRESQL || store.isClosed()) {
-            return current;
-        }
-        listenerLock.lock();
-        try {
-            if (listener == null && !store.isClosed()) {
-                listener = new PgListener(store.source(), store.channel(), backend);
-            }
-            return listener;
-        } finally {
-            listenerLock.unlock();
-        }
+        return listener.forWaits();
+    }
+
+    /** The LISTEN connection if a wait has started it, else null. */
+    PgListener listenerIfRunning() {
+        return listener.current();
     }
 
     /**

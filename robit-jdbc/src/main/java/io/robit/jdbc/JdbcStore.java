@@ -8,7 +8,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.SQLFeatureNotSupportedException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,6 +41,8 @@ final class JdbcStore {
     private final String backend;
     private final boolean fromUri;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile boolean closing; // takes refused: no call queues again while the driver closes
+    private volatile Boolean queuePresent; // null until looked up
 
     JdbcStore(ConnectionSource source, Dialect dialect, String table, String backend, boolean fromUri) {
         this.source = source;
@@ -52,38 +53,45 @@ final class JdbcStore {
         this.fromUri = fromUri;
     }
 
-    /** The outcome of one take: the new token, or the holder's remaining time if known. */
-    record Attempt(Long token, Long remainingMillis) {
-        static Attempt read(ResultSet rows) throws SQLException {
-            if (!rows.next()) {
-                return new Attempt(null, null);
-            }
-            long token = rows.getLong(1);
-            Long taken = rows.wasNull() ? null : token;
-            long remaining = rows.getLong(2);
-            return new Attempt(taken, rows.wasNull() ? null : remaining);
+    /**
+     * Takes the row of {@code id} for {@code owner} if it is absent, free or expired (and, with a
+     * waiter queue, no other waiter is first); else queues {@code waiter} (if not null) for
+     * {@code queueMillis}, or refreshes its place.
+     */
+    Attempt take(String id, String owner, long ttlMillis, String waiter, long queueMillis, Deadline deadline) throws InterruptedException {
+        if (closing) {
+            throw closedError();
         }
-    }
-
-    /** Takes the row of {@code id} for {@code owner} if it is absent, free or expired. */
-    Attempt take(String id, String owner, long ttlMillis, Deadline deadline) throws InterruptedException {
+        QueueStatements queue = queue();
         return call("acquire", id, deadline, connection -> {
-            try (PreparedStatement take = prepare(connection, sql.acquire(), deadline)) {
+            if (queue != null) {
+                try (PreparedStatement take = CallBounds.prepare(connection, queue.acquire(), deadline)) {
+                    take.setString(1, id);
+                    take.setString(2, owner);
+                    take.setLong(3, ttlMillis);
+                    take.setString(4, waiter);
+                    take.setLong(5, queueMillis);
+                    try (ResultSet rows = take.executeQuery()) {
+                        return Attempt.read(rows, waiter != null);
+                    }
+                }
+            }
+            try (PreparedStatement take = CallBounds.prepare(connection, sql.acquire(), deadline)) {
                 take.setString(1, id);
                 take.setString(2, owner);
                 take.setLong(3, ttlMillis);
                 if (sql.acquireResult() == null) {
                     try (ResultSet rows = take.executeQuery()) {
-                        return Attempt.read(rows);
+                        return Attempt.read(rows, false);
                     }
                 }
                 take.executeUpdate();
             }
-            try (PreparedStatement read = prepare(connection, sql.acquireResult(), deadline)) {
+            try (PreparedStatement read = CallBounds.prepare(connection, sql.acquireResult(), deadline)) {
                 read.setString(1, owner);
                 read.setString(2, id);
                 try (ResultSet rows = read.executeQuery()) {
-                    return Attempt.read(rows);
+                    return Attempt.read(rows, false);
                 }
             }
         }, () -> giveBack(id, owner)); // the row may be ours although the answer was lost
@@ -91,22 +99,48 @@ final class JdbcStore {
 
     /** Frees the row if {@code owner} still holds it; never throws (a failure leaves it to expire). */
     void giveBack(String id, String owner) {
+        QueueStatements queue = queue();
+        quietly("release", id, queue == null ? sql.release() : queue.release(), id, owner);
+    }
+
+    /** Takes {@code waiter} out of the queue of {@code id}; never throws (a failure leaves its place to expire). */
+    void leave(String id, String waiter) {
+        QueueStatements queue = queue();
+        if (queue != null) {
+            quietly("leave the queue", id, queue.leave(), id, waiter);
+        }
+    }
+
+    /** Takes every waiter whose name starts with {@code prefix} out of every queue; never throws. */
+    void leaveAll(String prefix) {
+        QueueStatements queue = queuePresent == Boolean.TRUE ? sql.queue() : null;
+        if (queue != null) {
+            quietly("leave the queue", "*", queue.leaveAll(), prefix + "%");
+        }
+    }
+
+    /**
+     * Runs one housekeeping statement, also on an interrupted thread (and leaves it interrupted);
+     * never throws: a failure is logged, and leaves the lease or the queue place to expire.
+     */
+    private void quietly(String operation, String lock, String statement, String... parameters) {
         if (closed.get()) {
-            LOG.debug("{}: driver closed; lease on '{}' left to expire", backend, id);
+            LOG.debug("{}: driver closed; {} of lock '{}' skipped, it expires by itself", backend, operation, lock);
             return;
         }
-        boolean interrupted = Thread.interrupted(); // release must happen even on an interrupted thread
+        boolean interrupted = Thread.interrupted();
         try {
             Deadline deadline = Deadline.after(HOUSEKEEPING_TIMEOUT);
-            call("release", id, deadline, connection -> {
-                try (PreparedStatement release = prepare(connection, sql.release(), deadline)) {
-                    release.setString(1, id);
-                    release.setString(2, owner);
-                    return release.execute();
+            call(operation, lock, deadline, connection -> {
+                try (PreparedStatement prepared = CallBounds.prepare(connection, statement, deadline)) {
+                    for (int i = 0; i < parameters.length; i++) {
+                        prepared.setString(i + 1, parameters[i]);
+                    }
+                    return prepared.execute();
                 }
             }, () -> { });
         } catch (RuntimeException | InterruptedException e) {
-            LOG.warn("{}: release of lock '{}' failed; the lease will expire by its ttl", backend, id, e);
+            LOG.warn("{}: {} of lock '{}' failed; it expires by itself", backend, operation, lock, e);
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -114,10 +148,42 @@ final class JdbcStore {
         }
     }
 
+    /**
+     * The waiter queue's statements if the queue table exists (PostgreSQL), else null. Looked up once
+     * (a failure to look is retried by the next call); a missing table is warned about once, with its DDL.
+     */
+    QueueStatements queue() {
+        Boolean present = queuePresent;
+        if (present != null || sql.queue() == null) {
+            return Boolean.TRUE.equals(present) ? sql.queue() : null;
+        }
+        try {
+            present = uninterruptedCall("look for the waiter queue", "*", Deadline.after(HOUSEKEEPING_TIMEOUT), connection -> {
+                try (PreparedStatement exists = connection.prepareStatement(sql.queue().exists()); ResultSet rows = exists.executeQuery()) {
+                    // No lease table either: undecided, the caller's statement reports that.
+                    return rows.next() && rows.getBoolean(1) ? (Boolean) rows.getBoolean(2) : null;
+                }
+            });
+        } catch (RuntimeException e) {
+            LOG.debug("{}: could not look for the waiter queue table; serving waiters as they come for now", backend, e);
+            return null;
+        }
+        if (present == null) {
+            return null;
+        }
+        if (!present) {
+            LOG.warn("{}: no waiter queue table '{}' beside lease table '{}': waiters are served as they come, not in arrival "
+                    + "order, and every release wakes them all. Create it with createTableIfMissing() (or ?createTable=true), or run: {}",
+                    backend, sql.queue().table(), table, sql.queue().createTable().replaceAll("\\s+", " "));
+        }
+        queuePresent = present;
+        return present ? sql.queue() : null;
+    }
+
     /** Extends the row of {@code id} by {@code ttlMillis} if {@code owner} still holds it unexpired. */
     boolean extend(String id, String owner, long ttlMillis, Deadline deadline) throws InterruptedException {
         return call("refresh", id, deadline, connection -> {
-            try (PreparedStatement refresh = prepare(connection, sql.refresh(), deadline)) {
+            try (PreparedStatement refresh = CallBounds.prepare(connection, sql.refresh(), deadline)) {
                 refresh.setLong(1, ttlMillis);
                 refresh.setString(2, id);
                 refresh.setString(3, owner);
@@ -130,7 +196,7 @@ final class JdbcStore {
     Optional<LockRow> read(String id) {
         Deadline deadline = Deadline.after(HOUSEKEEPING_TIMEOUT);
         return uninterruptedCall("inspect", id, deadline, connection -> {
-            try (PreparedStatement read = prepare(connection, sql.inspect(), deadline)) {
+            try (PreparedStatement read = CallBounds.prepare(connection, sql.inspect(), deadline)) {
                 read.setString(1, id);
                 try (ResultSet rows = read.executeQuery()) {
                     return rows.next() ? Optional.of(LockRow.read(rows)) : Optional.<LockRow>empty();
@@ -144,7 +210,7 @@ final class JdbcStore {
         Deadline deadline = Deadline.after(HOUSEKEEPING_TIMEOUT);
         return uninterruptedCall("list", "*", deadline, connection -> {
             List<LockInfo> all = new ArrayList<>();
-            try (PreparedStatement read = prepare(connection, sql.list(), deadline); ResultSet rows = read.executeQuery()) {
+            try (PreparedStatement read = CallBounds.prepare(connection, sql.list(), deadline); ResultSet rows = read.executeQuery()) {
                 while (rows.next()) {
                     all.add(LockRow.read(rows).toLockInfo());
                 }
@@ -166,9 +232,18 @@ final class JdbcStore {
         return closed.get();
     }
 
+    /** Refuses every later take; the driver then takes its waiters out of the queue and marks this closed. */
+    void refuseTakes() {
+        closing = true;
+    }
+
     /** Refuses every later call; true the first time only (the driver then closes its connections). */
     boolean markClosed() {
         return closed.compareAndSet(false, true);
+    }
+
+    private IllegalStateException closedError() {
+        return new IllegalStateException("the Robit JDBC driver for " + backend + " is closed");
     }
 
     /** A unique owner for one attempt: this process ("pid@host") and a random part. */
@@ -225,7 +300,7 @@ final class JdbcStore {
      */
     private <T> T call(String operation, String lock, Deadline deadline, Work<T> work, Runnable onUncertain) throws InterruptedException {
         if (closed.get()) {
-            throw new IllegalStateException("the Robit JDBC driver for " + backend + " is closed");
+            throw closedError();
         }
         for (int attempt = 1; ; attempt++) {
             if (Thread.interrupted()) {
@@ -239,7 +314,7 @@ final class JdbcStore {
             }
             boolean broken = false;
             try {
-                boundNetworkWaits(connection, deadline);
+                CallBounds.boundNetworkWaits(connection, deadline);
                 boolean autoCommit = connection.getAutoCommit();
                 T result = work.run(connection);
                 if (!autoCommit) {
@@ -248,7 +323,7 @@ final class JdbcStore {
                 return result;
             } catch (SQLException e) {
                 broken = true;
-                rollbackQuietly(connection);
+                CallBounds.rollbackQuietly(connection);
                 if (Failures.isTransient(dialect, e) && deadline.remainingNanos() > 0 && attempt < 1_000) {
                     LOG.debug("{}: {} of lock '{}' hit a transient failure; retrying", backend, operation, lock, e);
                     long pauseMillis = 2 + nextLong(18);
@@ -262,71 +337,6 @@ final class JdbcStore {
             } finally {
                 source.giveBack(connection, broken);
             }
-        }
-    }
-
-    /**
-     * Bounds every socket read of this call by what is left of {@code deadline}, in milliseconds:
-     * the query timeout alone counts whole seconds and relies on the server answering a cancel,
-     * which an unreachable server never does, so without this a call could block its thread forever.
-     */
-    private static void boundNetworkWaits(Connection connection, Deadline deadline) throws SQLException {
-        int millis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(deadline.remainingNanos())));
-        try {
-            connection.setNetworkTimeout(Runnable::run, millis);
-        } catch (SQLFeatureNotSupportedException | UnsupportedOperationException noNetwork) {
-            // SQLite: a file, no socket to bound.
-        }
-    }
-
-    /**
-     * A statement whose JDBC query timeout is what is left of {@code deadline}, in whole seconds
-     * rounded up. Where the connection's reads are bounded by the network timeout (servers), one
-     * second more: then the network timeout always ends a call to a silent server first, before
-     * pgjdbc starts a cancel that it would wait for (up to its 10 s cancelSignalTimeout) on a
-     * server that cannot be reached.
-     */
-    private static PreparedStatement prepare(Connection connection, String statement, Deadline deadline) throws SQLException {
-        PreparedStatement prepared = connection.prepareStatement(statement);
-        prepared.setQueryTimeout(deadline.seconds() + (hasNetworkTimeout(connection) ? 1 : 0));
-        return prepared;
-    }
-
-    private static boolean hasNetworkTimeout(Connection connection) {
-        try {
-            return connection.getNetworkTimeout() > 0;
-        } catch (SQLException | UnsupportedOperationException noNetwork) {
-            return false;
-        }
-    }
-
-    private static void rollbackQuietly(Connection connection) {
-        try {
-            if (!connection.getAutoCommit()) {
-                connection.rollback();
-            }
-        } catch (SQLException ignored) {
-            // The connection is dropped as broken anyway.
-        }
-    }
-
-    /** A per-call time budget, measured on this JVM's monotonic clock. */
-    record Deadline(long atNanos) {
-        /**
-         * @throws IllegalArgumentException unless {@code timeout} is positive
-         */
-        static Deadline after(Duration timeout) {
-            Arguments.positive("timeout", timeout);
-            return new Deadline(System.nanoTime() + Math.min(timeout.toNanos(), TimeUnit.DAYS.toNanos(1)));
-        }
-
-        long remainingNanos() {
-            return atNanos - System.nanoTime();
-        }
-
-        /** JDBC's query timeout: whole seconds, at least 1 (0 would mean none). */
-        int seconds() {
-            return (int) Math.max(1, TimeUnit.NANOSECONDS.toSeconds(remainingNanos() + 999_999_999L));
         }
     }
 }

@@ -5,7 +5,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.postgresql.PGConnection;
@@ -15,9 +15,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one listening connection of a PostgreSQL {@link JdbcDriver}: a daemon thread that runs
- * {@code LISTEN} on the table's channel and wakes the waiters of a lock when its release is
- * notified. On a lost connection it wakes everyone (a notification may have been missed) and
- * reconnects with a capped backoff. Thread-safe.
+ * {@code LISTEN} on the table's channel and wakes whom a notification names: the first queued
+ * waiter of a released lock, or (without a queue, or with none queued) every waiter of that lock.
+ * On a lost connection it wakes everyone (a notification may have been missed) and reconnects
+ * with a capped backoff. Thread-safe.
  *
  * <p>Only loaded for the PostgreSQL dialect, so the other dialects need no PostgreSQL JDBC driver.
  */
@@ -28,7 +29,7 @@ final class PgListener implements AutoCloseable {
     private final ConnectionSource source;
     private final String channel;
     private final String backend;
-    private final ConcurrentHashMap<String, Set<CountDownLatch>> waiters = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Set<Semaphore>> waiters = new ConcurrentHashMap<>();
     private final Thread thread;
     private final AtomicLong events = new AtomicLong();
     private volatile boolean listening;
@@ -56,21 +57,23 @@ final class PgListener implements AutoCloseable {
         return events.get();
     }
 
-    /** Registers a waiter for {@code lock}, before the caller checks the lock, so no release is missed. */
-    CountDownLatch register(String lock) {
-        CountDownLatch latch = new CountDownLatch(1);
-        waiters.compute(lock, (name, set) -> {
-            Set<CountDownLatch> latches = set == null ? ConcurrentHashMap.newKeySet() : set;
-            latches.add(latch);
-            return latches;
+    /**
+     * Registers {@code wakeUp} under {@code key}: a notification whose payload is {@code key} (a lock
+     * name, or a queued waiter's name) gives it a permit. Register before checking the lock, so that no
+     * release is missed.
+     */
+    void register(String key, Semaphore wakeUp) {
+        waiters.compute(key, (name, set) -> {
+            Set<Semaphore> registered = set == null ? ConcurrentHashMap.newKeySet() : set;
+            registered.add(wakeUp);
+            return registered;
         });
-        return latch;
     }
 
-    /** Removes a waiter registered with {@link #register}. */
-    void unregister(String lock, CountDownLatch latch) {
-        waiters.computeIfPresent(lock, (name, set) -> {
-            set.remove(latch);
+    /** Removes what {@link #register} added. */
+    void unregister(String key, Semaphore wakeUp) {
+        waiters.computeIfPresent(key, (name, set) -> {
+            set.remove(wakeUp);
             return set.isEmpty() ? null : set;
         });
     }
@@ -135,16 +138,23 @@ final class PgListener implements AutoCloseable {
         }
     }
 
-    private void wake(String lock) {
+    private void wake(String key) {
         events.incrementAndGet();
-        Set<CountDownLatch> latches = waiters.get(lock);
-        if (latches != null) {
-            latches.forEach(CountDownLatch::countDown);
+        Set<Semaphore> registered = waiters.get(key);
+        if (registered != null) {
+            registered.forEach(PgListener::give);
         }
     }
 
     private void wakeAll() {
         events.incrementAndGet();
-        waiters.values().forEach(latches -> latches.forEach(CountDownLatch::countDown));
+        waiters.values().forEach(registered -> registered.forEach(PgListener::give));
+    }
+
+    /** One permit is enough to wake a waiter; more would only pile up while it is busy. */
+    private static void give(Semaphore wakeUp) {
+        if (wakeUp.availablePermits() == 0) {
+            wakeUp.release();
+        }
     }
 }

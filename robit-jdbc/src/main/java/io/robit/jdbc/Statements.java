@@ -35,6 +35,7 @@ import java.util.regex.Pattern;
  * @param inspect one row with the server's current time as {@code now_ms}
  * @param list every row, by name, with {@code now_ms}
  * @param channel the LISTEN/NOTIFY channel (PostgreSQL), else {@code null}
+ * @param queue the waiter queue's statements (PostgreSQL), else {@code null}
  */
 record Statements(
         String createTable,
@@ -45,7 +46,8 @@ record Statements(
         String release,
         String inspect,
         String list,
-        String channel) {
+        String channel,
+        QueueStatements queue) {
 
     /** Default lease table name. */
     static final String DEFAULT_TABLE = "robit_locks";
@@ -64,6 +66,11 @@ record Statements(
             case MYSQL, MARIADB -> mysql(dialect, table);
             case SQLITE -> sqlite(table);
         };
+    }
+
+    /** Every DDL statement of the dialect, as {@link Dialect#createTableSql} shows it: the lease table, then the queue's. */
+    String allDdl() {
+        return queue == null ? createTable : createTable + ";\n\n" + queue.createTable();
     }
 
     /** The server-side "now" in epoch milliseconds, per dialect. */
@@ -120,7 +127,8 @@ record Statements(
                         + " SELECT pg_notify('" + channel + "', name) FROM released",
                 inspect(t, now),
                 list(t, now),
-                channel);
+                channel,
+                QueueStatements.postgresql(t, channel));
     }
 
     /**
@@ -170,6 +178,7 @@ record Statements(
                 "UPDATE " + t + " SET owner = NULL, expires_at_ms = NULL WHERE name = ? AND owner = ?",
                 inspect(t, now),
                 list(t, now),
+                null,
                 null);
     }
 
@@ -193,6 +202,7 @@ record Statements(
                 "UPDATE " + t + " SET owner = NULL, expires_at_ms = NULL WHERE name = ? AND owner = ?",
                 inspect(t, now),
                 list(t, now),
+                null,
                 null);
     }
 

@@ -32,7 +32,7 @@ class StatementsGoldenTest {
         Statements custom = Statements.of(dialect, "ops.app_locks");
         String all = render(custom);
         assertThat(all.replace("ops.app_locks", "robit_locks")).isEqualTo(render(Statements.of(dialect, "robit_locks")));
-        assertThat(dialect.createTableSql("ops.app_locks")).isEqualTo(custom.createTable());
+        assertThat(dialect.createTableSql("ops.app_locks")).startsWith(custom.createTable()).isEqualTo(custom.allDdl());
     }
 
     @ParameterizedTest
@@ -61,6 +61,20 @@ class StatementsGoldenTest {
                 .isEqualTo(Statements.channel(longName.toUpperCase(Locale.ROOT)))
                 .isNotEqualTo(Statements.channel("s".repeat(40) + "." + "t".repeat(39) + "u"));
         assertThat(Statements.of(Dialect.POSTGRESQL, longName).release()).contains("pg_notify('" + channel + "'");
+    }
+
+    @org.junit.jupiter.api.Test
+    void theQueueTableSitsBesideTheLeaseTableAndFitsAnIdentifier() {
+        assertThat(QueueStatements.table("robit_locks")).isEqualTo("robit_locks_waiters");
+        assertThat(QueueStatements.table("ops.app_locks")).isEqualTo("ops.app_locks_waiters");
+        assertThat(QueueStatements.table("t".repeat(55))).isEqualTo("t".repeat(55) + "_waiters");
+        String longName = "t".repeat(56);
+        assertThat(QueueStatements.table("ops." + longName)).startsWith("ops.robit_waiters_").hasSize(4 + 14 + 32)
+                .isEqualTo(QueueStatements.table("OPS." + longName.toUpperCase(Locale.ROOT)).toLowerCase(Locale.ROOT))
+                .isNotEqualTo(QueueStatements.table("ops." + "t".repeat(55) + "u"));
+        assertThat(Statements.of(Dialect.MARIADB, "robit_locks").queue()).isNull();
+        assertThat(Statements.of(Dialect.SQLITE, "robit_locks").queue()).isNull();
+        assertThat(Dialect.POSTGRESQL.createTableSql("robit_locks")).contains("CREATE UNLOGGED TABLE IF NOT EXISTS robit_locks_waiters");
     }
 
     @org.junit.jupiter.api.Test
@@ -93,6 +107,16 @@ class StatementsGoldenTest {
         section(out, "inspect", sql.inspect());
         section(out, "list", sql.list());
         section(out, "channel", sql.channel());
+        QueueStatements queue = sql.queue();
+        if (queue != null) {
+            section(out, "queue.table", queue.table());
+            section(out, "queue.createTable", queue.createTable());
+            section(out, "queue.exists", queue.exists());
+            section(out, "queue.acquire", queue.acquire());
+            section(out, "queue.release", queue.release());
+            section(out, "queue.leave", queue.leave());
+            section(out, "queue.leaveAll", queue.leaveAll());
+        }
         return out.toString();
     }
 

@@ -50,7 +50,7 @@ final class LockInspector {
             throw context.requests().failure("*", "list", locks);
         }
         List<LockInfo> all = new ArrayList<>();
-        for (String name : locks.getChildren().stream().sorted().toList()) {
+        for (String name : locks.getChildren().stream().filter(name -> !name.equals(LockNames.SESSIONS)).sorted().toList()) {
             inspect(context, LockNames.unescape(name)).ifPresent(all::add);
         }
         all.sort(Comparator.comparing(LockInfo::name));

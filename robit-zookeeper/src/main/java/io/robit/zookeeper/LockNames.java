@@ -16,6 +16,13 @@ import java.util.Optional;
  * ZooKeeper forbids, are escaped too. The mapping is one-to-one.
  */
 final class LockNames {
+    /**
+     * The child of the base path under which each session keeps its keep-alive node. No lock id
+     * escapes to it ({@link #escape} writes {@code %} only before two hex digits), so it is never
+     * a lock's node.
+     */
+    static final String SESSIONS = "%sessions";
+
     /** The longest escaped name accepted: far below ZooKeeper's limits, and long enough for any sane id. */
     static final int MAX_ESCAPED_LENGTH = 512;
     /** The prefix of every contender's node; ZooKeeper appends a 10-digit sequence number. */

@@ -11,6 +11,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
@@ -37,6 +38,8 @@ final class ZooKeeperContext {
     // Blocking waiters asleep: a connection change or close wakes them to look again.
     private final Set<CountDownLatch> sleepers = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
+    // The client's current ZooKeeper session as the LeaseSession of the holds on it.
+    private final AtomicReference<ZooKeeperSession> leaseSession = new AtomicReference<>();
     private final SessionGuard session;
     private final ZooKeeperStore store;
 
@@ -113,7 +116,7 @@ final class ZooKeeperContext {
 
     /** A new lease on {@code node}, now the lowest of its lock, valid for {@code ttl} from {@code sentNanos}. */
     ZooKeeperLease grant(Node node, long sentNanos, Duration ttl) {
-        ZooKeeperLease lease = new ZooKeeperLease(this, node, sentNanos, ttl);
+        ZooKeeperLease lease = new ZooKeeperLease(this, node, sessionOf(node.sessionId()), sentNanos, ttl);
         live.add(lease);
         lease.start();
         return lease;
@@ -147,7 +150,35 @@ final class ZooKeeperContext {
         live.remove(lease);
     }
 
+    /** The lease session of ZooKeeper session {@code sessionId}: the current one, or a new one once that is lost or replaced. */
+    private ZooKeeperSession sessionOf(long sessionId) {
+        ZooKeeperSession current = leaseSession.get();
+        if (current != null && current.sessionId() == sessionId && !current.isLost()) {
+            return current;
+        }
+        ZooKeeperSession fresh = new ZooKeeperSession(this, sessionId);
+        if (sessionId != store.currentSessionId()) {
+            // A node of a session the client has already left: that session, and the node, are gone.
+            fresh.lose(LossReason.GONE, "the client has moved on to another session");
+            return fresh;
+        }
+        return leaseSession.compareAndSet(current, fresh) ? fresh : sessionOf(sessionId);
+    }
+
+    /** A keep-alive of {@code session} sent at {@code sentNanos} was confirmed: every lease on it runs its ttl from then. */
+    void renewedBySession(ZooKeeperSession session, long sentNanos) {
+        for (ZooKeeperLease lease : live) {
+            if (lease.session() == session) {
+                lease.renewedBySession(sentNanos);
+            }
+        }
+    }
+
     void loseAll(LossReason reason, String detail) {
+        ZooKeeperSession current = leaseSession.get();
+        if (current != null) {
+            current.lose(reason, detail);
+        }
         for (ZooKeeperLease lease : live) {
             lease.end(reason, detail);
         }
@@ -155,6 +186,10 @@ final class ZooKeeperContext {
 
     /** Ends the leases whose nodes belong to a session other than {@code sessionId}: those nodes are gone. */
     void loseAllNotOf(long sessionId) {
+        ZooKeeperSession current = leaseSession.get();
+        if (current != null && current.sessionId() != sessionId) {
+            current.lose(LossReason.GONE, "the client reconnected with a new session");
+        }
         for (ZooKeeperLease lease : live) {
             if (lease.node().sessionId() != sessionId) {
                 lease.end(LossReason.GONE, "its ZooKeeper session 0x" + Long.toHexString(lease.node().sessionId())

@@ -53,8 +53,10 @@ import org.slf4j.LoggerFactory;
  *   <li>the lease reports {@code min(ttl, negotiated session timeout less one server tick)} as its
  *       {@linkplain Lease#guaranteedTtl guaranteed ttl}, so Robit's core trusts it, and renews it,
  *       for no longer than ZooKeeper guarantees it (see {@link Builder#serverTickTime});</li>
- *   <li>a refresh reads our node after a {@code sync}, so the leader's view confirms it: a
- *       follower cut off from the leader cannot renew a session the leader may have expired;</li>
+ *   <li>the leases are session leases: the core renews the client's session, not each hold, with
+ *       one write per period ({@link ZooKeeperSession}), which only a quorum behind the leader can
+ *       answer; a lease's own refresh reads its node after a {@code sync}, so the leader's view
+ *       confirms it;</li>
  *   <li>while the connection is {@code SUSPENDED} the hold is kept until the last answered
  *       request plus that guarantee (less a margin), then lost ({@link LossReason#DEADLINE_PASSED})
  *       even if Curator has not yet said {@code LOST} ({@link SessionGuard});</li>

@@ -4,6 +4,7 @@ import io.robit.DriverException;
 import io.robit.LockLostException;
 import io.robit.LossReason;
 import io.robit.spi.AsyncLease;
+import io.robit.spi.SessionLease;
 import io.robit.spi.support.Arguments;
 import io.robit.spi.support.BaseLease;
 import java.time.Duration;
@@ -26,20 +27,47 @@ import org.apache.zookeeper.data.Stat;
  * the lock after its ttl, as on every other backend); or the connection staying suspended past
  * the session timeout since the last confirmed contact (see {@link ZooKeeperDriver}).
  */
-final class ZooKeeperLease extends BaseLease implements AsyncLease {
+final class ZooKeeperLease extends BaseLease implements AsyncLease, SessionLease {
     private final ZooKeeperContext context;
     private final Node node;
+    private final ZooKeeperSession session;
     // Guards the ttl timer below, so that a renewal never re-arms it after the lease ended; never held across I/O.
     private final ReentrantLock lock = new ReentrantLock();
     private long expiresAt;
+    private long ttlNanos;
     private ScheduledFuture<?> expiry;
 
     /** The fencing token is the zxid that created our node: it grows with every transaction on the ensemble. */
-    ZooKeeperLease(ZooKeeperContext context, Node node, long sentNanos, Duration ttl) {
+    ZooKeeperLease(ZooKeeperContext context, Node node, ZooKeeperSession session, long sentNanos, Duration ttl) {
         super(node.lockId(), node.czxid());
         this.context = context;
         this.node = node;
-        this.expiresAt = sentNanos + ttl.toNanos();
+        this.session = session;
+        this.ttlNanos = ttl.toNanos();
+        this.expiresAt = sentNanos + ttlNanos;
+    }
+
+    /**
+     * The ZooKeeper session that owns our node: ZooKeeper deletes the node when it expires the
+     * session, and not before unless someone deletes it (our watch tells that), so the session's
+     * keep-alive renews this lease with every other lease on it.
+     */
+    @Override
+    public ZooKeeperSession session() {
+        return session;
+    }
+
+    /** The session was confirmed alive by a keep-alive sent at {@code sentNanos}: the ttl timer runs from then. */
+    void renewedBySession(long sentNanos) {
+        lock.lock();
+        try {
+            // The timer re-arms itself when it finds the deadline moved (expireIfDue): nothing to reschedule here.
+            if (isHeld() && sentNanos + ttlNanos - expiresAt > 0) {
+                expiresAt = sentNanos + ttlNanos;
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     Node node() {
@@ -169,7 +197,8 @@ final class ZooKeeperLease extends BaseLease implements AsyncLease {
         lock.lock();
         try {
             if (isHeld()) {
-                expiresAt = sent + ttl.toNanos();
+                ttlNanos = ttl.toNanos();
+                expiresAt = sent + ttlNanos;
                 scheduleExpiry();
                 return;
             }

@@ -46,6 +46,10 @@ final class ZooKeeperStore {
     record NodeData(byte[] data, Stat stat) {
     }
 
+    /** The answer to a write: its result code, and the node's stat when it is OK. */
+    record Written(KeeperException.Code code, Stat stat) {
+    }
+
     ZooKeeperStore(CuratorFramework client, String basePath, Requests requests, Ticker ticker, LongConsumer onContact) {
         this.client = client;
         this.basePath = basePath;
@@ -80,6 +84,27 @@ final class ZooKeeperStore {
     /** The node under which every lock's node lives. */
     String basePath() {
         return basePath;
+    }
+
+    /** The node under which each session keeps its keep-alive node; see {@link LockNames#SESSIONS}. */
+    String sessionsPath() {
+        return basePath + "/" + LockNames.SESSIONS;
+    }
+
+    /** Creates the ephemeral node {@code path} (its parents as containers), holding this process's {@code pid@host}. */
+    Written createEphemeral(String name, String path, Duration timeout) throws InterruptedException {
+        Stat stat = new Stat();
+        CuratorEvent event = requests.call(name, "keep-alive", timeout, callback -> client.create().storingStatIn(stat)
+                .creatingParentContainersIfNeeded().withMode(CreateMode.EPHEMERAL).inBackground(callback).forPath(path, holder));
+        KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
+        return new Written(code, code == KeeperException.Code.OK ? (event.getStat() != null ? event.getStat() : stat) : null);
+    }
+
+    /** Sets the data of {@code path}, whatever its version. */
+    Written setData(String name, String path, Duration timeout) throws InterruptedException {
+        CuratorEvent event = requests.call(name, "keep-alive", timeout, callback -> client.setData().inBackground(callback).forPath(path, holder));
+        KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
+        return new Written(code, code == KeeperException.Code.OK ? event.getStat() : null);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.robit.zookeeper;
 
 import io.robit.spi.Driver;
+import io.robit.spi.LeaseSession;
 import io.robit.testsupport.ZooKeeperEnsemble;
 import io.robit.tck.DriverFixture;
 import java.net.InetSocketAddress;
@@ -70,6 +71,17 @@ final class ZooKeeperFixture implements DriverFixture<String> {
     @Override
     public void breakLease(String id) throws Exception {
         ZooKeeperTestSupport.deleteHolderNode(admin, id);
+    }
+
+    /** Expires the session on the server, as a partition longer than the session timeout would. */
+    @Override
+    public void endSession(LeaseSession session) throws Exception {
+        ZooKeeperSession ours = (ZooKeeperSession) session;
+        long current = ours.client().getZookeeperClient().getZooKeeper().getSessionId();
+        if (current != ours.sessionId()) {
+            throw new IllegalStateException("session 0x" + Long.toHexString(ours.sessionId()) + " has already been replaced");
+        }
+        ZooKeeperTestSupport.expireSession(ours.client(), connectString);
     }
 
     @Override

@@ -49,13 +49,18 @@ public final class JdbcHandoff {
                 }
             }
         }
-        System.out.printf(Locale.ROOT, "| impl | samples | hand-off median | p90 | max |%n|---|---|---|---|---|%n");
+        System.out.printf(Locale.ROOT, "| impl | samples | hand-off median | p90 | p99 | max |%n|---|---|---|---|---|---|%n");
         for (int i = 0; i < impls.size(); i++) {
             double[] sorted = millis[i].clone();
             Arrays.sort(sorted);
-            System.out.printf(Locale.ROOT, "| %s | %d | %.1f ms | %.1f ms | %.1f ms |%n", impls.get(i), samples,
-                    sorted[sorted.length / 2], sorted[(int) Math.floor(sorted.length * 0.9)], sorted[sorted.length - 1]);
+            System.out.printf(Locale.ROOT, "| %s | %d | %.1f ms | %.1f ms | %.1f ms | %.1f ms |%n", impls.get(i), samples,
+                    sorted[sorted.length / 2], percentile(sorted, 0.90), percentile(sorted, 0.99), sorted[sorted.length - 1]);
         }
+    }
+
+    /** The nearest-rank percentile {@code p} of {@code sorted}. */
+    private static double percentile(double[] sorted, double p) {
+        return sorted[Math.max(0, (int) Math.ceil(sorted.length * p) - 1)];
     }
 
     private static double sample(LockClient holder, LockClient taker, ExecutorService waiter) throws Exception {

@@ -2,10 +2,12 @@
  * The driver support kit: what every driver would otherwise write again. {@link
  * io.robit.spi.support.BaseLease} (id, fencing token, the {@code lost()} future and the once-only
  * release-versus-loss transition), {@link io.robit.spi.support.Arguments} (durations and lock names
- * checked before any I/O, with messages that name the argument), and {@link
+ * checked before any I/O, with messages that name the argument), {@link
  * io.robit.spi.support.UriParameters} (a {@code DriverProvider}'s URI query: durations such as
  * {@code 500ms}/{@code 5s}/{@code PT5S}, booleans, integers, passwords from {@code passwordFile} or
- * {@code passwordEnv}, unknown names rejected or passed on). Part of the SPI: drivers may use it,
+ * {@code passwordEnv}, unknown names rejected or passed on), and {@link
+ * io.robit.spi.support.BlockingWaits} (an asynchronous wait made of a blocking one, one short slice at
+ * a time, for clients that can only block). Part of the SPI: drivers may use it,
  * nothing requires them to.
  */
 package io.robit.spi.support;
