@@ -3,8 +3,11 @@ package io.robit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.robit.spi.Driver;
+import io.robit.spi.Lease;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -99,6 +102,45 @@ class SessionRenewalTest {
         scheduler.advance(Duration.ofNanos(1));
         assertThat(m.isHeld()).as("at send + ttl").isFalse();
         assertThat(m.stats().lockLost()).isEqualTo(1);
+    }
+
+    @Test
+    void aHoldThatJoinsAfterAKeepAliveWasSentIsNotExtendedByIt() throws Exception {
+        SessionDriver driver = new SessionDriver(true);
+        Mutex<String> early = mutex("early", driver, new AtomicInteger());
+        long start = ticker.read();
+        early.lock(); // deadline start + 3 s
+        driver.session.holdReplies = true;
+        scheduler.advance(Duration.ofMillis(900));
+        // The joiner's acquire is sent at start + 0.9 s; while it is under way the session's
+        // keep-alive is sent (start + 1 s), and the joiner joins after that. A driver whose leases
+        // have keys of their own (Redis) did not include the joiner's key in that keep-alive.
+        Driver<String> slowAcquire = new Driver<>() {
+            @Override
+            public Optional<Lease> acquire(String id, Duration ttl, Duration timeout) {
+                scheduler.advance(Duration.ofMillis(100));
+                return driver.acquire(id, ttl, timeout);
+            }
+
+            @Override
+            public void release(Lease lease) {
+                driver.release(lease);
+            }
+        };
+        Mutex<String> joiner = Mutex.builder("joiner", TTL, slowAcquire).ticker(ticker).scheduler(scheduler).renewPeriod(PERIOD)
+                .driftMargin(Duration.ZERO).build();
+        joiner.lock(); // deadline start + 0.9 s + 3 s
+        assertThat(driver.session.heldReplies).hasSize(1);
+        driver.session.holdReplies = false;
+        driver.session.failure = new DriverException("scripted", "session", "keep-alive", null); // none succeeds after it
+        driver.session.heldReplies.poll().complete(Duration.ofMinutes(1));
+        scheduler.advance(Duration.ofNanos(start + Duration.ofMillis(3_900).toNanos() - 1 - ticker.read()));
+        assertThat(joiner.isHeld()).as("just before its own acquire's deadline").isTrue();
+        scheduler.advance(Duration.ofNanos(1));
+        assertThat(joiner.isHeld()).as("at its acquire's deadline: the keep-alive sent before it joined did not extend it").isFalse();
+        assertThat(early.isHeld()).as("the hold that was on the session is extended to send + ttl (start + 4 s)").isTrue();
+        scheduler.advance(Duration.ofMillis(100));
+        assertThat(early.isHeld()).isFalse();
     }
 
     @Test

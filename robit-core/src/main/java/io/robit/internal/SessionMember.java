@@ -17,6 +17,8 @@ final class SessionMember implements HoldKeeper {
     private final AtomicBoolean left = new AtomicBoolean();
     // Set by SessionRenewal.join, inside its registry update, so a stop() during the join finds it.
     volatile SessionRenewal renewal;
+    // Its place in the order of joins to that renewal, also set inside the registry update.
+    volatile long joinNumber;
 
     SessionMember(Hold<?> hold, MutexSettings<?> settings, LeaseSession session, long periodNanos) {
         this.hold = hold;

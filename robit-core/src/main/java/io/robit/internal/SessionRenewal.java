@@ -18,6 +18,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -36,6 +37,8 @@ final class SessionRenewal {
 
     private final Key key;
     private final Set<SessionMember> members = ConcurrentHashMap.newKeySet();
+    // Numbers the joins, so a keep-alive extends only the holds that were on the session when it was sent.
+    private final AtomicLong joins = new AtomicLong();
     private final AtomicBoolean lossWatched = new AtomicBoolean();
     private volatile boolean closed;
     private volatile Throwable lastError;
@@ -60,6 +63,7 @@ final class SessionRenewal {
         Key key = new Key(member.session(), member.settings().scheduler(), member.settings().refreshExecutor(), member.settings().ticker());
         SessionRenewal renewal = RUNNING.compute(key, (k, current) -> {
             SessionRenewal joined = current != null ? current : new SessionRenewal(k);
+            member.joinNumber = joined.joins.incrementAndGet();
             joined.members.add(member);
             member.renewal = joined;
             return joined;
@@ -125,6 +129,10 @@ final class SessionRenewal {
         } finally {
             timers.unlock();
         }
+        // Read before the send time: a hold that joins after it is not counted as renewed by this
+        // keep-alive. Its lease may have been granted (its key set) before the send yet joined the
+        // driver's batch after it, as with Redis, whose keys each have their own ttl.
+        long covered = joins.get();
         // A hold already past its deadline is lost, not renewed.
         members.forEach(SessionMember::expireIfDue);
         Duration timeout = renewTimeout();
@@ -133,21 +141,21 @@ final class SessionRenewal {
             return;
         }
         if (key.session() instanceof AsyncLeaseSession async) {
-            keepAliveAsync(async, timeout);
+            keepAliveAsync(async, timeout, covered);
         } else {
-            keepAliveOnWorker(timeout);
+            keepAliveOnWorker(timeout, covered);
         }
     }
 
     /** Without a worker thread: the driver's future completes on its own thread. */
-    private void keepAliveAsync(AsyncLeaseSession async, Duration timeout) {
+    private void keepAliveAsync(AsyncLeaseSession async, Duration timeout, long covered) {
         long sent = key.ticker().read();
         CompletableFuture<Duration> attempt = new CompletableFuture<>();
         ScheduledFuture<?> dog = key.scheduler().schedule(() -> attempt.completeExceptionally(
                 new TimeoutException("session keep-alive did not finish within renewTimeout " + timeout)), timeout.toNanos(), TimeUnit.NANOSECONDS);
         attempt.whenComplete((guaranteed, error) -> {
             dog.cancel(false);
-            outcome(sent, guaranteed, Hold.unwrap(error));
+            outcome(sent, covered, guaranteed, Hold.unwrap(error));
         });
         try {
             async.keepAliveAsync(timeout).whenComplete((guaranteed, error) -> {
@@ -166,17 +174,17 @@ final class SessionRenewal {
      * A blocking keep-alive on a worker, bounded by a watchdog. If the watchdog cancels it before
      * it started (every worker busy), that counts as a failed keep-alive, as if it had timed out.
      */
-    private void keepAliveOnWorker(Duration timeout) {
+    private void keepAliveOnWorker(Duration timeout, long covered) {
         AtomicBoolean claimed = new AtomicBoolean();
         FutureTask<Void> attempt = new FutureTask<>(() -> {
             if (claimed.compareAndSet(false, true)) {
-                keepAliveNow(timeout);
+                keepAliveNow(timeout, covered);
             }
         }, null) {
             @Override
             protected void done() {
                 if (isCancelled() && claimed.compareAndSet(false, true)) {
-                    outcome(key.ticker().read(), null, new TimeoutException("session keep-alive did not start within renewTimeout "
+                    outcome(key.ticker().read(), covered, null, new TimeoutException("session keep-alive did not start within renewTimeout "
                             + timeout + " (the refresh executor was busy or refused it)"));
                 }
             }
@@ -194,7 +202,7 @@ final class SessionRenewal {
         }
     }
 
-    private void keepAliveNow(Duration timeout) {
+    private void keepAliveNow(Duration timeout, long covered) {
         // It may have waited in the worker queue: a hold past its deadline by now is lost, not renewed.
         members.forEach(SessionMember::expireIfDue);
         long sent = key.ticker().read();
@@ -216,11 +224,14 @@ final class SessionRenewal {
         } finally {
             timers.unlock();
         }
-        outcome(sent, guaranteed, error);
+        outcome(sent, covered, guaranteed, error);
     }
 
-    /** The outcome of one keep-alive sent at {@code sentNanos}: renewed, session lost, or failed. */
-    private void outcome(long sentNanos, Duration guaranteed, Throwable error) {
+    /**
+     * The outcome of one keep-alive sent at {@code sentNanos} for the holds that joined up to
+     * number {@code covered}: renewed, session lost, or failed.
+     */
+    private void outcome(long sentNanos, long covered, Duration guaranteed, Throwable error) {
         endAttempt();
         if (closed) {
             return; // nobody left to tell: every hold was released or lost meanwhile
@@ -230,7 +241,7 @@ final class SessionRenewal {
         }
         if (error == null) {
             // Capped: only its minimum with a ttl (which the builder bounds) is ever used.
-            renewed(sentNanos, guaranteed.compareTo(FOREVER) > 0 ? FOREVER.toNanos() : guaranteed.toNanos());
+            renewed(sentNanos, covered, guaranteed.compareTo(FOREVER) > 0 ? FOREVER.toNanos() : guaranteed.toNanos());
         } else if (error instanceof LockLostException lost) {
             sessionLost(lost);
         } else {
@@ -247,10 +258,12 @@ final class SessionRenewal {
         }
     }
 
-    private void renewed(long sentNanos, long guaranteedNanos) {
+    private void renewed(long sentNanos, long covered, long guaranteedNanos) {
         lastError = null;
         for (SessionMember member : members) {
-            member.renewed(sentNanos, guaranteedNanos);
+            if (member.joinNumber <= covered) {
+                member.renewed(sentNanos, guaranteedNanos);
+            }
         }
         timers.lock();
         try {

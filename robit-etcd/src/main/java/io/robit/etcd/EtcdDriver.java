@@ -27,23 +27,25 @@ import org.slf4j.LoggerFactory;
  * <p><b>One lease per driver and ttl.</b> Like Go's {@code concurrency.Session}, the driver binds
  * all its holds of one ttl (rounded up to whole seconds) to one shared etcd lease, granted on
  * first use. Acquiring is then one durable write and releasing another, where a lease per hold
- * would add a grant and a revoke (two more). Holds keep the shared lease alive through their
- * refreshes (one keep-alive, sent only when the lease might not last the ttl); if etcd drops it,
- * every hold bound to it is lost and the next acquire takes a new lease. etcd counts TTLs in
+ * would add a grant and a revoke (two more). The shared lease is the holds' session
+ * ({@link io.robit.spi.SessionLease}): the core keeps it alive with one keep-alive per renew
+ * period for all the holds on it, each extending every hold's local deadline from its send time,
+ * and no hold sends a request of its own; if etcd drops it, every hold bound to it is lost and the
+ * next acquire takes a new lease. etcd counts TTLs in
  * whole seconds from when it handles the request and raises small ones to its minimum; the driver
  * tracks the TTL etcd actually granted and the send time of the last grant or keep-alive, and tells
  * the core ({@link Lease#guaranteedTtl}) how long each hold may count on: the ttl when the acquire
  * kept the lease alive, else what the lease surely had left (at least
  * {@link Builder#minTrustedFraction} of the ttl, or the acquire keeps it alive). The shared lease
- * is never revoked while a hold or an acquire in flight may have a key on it ({@link SessionLease});
+ * is never revoked while a hold or an acquire in flight may have a key on it ({@link SharedLease});
  * keys of ours that no hold owns (a failed release, an acquire with an unknown outcome) are deleted,
  * owner-checked, by the {@link KeyReclaimer}.
  *
  * <p><b>Loss and waiting by watch.</b> Each hold watches its key for deletion from the revision
  * after its creation (opened {@value DeferredWatches#DELAY_MILLIS} ms after the acquire, so short
  * holds never pay for it; a delete in between is replayed), so a delete (another client, lease
- * expiry or revoke) completes {@link Lease#lost()} within a round trip, without waiting for the
- * next refresh.
+ * expiry or revoke) completes {@link Lease#lost()} within a round trip; a lease found gone ends
+ * the session, and with it every hold on it.
  * A waiting call ({@link #contend}) watches the key the same way from the revision at which its
  * attempt found it held, and wakes as soon as it is deleted.
  *
@@ -153,7 +155,7 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
             LOG.warn("release of a lease this etcd driver did not grant ignored: {}", lease);
             return;
         }
-        if (held.markReleased()) {
+        if (held.beginRelease()) {
             holds.release(held);
         }
     }

@@ -7,6 +7,8 @@ import io.etcd.jetcd.kv.GetResponse;
 import io.robit.LockLostException;
 import io.robit.LossReason;
 import io.robit.spi.AsyncLease;
+import io.robit.spi.SessionLease;
+import io.robit.spi.support.BaseLease;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -14,7 +16,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -22,26 +23,23 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One hold of a lock on etcd: the key {@code prefix + id}, created with create revision
- * {@link #fencingToken()} and bound to a {@link SessionLease}. A watch on the key (from the
+ * {@link #fencingToken()} and bound to a {@link SharedLease}, its session: the core renews it by
+ * keeping that etcd lease alive, once for all the holds on it. A watch on the key (from the
  * revision after its creation, deletes only) completes {@link #lost()} as soon as etcd deletes it:
- * lease expiry or revoke, or another client deleting it. Thread-safe.
+ * lease expiry or revoke (then the session is gone too, for every hold on it), or another client
+ * deleting it (this hold alone). The once-only release-versus-loss transition is
+ * {@link BaseLease}'s. Thread-safe.
  */
-final class EtcdLease implements AsyncLease {
+final class EtcdLease extends BaseLease implements SessionLease, AsyncLease {
     private static final Logger LOG = LoggerFactory.getLogger(EtcdLease.class);
-    private static final int ACTIVE = 0;
-    private static final int RELEASED = 1;
-    private static final int LOST = 2;
     private static final long REWATCH_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     private static final Duration LEASE_CHECK_TIMEOUT = Duration.ofSeconds(1);
 
     private final Holds holds;
     private final String id;
     private final ByteSequence key;
-    private final long token;
-    private final SessionLease session;
+    private final SharedLease session;
     private final long guaranteedNanos;
-    private final AtomicInteger state = new AtomicInteger(ACTIVE);
-    private final CompletableFuture<Void> lost = new CompletableFuture<>();
     private volatile LockLostException loss;
     // The latest refresh failed (no answer, or an error): etcd may be unreachable.
     private volatile boolean renewalFailing;
@@ -52,12 +50,12 @@ final class EtcdLease implements AsyncLease {
     private final AtomicLong watchGeneration = new AtomicLong();
 
     /** @param guaranteedNanos how long from the acquire's start the shared lease surely lasted (at most the ttl) */
-    EtcdLease(Holds holds, String id, ByteSequence key, long token, SessionLease session, long guaranteedNanos) {
+    EtcdLease(Holds holds, String id, ByteSequence key, long token, SharedLease session, long guaranteedNanos) {
+        super(id, token);
         this.guaranteedNanos = guaranteedNanos;
         this.holds = holds;
         this.id = id;
         this.key = key;
-        this.token = token;
         this.session = session;
     }
 
@@ -69,7 +67,9 @@ final class EtcdLease implements AsyncLease {
         return key;
     }
 
-    SessionLease session() {
+    /** The shared etcd lease the key is bound to: this hold's session. */
+    @Override
+    public SharedLease session() {
         return session;
     }
 
@@ -77,14 +77,8 @@ final class EtcdLease implements AsyncLease {
         return holds;
     }
 
-    @Override
-    public long fencingToken() {
-        return token;
-    }
-
-    @Override
-    public CompletableFuture<Void> lost() {
-        return lost;
+    private boolean isActive() {
+        return !isReleaseBegun() && !isLost();
     }
 
     /**
@@ -101,7 +95,8 @@ final class EtcdLease implements AsyncLease {
     /**
      * Keeps the shared lease alive if it might not last {@code ttl} from now (one keep-alive; etcd
      * cannot shorten a lease, so a lease that surely lasts longer needs none), and checks the key
-     * is still ours. Both requests go out together.
+     * is still ours. Both requests go out together. The core does not call it (it keeps the
+     * session alive instead); it serves other callers of the SPI.
      */
     @Override
     public void refresh(Duration ttl, Duration timeout) throws InterruptedException {
@@ -121,20 +116,18 @@ final class EtcdLease implements AsyncLease {
     public CompletableFuture<Void> refreshAsync(Duration ttl, Duration timeout) {
         EtcdDriver.requirePositive(ttl, "ttl");
         EtcdDriver.requirePositive(timeout, "timeout");
-        switch (state.get()) {
-            case LOST -> {
-                return CompletableFuture.failedFuture(loss);
-            }
-            case RELEASED -> {
-                return CompletableFuture.failedFuture(new IllegalStateException("the lease on lock '" + id + "' was released; it cannot be refreshed"));
-            }
-            default -> {
-            }
+        LockLostException lostAlready = loss;
+        if (lostAlready != null) {
+            return CompletableFuture.failedFuture(lostAlready);
+        }
+        if (isReleaseBegun()) {
+            return CompletableFuture.failedFuture(new IllegalStateException("the lease on lock '" + id + "' was released; it cannot be refreshed"));
         }
         long start = System.nanoTime();
-        CompletableFuture<Throwable> alive = (session.lastsUntil(start + ttl.toNanos())
-                ? CompletableFuture.<Void>completedFuture(null)
-                : holds.sessions().keepAlive(session)).handle((ignored, error) -> error == null ? null : EtcdStore.unwrap(error));
+        CompletableFuture<?> keeping = session.lastsUntil(start + ttl.toNanos())
+                ? CompletableFuture.completedFuture(null)
+                : holds.sessions().keepAlive(session);
+        CompletableFuture<Throwable> alive = keeping.handle((ignored, error) -> error == null ? null : EtcdStore.unwrap(error));
         CompletableFuture<Object> owner = holds.store().read(key).handle((response, error) -> error == null ? response : EtcdStore.unwrap(error));
         return alive.thenCombine(owner, this::judge)
                 .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS)
@@ -153,7 +146,7 @@ final class EtcdLease implements AsyncLease {
 
     /** The verdict on one refresh: the keep-alive's failure (or null), and the key as read (or the read's failure). */
     private Void judge(Throwable aliveError, Object owner) {
-        if (aliveError instanceof SessionLeases.GoneException gone) {
+        if (aliveError instanceof SharedLeases.GoneException gone) {
             throw new CompletionException(markLost(LossReason.EXPIRED, gone.getMessage()));
         }
         if (aliveError != null) {
@@ -167,9 +160,9 @@ final class EtcdLease implements AsyncLease {
             throw new CompletionException(markLost(LossReason.GONE, "its key " + key.toString(StandardCharsets.UTF_8) + " was deleted (by another client, or its lease was revoked)"));
         }
         KeyValue kv = response.getKvs().get(0);
-        if (kv.getCreateRevision() != token) {
+        if (kv.getCreateRevision() != fencingToken()) {
             throw new CompletionException(markLost(LossReason.TAKEN_OVER, "its key now belongs to another holder (create revision "
-                    + kv.getCreateRevision() + ", ours was " + token + ")"));
+                    + kv.getCreateRevision() + ", ours was " + fencingToken() + ")"));
         }
         if (kv.getLease() != session.id()) {
             throw new CompletionException(markLost(LossReason.GONE, "its key was overwritten by another client (now bound to lease "
@@ -180,7 +173,7 @@ final class EtcdLease implements AsyncLease {
 
     /** Starts watching the key for its deletion, from {@code fromRevision}. */
     void watchFrom(long fromRevision) {
-        if (state.get() != ACTIVE || holds.isClosed()) {
+        if (!isActive() || holds.isClosed()) {
             return;
         }
         long generation = watchGeneration.incrementAndGet();
@@ -197,7 +190,7 @@ final class EtcdLease implements AsyncLease {
         if (stale != null) {
             stale.close();
         }
-        if (state.get() != ACTIVE) {
+        if (!isActive()) {
             stopWatching();
         }
     }
@@ -221,39 +214,29 @@ final class EtcdLease implements AsyncLease {
         return renewalFailing;
     }
 
-    /** The voluntary end: true if this call ended an active hold. */
-    boolean markReleased() {
-        if (!state.compareAndSet(ACTIVE, RELEASED)) {
-            return false;
-        }
-        stopWatching();
-        holds.ended(this);
-        return true;
-    }
-
-    /** The one transition to lost; returns the exception that describes the loss. */
+    /**
+     * etcd says the key is no longer ours: completes {@link #lost()} once (not after the release
+     * began) and stops the watch. Returns the exception that describes the loss.
+     */
     LockLostException markLost(LossReason reason, String detail) {
         LockLostException candidate = new LockLostException(id, reason, detail);
-        if (!state.compareAndSet(ACTIVE, LOST)) {
-            LockLostException earlier = loss;
-            return earlier != null ? earlier : candidate;
+        if (signalLost(candidate)) {
+            loss = candidate;
+            LOG.debug("lock '{}' (token {}) lost: {}", id, fencingToken(), detail);
+            stopWatching();
         }
-        loss = candidate;
-        LOG.debug("lock '{}' (token {}) lost: {}", id, token, detail);
-        stopWatching();
-        holds.ended(this);
-        // Completion runs the holder's callbacks: keep them off jetcd's event loop.
-        holds.runCallback(() -> lost.completeExceptionally(candidate));
-        return candidate;
+        LockLostException earlier = loss;
+        return earlier != null ? earlier : candidate;
     }
 
     private void onKeyDeleted() {
-        if (state.get() != ACTIVE) {
+        if (!isActive()) {
             return;
         }
         // One quick question tells expiry from a delete, and lets the next acquire skip a dead lease.
         holds.sessions().isGone(session).orTimeout(LEASE_CHECK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).whenComplete((gone, error) -> {
             if (Boolean.TRUE.equals(gone)) {
+                // isGone marked the session gone: every other hold on it is told through it.
                 markLost(LossReason.EXPIRED, "its key was deleted because etcd " + session + " expired or was revoked");
             } else {
                 markLost(LossReason.GONE, "its key was deleted by another client");
@@ -263,18 +246,18 @@ final class EtcdLease implements AsyncLease {
 
     private void onWatchError(Throwable error) {
         // jetcd resumes the watch from the last revision it saw; a watch it gives up on ends in onWatchEnded.
-        LOG.debug("watch of lock '{}' (token {}) failed (jetcd resumes it, or ends it and it is reopened): {}", id, token, error.toString());
+        LOG.debug("watch of lock '{}' (token {}) failed (jetcd resumes it, or ends it and it is reopened): {}", id, fencingToken(), error.toString());
     }
 
     private void onWatchEnded(long generation) {
-        if (generation == watchGeneration.get() && state.get() == ACTIVE && !holds.isClosed()) {
+        if (generation == watchGeneration.get() && isActive() && !holds.isClosed()) {
             holds.schedule(this::recheckAndRewatch, REWATCH_DELAY_NANOS);
         }
     }
 
     /** After jetcd gave up a watch (compaction, no leader): check the key, then watch again from now. */
     private void recheckAndRewatch() {
-        if (state.get() != ACTIVE || holds.isClosed()) {
+        if (!isActive() || holds.isClosed()) {
             return;
         }
         holds.store().read(key).whenComplete((response, error) -> {
@@ -284,7 +267,7 @@ final class EtcdLease implements AsyncLease {
             }
             if (response.getKvs().isEmpty()) {
                 onKeyDeleted();
-            } else if (response.getKvs().get(0).getCreateRevision() != token) {
+            } else if (response.getKvs().get(0).getCreateRevision() != fencingToken()) {
                 markLost(LossReason.TAKEN_OVER, "its key now belongs to another holder (create revision "
                         + response.getKvs().get(0).getCreateRevision() + ")");
             } else {
@@ -295,6 +278,6 @@ final class EtcdLease implements AsyncLease {
 
     @Override
     public String toString() {
-        return "EtcdLease[" + id + ", token " + token + ", " + session + "]";
+        return "EtcdLease[" + id + ", token " + fencingToken() + ", " + session + "]";
     }
 }

@@ -27,7 +27,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One driver's holds on etcd: taking a lock key on the shared lease ({@link SessionLeases}),
+ * One driver's holds on etcd: taking a lock key on the shared lease ({@link SharedLeases}),
  * giving it back, and the bookkeeping that keeps the shared lease safe (a lease is revoked only when
  * retired and without users, so a revoke never deletes the key of a live hold or of an acquire in
  * flight; keys no hold owns go to the {@link KeyReclaimer}). Also the driver's one timer thread.
@@ -38,7 +38,7 @@ final class Holds {
     private static final AtomicInteger THREADS = new AtomicInteger();
 
     private final EtcdStore store;
-    private final SessionLeases sessions;
+    private final SharedLeases sessions;
     private final Duration requestTimeout;
     private final Duration leaseHeadroom;
     private final double minTrustedFraction;
@@ -58,7 +58,7 @@ final class Holds {
         this.requestTimeout = requestTimeout;
         this.leaseHeadroom = leaseHeadroom;
         this.minTrustedFraction = minTrustedFraction;
-        this.sessions = new SessionLeases(client.getLeaseClient(), requestTimeout);
+        this.sessions = new SharedLeases(client.getLeaseClient(), store, requestTimeout);
         // pid@host/session UUID: the process first, as every driver describes a holder (see LockInfo.owner).
         this.holderValue = ByteSequence.from(ManagementFactory.getRuntimeMXBean().getName() + "/session " + UUID.randomUUID(),
                 StandardCharsets.UTF_8);
@@ -83,8 +83,8 @@ final class Holds {
         long deadline = start + timeout.toNanos();
         // A lease that etcd dropped between our last look and this request costs one retry with a fresh lease.
         for (int attempt = 1; ; ) {
-            CompletableFuture<SessionLease> granting = sessions.forTtl(SessionLeases.ttlSeconds(ttl.plus(leaseHeadroom)));
-            SessionLease session;
+            CompletableFuture<SharedLease> granting = sessions.forTtl(SharedLeases.ttlSeconds(ttl.plus(leaseHeadroom)));
+            SharedLease session;
             if (!warm && !granting.isDone()) {
                 // A cold client connects (and is granted its first lease) first, which on a loaded machine
                 // or over TLS may take longer than one attempt is allowed: bounded by the request timeout
@@ -110,7 +110,7 @@ final class Holds {
                 Optional<Lease> lease = transact(id, key, session, start, ttlNanos, deadline, contended);
                 holdStarted = lease.isPresent();
                 return lease;
-            } catch (SessionLeases.GoneException gone) {
+            } catch (SharedLeases.GoneException gone) {
                 if (++attempt > 2) {
                     throw store.failure(id, "acquire", gone);
                 }
@@ -123,14 +123,14 @@ final class Holds {
         }
     }
 
-    private Optional<Lease> transact(String id, ByteSequence key, SessionLease session, long start, long ttlNanos, long deadline,
-            LongConsumer contended) throws InterruptedException, SessionLeases.GoneException {
+    private Optional<Lease> transact(String id, ByteSequence key, SharedLease session, long start, long ttlNanos, long deadline,
+            LongConsumer contended) throws InterruptedException, SharedLeases.GoneException {
         // While the shared lease surely lasts most of the ttl, skip the keep-alive and let the hold trust
         // what is left (Lease.guaranteedTtl); else keep it alive, in the same round trip as the transaction.
         long sure = session.sureNanosFrom(start);
         boolean keepAlive = sure < (long) (ttlNanos * minTrustedFraction);
         long guaranteedNanos = keepAlive ? ttlNanos : Math.min(ttlNanos, sure);
-        CompletableFuture<Void> alive = keepAlive ? sessions.keepAlive(session) : CompletableFuture.completedFuture(null);
+        CompletableFuture<?> alive = keepAlive ? sessions.keepAlive(session) : CompletableFuture.completedFuture(null);
         // A value of its own lets this attempt recognise its key if the answer never comes.
         ByteSequence value = holderValue.concat(ByteSequence.from(" #" + attempts.incrementAndGet(), StandardCharsets.UTF_8));
         CompletableFuture<TxnResponse> txn = store.createIfAbsent(key, value, session.id());
@@ -139,8 +139,9 @@ final class Holds {
             response = txn.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
             if (EtcdStore.isLeaseNotFound(e)) {
-                session.markDead();
-                throw new SessionLeases.GoneException(session);
+                SharedLeases.GoneException gone = new SharedLeases.GoneException(session);
+                session.markGone(gone.getMessage());
+                throw gone;
             }
             // Sent, then failed (reset, leader change, ...): it may still have been applied.
             reclaimer.afterUncertainAcquire(id, key, value, session, txn);
@@ -160,7 +161,7 @@ final class Holds {
         try {
             store.await(alive, deadline, id, "acquire");
         } catch (DriverException e) {
-            if (e.getCause() instanceof SessionLeases.GoneException gone) {
+            if (e.getCause() instanceof SharedLeases.GoneException gone) {
                 // etcd deleted the key together with the lease.
                 throw gone;
             }
@@ -176,9 +177,17 @@ final class Holds {
         return Optional.of(lease);
     }
 
-    /** See {@link EtcdDriver#release}: {@code held} was active until this call. */
+    /**
+     * See {@link EtcdDriver#release}: {@code held}'s release has just begun (once). Its key is
+     * deleted unless etcd already told us it is gone or no longer ours.
+     */
     void release(EtcdLease held) {
-        if (held.renewalFailing()) {
+        held.stopWatching();
+        ended(held);
+        if (held.isLost()) {
+            return;
+        }
+        if (held.renewalFailing() || held.session().keepAliveFailing()) {
             // Usually a release after the core declared the hold lost: etcd may be unreachable, and
             // waiting for it would hold a thread per lock. Delete in the background, retried.
             reclaimer.deleteKnown(held.id(), held.key(), held.fencingToken(), held.session());
@@ -199,14 +208,14 @@ final class Holds {
         }
     }
 
-    /** A hold ended (released or lost): it no longer uses its etcd lease. */
-    void ended(EtcdLease lease) {
+    /** A hold was released (after a loss too): it no longer uses its etcd lease. */
+    private void ended(EtcdLease lease) {
         active.remove(lease);
         endUse(lease.session());
     }
 
     /** One user of {@code session} is done; the last user of a retired lease revokes it (no live key can be on it). */
-    private void endUse(SessionLease session) {
+    private void endUse(SharedLease session) {
         if (session.unuse() && !isClosed()) {
             sessions.revoke(session);
         }
@@ -216,7 +225,7 @@ final class Holds {
         return store;
     }
 
-    SessionLeases sessions() {
+    SharedLeases sessions() {
         return sessions;
     }
 

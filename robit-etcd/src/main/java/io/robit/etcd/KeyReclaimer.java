@@ -42,11 +42,11 @@ final class KeyReclaimer {
     }
 
     /** Deletes our key (create revision {@code token}) now, retrying until it is gone or no longer ours. */
-    void deleteKnown(String id, ByteSequence key, long token, SessionLease session) {
+    void deleteKnown(String id, ByteSequence key, long token, SharedLease session) {
         attemptDelete(id, key, token, session, FIRST_RETRY_MILLIS);
     }
 
-    private void attemptDelete(String id, ByteSequence key, long token, SessionLease session, long backoffMillis) {
+    private void attemptDelete(String id, ByteSequence key, long token, SharedLease session, long backoffMillis) {
         if (closed.getAsBoolean() || session.isDead()) {
             return;
         }
@@ -76,7 +76,7 @@ final class KeyReclaimer {
      * revoked fails), deletes the key if the answer turns out to be a success, and looks for the key
      * (by its unique value) at once and twice more, a request timeout apart, deleting it if found.
      */
-    void afterUncertainAcquire(String id, ByteSequence key, ByteSequence value, SessionLease session, CompletableFuture<TxnResponse> txn) {
+    void afterUncertainAcquire(String id, ByteSequence key, ByteSequence value, SharedLease session, CompletableFuture<TxnResponse> txn) {
         session.retire();
         txn.whenComplete((response, error) -> {
             if (response != null && response.isSucceeded()) {
@@ -92,7 +92,7 @@ final class KeyReclaimer {
         }
     }
 
-    private void lookFor(String id, ByteSequence key, ByteSequence value, SessionLease session, int rechecksLeft) {
+    private void lookFor(String id, ByteSequence key, ByteSequence value, SharedLease session, int rechecksLeft) {
         if (closed.getAsBoolean() || session.isDead()) {
             return;
         }

@@ -82,15 +82,15 @@ class EtcdDriverTest {
 
     @Test
     void ttlsAreRoundedUpToWholeSeconds() {
-        assertThat(SessionLeases.ttlSeconds(Duration.ofMillis(1))).isEqualTo(1);
-        assertThat(SessionLeases.ttlSeconds(Duration.ofMillis(1500))).isEqualTo(2);
-        assertThat(SessionLeases.ttlSeconds(Duration.ofSeconds(2))).isEqualTo(2);
-        assertThat(SessionLeases.ttlSeconds(Duration.ofSeconds(30).plusNanos(1))).isEqualTo(31);
+        assertThat(SharedLeases.ttlSeconds(Duration.ofMillis(1))).isEqualTo(1);
+        assertThat(SharedLeases.ttlSeconds(Duration.ofMillis(1500))).isEqualTo(2);
+        assertThat(SharedLeases.ttlSeconds(Duration.ofSeconds(2))).isEqualTo(2);
+        assertThat(SharedLeases.ttlSeconds(Duration.ofSeconds(30).plusNanos(1))).isEqualTo(31);
     }
 
     @Test
     void sessionLeaseKnowsHowLongItSurelyLasts() {
-        SessionLease lease = new SessionLease(1, 2, 1_000);
+        SharedLease lease = new SharedLease(null, 1, 2, 1_000);
         assertThat(lease.lastsUntil(1_000 + 2_000_000_000L)).isTrue();
         assertThat(lease.lastsUntil(1_000 + 2_000_000_001L)).isFalse();
         lease.keptAlive(500_000_000L);

@@ -2,6 +2,7 @@ package io.robit.etcd;
 
 import io.etcd.jetcd.Client;
 import io.robit.spi.Driver;
+import io.robit.spi.LeaseSession;
 import io.robit.tck.DriverFixture;
 import io.robit.testsupport.EtcdCluster;
 import java.net.InetSocketAddress;
@@ -66,6 +67,13 @@ final class EtcdFixture implements DriverFixture<String> {
         } else {
             admin.getKVClient().delete(EtcdTestSupport.key(id)).get(10, TimeUnit.SECONDS);
         }
+    }
+
+    /** Revokes the shared etcd lease (the holds' session), as an operator or an expiry would. */
+    @Override
+    public void endSession(LeaseSession session) throws Exception {
+        Client client = admin != null ? admin : EtcdTestSupport.admin();
+        client.getLeaseClient().revoke(((SharedLease) session).id()).get(10, TimeUnit.SECONDS);
     }
 
     @Override

@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>One round trip each.</b> Acquire, refresh and release are each one EVALSHA of a Lua
  * script; when the server answers NOSCRIPT (after a restart or failover) the same call falls
- * back to EVAL, which loads the script again. Refreshes that fall due within
- * {@link Builder#refreshBatchWindow} of each other share one script call.
+ * back to EVAL, which loads the script again. The core renews the leases of one ttl together, as one
+ * session: one script call per 256 keys per renew period, whatever the number of holds.
  *
  * <p><b>Waiting.</b> A waiting lock call ({@link #contend}) sleeps on one pub/sub connection per
  * driver (shared by all waiters) until the release script publishes, and wakes anyway when the
@@ -265,10 +265,9 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
         }
 
         /**
-         * How long a refresh waits for others to share its script call (default 2 ms; zero sends
-         * each refresh alone). With many held locks this turns one command per renewal into one per
-         * window, at the price of up to this much more latency per renewal; on Cluster only the
-         * locks of one hash slot share a call.
+         * How long a {@link Lease#refresh} called directly (outside the core, which renews whole
+         * sessions) waits for others to share its script call (default 2 ms; zero sends each
+         * refresh alone); on Cluster only the locks of one hash slot share a call.
          */
         public Builder refreshBatchWindow(Duration window) {
             Objects.requireNonNull(window, "refreshBatchWindow must not be null");

@@ -2,30 +2,35 @@ package io.robit.redis;
 
 import io.robit.LockLostException;
 import io.robit.LossReason;
-import io.robit.spi.AsyncLease;
+import io.robit.spi.SessionLease;
 import io.robit.spi.support.BaseLease;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One acquisition of a lock in Redis: the random owner string stored as the lock key's value and
- * the fencing token the acquire script returned. Renews without blocking a thread when the core
- * asks through {@link AsyncLease}. The once-only release and loss are {@link BaseLease}'s. Thread-safe.
+ * the fencing token the acquire script returned. The core renews it through its {@link RedisSession}
+ * (the driver's leases of the same ttl, renewed by one keep-alive); {@link #refresh} renews it alone.
+ * The once-only release and loss are {@link BaseLease}'s. Thread-safe.
  */
-final class RedisLease extends BaseLease implements AsyncLease {
+final class RedisLease extends BaseLease implements SessionLease {
     private final RedisStore store;
     private final String id;
+    private final String key;
     private final String owner;
+    private final RedisSession session;
     private volatile long lastSentNanos;
     private volatile long ttlNanos;
     // The latest refresh failed (no answer, or an error): Redis may be unreachable.
     private volatile boolean renewalFailing;
 
-    RedisLease(RedisStore store, String id, String owner, long token, long sentNanos, Duration ttl) {
-        super(id, token);
+    RedisLease(RedisStore store, RedisStore.Keys keys, String owner, long token, long sentNanos, Duration ttl, RedisSession session) {
+        super(keys.id(), token);
         this.store = store;
-        this.id = id;
+        this.id = keys.id();
+        this.key = keys.lock();
         this.owner = owner;
+        this.session = session;
         this.lastSentNanos = sentNanos;
         this.ttlNanos = ttl.toNanos();
     }
@@ -34,12 +39,22 @@ final class RedisLease extends BaseLease implements AsyncLease {
         return id;
     }
 
+    /** The lock key. */
+    String key() {
+        return key;
+    }
+
     String owner() {
         return owner;
     }
 
     RedisStore store() {
         return store;
+    }
+
+    @Override
+    public RedisSession session() {
+        return session;
     }
 
     @Override
@@ -52,46 +67,39 @@ final class RedisLease extends BaseLease implements AsyncLease {
             renewalFailing = true;
             throw e;
         }
-        settle(answer, sent, ttl);
+        LockLostException loss = settle(answer, sent, ttl.toMillis());
+        if (loss != null) {
+            throw loss;
+        }
     }
 
-    /** The same as {@link #refresh}, without blocking: the answer completes on Lettuce's I/O thread. */
-    @Override
-    public CompletableFuture<Void> refreshAsync(Duration ttl, Duration timeout) {
-        long sent = System.nanoTime();
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        store.refreshAsync(this, ttl, timeout).whenComplete((answer, error) -> {
-            if (error != null) {
-                renewalFailing = true;
-                done.completeExceptionally(error);
-                return;
-            }
-            try {
-                settle(answer, sent, ttl);
-                done.complete(null);
-            } catch (LockLostException lostError) {
-                done.completeExceptionally(lostError);
-            }
-        });
-        return done;
-    }
-
-    /** Applies a refresh answer (1 extended, 0 held by another owner, -1 gone) of a request sent at {@code sent}. */
-    private void settle(long answer, long sent, Duration ttl) {
+    /**
+     * Applies a refresh answer (1 extended, 0 held by another owner, -1 gone) of a request sent at
+     * {@code sent}: on a loss, takes the lease off its session and completes {@link #lost()}.
+     *
+     * @return the loss, or null when the key was extended
+     */
+    LockLostException settle(long answer, long sent, long ttlMillis) {
         renewalFailing = false;
         if (answer == 1) {
             lastSentNanos = sent;
-            ttlNanos = ttl.toNanos();
-            return;
+            ttlNanos = TimeUnit.MILLISECONDS.toNanos(ttlMillis);
+            return null;
         }
+        session.leave(this);
         if (answer == 0) {
-            throw lose(LossReason.TAKEN_OVER, "the key is held by another owner");
+            return lose(LossReason.TAKEN_OVER, "the key is held by another owner");
         }
         if (sent - lastSentNanos >= ttlNanos) {
-            throw lose(LossReason.EXPIRED, "the key expired before it was renewed");
+            return lose(LossReason.EXPIRED, "the key expired before it was renewed");
         }
         // Missing before its TTL ran out: deleted, flushed, evicted, or lost in a restart or failover.
-        throw lose(LossReason.GONE, "the key is gone before its TTL ran out");
+        return lose(LossReason.GONE, "the key is gone before its TTL ran out");
+    }
+
+    /** A renewal that covered this lease failed (no answer, or an error): Redis may be unreachable. */
+    void renewalFailed() {
+        renewalFailing = true;
     }
 
     /**

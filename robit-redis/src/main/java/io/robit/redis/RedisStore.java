@@ -8,10 +8,7 @@ import io.lettuce.core.cluster.SlotHash;
 import io.robit.DriverException;
 import io.robit.spi.LockInfo;
 import io.robit.spi.support.Arguments;
-import java.lang.management.ManagementFactory;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -21,7 +18,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,8 +47,8 @@ final class RedisStore implements AutoCloseable {
     private final Duration commandTimeout;
     private final ReplicaAcks acks;
     private final RefreshBatcher batcher; // null when refreshes are sent one by one
-    private final String ownerPrefix;
-    private final AtomicLong ownerSequence = new AtomicLong();
+    private final RedisSessions sessions;
+    private final Owners owners = new Owners();
     private volatile boolean closed;
 
     RedisStore(Connections connections, String keyPrefix, Duration commandTimeout, ReplicaAcks acks, Duration refreshBatchWindow,
@@ -64,12 +60,7 @@ final class RedisStore implements AutoCloseable {
         this.batcher = refreshBatchWindow.isZero() ? null
                 : new RefreshBatcher(refreshBatchWindow.toNanos(), cluster ? SlotHash::getSlot : key -> 0,
                         (commands, keys, args) -> script(commands, Scripts.REFRESH_MANY, ScriptOutputType.MULTI, keys, args));
-        byte[] random = new byte[9];
-        new SecureRandom().nextBytes(random);
-        // pid@host/<random>: the process robit status and list show (see LockInfo.owner), then what
-        // tells this driver's holds apart from every other's.
-        this.ownerPrefix = ManagementFactory.getRuntimeMXBean().getName() + "/"
-                + Base64.getUrlEncoder().withoutPadding().encodeToString(random) + ":";
+        this.sessions = new RedisSessions(this, cluster);
     }
 
     Keys keys(String id) {
@@ -96,7 +87,7 @@ final class RedisStore implements AutoCloseable {
      * it fails and the caller {@code waits}, the same script registers it for the release notice.
      */
     Attempt acquire(Keys keys, Duration ttl, Duration timeout, boolean waits) throws InterruptedException {
-        String owner = ownerPrefix + Long.toUnsignedString(ownerSequence.incrementAndGet(), 36);
+        String owner = owners.next();
         long sent = System.nanoTime();
         List<Object> answer;
         try {
@@ -120,7 +111,10 @@ final class RedisStore implements AutoCloseable {
                 throw e;
             }
         }
-        return new Attempt(new RedisLease(this, keys.id(), owner, (Long) answer.get(1), sent, ttl), 0, received);
+        RedisSession session = sessions.of(ttl, keys.lock());
+        RedisLease lease = new RedisLease(this, keys, owner, (Long) answer.get(1), sent, ttl, session);
+        session.join(lease);
+        return new Attempt(lease, 0, received);
     }
 
     /** Refreshes a lease: 1 extended, 0 held by another owner, -1 gone. */
@@ -128,26 +122,7 @@ final class RedisStore implements AutoCloseable {
         checkTtl(ttl);
         Arguments.positive("timeout", timeout);
         checkOpen();
-        String lockKey = keys(lease.id()).lock();
-        return call(lease.id(), "refresh", timeout, c -> refreshRequest(c, lockKey, lease.owner(), ttl));
-    }
-
-    /** {@link #refresh} without blocking: completes on Lettuce's I/O thread, or fails after {@code timeout}. */
-    CompletableFuture<Long> refreshAsync(RedisLease lease, Duration ttl, Duration timeout) {
-        checkTtl(ttl);
-        Arguments.positive("timeout", timeout);
-        checkOpen();
-        String lockKey = keys(lease.id()).lock();
-        CompletableFuture<Long> answer = connections.commands()
-                .thenCompose(c -> refreshRequest(c, lockKey, lease.owner(), ttl).toCompletableFuture());
-        return answer.orTimeout(saturatedNanos(timeout), TimeUnit.NANOSECONDS).handle((code, error) -> {
-            if (error == null) {
-                return code;
-            }
-            Throwable cause = unwrap(error);
-            throw failure(lease.id(), "refresh", cause instanceof TimeoutException
-                    ? new RedisCommandTimeoutException("no answer within " + timeout) : cause);
-        });
+        return call(lease.id(), "refresh", timeout, c -> refreshRequest(c, lease.key(), lease.owner(), ttl));
     }
 
     private CompletionStage<Long> refreshRequest(Commands commands, String lockKey, String owner, Duration ttl) {
@@ -155,12 +130,18 @@ final class RedisStore implements AutoCloseable {
         CompletionStage<Long> code = batcher != null ? batcher.refresh(commands, lockKey, owner, ttlMillis)
                 : script(commands, Scripts.REFRESH, ScriptOutputType.INTEGER, new String[] {lockKey}, owner, Long.toString(ttlMillis));
         // A renewal is trusted only once the replicas it needs have the extended key.
-        return code.thenCompose(answer -> answer == null || answer != 1L || !acks.enabled() ? CompletableFuture.completedFuture(answer)
-                : acks.confirm(commands, lockKey).thenApply(ignored -> answer));
+        return code.thenCompose(answer -> answer == null || answer != 1L ? CompletableFuture.completedFuture(answer)
+                : confirmed(commands, lockKey).thenApply(ignored -> answer));
+    }
+
+    /** Completes once the replicas the writes so far on {@code commands} need have them ({@link ReplicaAcks}). */
+    CompletionStage<Void> confirmed(Commands commands, String key) {
+        return acks.enabled() ? acks.confirm(commands, key) : CompletableFuture.completedFuture(null);
     }
 
     /** Deletes the lease's key if it is still the lease's, and tells waiters; never throws. */
     void release(RedisLease lease) {
+        lease.session().leave(lease);
         Keys keys = keys(lease.id());
         if (closed) {
             LOG.debug("Release of lock '{}' after the driver was closed: the key expires by its TTL", lease.id());
@@ -263,11 +244,23 @@ final class RedisStore implements AutoCloseable {
         }
     }
 
-    private <T> CompletionStage<T> script(Commands commands, Scripts script, ScriptOutputType type, String[] keys, String... args) {
+    <T> CompletionStage<T> script(Commands commands, Scripts script, ScriptOutputType type, String[] keys, String... args) {
         return commands.<T>evalsha(script.sha(), type, keys, args)
                 .exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
                         ? commands.<T>eval(script.body(), type, keys, args)
                         : CompletableFuture.failedStage(e));
+    }
+
+    /** Sends one request without blocking; fails with a {@link DriverException} after {@code timeout} (connecting included). */
+    <T> CompletableFuture<T> callAsync(String id, String operation, Duration timeout, Function<Commands, CompletionStage<T>> request) {
+        return connections.commands().thenCompose(c -> request.apply(c).toCompletableFuture())
+                .orTimeout(saturatedNanos(timeout), TimeUnit.NANOSECONDS).handle((value, error) -> {
+                    if (error == null) {
+                        return value;
+                    }
+                    Throwable cause = unwrap(error);
+                    throw failure(id, operation, cause instanceof TimeoutException ? new RedisCommandTimeoutException("no answer within " + timeout) : cause);
+                });
     }
 
     /** Sends one request and waits for its answer, within {@code timeout} in all (connecting included). */

@@ -82,6 +82,25 @@ enum Scripts {
             return answers
             """),
     /**
+     * One keep-alive of a {@link RedisSession}: KEYS are lock keys, ARGV[1] their common ttl in ms,
+     * ARGV[i + 1] the owner of KEYS[i]. Extends each key still held by its owner, leaves the others
+     * alone, and returns only those: a flat list of {index, code} pairs (code 0: another owner holds
+     * it, -1: gone), empty when every key was extended, so a large batch costs a tiny reply.
+     */
+    REFRESH_SESSION("""
+            local failed = {}
+            for i = 1, #KEYS do
+              local owner = redis.call('get', KEYS[i])
+              if owner == ARGV[i + 1] then
+                redis.call('pexpire', KEYS[i], ARGV[1])
+              else
+                failed[#failed + 1] = i
+                failed[#failed + 1] = owner and 0 or -1
+              end
+            end
+            return failed
+            """),
+    /**
      * KEYS: lock, waiters. ARGV: owner, release channel. Deletes the key only while it is still
      * ours, and publishes on the channel only when a waiter registered since the last release (the
      * same {@code DEL} removes the registrations: every waiter woken tries again, and registers

@@ -11,8 +11,8 @@ import io.robit.Held;
 import io.robit.Loss;
 import io.robit.LossReason;
 import io.robit.Mutex;
-import io.robit.spi.AsyncLease;
 import io.robit.spi.Lease;
+import io.robit.spi.SessionLease;
 import io.robit.testsupport.Ports;
 import io.robit.testsupport.RedisServer;
 import java.time.Duration;
@@ -84,16 +84,16 @@ class RedisFaultIT {
                         .hasMessageContaining("no answer within PT0.3S");
                 assertThatThrownBy(() -> driver.acquire("other-lock", Duration.ofSeconds(30), Duration.ofMillis(300)))
                         .isInstanceOf(DriverException.class).hasMessageContaining("acquire of lock 'other-lock'");
-                assertThatThrownBy(() -> ((AsyncLease) lease).refreshAsync(Duration.ofSeconds(30), Duration.ofMillis(300)).get(10, TimeUnit.SECONDS))
-                        .hasCauseInstanceOf(DriverException.class)
-                        .hasMessageContaining("refresh of lock 'paused-lock' failed").hasMessageContaining("no answer within PT0.3S");
+                assertThatThrownBy(() -> ((SessionLease) lease).session().keepAlive(Duration.ofMillis(300)))
+                        .isInstanceOf(DriverException.class)
+                        .hasMessageContaining("renewal of lock 'paused-lock' failed").hasMessageContaining("no answer within PT0.3S");
                 assertThat(lease.lost()).as("a failed refresh alone is not a loss").isNotDone();
             } finally {
                 redis.resume();
             }
             // Still ours once the server answers again.
             lease.refresh(Duration.ofSeconds(30), TIMEOUT);
-            ((AsyncLease) lease).refreshAsync(Duration.ofSeconds(30), TIMEOUT).get(10, TimeUnit.SECONDS);
+            assertThat(((SessionLease) lease).session().keepAlive(TIMEOUT)).isEqualTo(Duration.ofSeconds(30));
             // The acquire that timed out was given back instead of staying locked for 30 s.
             await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
                     .until(() -> driver.acquire("other-lock", Duration.ofSeconds(30), TIMEOUT), Optional::isPresent);

@@ -5,12 +5,14 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.robit.spi.Driver;
+import io.robit.spi.LeaseSession;
 import io.robit.tck.DriverFixture;
 import io.robit.testsupport.RedisCluster;
 import io.robit.testsupport.RedisSentinelGroup;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -129,6 +131,18 @@ final class RedisFixture implements DriverFixture<String> {
     @Override
     public void breakLease(String id) {
         deleteKey.accept(keyPrefix + "{" + id + "}");
+    }
+
+    /**
+     * Redis keeps no session of its own: a {@link RedisSession} is the driver's set of keys of one
+     * ttl, so ending it is deleting every one of those keys. The holders learn it at their session's
+     * next keep-alive, which this runs at once rather than waiting a renew period of the long ttl.
+     */
+    @Override
+    public void endSession(LeaseSession session) throws Exception {
+        RedisSession redis = (RedisSession) session;
+        redis.keys().forEach(deleteKey);
+        redis.keepAlive(Duration.ofSeconds(10));
     }
 
     @Override

@@ -74,7 +74,7 @@ class SessionLeaseContractControlTest {
 
         @Override
         protected Duration ttl() {
-            return Duration.ofMillis(900);
+            return Duration.ofMillis(1_500);
         }
 
         @Override

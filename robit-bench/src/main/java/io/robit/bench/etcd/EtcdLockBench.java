@@ -42,8 +42,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *       (p50, p99);</li>
  *   <li><b>loss</b>: an operator revokes the holder's lease ({@code --trials} times, at a random
  *       moment); the time until the holder is told ({@code Held.lost()} completes, or jetcd's
- *       keep-alive observer reports an error).</li>
+ *       keep-alive observer reports an error);</li>
+ *   <li><b>held</b>: {@code --held} locks (1,000) held with a 3 s lease on one client, for
+ *       {@code --seconds} after {@code --warmup}: the requests etcd receives per second and the
+ *       client's CPU ({@link HeldLocks}).</li>
  * </ul>
+ * {@code --only uncontended|contended|loss|held} runs one scenario.
  * Each scenario runs in {@code --rounds} rounds (the contended one with the clients alternating
  * round by round), so that all see the same background load on a shared machine; the rate is the
  * median of the rounds, the percentiles pool all rounds.
@@ -71,10 +75,14 @@ public final class EtcdLockBench {
     private final int clients;
     private final int trials;
     private final int rounds;
+    private final int heldLocks;
+    private final String only;
     private final List<String> rows = new ArrayList<>();
 
-    private EtcdLockBench(String endpoint, Duration measure, Duration warmup, int clients, int trials, int rounds) {
+    private EtcdLockBench(String endpoint, Duration measure, Duration warmup, int clients, int trials, int rounds, int heldLocks, String only) {
         this.rounds = rounds;
+        this.heldLocks = heldLocks;
+        this.only = only;
         this.endpoint = endpoint;
         this.measure = measure;
         this.warmup = warmup;
@@ -84,7 +92,7 @@ public final class EtcdLockBench {
 
     /** Options: {@code --endpoint host:port}, {@code --etcd /usr/bin/etcd}, {@code --rounds 5} (alternating rounds per scenario,
      * so both clients see the same load on a shared machine), {@code --seconds 15} (per round), {@code --warmup 3},
-     * {@code --clients 4}, {@code --trials 15}. */
+     * {@code --clients 4}, {@code --trials 15}, {@code --held 1000}, {@code --only held} (one scenario). */
     public static void main(String[] args) throws Exception {
         String endpoint = null;
         String binary = "/usr/bin/etcd";
@@ -93,6 +101,8 @@ public final class EtcdLockBench {
         int clients = 4;
         int trials = 15;
         int rounds = 5;
+        int held = 1_000;
+        String only = null;
         for (int i = 0; i < args.length; i += 2) {
             String value = args[i + 1];
             switch (args[i]) {
@@ -103,13 +113,15 @@ public final class EtcdLockBench {
                 case "--clients" -> clients = Integer.parseInt(value);
                 case "--trials" -> trials = Integer.parseInt(value);
                 case "--rounds" -> rounds = Integer.parseInt(value);
+                case "--held" -> held = Integer.parseInt(value);
+                case "--only" -> only = value;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
         EtcdServer server = endpoint == null ? EtcdServer.start(binary) : null;
         try {
             EtcdLockBench bench = new EtcdLockBench(server != null ? server.endpoint() : endpoint, Duration.ofSeconds(seconds),
-                    Duration.ofSeconds(warmup), clients, trials, rounds);
+                    Duration.ofSeconds(warmup), clients, trials, rounds, held, only);
             bench.run();
         } finally {
             if (server != null) {
@@ -124,12 +136,31 @@ public final class EtcdLockBench {
                 + " ttl %s; %d loss trials each with ttl %s%n%n", endpoint, rounds, measure.toSeconds(), warmup.toSeconds(), clients, TTL, trials,
                 LOSS_TTL);
         List<LockSystem> systems = List.of(new RobitSystem(false), new RobitSystem(true), new JetcdSystem());
-        uncontended(systems);
-        contended(systems);
-        loss();
-        System.out.println("| scenario | client | rate (median of rounds) | p50 | p99 | max |");
-        System.out.println("|---|---|---|---|---|---|");
-        rows.forEach(System.out::println);
+        if (runs("uncontended")) {
+            uncontended(systems);
+        }
+        if (runs("contended")) {
+            contended(systems);
+        }
+        if (runs("loss")) {
+            loss();
+        }
+        if (!rows.isEmpty()) {
+            System.out.println("| scenario | client | rate (median of rounds) | p50 | p99 | max |");
+            System.out.println("|---|---|---|---|---|---|");
+            rows.forEach(System.out::println);
+        }
+        if (runs("held") && heldLocks > 0) {
+            List<String> held = new HeldLocks(endpoint).run(heldLocks, warmup, measure, rounds);
+            System.out.println();
+            System.out.println("| scenario | client | server requests/s (rounds) | per lock per second | client CPU, % of a core (rounds) | still held |");
+            System.out.println("|---|---|---|---|---|---|");
+            held.forEach(System.out::println);
+        }
+    }
+
+    private boolean runs(String scenario) {
+        return only == null || only.equals(scenario);
     }
 
     // --- uncontended: one client per system, one lock each, lock+unlock pairs interleaved across systems ---

@@ -9,17 +9,24 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The driver's shared etcd leases, one per TTL in whole seconds, granted on first use and again
- * after etcd drops one. Thread-safe; never blocks: every call returns a future.
+ * The driver's shared etcd leases (the sessions of its holds), one per TTL in whole seconds,
+ * granted on first use and again after etcd drops one. Thread-safe; never blocks: every call
+ * returns a future.
  */
-final class SessionLeases {
+final class SharedLeases {
     private final Lease leases;
+    private final EtcdStore store;
     private final Duration grantTimeout;
-    private final ConcurrentHashMap<Long, CompletableFuture<SessionLease>> byTtl = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, CompletableFuture<SharedLease>> byTtl = new ConcurrentHashMap<>();
 
-    SessionLeases(Lease leases, Duration grantTimeout) {
+    SharedLeases(Lease leases, EtcdStore store, Duration grantTimeout) {
         this.leases = leases;
+        this.store = store;
         this.grantTimeout = grantTimeout;
+    }
+
+    EtcdStore store() {
+        return store;
     }
 
     /** etcd counts lease TTLs in whole seconds: round up, so the lease never ends before the asked ttl. */
@@ -29,11 +36,11 @@ final class SessionLeases {
     }
 
     /** A usable lease of {@code ttlSeconds}; concurrent callers share one grant. */
-    CompletableFuture<SessionLease> forTtl(long ttlSeconds) {
+    CompletableFuture<SharedLease> forTtl(long ttlSeconds) {
         return byTtl.compute(ttlSeconds, (seconds, current) -> usableOrPending(current) ? current : grant(seconds));
     }
 
-    private static boolean usableOrPending(CompletableFuture<SessionLease> lease) {
+    private static boolean usableOrPending(CompletableFuture<SharedLease> lease) {
         if (lease == null) {
             return false;
         }
@@ -43,49 +50,50 @@ final class SessionLeases {
         return !lease.isCompletedExceptionally() && lease.join().usable();
     }
 
-    private CompletableFuture<SessionLease> grant(long ttlSeconds) {
+    private CompletableFuture<SharedLease> grant(long ttlSeconds) {
         long sent = System.nanoTime();
         return leases.grant(ttlSeconds).orTimeout(grantTimeout.toNanos(), TimeUnit.NANOSECONDS).thenApply(granted -> {
             if (granted.getTTL() < ttlSeconds) {
                 leases.revoke(granted.getID());
                 throw new IllegalStateException("etcd granted a " + granted.getTTL() + " s lease when " + ttlSeconds + " s was asked");
             }
-            return new SessionLease(granted.getID(), granted.getTTL(), sent);
+            return new SharedLease(this, granted.getID(), granted.getTTL(), sent);
         });
     }
 
     /**
-     * One keep-alive. Completes exceptionally with {@link GoneException} when etcd says the lease
-     * no longer exists (and marks it dead).
+     * One keep-alive: completes with the TTL etcd granted, in seconds. Completes exceptionally with
+     * {@link GoneException} when etcd says the lease no longer exists (and marks it gone).
      */
-    CompletableFuture<Void> keepAlive(SessionLease lease) {
+    CompletableFuture<Long> keepAlive(SharedLease lease) {
         long sent = System.nanoTime();
         return leases.keepAliveOnce(lease.id()).handle((response, error) -> {
-            if (error == null) {
+            if (error == null && response.getTTL() > 0) {
                 lease.keptAlive(sent);
-                return null;
+                return response.getTTL();
             }
-            if (EtcdStore.isLeaseNotFound(error)) {
-                lease.markDead();
-                throw new CompletionException(new GoneException(lease));
+            if (error == null || EtcdStore.isLeaseNotFound(error)) {
+                GoneException gone = new GoneException(lease);
+                lease.markGone(gone.getMessage());
+                throw new CompletionException(gone);
             }
             throw error instanceof CompletionException c ? c : new CompletionException(error);
         });
     }
 
-    /** Whether etcd no longer has {@code lease}; marks it dead if so. */
-    CompletableFuture<Boolean> isGone(SessionLease lease) {
+    /** Whether etcd no longer has {@code lease}; marks it gone if so. */
+    CompletableFuture<Boolean> isGone(SharedLease lease) {
         return leases.timeToLive(lease.id(), LeaseOption.DEFAULT).thenApply(response -> {
             boolean gone = response.getTTL() < 0;
             if (gone) {
-                lease.markDead();
+                lease.markGone("etcd " + lease + " is gone (expired or revoked)");
             }
             return gone;
         });
     }
 
     /** Best-effort revoke, not awaited. */
-    void revoke(SessionLease lease) {
+    void revoke(SharedLease lease) {
         lease.markDead();
         leases.revoke(lease.id()).exceptionally(error -> null);
     }
@@ -94,7 +102,7 @@ final class SessionLeases {
     static final class GoneException extends Exception {
         private static final long serialVersionUID = 1L;
 
-        GoneException(SessionLease lease) {
+        GoneException(SharedLease lease) {
             super("etcd " + lease + " is gone (expired or revoked)", null, false, false);
         }
     }

@@ -13,11 +13,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** The shared lease's users and its revoke decision: never while a user may have a key on it, exactly once. */
-class SessionLeaseTest {
+class SharedLeaseTest {
 
     @Test
     void aRetiredLeaseTakesNoNewUserAndIsRevokedByItsLastUser() {
-        SessionLease lease = new SessionLease(1, 10, System.nanoTime());
+        SharedLease lease = new SharedLease(null, 1, 10, System.nanoTime());
         assertThat(lease.tryUse()).isTrue();
         assertThat(lease.tryUse()).isTrue();
         assertThat(lease.retire()).as("two users: not yet").isFalse();
@@ -30,7 +30,7 @@ class SessionLeaseTest {
 
     @Test
     void retiringALeaseWithoutUsersRevokesItAtOnceAndOnlyOnce() {
-        SessionLease lease = new SessionLease(1, 10, System.nanoTime());
+        SharedLease lease = new SharedLease(null, 1, 10, System.nanoTime());
         assertThat(lease.tryUse()).isTrue();
         assertThat(lease.unuse()).as("not retired: kept for the next acquire").isFalse();
         assertThat(lease.retire()).isTrue();
@@ -39,7 +39,7 @@ class SessionLeaseTest {
 
     @Test
     void aDeadLeaseTakesNoNewUser() {
-        SessionLease lease = new SessionLease(1, 10, System.nanoTime());
+        SharedLease lease = new SharedLease(null, 1, 10, System.nanoTime());
         lease.markDead();
         assertThat(lease.tryUse()).isFalse();
     }
@@ -47,7 +47,7 @@ class SessionLeaseTest {
     @Test
     void underRacingUsersTheRevokeIsDecidedOnceAndNeverWhileAUserRemains() throws Exception {
         for (int round = 0; round < 200; round++) {
-            SessionLease lease = new SessionLease(round, 10, System.nanoTime());
+            SharedLease lease = new SharedLease(null, round, 10, System.nanoTime());
             AtomicInteger revokes = new AtomicInteger();
             AtomicInteger inside = new AtomicInteger();
             AtomicInteger revokedWhileUsed = new AtomicInteger();
