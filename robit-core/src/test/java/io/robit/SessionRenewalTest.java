@@ -182,6 +182,31 @@ class SessionRenewalTest {
     }
 
     @Test
+    void lockUnlockChurnAddsNoCallbacksToTheSessionAndALaterLossStillReachesEveryHold() throws Exception {
+        SessionDriver driver = new SessionDriver(true);
+        Mutex<String> churn = mutex("churn", driver, new AtomicInteger());
+        for (int i = 0; i < 1_000; i++) {
+            churn.lock(); // the first hold on the session starts its renewal, the unlock ends it
+            churn.unlock();
+        }
+        assertThat(driver.session.lost().getNumberOfDependents())
+                .as("one callback on the session's lost() for its whole life, not one per renewal").isLessThanOrEqualTo(1);
+
+        AtomicInteger told = new AtomicInteger();
+        Mutex<String> held = mutex("held", driver, told);
+        held.lock();
+        driver.session.end();
+        await().atMost(Duration.ofSeconds(10)).until(() -> told.get() == 1);
+        assertThat(held.isHeld()).isFalse();
+
+        AtomicInteger toldLate = new AtomicInteger();
+        Mutex<String> late = mutex("late", driver, toldLate);
+        late.lock(); // granted on a session already lost: told at once
+        await().atMost(Duration.ofSeconds(10)).until(() -> toldLate.get() == 1);
+        assertThat(told.get()).as("the first hold was told once").isEqualTo(1);
+    }
+
+    @Test
     void aKeepAliveThatSaysTheSessionIsGoneTellsEachHoldOnce() throws Exception {
         SessionDriver driver = new SessionDriver(true);
         AtomicInteger toldA = new AtomicInteger();

@@ -6,7 +6,9 @@ import io.robit.Ticker;
 import io.robit.spi.AsyncLeaseSession;
 import io.robit.spi.LeaseSession;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -34,12 +36,15 @@ final class SessionRenewal {
     private static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final Duration FOREVER = Duration.ofDays(365L * 200);
     private static final ConcurrentHashMap<Key, SessionRenewal> RUNNING = new ConcurrentHashMap<>();
+    // Sessions whose lost() has our callback: one per session object for its whole life, not one per
+    // renewal (a renewal ends with its last hold, so lock/unlock churn would pile callbacks onto a
+    // session that lives for hours). Weak, so a session nobody uses any more is not kept for it.
+    private static final Set<LeaseSession> WATCHED = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
 
     private final Key key;
     private final Set<SessionMember> members = ConcurrentHashMap.newKeySet();
     // Numbers the joins, so a keep-alive extends only the holds that were on the session when it was sent.
     private final AtomicLong joins = new AtomicLong();
-    private final AtomicBoolean lossWatched = new AtomicBoolean();
     private volatile boolean closed;
     private volatile Throwable lastError;
     // Once set, every hold on the session, or joining it, is lost.
@@ -91,9 +96,7 @@ final class SessionRenewal {
     }
 
     private void joined(SessionMember member, long sentNanos) {
-        if (lossWatched.compareAndSet(false, true)) {
-            key.session().lost().whenComplete((ignored, error) -> sessionLost(asLoss(Hold.unwrap(error))));
-        }
+        watchLoss(key.session());
         LockLostException loss = sessionLoss;
         if (loss != null) {
             member.sessionLost(loss);
@@ -309,9 +312,29 @@ final class SessionRenewal {
         }
     }
 
-    private LockLostException asLoss(Throwable error) {
+    /**
+     * Makes sure a loss of {@code session} reaches every renewal on it, now or later. A renewal that
+     * joined RUNNING before the loss completed is found there by the callback; one that joins after
+     * it sees the future done here (its completion happens before its callbacks run).
+     */
+    private static void watchLoss(LeaseSession session) {
+        CompletableFuture<Void> lost = session.lost();
+        if (WATCHED.add(session) || lost.isDone()) {
+            lost.whenComplete((ignored, error) -> loseEverywhere(session, asLoss(session, Hold.unwrap(error))));
+        }
+    }
+
+    private static void loseEverywhere(LeaseSession session, LockLostException loss) {
+        RUNNING.forEach((key, renewal) -> {
+            if (key.session() == session) {
+                renewal.sessionLost(loss);
+            }
+        });
+    }
+
+    private static LockLostException asLoss(LeaseSession session, Throwable error) {
         return error instanceof LockLostException loss ? loss
-                : new LockLostException(key.session(), LossReason.GONE, "the session ended", error);
+                : new LockLostException(session, LossReason.GONE, "the session ended", error);
     }
 
     private void deadlineDue() {

@@ -19,8 +19,8 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code SUSPENDED}: in doubt. The leases are kept until the last confirmed contact (the
- *       send time of the last request the server answered) plus the negotiated session timeout
- *       less one server tick ({@link #guarantee}), less a small margin: before then ZooKeeper
+ *       send time of the last request the server answered) plus two thirds of the negotiated
+ *       session timeout less one server tick ({@link #guarantee}), less a small margin: before then ZooKeeper
  *       cannot have expired the session. If the
  *       connection is still down then, they are lost ({@link LossReason#DEADLINE_PASSED}).</li>
  *   <li>{@code LOST}: the session expired (or Curator gave it up): lost at once ({@link LossReason#GONE}).</li>
@@ -59,19 +59,29 @@ final class SessionGuard implements ConnectionStateListener {
     }
 
     /**
-     * How long a hold is sure to outlive its last confirmation if the client is cut off: the
-     * negotiated session timeout less one server tick (the leader learns of a session's requests
-     * through a follower up to a tick late), the tick taken as at most half the session (ZooKeeper
-     * negotiates at least two ticks). Null before the first connection.
+     * How long a hold is sure to outlive its last confirmation if the client is cut off; see
+     * {@link #guarantee(Duration, Duration)}. Null before the first connection.
      */
     Duration guarantee() {
         int negotiatedMs = negotiatedSessionTimeoutMs();
-        if (negotiatedMs <= 0) {
-            return null;
-        }
-        Duration session = Duration.ofMillis(negotiatedMs);
+        return negotiatedMs <= 0 ? null : guarantee(Duration.ofMillis(negotiatedMs), serverTick);
+    }
+
+    /**
+     * Two thirds of the session timeout less one server tick (the tick taken as at most half the
+     * session: ZooKeeper negotiates at least two ticks), counted from the send time of a request
+     * the quorum answered. Why not the whole session: a leader does not touch a session when it
+     * commits a write a follower forwarded; it hears of the session's activity only in the
+     * follower's answers to its pings (every half tick). A follower cut off right after our write
+     * committed never reports that write, so the leader counts the session from the last activity
+     * it did hear of: the client's own traffic, which is never idle longer than a third of the
+     * session (the ZooKeeper client pings then), heard at most half a tick later. The leader keeps
+     * the session at least {@code session} past that, so at least {@code 2/3 session − tick/2}
+     * past our send; one whole tick is taken for margin.
+     */
+    static Duration guarantee(Duration session, Duration serverTick) {
         Duration half = session.dividedBy(2);
-        return session.minus(serverTick.compareTo(half) < 0 ? serverTick : half);
+        return Duration.ofMillis(session.toMillis() * 2 / 3).minus(serverTick.compareTo(half) < 0 ? serverTick : half);
     }
 
     /**
@@ -123,7 +133,7 @@ final class SessionGuard implements ConnectionStateListener {
         Runnable check = () -> {
             if (!context.isConnected()) {
                 context.loseAll(LossReason.DEADLINE_PASSED, "the connection stayed suspended past the negotiated session timeout ("
-                        + negotiatedMs + " ms, less one server tick) since the last confirmed contact; ZooKeeper may have expired the session");
+                        + negotiatedMs + " ms: two thirds of it, less one server tick) since the last confirmed contact; ZooKeeper may have expired the session");
             }
         };
         lock.lock();

@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  *       make the ttl bound a takeover after a crash, ask for a session timeout equal to it (the
  *       {@code sessionTimeout} URI parameter; {@code robit run} does so); the server rounds the
  *       request into {@code [2, 20] × tickTime};</li>
- *   <li>the lease reports {@code min(ttl, negotiated session timeout less one server tick)} as its
+ *   <li>the lease reports {@code min(ttl, 2/3 of the negotiated session timeout less one server tick)} as its
  *       {@linkplain Lease#guaranteedTtl guaranteed ttl}, so Robit's core trusts it, and renews it,
  *       for no longer than ZooKeeper guarantees it (see {@link Builder#serverTickTime});</li>
  *   <li>the leases are session leases: the core renews the client's session, not each hold, with
@@ -316,8 +316,8 @@ public final class ZooKeeperDriver implements Driver<String>, Inspectable<String
         }
 
         /**
-         * The ensemble's {@code tickTime} (zoo.cfg). A lease is trusted for the negotiated session
-         * timeout less one tick, and at most half the session is taken for the tick. Default 3 s,
+         * The ensemble's {@code tickTime} (zoo.cfg). A lease is trusted for two thirds of the
+         * negotiated session timeout less one tick, and at most half the session is taken for the tick. Default 3 s,
          * ZooKeeper's own default.
          *
          * @throws IllegalArgumentException not positive

@@ -160,10 +160,10 @@ final class ZooKeeperLease extends BaseLease implements AsyncLease, SessionLease
     }
 
     /**
-     * The shorter of {@code requested} and the negotiated session timeout less one server tick: if
-     * the holder is cut off, ZooKeeper may expire the session, and free the lock, that long after it
-     * last heard from it, and the leader hears of a session's requests through a follower up to a
-     * tick late. The core trusts the lease, and renews it, accordingly.
+     * The shorter of {@code requested} and {@link SessionGuard#guarantee}, two thirds of the
+     * negotiated session timeout less one server tick: if the holder is cut off, the leader may
+     * expire the session, and free the lock, a session timeout after the last activity it heard of,
+     * and a follower reports a session's activity only in its answers to the leader's pings. The core trusts the lease, and renews it, accordingly.
      */
     @Override
     public Duration guaranteedTtl(Duration requested) {

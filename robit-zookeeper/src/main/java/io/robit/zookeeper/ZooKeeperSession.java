@@ -22,8 +22,9 @@ import org.apache.zookeeper.data.Stat;
  * the leader (which still answers reads and pings from its own copy, while the leader may already
  * have expired the session) nor a deposed leader can confirm it. The node's owner, which the
  * answer carries, must be this session: a client that reconnected with a new session has lost this
- * one. A confirmed session is trusted, from the send time of the write, for the negotiated session
- * timeout less one server tick ({@link SessionGuard#guarantee}), and extends the ttl timer of
+ * one. A confirmed session is trusted, from the send time of the write, for two thirds of the
+ * negotiated session timeout less one server tick ({@link SessionGuard#guarantee}: the leader may
+ * never hear of this write from a follower cut off right after it), and extends the ttl timer of
  * every hold on it.
  *
  * <p>It is lost, once, when Curator reports the session {@code LOST}, when the client reconnects
@@ -60,7 +61,7 @@ final class ZooKeeperSession implements LeaseSession {
     /**
      * Writes the session's node and checks that this session owns it.
      *
-     * @return the negotiated session timeout less one server tick, from the write's send time
+     * @return two thirds of the negotiated session timeout less one server tick, from the write's send time
      * @throws LockLostException the session is gone (expired, replaced, or given up)
      * @throws DriverException the write failed or timed out; that alone is not a loss
      */
