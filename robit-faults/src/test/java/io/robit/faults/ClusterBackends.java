@@ -66,7 +66,7 @@ final class ClusterBackends {
 
     /** Three ZooKeeper servers (tick 1 s); the workers ask for a 4 s session and tell the driver the tick. */
     static Backend zookeeper() throws IOException, InterruptedException {
-        ZooKeeperEnsemble ensemble = ZooKeeperEnsemble.start();
+        ZooKeeperEnsemble ensemble = ZooKeeperEnsemble.startLinked();
         Members members = new Members() {
             @Override
             public int leader() throws IOException, InterruptedException {

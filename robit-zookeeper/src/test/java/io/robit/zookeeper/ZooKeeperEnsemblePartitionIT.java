@@ -36,7 +36,7 @@ class ZooKeeperEnsemblePartitionIT {
 
     @BeforeAll
     static void startEnsemble() throws Exception {
-        ensemble = ZooKeeperEnsemble.start();
+        ensemble = ZooKeeperEnsemble.startLinked();
     }
 
     @AfterAll
