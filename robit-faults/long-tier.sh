@@ -8,7 +8,8 @@
 # The runs use a copy of the build's class directories, so a rebuild of the tree (a merge, another
 # long-tier.sh) cannot swap classes under a running harness or a worker JVM it restarts. SKIP_BUILD=1
 # reuses the last copy (to run a second backend beside a running one); HARNESS_XMX sets the harness
-# heap (default 4g: it reads every history of a 100,000-acquisition run at once).
+# heap (default 4g: it reads every history of a 100,000-acquisition run at once). The build runs at
+# nice 19 (BUILD_NICE), the runs at the caller's priority. BUILD_ONLY=1 stops after the build.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seed="${1:-20261130}"
@@ -19,7 +20,7 @@ cp_file="$root/robit-faults/target/long-tier.classpath"
 snapshot_file="$root/robit-faults/target/long-tier.snapshot.classpath"
 if [[ "${SKIP_BUILD:-0}" != 1 || ! -s "$snapshot_file" ]]; then
     echo "== $(date -u +%FT%H:%M:%S) building (commit $(git rev-parse --short HEAD))"
-    ./mvnw -B -q -o -pl robit-faults -am test-compile org.apache.maven.plugins:maven-dependency-plugin:3.9.0:build-classpath \
+    nice -n "${BUILD_NICE:-19}" ./mvnw -B -q -o -pl robit-faults -am test-compile org.apache.maven.plugins:maven-dependency-plugin:3.9.0:build-classpath \
         -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=test || exit 2
     snapshot="$root/robit-faults/target/long-tier-cp/$(git rev-parse --short HEAD)-$(date -u +%H%M%S)"
     mkdir -p "$snapshot"
@@ -37,6 +38,7 @@ if [[ "${SKIP_BUILD:-0}" != 1 || ! -s "$snapshot_file" ]]; then
     (IFS=:; echo "${entries[*]}") > "$snapshot_file"
     echo "$(git rev-parse --short HEAD)" > "$snapshot/commit"
 fi
+[[ "${BUILD_ONLY:-0}" == 1 ]] && exit 0
 classpath="$(cat "$snapshot_file")"
 commit="$(cat "$(dirname "${classpath%%:*}")/commit")"
 cd robit-faults
