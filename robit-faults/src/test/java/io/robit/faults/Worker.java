@@ -81,7 +81,6 @@ public final class Worker {
              RecordingDriver driver = new RecordingDriver(open(a.get("uri"), history, worker), history, worker, broken, raw)) {
             history.record("w", worker, "e", "start", "t", System.nanoTime(), "pid", ProcessHandle.current().pid(), "threads", threads);
             startStallDetector(history, worker);
-            startTimerProbe(history, worker);
             // A bound in case the harness dies; it stops the worker with the stop file. Counted from here: on a
             // loaded host opening the driver alone took 25 s once, and a bound counted from the JVM's start
             // made every worker of a CI run stop before its first acquire.
@@ -192,32 +191,6 @@ public final class Worker {
         detector.setDaemon(true);
         detector.setPriority(Thread.MAX_PRIORITY);
         detector.start();
-    }
-
-    /**
-     * Records every time Robit's own timer thread (the one that declares a hold lost at its local
-     * deadline) ran a task more than {@link #STALL_NANOS} late: a probe task that reschedules itself
-     * every 10 ms. Beside the stall detector's record of the whole process, it tells a late notice
-     * caused by a timer thread the host did not run from one caused by Robit's notice path.
-     * Diagnostics for the reports only; no check uses it.
-     */
-    private static void startTimerProbe(History history, String worker) {
-        java.util.concurrent.ScheduledExecutorService timer = io.robit.internal.Scheduling.timer();
-        long period = TimeUnit.MILLISECONDS.toNanos(10);
-        Runnable probe = new Runnable() {
-            private long due = System.nanoTime() + period;
-
-            @Override
-            public void run() {
-                long now = System.nanoTime();
-                if (now - due > STALL_NANOS) {
-                    history.record("w", worker, "e", "timerLate", "from", due, "t", now);
-                }
-                due = now + period;
-                timer.schedule(this, period, TimeUnit.NANOSECONDS);
-            }
-        };
-        timer.schedule(probe, period, TimeUnit.NANOSECONDS);
     }
 
     /** A blocking line client of the oracle. Not thread-safe: each {@link WorkerLoop} has its own. */
