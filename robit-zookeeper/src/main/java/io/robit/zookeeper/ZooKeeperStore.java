@@ -128,7 +128,37 @@ final class ZooKeeperStore {
         }
         onContact.accept(sent);
         Stat created = event.getStat() != null ? event.getStat() : stat;
+        if (created.getCzxid() == 0) {
+            created = statOfCreated(id, event.getName(), sent + timeout.toNanos());
+        }
         return new Node(id, event.getName(), created.getCzxid(), created.getEphemeralOwner());
+    }
+
+    /**
+     * The stat of the node our create made, when the create's answer did not carry it: after a
+     * connection loss, Curator's protected mode finds the node by listing the lock's children and
+     * answers without a stat (issue 14: the cluster tier saw grants with token 0, and their holds
+     * taken for lost). Our server already has the node, so a read there sees it; if the read fails,
+     * the node is given back and the acquire fails.
+     */
+    private Stat statOfCreated(String id, String path, long endNanos) throws InterruptedException {
+        Duration left = Duration.ofNanos(Math.max(1, endNanos - ticker.read()));
+        CuratorEvent event;
+        try {
+            event = requests.call(id, "read of the created lock node", left, callback -> client.checkExists().inBackground(callback).forPath(path));
+        } catch (RuntimeException e) {
+            deleteInBackground(new Node(id, path, 0, 0));
+            throw e;
+        }
+        if (event.getResultCode() != KeeperException.Code.OK.intValue()) {
+            deleteInBackground(new Node(id, path, 0, 0));
+            throw requests.failure(id, "read of the created lock node", event);
+        }
+        if (event.getStat() == null || event.getStat().getCzxid() == 0) {
+            deleteInBackground(new Node(id, path, 0, 0));
+            throw requests.failure(id, "read of the created lock node", new IllegalStateException("no creation zxid for " + path));
+        }
+        return event.getStat();
     }
 
     /** The contenders under {@code lockPath}, lowest first; empty if the lock's node does not exist. */
