@@ -19,6 +19,8 @@ import io.etcd.jetcd.watch.WatchResponse;
 import io.robit.DriverException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -65,12 +67,28 @@ final class EtcdStore {
         return backend;
     }
 
-    /** Creates {@code key} with {@code value}, bound to lease {@code leaseId}, only if the key does not exist. */
-    CompletableFuture<TxnResponse> createIfAbsent(ByteSequence key, ByteSequence value, long leaseId) {
+    /**
+     * Creates {@code key} with {@code value}, bound to lease {@code leaseId}, only if the key does not
+     * exist and {@code conditions} hold; then also runs {@code alsoOnTake}, else {@code otherwise}.
+     */
+    CompletableFuture<TxnResponse> createIfAbsent(ByteSequence key, ByteSequence value, long leaseId, List<Cmp> conditions,
+            List<Op> alsoOnTake, List<Op> otherwise) {
+        List<Cmp> all = new ArrayList<>(conditions.size() + 1);
+        all.add(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)));
+        all.addAll(conditions);
+        List<Op> take = new ArrayList<>(alsoOnTake.size() + 1);
+        take.add(Op.put(key, value, PutOption.builder().withLeaseId(leaseId).build()));
+        take.addAll(alsoOnTake);
         return kv.txn()
-                .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
-                .Then(Op.put(key, value, PutOption.builder().withLeaseId(leaseId).build()))
+                .If(all.toArray(Cmp[]::new))
+                .Then(take.toArray(Op[]::new))
+                .Else(otherwise.toArray(Op[]::new))
                 .commit();
+    }
+
+    /** Several reads at one revision, in one round trip (a transaction of reads only: no write to etcd's log). */
+    CompletableFuture<TxnResponse> readTogether(Op... reads) {
+        return kv.txn().Then(reads).commit();
     }
 
     /** Deletes {@code key} only while its create revision is {@code token}: never a later holder's key. */
