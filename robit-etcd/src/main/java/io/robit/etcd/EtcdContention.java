@@ -315,14 +315,36 @@ final class EtcdContention implements Contention, Turn {
         return freed;
     }
 
+    /**
+     * Completes {@code freed} when {@code key}, seen at revision {@code fromRevision - 1}, is deleted.
+     * The watch starts from now (a watch from a passed revision would wait up to 100 ms for etcd's
+     * catch-up loop, on every hand-over); if etcd moved on since {@code fromRevision - 1}, one read
+     * then checks that the key seen then (created at or before it) is still there.
+     */
     private static void watchForDelete(Holds holds, ByteSequence key, long fromRevision, CompletableFuture<Void> freed) {
         if (freed.isDone()) {
             return;
         }
+        long seenAt = fromRevision - 1;
         // A watch that fails or ends wakes the caller too: it tries again, and waits anew.
-        Watch.Watcher watcher = holds.store().watchDeletes(key, fromRevision, () -> freed.complete(null), error -> freed.complete(null),
-                () -> freed.complete(null));
+        Watch.Watcher watcher = holds.store().watchDeletesLive(key, startedAfter -> {
+            if (startedAfter > seenAt) {
+                stillThere(holds, key, seenAt, freed);
+            }
+        }, () -> freed.complete(null), error -> freed.complete(null), () -> freed.complete(null));
         freed.whenComplete((ignored, error) -> watcher.close());
+    }
+
+    /** Completes {@code freed} unless {@code key} still exists as it was at {@code seenAt} (created then or before). */
+    private static void stillThere(Holds holds, ByteSequence key, long seenAt, CompletableFuture<Void> freed) {
+        if (freed.isDone()) {
+            return;
+        }
+        holds.store().probe(key).orTimeout(holds.requestTimeout().toNanos(), TimeUnit.NANOSECONDS).whenComplete((now, error) -> {
+            if (error != null || now.getKvs().isEmpty() || now.getKvs().get(0).getCreateRevision() > seenAt) {
+                freed.complete(null);
+            }
+        });
     }
 
     /** Blocks on {@code freed} for at most {@code maxWait}, then drops it (closing its watch). */

@@ -29,6 +29,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 
 /**
  * The etcd requests of a lock, over one jetcd client: the create-if-absent transaction, the
@@ -110,6 +111,28 @@ final class EtcdStore {
 
     CompletableFuture<GetResponse> read(ByteSequence key, GetOption option) {
         return kv.get(key, option);
+    }
+
+    /**
+     * Watches {@code key}'s deletions from now on: etcd serves such a watch at once, where one that
+     * starts at a revision already passed waits for etcd's catch-up loop (every 100 ms). {@code onCreated}
+     * gets the revision the watch starts after, so the caller can check what happened before it.
+     * Callbacks run on jetcd's threads.
+     */
+    Watch.Watcher watchDeletesLive(ByteSequence key, LongConsumer onCreated, Runnable onDelete, Consumer<Throwable> onError, Runnable onEnd) {
+        WatchOption option = WatchOption.builder().withNoPut(true).withCreateNotify(true).build();
+        return watch.watch(key, option, Watch.listener((WatchResponse response) -> {
+            if (response.isCreatedNotify()) {
+                onCreated.accept(response.getHeader().getRevision());
+                return;
+            }
+            for (WatchEvent event : response.getEvents()) {
+                if (event.getEventType() == WatchEvent.EventType.DELETE) {
+                    onDelete.run();
+                    return;
+                }
+            }
+        }, onError, onEnd));
     }
 
     /**
