@@ -221,13 +221,12 @@ class EtcdFairnessIT {
             CompletableFuture<Held> waiter = Mutex.of(id, TTL, second).lockAsync();
             await("the waiter queued").atMost(SLACK).until(() -> places(id).size() == 1);
             held.close();
-            // At once, as a loop would: this must not get the lock before the waiter has had it.
-            CompletableFuture<Held> again = releaser.lockAsync();
-            Held waited = waiter.get(SLACK.toSeconds(), TimeUnit.SECONDS);
-            // (Had the releaser taken it first, the waiter would still be waiting: nobody releases "again".)
-            assertThat(again).as("the releaser waits its turn").isNotDone();
-            waited.close();
-            again.get(SLACK.toSeconds(), TimeUnit.SECONDS).close();
+            // At once, on the same thread, as a loop would. (A single race: on main at 3f76d9f the
+            // waiter happened to win it too; the newcomer test above is the one that failed there.)
+            Optional<Held> again = releaser.tryLock(Duration.ofMillis(300));
+            again.ifPresent(Held::close);
+            assertThat(again).as("the releaser waits its turn behind the waiter").isEmpty();
+            waiter.get(SLACK.toSeconds(), TimeUnit.SECONDS).close();
         }
     }
 
