@@ -216,6 +216,8 @@ class EtcdFairnessIT {
     void aReleaserThatLocksAgainQueuesBehindTheWaiter() throws Exception {
         String id = EtcdTestSupport.newLockId("fair-releaser");
         try (EtcdDriver first = EtcdTestSupport.newDriver(); EtcdDriver second = EtcdTestSupport.newDriver()) {
+            warm(first);
+            warm(second);
             Mutex<String> releaser = Mutex.of(id, TTL, first);
             Held held = releaser.lock();
             CompletableFuture<Held> waiter = Mutex.of(id, TTL, second).lockAsync();
@@ -228,6 +230,17 @@ class EtcdFairnessIT {
             assertThat(again).as("the releaser waits its turn behind the waiter").isEmpty();
             waiter.get(SLACK.toSeconds(), TimeUnit.SECONDS).close();
         }
+    }
+
+    /**
+     * Connects {@code driver} and has its first lease granted, retried: at load 80 a cold client's first
+     * grant has taken longer than its bound (issue 18 item 6), which is not what these tests are about.
+     */
+    private static void warm(EtcdDriver driver) {
+        await("a first lock on a fresh driver").atMost(SLACK).ignoreExceptions().until(() -> {
+            Mutex.of(EtcdTestSupport.newLockId("warm"), TTL, driver).tryLock().ifPresent(Held::close);
+            return true;
+        });
     }
 
     /** A driver whose waiting calls run {@code onQueued} when their first attempt finds the lock taken. */
