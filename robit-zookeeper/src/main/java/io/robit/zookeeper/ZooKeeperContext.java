@@ -115,6 +115,11 @@ final class ZooKeeperContext {
         }
     }
 
+    /** How many tasks the driver's timer thread was ever given (approximate, for tests). */
+    long timerTasks() {
+        return timer.getTaskCount();
+    }
+
     /** The one timer behind the ttl of every lease of the driver. */
     LeaseExpiry expiry() {
         return expiry;
