@@ -127,8 +127,13 @@ final class ZooKeeperStore {
         Node node;
         CuratorEvent listed;
         try {
-            Requests.Pending list = requests.start(id, "list of contenders",
-                    callback -> client.getChildren().usingWatcher(watcher).inBackground(callback).forPath(lockPath), late -> { });
+            Requests.Pending list = requests.start(id, "list of contenders", callback -> {
+                if (watcher == null) {
+                    client.getChildren().inBackground(callback).forPath(lockPath);
+                } else {
+                    client.getChildren().usingWatcher(watcher).inBackground(callback).forPath(lockPath);
+                }
+            }, late -> { });
             // The listing is answered after the create, so this waits for both.
             listed = list.await(id, "list of contenders", left(end));
             node = created(id, create.await(id, "create of a lock node", left(end)), stat, sent);
@@ -216,15 +221,12 @@ final class ZooKeeperStore {
      * again the blocking way).
      */
     void contendersInBackground(String id, String lockPath, Watcher watcher, Consumer<List<String>> onListed) {
-        long sent = ticker.read();
         try {
             client.getChildren().usingWatcher(watcher).inBackground((c, event) -> {
                 KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
                 if (code == KeeperException.Code.NONODE) {
-                    onContact.accept(sent);
                     onListed.accept(List.of());
                 } else if (code == KeeperException.Code.OK) {
-                    onContact.accept(sent);
                     List<String> sorted = LockNames.contenders(event.getChildren());
                     onListed.accept(LockNames.needsCreationOrder(sorted) ? null : sorted);
                 } else {
