@@ -22,6 +22,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiFunction;
 
 /**
  * The one renewal of a {@link LeaseSession}, shared by every hold whose lease lives on it (and
@@ -58,6 +59,16 @@ final class SessionRenewal {
     private long deadlineDueNanos;
     private Future<?> watchdog;
     private boolean inFlight;
+
+    // Built with the renewal, on the joining thread: the timer thread may be the first to run it, and
+    // linking a lambda there took hundreds of ms on a starved host (see expireDue).
+    private final BiFunction<Key, SessionRenewal, SessionRenewal> retireIfEmpty = (k, current) -> {
+        if (current == this && members.isEmpty()) {
+            closed = true;
+            return null;
+        }
+        return current;
+    };
 
     private SessionRenewal(Key key) {
         this.key = key;
@@ -101,13 +112,7 @@ final class SessionRenewal {
 
     // Stops the renewal if no hold is on it; a hold joining at the same time keeps it (both go through RUNNING).
     private void retireIfIdle() {
-        RUNNING.computeIfPresent(key, (k, current) -> {
-            if (current == this && members.isEmpty()) {
-                closed = true;
-                return null;
-            }
-            return current;
-        });
+        RUNNING.computeIfPresent(key, retireIfEmpty);
         if (closed) {
             cancelTimers();
         }
