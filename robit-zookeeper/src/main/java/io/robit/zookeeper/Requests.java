@@ -78,6 +78,11 @@ final class Requests {
         return pending;
     }
 
+    /** A {@link DriverException} for {@code operation} on lock {@code lockId}, caused by {@code cause}. */
+    DriverException failure(String lockId, String operation, Throwable cause) {
+        return new DriverException(backend, lockId, operation, cause);
+    }
+
     /** A {@link DriverException} for a request that was answered with an error. */
     DriverException failure(String lockId, String operation, CuratorEvent event) {
         org.apache.zookeeper.KeeperException cause = org.apache.zookeeper.KeeperException.create(

@@ -136,7 +136,7 @@ final class ZooKeeperStore {
             }, late -> { });
             // The listing is answered after the create, so this waits for both.
             listed = list.await(id, "list of contenders", left(end));
-            node = created(id, create.await(id, "create of a lock node", left(end)), stat, sent);
+            node = created(id, create.await(id, "create of a lock node", left(end)), stat, sent, end);
         } catch (RuntimeException | InterruptedException e) {
             create.abandon(); // deletes our node, now or when it lands
             throw e;
@@ -171,13 +171,43 @@ final class ZooKeeperStore {
     }
 
     // The node a create answered with; a failure if it did not create one.
-    private Node created(String id, CuratorEvent event, Stat stat, long sent) {
+    private Node created(String id, CuratorEvent event, Stat stat, long sent, long end) throws InterruptedException {
         if (event.getResultCode() != KeeperException.Code.OK.intValue()) {
             throw requests.failure(id, "create of a lock node", event);
         }
         onContact.accept(sent);
         Stat created = event.getStat() != null ? event.getStat() : stat;
+        if (created.getCzxid() == 0) {
+            created = statOfCreated(id, event.getName(), end);
+        }
         return new Node(id, event.getName(), created.getCzxid(), created.getEphemeralOwner());
+    }
+
+    /**
+     * The stat of the node our create made, when the create's answer did not carry it: after a
+     * connection loss, Curator's protected mode finds the node by listing the lock's children and
+     * answers without a stat (issue 14: the cluster tier saw grants with token 0, and their holds
+     * taken for lost). Our server already has the node, so a read there sees it; if the read fails,
+     * the node is given back and the acquire fails.
+     */
+    private Stat statOfCreated(String id, String path, long endNanos) throws InterruptedException {
+        Duration left = Duration.ofNanos(Math.max(1, endNanos - ticker.read()));
+        CuratorEvent event;
+        try {
+            event = requests.call(id, "read of the created lock node", left, callback -> client.checkExists().inBackground(callback).forPath(path));
+        } catch (RuntimeException e) {
+            deleteInBackground(new Node(id, path, 0, 0));
+            throw e;
+        }
+        if (event.getResultCode() != KeeperException.Code.OK.intValue()) {
+            deleteInBackground(new Node(id, path, 0, 0));
+            throw requests.failure(id, "read of the created lock node", event);
+        }
+        if (event.getStat() == null || event.getStat().getCzxid() == 0) {
+            deleteInBackground(new Node(id, path, 0, 0));
+            throw requests.failure(id, "read of the created lock node", new IllegalStateException("no creation zxid for " + path));
+        }
+        return event.getStat();
     }
 
     private Duration left(long endNanos) {
