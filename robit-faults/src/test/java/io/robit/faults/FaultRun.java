@@ -108,6 +108,7 @@ final class FaultRun {
         String lock = "faults-" + config.seed() + "-" + Long.toHexString(System.nanoTime());
         Path stopFile = dir.resolve("stop");
         Files.deleteIfExists(stopFile);
+        backend.server().ifPresent(server -> server.lockNames(names(lock)));
         long runStart = System.nanoTime();
         ExecutorService injectors = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "fault");
@@ -451,10 +452,7 @@ final class FaultRun {
 
     /** After quiesce no one holds any of the run's locks (see {@link OrphanCheck}); null if all are free, else what was seen. */
     private String orphanCheck(String lock) {
-        List<String> names = new ArrayList<>();
-        for (int i = 0; i < config.names(); i++) {
-            names.add(lock + "-" + i);
-        }
+        List<String> names = names(lock);
         try (Driver<String> driver = Drivers.open(backend.uri(backend.port().orElse(0)))) {
             String orphan = new OrphanCheck(driver, config.ttl(), Duration.ofSeconds(3), Duration.ofSeconds(10)).check(lock + "-warm-up", names);
             if (orphan == null) {
@@ -468,6 +466,15 @@ final class FaultRun {
         } catch (Exception e) {
             return e.toString();
         }
+    }
+
+    /** The lock names the workers use (as {@link Worker} builds them). */
+    private List<String> names(String lock) {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < config.names(); i++) {
+            names.add(lock + "-" + i);
+        }
+        return names;
     }
 
     private Map<String, List<Map<String, String>>> readWorkerHistories() throws IOException {
