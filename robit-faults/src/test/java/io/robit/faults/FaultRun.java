@@ -134,9 +134,17 @@ final class FaultRun {
             // The long tier may stop early once it has both its acquisitions and its faults (-Drobit.faults.targetAcquisitions, -Drobit.faults.targetFaults).
             long targetHolds = Long.getLong("robit.faults.targetAcquisitions", Long.MAX_VALUE);
             long targetFaults = Long.getLong("robit.faults.targetFaults", Long.MAX_VALUE);
+            long faultsStart = System.nanoTime();
+            long nextProgress = faultsStart;
             for (int n = 0; n < maxFaults && System.nanoTime() - runEnd < 0; n++) {
                 if (oracle.holdsSeen() >= targetHolds && faults.size() >= targetFaults) {
                     break;
+                }
+                if (System.nanoTime() - nextProgress >= 0) {
+                    // A line every 30 s, so that a long run's rates can be watched (and its knobs corrected) while it runs.
+                    System.out.printf("%s %s: %d s of faults, %d holds written, %d faults%n", java.time.Instant.now(), backend.name(),
+                            TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - faultsStart), oracle.holdsSeen(), faults.size());
+                    nextProgress += TimeUnit.SECONDS.toNanos(30);
                 }
                 long gap = (long) (config.faultGap().toMillis() * (0.5 + random.nextDouble()));
                 sleepUntil(Math.min(runEnd, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(gap)));
