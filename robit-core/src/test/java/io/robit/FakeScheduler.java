@@ -24,6 +24,7 @@ final class FakeScheduler extends AbstractExecutorService implements ScheduledEx
     private final FakeTicker ticker;
     private final ReentrantLock lock = new ReentrantLock();
     private final AtomicLong sequence = new AtomicLong();
+    private final AtomicLong scheduled = new AtomicLong();
     private final PriorityQueue<Task<?>> queue = new PriorityQueue<>(
             Comparator.<Task<?>>comparingLong(t -> t.due).thenComparingLong(t -> t.order));
 
@@ -61,6 +62,11 @@ final class FakeScheduler extends AbstractExecutorService implements ScheduledEx
     /** Runs the tasks due now, without moving time. */
     void runDue() {
         advance(Duration.ZERO);
+    }
+
+    /** {@return how many tasks were ever scheduled} */
+    long scheduled() {
+        return scheduled.get();
     }
 
     /** {@return how many tasks wait, cancelled ones excluded} */
@@ -126,6 +132,7 @@ final class FakeScheduler extends AbstractExecutorService implements ScheduledEx
     }
 
     private <V> Task<V> add(Task<V> task) {
+        scheduled.incrementAndGet();
         lock.lock();
         try {
             queue.add(task);

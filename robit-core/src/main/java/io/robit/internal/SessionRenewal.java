@@ -22,6 +22,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiFunction;
 
 /**
  * The one renewal of a {@link LeaseSession}, shared by every hold whose lease lives on it (and
@@ -59,6 +60,16 @@ final class SessionRenewal {
     private Future<?> watchdog;
     private boolean inFlight;
 
+    // Built with the renewal, on the joining thread: the timer thread may be the first to run it, and
+    // linking a lambda there took hundreds of ms on a starved host (see expireDue).
+    private final BiFunction<Key, SessionRenewal, SessionRenewal> retireIfEmpty = (k, current) -> {
+        if (current == this && members.isEmpty()) {
+            closed = true;
+            return null;
+        }
+        return current;
+    };
+
     private SessionRenewal(Key key) {
         this.key = key;
     }
@@ -76,16 +87,32 @@ final class SessionRenewal {
         renewal.joined(member, sentNanos);
     }
 
-    /** Takes {@code member} off; the last one to leave stops the renewal. */
+    /**
+     * Takes {@code member} off. When the last one leaves, the renewal stops, unless its next
+     * keep-alive is scheduled or in flight: then it stays until that keep-alive is due (and sends it
+     * only if a hold joined meanwhile), so that lock+unlock in a loop joins the running renewal
+     * rather than scheduling and cancelling its timers once per pair.
+     */
     void leave(SessionMember member) {
         members.remove(member);
-        RUNNING.computeIfPresent(key, (k, current) -> {
-            if (current == this && members.isEmpty()) {
-                closed = true;
-                return null;
-            }
-            return current;
-        });
+        if (members.isEmpty() && !lingers()) {
+            retireIfIdle();
+        }
+    }
+
+    // Whether a renewal left without holds stays for its next keep-alive (not once the session is lost).
+    private boolean lingers() {
+        timers.lock();
+        try {
+            return sessionLoss == null && !closed && (keepAliveTask != null || inFlight);
+        } finally {
+            timers.unlock();
+        }
+    }
+
+    // Stops the renewal if no hold is on it; a hold joining at the same time keeps it (both go through RUNNING).
+    private void retireIfIdle() {
+        RUNNING.computeIfPresent(key, retireIfEmpty);
         if (closed) {
             cancelTimers();
         }
@@ -122,15 +149,22 @@ final class SessionRenewal {
     }
 
     private void keepAliveDue() {
+        boolean idle;
         timers.lock();
         try {
             keepAliveTask = null;
             if (closed || inFlight) {
                 return;
             }
-            inFlight = true;
+            idle = members.isEmpty();
+            inFlight = !idle;
         } finally {
             timers.unlock();
+        }
+        if (idle) {
+            // Lingered a period without a hold: stop (a hold that joins now schedules its own keep-alive).
+            retireIfIdle();
+            return;
         }
         // Read before the send time: a hold that joins after it is not counted as renewed by this
         // keep-alive. Its lease may have been granted (its key set) before the send yet joined the
@@ -141,6 +175,7 @@ final class SessionRenewal {
         Duration timeout = renewTimeout();
         if (timeout == null) {
             endAttempt();
+            retireIfIdle();
             return;
         }
         if (key.session() instanceof AsyncLeaseSession async) {
@@ -237,7 +272,11 @@ final class SessionRenewal {
     private void outcome(long sentNanos, long covered, Duration guaranteed, Throwable error) {
         endAttempt();
         if (closed) {
-            return; // nobody left to tell: every hold was released or lost meanwhile
+            return;
+        }
+        if (members.isEmpty()) {
+            retireIfIdle(); // nobody left to tell: every hold was released or lost meanwhile
+            return;
         }
         if (error == null && (guaranteed == null || guaranteed.isNegative() || guaranteed.isZero())) {
             error = new IllegalStateException("the session's keep-alive guaranteed nothing (" + guaranteed + ")");

@@ -103,7 +103,7 @@ final class SharedLease implements AsyncLeaseSession {
      */
     @Override
     public CompletableFuture<Duration> keepAliveAsync(Duration timeout) {
-        return owner.keepAlive(this).orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS).handle((ttlSeconds, error) -> {
+        return owner.keepAlive(this, timeout).handle((ttlSeconds, error) -> {
             keepAliveFailing = error != null;
             if (error == null) {
                 return Duration.ofSeconds(ttlSeconds);

@@ -14,6 +14,11 @@ import java.util.concurrent.TimeUnit;
  * returns a future.
  */
 final class SharedLeases {
+    /** Attempts of one renewal's keep-alive (see {@link #keepAlive(SharedLease, Duration)}). */
+    static final int KEEP_ALIVE_ATTEMPTS = 3;
+    // After a quick failure, the next attempt waits this long: a member that is down fails at once.
+    private static final long RETRY_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
     private final Lease leases;
     private final EtcdStore store;
     private final Duration grantTimeout;
@@ -78,6 +83,38 @@ final class SharedLeases {
                 throw new CompletionException(gone);
             }
             throw error instanceof CompletionException c ? c : new CompletionException(error);
+        });
+    }
+
+    /**
+     * {@link #keepAlive}, tried again while {@code timeout} lasts when an attempt fails or has no
+     * answer within half of it, up to {@link #KEEP_ALIVE_ATTEMPTS} attempts. jetcd spreads requests
+     * over the URI's members (round robin), so the next attempt goes to another member: a member cut
+     * off from the others answers {@code etcdserver: no leader} or nothing at all, and one such answer
+     * alone used to cost a whole renewal (issue 14). Safe to repeat: any success is the leader's
+     * renewal (a member forwards keep-alives to the leader), counted from that attempt's send.
+     */
+    CompletableFuture<Long> keepAlive(SharedLease lease, Duration timeout) {
+        CompletableFuture<Long> result = new CompletableFuture<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        attempt(lease, deadline, Math.max(1, timeout.toNanos() / 2), 1, result);
+        return result;
+    }
+
+    private void attempt(SharedLease lease, long deadline, long boundNanos, int attempt, CompletableFuture<Long> result) {
+        long left = deadline - System.nanoTime();
+        keepAlive(lease).orTimeout(Math.max(1, Math.min(boundNanos, left)), TimeUnit.NANOSECONDS).whenComplete((ttl, error) -> {
+            if (error == null) {
+                result.complete(ttl);
+                return;
+            }
+            long remaining = deadline - System.nanoTime();
+            if (attempt >= KEEP_ALIVE_ATTEMPTS || EtcdStore.unwrap(error) instanceof GoneException || remaining <= RETRY_PAUSE_NANOS) {
+                result.completeExceptionally(error);
+                return;
+            }
+            CompletableFuture.delayedExecutor(RETRY_PAUSE_NANOS, TimeUnit.NANOSECONDS)
+                    .execute(() -> attempt(lease, deadline, boundNanos, attempt + 1, result));
         });
     }
 

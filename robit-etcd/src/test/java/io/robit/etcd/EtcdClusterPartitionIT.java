@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
  * (its peer links stalled both ways; clients, the holder's included, stay connected to it and to the
  * others), or the leader is paused (SIGSTOP). No rival may be granted the lock while its holder
  * still believes it holds it, the majority must elect a leader and grant again, tokens only grow, and
- * the test prints how long grants were unavailable and whether the hold survived (it often does
- * not: see docs/etcd.md, "Running on a cluster").
+ * a follower's cut must not cost the hold (its client's keep-alives reach the other members). The
+ * test prints how long grants were unavailable and whether the hold survived a leader's cut or pause
+ * (see docs/etcd.md, "Running on a cluster").
  */
 class EtcdClusterPartitionIT {
     private static final Duration TTL = Duration.ofSeconds(10);
@@ -66,8 +67,8 @@ class EtcdClusterPartitionIT {
         await().atMost(Duration.ofSeconds(60)).until(() -> cluster.isLeader(0) || cluster.isLeader(1) || cluster.isLeader(2));
         int leader = cluster.awaitLeader();
         int target = fault == Fault.CUT_FOLLOWER ? (leader + 1) % 3 : leader;
-        // The holder names every member; the rival only the two the fault leaves alone: a jetcd client
-        // stays on the member it connected to, and one on the cut-off member gets no grant while the cut lasts.
+        // The holder names every member; the rival only the two the fault leaves alone, so that its polls
+        // measure the majority (jetcd spreads requests over the members, the cut-off one's fail).
         try (EtcdDriver holderDriver = EtcdDriver.builder(cluster.uri()).build();
                 EtcdDriver rivalDriver = EtcdDriver.builder(cluster.uri((target + 1) % 3, (target + 2) % 3)).build()) {
             Mutex<String> holder = Mutex.of(name, TTL, holderDriver);
@@ -113,8 +114,13 @@ class EtcdClusterPartitionIT {
                     assertThat(cluster.isLeader((target + 1) % 3) || cluster.isLeader((target + 2) % 3))
                             .as("the majority elected a leader of its own").isTrue();
                 }
-                // Issue 14 asked for the hold to survive; it is reported, not asserted: see docs/etcd.md (a client
-                // whose requests keep meeting the cut-off member cannot renew, and is told at its deadline).
+                if (fault == Fault.CUT_FOLLOWER) {
+                    // The majority keeps its leader: a keep-alive that met the cut-off member is tried again on
+                    // another (failed here before the driver did so: the hold was told DEADLINE_PASSED).
+                    assertThat(held.isLost()).as("the hold survived a follower's cut; holder: %s", held.lossReason()).isFalse();
+                }
+                // A leader cut or pause costs an election: the hold survives it when the majority elects within
+                // the ttl, which this loaded machine does not always do; reported, not asserted (docs/etcd.md).
                 System.out.printf("robit-cluster-partition etcd %s: grants unavailable for %d ms after the fault; %s%n",
                         fault.name().toLowerCase(java.util.Locale.ROOT), TimeUnit.NANOSECONDS.toMillis(availableAt - faultAt),
                         held.isLost() ? "hold LOST (" + held.lossReason().orElseThrow() + "), told before any rival grant" : "hold kept");

@@ -78,6 +78,10 @@ interface Backend extends AutoCloseable {
         default void heal() {
         }
 
+        /** The run's lock names, told before the first fault: a sharded backend faults the shards that serve them. */
+        default void lockNames(java.util.List<String> names) {
+        }
+
         /** Starts it again on the same port and data directory, and waits until it answers. */
         void start() throws IOException;
 

@@ -1,6 +1,7 @@
 package io.robit.faults;
 
 import io.robit.testsupport.EtcdCluster;
+import io.robit.testsupport.RedisCluster;
 import io.robit.testsupport.RedisSentinelGroup;
 import io.robit.testsupport.RedisServer;
 import io.robit.testsupport.ZooKeeperEnsemble;
@@ -111,7 +112,9 @@ final class ClusterBackends {
     /**
      * A master, a replica and three Sentinels, with the driver's default replica acknowledgement. The
      * workers find the master through the Sentinels, so no proxy (no network faults); the master of
-     * the moment is paused or killed (and comes back empty, as a replica).
+     * the moment is paused or killed. A killed master keeps no data, so it is started again only once
+     * Sentinel has promoted the replica (bounded): it comes back empty, as a replica (see
+     * {@link RedisClusterServer} for why).
      */
     static Backend redisSentinel() throws IOException, InterruptedException {
         RedisSentinelGroup group = RedisSentinelGroup.start();
@@ -142,6 +145,14 @@ final class ClusterBackends {
             @Override
             public void start() throws IOException {
                 if (killed != null) {
+                    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+                    try {
+                        while (group.currentMasterPort() == killed.port() && System.nanoTime() < deadline) {
+                            java.util.concurrent.TimeUnit.MILLISECONDS.sleep(250);
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
                     killed.startAgain();
                     killed = null;
                 }
@@ -177,6 +188,38 @@ final class ClusterBackends {
             @Override
             public Optional<Server> server() {
                 return Optional.of(master);
+            }
+        };
+    }
+
+    /**
+     * Redis Cluster, three masters with a replica each (node timeout 5 s), with the driver's default
+     * replica acknowledgement. Lettuce follows the cluster's own view of its nodes, so no proxy (no
+     * network faults); the master serving one of the run's lock names is paused or killed
+     * ({@link RedisClusterServer}).
+     */
+    static Backend redisCluster() throws IOException, InterruptedException {
+        RedisCluster cluster = RedisCluster.start(1);
+        Backend.Server server = new RedisClusterServer(cluster);
+        return new Backend() {
+            @Override
+            public String name() {
+                return "redis-cluster";
+            }
+
+            @Override
+            public OptionalInt port() {
+                return OptionalInt.empty();
+            }
+
+            @Override
+            public String uri(int port) {
+                return cluster.uri();
+            }
+
+            @Override
+            public Optional<Server> server() {
+                return Optional.of(server);
             }
         };
     }

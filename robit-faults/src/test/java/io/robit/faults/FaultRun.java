@@ -108,6 +108,7 @@ final class FaultRun {
         String lock = "faults-" + config.seed() + "-" + Long.toHexString(System.nanoTime());
         Path stopFile = dir.resolve("stop");
         Files.deleteIfExists(stopFile);
+        backend.server().ifPresent(server -> server.lockNames(names(lock)));
         long runStart = System.nanoTime();
         ExecutorService injectors = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "fault");
@@ -133,9 +134,17 @@ final class FaultRun {
             // The long tier may stop early once it has both its acquisitions and its faults (-Drobit.faults.targetAcquisitions, -Drobit.faults.targetFaults).
             long targetHolds = Long.getLong("robit.faults.targetAcquisitions", Long.MAX_VALUE);
             long targetFaults = Long.getLong("robit.faults.targetFaults", Long.MAX_VALUE);
+            long faultsStart = System.nanoTime();
+            long nextProgress = faultsStart;
             for (int n = 0; n < maxFaults && System.nanoTime() - runEnd < 0; n++) {
                 if (oracle.holdsSeen() >= targetHolds && faults.size() >= targetFaults) {
                     break;
+                }
+                if (System.nanoTime() - nextProgress >= 0) {
+                    // A line every 30 s, so that a long run's rates can be watched (and its knobs corrected) while it runs.
+                    System.out.printf("%s %s: %d s of faults, %d holds written, %d faults%n", java.time.Instant.now(), backend.name(),
+                            TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - faultsStart), oracle.holdsSeen(), faults.size());
+                    nextProgress += TimeUnit.SECONDS.toNanos(30);
                 }
                 long gap = (long) (config.faultGap().toMillis() * (0.5 + random.nextDouble()));
                 sleepUntil(Math.min(runEnd, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(gap)));
@@ -443,10 +452,7 @@ final class FaultRun {
 
     /** After quiesce no one holds any of the run's locks (see {@link OrphanCheck}); null if all are free, else what was seen. */
     private String orphanCheck(String lock) {
-        List<String> names = new ArrayList<>();
-        for (int i = 0; i < config.names(); i++) {
-            names.add(lock + "-" + i);
-        }
+        List<String> names = names(lock);
         try (Driver<String> driver = Drivers.open(backend.uri(backend.port().orElse(0)))) {
             String orphan = new OrphanCheck(driver, config.ttl(), Duration.ofSeconds(3), Duration.ofSeconds(10)).check(lock + "-warm-up", names);
             if (orphan == null) {
@@ -460,6 +466,15 @@ final class FaultRun {
         } catch (Exception e) {
             return e.toString();
         }
+    }
+
+    /** The lock names the workers use (as {@link Worker} builds them). */
+    private List<String> names(String lock) {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < config.names(); i++) {
+            names.add(lock + "-" + i);
+        }
+        return names;
     }
 
     private Map<String, List<Map<String, String>>> readWorkerHistories() throws IOException {

@@ -7,8 +7,9 @@ import java.util.Map;
  * The long tier without Maven in the loop: {@code java -cp <test classpath> io.robit.faults.LongTier
  * TEST...} runs the named fault runs one after another, exactly as their ITs do with
  * {@code -Drobit.faults.tier=long} (the other {@code -Drobit.faults.*} knobs apply), and goes on after
- * a run that fails. {@code robit-faults/long-tier.sh} builds once and calls it. Exit status 1 if any
- * run failed. TEST is one of the keys of {@link #RUNS}.
+ * a run that fails. {@code robit-faults/long-tier.sh} and {@code cluster-tier.sh} build once and call
+ * it. Exit status 1 if any run failed. TEST is one of the keys of {@link #RUNS}; without TEST, the
+ * single-server runs (the cluster runs are named explicitly).
  */
 public final class LongTier {
     private interface Run {
@@ -26,6 +27,10 @@ public final class LongTier {
         RUNS.put("SqliteFaultsIT", () -> new SqliteFaultsIT().fencedSafetyAndTimelyLossNotice());
         RUNS.put("EtcdFaultsIT", () -> new EtcdFaultsIT().fencedSafetyAndTimelyLossNotice());
         RUNS.put("ZooKeeperFaultsIT", () -> new ZooKeeperFaultsIT().fencedSafetyAndTimelyLossNotice());
+        RUNS.put("ClusterFaultsIT#etcdCluster", () -> new ClusterFaultsIT().etcdCluster());
+        RUNS.put("ClusterFaultsIT#zookeeperEnsemble", () -> new ClusterFaultsIT().zookeeperEnsemble());
+        RUNS.put("ClusterFaultsIT#redisSentinel", () -> new ClusterFaultsIT().redisSentinel());
+        RUNS.put("ClusterFaultsIT#redisCluster", () -> new ClusterFaultsIT().redisCluster());
     }
 
     private LongTier() {
@@ -37,7 +42,8 @@ public final class LongTier {
             System.setProperty("robit.faults.tier", "long");
         }
         int failed = 0;
-        for (String test : args.length == 0 ? RUNS.keySet().toArray(String[]::new) : args) {
+        String[] tests = args.length > 0 ? args : RUNS.keySet().stream().filter(t -> !t.startsWith("Cluster")).toArray(String[]::new);
+        for (String test : tests) {
             Run run = RUNS.get(test);
             if (run == null) {
                 throw new IllegalArgumentException("unknown run " + test + "; known: " + RUNS.keySet());
