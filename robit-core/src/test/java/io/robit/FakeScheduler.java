@@ -63,6 +63,11 @@ final class FakeScheduler extends AbstractExecutorService implements ScheduledEx
         advance(Duration.ZERO);
     }
 
+    /** {@return how many tasks were ever scheduled} */
+    int scheduled() {
+        return (int) sequence.get();
+    }
+
     /** {@return how many tasks wait, cancelled ones excluded} */
     int pending() {
         lock.lock();

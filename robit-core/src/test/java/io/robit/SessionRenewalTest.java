@@ -80,7 +80,10 @@ class SessionRenewalTest {
             m.unlock();
         }
         assertThat(driver.refreshes.get()).isZero();
-        assertThat(scheduler.pending()).isZero();
+        int keepAlives = driver.session.keepAlives.get();
+        scheduler.advance(PERIOD); // the keep-alive due after the last unlock finds nobody and stops the renewal
+        assertThat(driver.session.keepAlives.get()).as("no keep-alive once no hold is on the session").isEqualTo(keepAlives);
+        assertThat(scheduler.pending()).as("no timer left behind one period after the last unlock").isZero();
     }
 
     @Test
@@ -207,6 +210,28 @@ class SessionRenewalTest {
     }
 
     @Test
+    void lockUnlockChurnSchedulesNoTimerPerPairAndStopsOnePeriodAfterTheLastUnlock() throws Exception {
+        SessionDriver driver = new SessionDriver(true);
+        Mutex<String> churn = mutex("churn-timers", driver, new AtomicInteger());
+        churn.lock();
+        churn.unlock();
+        int scheduled = scheduler.scheduled();
+        for (int i = 0; i < 1_000; i++) {
+            churn.lock();
+            churn.unlock();
+        }
+        assertThat(scheduler.scheduled() - scheduled).as("timers scheduled by 1,000 more pairs within the period").isZero();
+        Held held = churn.lock(); // held across the keep-alive that was due since the first pair
+        scheduler.advance(PERIOD);
+        assertThat(driver.session.keepAlives.get()).as("the renewal left running still keeps the session alive").isEqualTo(1);
+        assertThat(held.isLost()).isFalse();
+        churn.unlock();
+        scheduler.advance(PERIOD.multipliedBy(2));
+        assertThat(driver.session.keepAlives.get()).as("no keep-alive once no hold is on the session").isEqualTo(1);
+        assertThat(scheduler.pending()).as("no timer left behind").isZero();
+    }
+
+    @Test
     void aKeepAliveThatSaysTheSessionIsGoneTellsEachHoldOnce() throws Exception {
         SessionDriver driver = new SessionDriver(true);
         AtomicInteger toldA = new AtomicInteger();
@@ -302,7 +327,10 @@ class SessionRenewalTest {
         assertThat(a.isHeld()).isTrue();
         a.unlock();
         b.unlock();
-        assertThat(scheduler.pending()).isZero();
+        int keepAlives = driver.session.keepAlives.get();
+        scheduler.advance(PERIOD);
+        assertThat(driver.session.keepAlives.get()).as("no keep-alive once no hold is on the session").isEqualTo(keepAlives);
+        assertThat(scheduler.pending()).as("no timer left behind one period after the last unlock").isZero();
     }
 
     private static SessionDriver.OnSession findLease(SessionDriver driver, Held held) {

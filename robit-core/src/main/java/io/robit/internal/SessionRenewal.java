@@ -30,7 +30,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code sent + min(ttl, guaranteed) - drift}; a failed one is retried like a refresh (sooner as
  * the nearest deadline comes), a session reported gone loses every hold on it, each once, and one
  * timer declares the loss of each hold whose deadline passes. It exists while at least one hold is
- * on it. Thread-safe. Not API.
+ * on it, and until its next keep-alive falls due after the last one left: a lock/unlock loop then
+ * joins a renewal whose timers are already set, instead of scheduling and cancelling two timers
+ * (and waking the timer thread) per pair. Thread-safe. Not API.
  */
 final class SessionRenewal {
     private static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
@@ -66,19 +68,48 @@ final class SessionRenewal {
     /** Puts {@code member} on its session's renewal (started if none runs), from its acquire sent at {@code sentNanos}. */
     static void join(SessionMember member, long sentNanos) {
         Key key = new Key(member.session(), member.settings().scheduler(), member.settings().refreshExecutor(), member.settings().ticker());
+        boolean[] created = {false};
         SessionRenewal renewal = RUNNING.compute(key, (k, current) -> {
-            SessionRenewal joined = current != null ? current : new SessionRenewal(k);
+            SessionRenewal joined = current;
+            if (joined == null) {
+                joined = new SessionRenewal(k);
+                created[0] = true;
+            }
             member.joinNumber = joined.joins.incrementAndGet();
             joined.members.add(member);
             member.renewal = joined;
             return joined;
         });
+        if (created[0]) {
+            // Once per renewal: a loss of the session reaches a renewal that exists by then through
+            // the callback, and one made later sees the loss here.
+            watchLoss(key.session());
+        }
         renewal.joined(member, sentNanos);
     }
 
-    /** Takes {@code member} off; the last one to leave stops the renewal. */
+    /**
+     * Takes {@code member} off. The last one to leave stops the renewal at once only if no
+     * keep-alive is due or in flight; else that keep-alive, finding nobody, stops it.
+     */
     void leave(SessionMember member) {
         members.remove(member);
+        if (members.isEmpty()) {
+            retireIfIdle();
+        }
+    }
+
+    /** Stops this renewal if nobody is on it and no keep-alive is due or in flight. */
+    private void retireIfIdle() {
+        timers.lock();
+        try {
+            if (closed || keepAliveTask != null || inFlight) {
+                return;
+            }
+        } finally {
+            timers.unlock();
+        }
+        // A join either came before (members is not empty: nothing to stop) or finds no renewal and starts one.
         RUNNING.computeIfPresent(key, (k, current) -> {
             if (current == this && members.isEmpty()) {
                 closed = true;
@@ -96,7 +127,6 @@ final class SessionRenewal {
     }
 
     private void joined(SessionMember member, long sentNanos) {
-        watchLoss(key.session());
         LockLostException loss = sessionLoss;
         if (loss != null) {
             member.sessionLost(loss);
@@ -136,11 +166,29 @@ final class SessionRenewal {
         // keep-alive. Its lease may have been granted (its key set) before the send yet joined the
         // driver's batch after it, as with Redis, whose keys each have their own ttl.
         long covered = joins.get();
-        // A hold already past its deadline is lost, not renewed.
-        members.forEach(SessionMember::expireIfDue);
-        Duration timeout = renewTimeout();
+        // A hold already past its deadline is lost, not renewed; in the same pass, the shortest renewTimeout.
+        long now = key.ticker().read();
+        Duration timeout = null;
+        for (SessionMember member : members) {
+            member.expireIfDue(now);
+            Duration own = member.settings().renewTimeout();
+            if (timeout == null || own.compareTo(timeout) < 0) {
+                timeout = own;
+            }
+        }
         if (timeout == null) {
+            // Nobody left since the last one's keep-alive was scheduled: stop.
             endAttempt();
+            retireIfIdle();
+            timers.lock();
+            try {
+                if (!closed && keepAliveTask == null && !members.isEmpty()) {
+                    // A hold joined during this pass, saw it in flight and left the scheduling to it.
+                    scheduleKeepAlive(now);
+                }
+            } finally {
+                timers.unlock();
+            }
             return;
         }
         if (key.session() instanceof AsyncLeaseSession async) {
@@ -207,8 +255,10 @@ final class SessionRenewal {
 
     private void keepAliveNow(Duration timeout, long covered) {
         // It may have waited in the worker queue: a hold past its deadline by now is lost, not renewed.
-        members.forEach(SessionMember::expireIfDue);
         long sent = key.ticker().read();
+        for (SessionMember member : members) {
+            member.expireIfDue(sent);
+        }
         Duration guaranteed = null;
         Throwable error = null;
         try {
@@ -239,6 +289,16 @@ final class SessionRenewal {
         if (closed) {
             return; // nobody left to tell: every hold was released or lost meanwhile
         }
+        try {
+            settle(sentNanos, covered, guaranteed, error);
+        } finally {
+            if (members.isEmpty()) {
+                retireIfIdle(); // everybody left while it was in flight, or was lost by it
+            }
+        }
+    }
+
+    private void settle(long sentNanos, long covered, Duration guaranteed, Throwable error) {
         if (error == null && (guaranteed == null || guaranteed.isNegative() || guaranteed.isZero())) {
             error = new IllegalStateException("the session's keep-alive guaranteed nothing (" + guaranteed + ")");
         }
@@ -263,16 +323,34 @@ final class SessionRenewal {
 
     private void renewed(long sentNanos, long covered, long guaranteedNanos) {
         lastError = null;
+        // One pass: extend each hold covered, and find the next keep-alive's period and the nearest deadline.
+        long period = Math.max(1, guaranteedNanos / 3);
+        long joinsBefore = joins.get();
+        long nearest = 0;
+        boolean running = false;
         for (SessionMember member : members) {
             if (member.joinNumber <= covered) {
                 member.renewed(sentNanos, guaranteedNanos);
             }
+            period = Math.min(period, member.periodNanos());
+            if (member.isRunning()) {
+                long deadline = member.deadlineNanos();
+                nearest = running && nearest - deadline <= 0 ? nearest : deadline;
+                running = true;
+            }
+        }
+        if (members.isEmpty()) {
+            return; // nobody left: the caller stops the renewal
         }
         timers.lock();
         try {
             if (!closed) {
-                scheduleKeepAlive(sentNanos + periodNanos(guaranteedNanos));
-                armDeadlineCheck();
+                scheduleKeepAlive(sentNanos + period);
+                if (running && joins.get() == joinsBefore) {
+                    scheduleDeadlineCheck(nearest);
+                } else {
+                    armDeadlineCheck(); // a hold joined during the pass: look again, under the lock it schedules with
+                }
             }
         } finally {
             timers.unlock();
@@ -338,7 +416,10 @@ final class SessionRenewal {
     }
 
     private void deadlineDue() {
-        members.forEach(SessionMember::expireIfDue);
+        long now = key.ticker().read();
+        for (SessionMember member : members) {
+            member.expireIfDue(now);
+        }
         timers.lock();
         try {
             if (!closed) {
@@ -383,6 +464,9 @@ final class SessionRenewal {
     // Caller holds `timers`.
     private void scheduleDeadlineCheck(long dueNanos) {
         if (deadlineTask != null) {
+            if (deadlineDueNanos == dueNanos) {
+                return;
+            }
             deadlineTask.cancel(false);
         }
         deadlineDueNanos = dueNanos;
@@ -412,18 +496,6 @@ final class SessionRenewal {
             period = Math.min(period, member.periodNanos());
         }
         return period;
-    }
-
-    // The shortest renewTimeout of the holds on the session; null if none is left.
-    private Duration renewTimeout() {
-        Duration shortest = null;
-        for (SessionMember member : members) {
-            Duration timeout = member.settings().renewTimeout();
-            if (shortest == null || timeout.compareTo(shortest) < 0) {
-                shortest = timeout;
-            }
-        }
-        return shortest;
     }
 
     /** One renewal per session object, scheduler, refresh executor and ticker: compared by identity. */
