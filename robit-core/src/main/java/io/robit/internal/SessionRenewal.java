@@ -464,8 +464,8 @@ final class SessionRenewal {
     // Caller holds `timers`.
     private void scheduleDeadlineCheck(long dueNanos) {
         if (deadlineTask != null) {
-            if (deadlineDueNanos == dueNanos) {
-                return;
+            if (deadlineDueNanos == dueNanos && !deadlineTask.isDone()) {
+                return; // already set for then
             }
             deadlineTask.cancel(false);
         }
