@@ -60,7 +60,15 @@ public final class Events {
     }
 
     public void lost(Loss loss) {
-        each(l -> l.lost(mutex, loss));
+        // A plain loop, no lambda: the first loss of a JVM is often declared on the timer thread at a
+        // deadline, and linking a lambda there took hundreds of ms on a starved host (the fault suite).
+        for (MutexListener listener : listeners) {
+            try {
+                listener.lost(mutex, loss);
+            } catch (RuntimeException | Error e) {
+                logger.error("listener {} of lock '{}' threw; ignored", listener, mutex.id(), e);
+            }
+        }
     }
 
     private void each(Consumer<MutexListener> event) {

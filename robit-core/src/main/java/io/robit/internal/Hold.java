@@ -38,6 +38,13 @@ public final class Hold<ID> implements Held {
     private static final Object ACTIVE = new Object();
     private static final Object RELEASED = new Object();
 
+    static {
+        // Loaded before any deadline passes: the first loss of a JVM is usually declared on the timer
+        // thread, where loading this class from disk took 200 ms on a starved host (finding 9 of
+        // docs/reliability.md).
+        new Loss("", LossReason.GONE, 0, Duration.ZERO, Optional.empty());
+    }
+
     private final MutexSettings<ID> settings;
     private final StatsRecorder stats;
     private final Events events;
@@ -270,18 +277,21 @@ public final class Hold<ID> implements Held {
         stats.recordLost(now);
         renewal.stop();
         onEnd.accept(this);
-        lostSignal.complete(null);
         for (Runnable hook : lossHooks) {
             runGuarded(hook, "loss hook");
         }
         Duration heldFor = Duration.ofNanos(Math.max(0, now - acquiredNanos));
-        settings.logger().error("lock '{}' lost ({}) after {} ms; fencing token {}{}", settings.id(), reason,
-                heldFor.toMillis(), lease.fencingToken(), cause == null ? "" : ": " + cause);
         Loss loss = new Loss(String.valueOf(settings.id()), reason, lease.fencingToken(), heldFor, Optional.ofNullable(cause));
+        // Tell first, then the work that may be slow on a starved host (finding 9 of
+        // docs/reliability.md): completing lost() may start a pool thread for its callers' stages,
+        // and a log write may wait for a busy disk or for the logger's lock.
         if (events.enabled()) {
             events.lost(loss);
         }
+        lostSignal.complete(null);
         Scheduling.notifiers().execute(() -> notifyListeners(loss));
+        settings.logger().error("lock '{}' lost ({}) after {} ms; fencing token {}{}", settings.id(), reason,
+                heldFor.toMillis(), lease.fencingToken(), cause == null ? "" : ": " + cause);
         // On its own small pool: after a backend outage these may all block until the driver's
         // timeouts, and must neither add a thread per lock nor hold up other locks' renewals.
         Scheduling.releases().execute(() -> {

@@ -8,7 +8,11 @@ package io.robit.faults;
 enum Broken {
     /** The real driver. */
     NONE,
-    /** Asks the backend for half the ttl and tells the core it got all of it: caught as deadline overruns. */
+    /**
+     * Asks the backend for half the ttl and tells the core it got all of it (a lease's guarantee is
+     * the ttl asked for; a session keep-alive claims twice what the backend guarantees): caught as
+     * deadline overruns.
+     */
     HALVE_TTL,
     /**
      * Hands out, for every other grant of a name, the token of the grant before it (reused) or one
@@ -16,9 +20,11 @@ enum Broken {
      */
     REUSE_TOKENS,
     /**
-     * Never reports a loss (its {@code lost()} never completes, a refresh that finds the lease gone
-     * fails as a plain error), drops every refresh as a one-sided partition would, and the core's clock seam ({@code Mutex.Builder.ticker}) runs at half speed so the
-     * local-deadline notice comes late: caught as late notices of running holders.
+     * Never reports a loss (neither a lease's nor a session's {@code lost()} ever completes, a
+     * refresh or keep-alive that finds the lease or session gone fails as a plain error), drops
+     * every refresh and session keep-alive as a one-sided partition would, and the core's clock
+     * seam ({@code Mutex.Builder.ticker}) runs at half speed so the local-deadline notice comes late:
+     * caught as late notices of running holders.
      */
     HIDE_LOSS,
     /**

@@ -121,6 +121,15 @@ final class Checker {
         }
         register(holds);
         stalls(holds);
+        for (String key : List.of("refreshes", "refreshesOk", "keepAlives", "keepAlivesOk", "sessions")) {
+            count(key, holds.renewals.getOrDefault(key, 0));
+        }
+        for (List<long[]> late : holds.timerLate.values()) {
+            for (long[] l : late) {
+                count("timerLate", 1);
+                max("timerLateMaxMs", ms(l[1] - l[0]));
+            }
+        }
         List<Double> takeovers = takeovers(holds);
         if (orphaned != null) {
             violations.add("ORPHANED LOCK: not free within ttl + 3 s after every worker stopped: " + orphaned + lastHolds(holds, orphaned));
@@ -234,14 +243,15 @@ final class Checker {
             count(stop[2] == 1 ? "lateExcusedStopped" : "lateExcusedStalled", 1);
             max("lateExcusedMaxMs", ms(lateBy));
             details.add("excused late notice " + ms(lateBy) + " ms: holder " + how + " at its deadline " + rel(due) + " ms ("
-                    + rel(stop[0]) + ".." + rel(stop[1]) + " ms), told " + ms(e.end - stop[1]) + " ms after it ran again: " + describe(e, l));
+                    + rel(stop[0]) + ".." + rel(stop[1]) + " ms), told " + ms(e.end - stop[1]) + " ms after it ran again: " + describe(e, l)
+                    + timerNear(e, holds));
             return;
         }
         count("lateNotices", 1);
         max("lateMaxMs", ms(lateBy));
         list("LATE NOTICE " + ms(lateBy) + " ms: " + describe(e, l) + (stop == null ? "; running at its deadline"
                 : "; stopped at its deadline until " + rel(stop[1]) + " ms but told only " + ms(e.end - stop[1]) + " ms after")
-                + stallsNear(holds.stalls.get(e.process), e.start, e.end));
+                + stallsNear(holds.stalls.get(e.process), e.start, e.end) + timerNear(e, holds));
     }
 
     /** The stop (harness pause, {1}) or measured stall ({0}) of {@code process} covering {@code at}, merged with what follows at once. */
@@ -480,6 +490,33 @@ final class Checker {
             }
         }
         return s.append("; quiesce began at ").append(rel(quiesceStart)).append(" ms").toString();
+    }
+
+    /**
+     * What Robit's timer thread did around E's deadline: when the core declared the loss (if
+     * recorded), its late wake-ups, and what it was doing while overdue. A late notice with the
+     * timer on time points at the notice path; one with the timer late while the process ran, at
+     * the timer thread (busy, or not scheduled).
+     */
+    private String timerNear(Holds.Hold e, Holds holds) {
+        long from = e.deadline - 100_000_000L;
+        StringBuilder s = new StringBuilder();
+        if (e.declared != 0) {
+            s.append("; loss declared at ").append(rel(e.declared)).append(" ms");
+        }
+        s.append("; timer thread late:");
+        for (long[] late : holds.timerLate.getOrDefault(e.process, List.of())) {
+            if (late[1] >= from && late[0] <= e.end) {
+                s.append(" [due ").append(rel(late[0])).append(" ran ").append(rel(late[1])).append(" ms]");
+            }
+        }
+        for (String[] stack : holds.timerStacks.getOrDefault(e.process, List.of())) {
+            long seen = Long.parseLong(stack[1]);
+            if (seen >= from && seen <= e.end) {
+                s.append(" [at ").append(rel(seen)).append(" ms ").append(stack[2]).append(": ").append(stack[3]).append(']');
+            }
+        }
+        return s.toString();
     }
 
     private String stallsNear(List<long[]> stalls, long from, long to) {

@@ -35,6 +35,22 @@ class CheckerTest {
         event(worker, "{\"e\":\"held\",\"th\":\"t0\",\"name\":\"a\",\"t\":" + answeredMs * MS + ",\"token\":" + token + "}");
     }
 
+    /** A hold on backend session {@code session} of {@code worker}'s driver (ttl 1 s): renewed only by that session's keep-alives. */
+    private void sessionHold(String worker, long token, long sentMs, long answeredMs, String session) {
+        event(worker, "{\"e\":\"acq\",\"th\":\"t0\",\"name\":\"a\",\"sent\":" + sentMs * MS + ",\"t\":" + answeredMs * MS + ",\"token\":" + token
+                + ",\"trustedTtlNs\":" + 1000 * MS + ",\"ttlNs\":" + 1000 * MS + ",\"session\":\"" + session + "\"}");
+        event(worker, "{\"e\":\"held\",\"th\":\"t0\",\"name\":\"a\",\"t\":" + answeredMs * MS + ",\"token\":" + token + "}");
+    }
+
+    private void keepAlive(String worker, String session, long sentMs, String outcome, long guaranteedMs) {
+        keepAlive(worker, session, sentMs, sentMs + 10, outcome, guaranteedMs);
+    }
+
+    private void keepAlive(String worker, String session, long sentMs, long answeredMs, String outcome, long guaranteedMs) {
+        event(worker, "{\"e\":\"sref\",\"session\":\"" + session + "\",\"sent\":" + sentMs * MS + ",\"t\":" + answeredMs * MS
+                + ",\"outcome\":\"" + outcome + "\",\"guaranteedNs\":" + guaranteedMs * MS + "}");
+    }
+
     private void end(String worker, String kind, long token, long atMs) {
         event(worker, "{\"e\":\"" + kind + "\",\"th\":\"t0\",\"name\":\"a\",\"t\":" + atMs * MS + ",\"token\":" + token + ",\"reason\":\"DEADLINE_PASSED\"}");
     }
@@ -160,6 +176,27 @@ class CheckerTest {
         assertThat(report.deadlineOverruns()).isZero();
     }
 
+    /** Finding 9: a late notice says when the core declared the loss and what its timer thread did around the deadline. */
+    @Test
+    void aLateNoticeShowsWhatRobitsTimerThreadDid() {
+        hold("w0", 1, 0, 5);
+        event("w0", "{\"e\":\"timerLate\",\"from\":" + 980 * MS + ",\"t\":" + 1395 * MS + "}");
+        event("w0", "{\"e\":\"timerLate\",\"from\":" + 100 * MS + ",\"t\":" + 150 * MS + "}"); // long before: not listed
+        event("w0", "{\"e\":\"timerStack\",\"from\":" + 980 * MS + ",\"t\":" + 1010 * MS
+                + ",\"state\":\"RUNNABLE\",\"frames\":\"java.io.FileOutputStream.writeBytes(Native Method)\"}");
+        event("w0", "{\"e\":\"unlock\",\"th\":\"t0\",\"name\":\"a\",\"t\":" + 1450 * MS + ",\"token\":1,\"declared\":" + 1398 * MS + "}");
+        end("w0", "lost", 1, 1400);
+        hold("w1", 2, 1000, 1100);
+        end("w1", "unlock", 2, 1500);
+        Report report = check();
+        assertThat(report.lateNotices()).isEqualTo(1);
+        assertThat(report.count("timerLate")).isEqualTo(2);
+        assertThat(report.max("timerLateMaxMs")).isEqualTo(415.0);
+        assertThat(report.violations()).anyMatch(v -> v.startsWith("LATE NOTICE") && v.contains("loss declared at 1398 ms")
+                && v.contains("timer thread late: [due 980 ran 1395 ms] [at 1010 ms RUNNABLE: java.io.FileOutputStream.writeBytes(Native Method)]")
+                && !v.contains("due 100"));
+    }
+
     /** Old checker accepted this: a pause requested right after acquiring, over long before the deadline. */
     @Test
     void aPauseThatEndedBeforeTheDeadlineDoesNotExcuseALateNotice() {
@@ -250,6 +287,57 @@ class CheckerTest {
         Report report = check();
         assertThat(report.deadlineOverruns()).isEqualTo(1);
         assertThat(report.violations()).anyMatch(v -> v.startsWith("DEADLINE OVERRUN (certain) 180.0 ms"));
+    }
+
+    /**
+     * A hold on a session is renewed only by the session's keep-alives (the core never refreshes
+     * it). One sent after the hold's acquire returned extends it to the keep-alive's send + ttl
+     * (the smaller of the ttl and the guarantee) - drift: a rival granted inside that extension is
+     * a certain overrun, and the holder told at the extended deadline was not late. Without the
+     * session's keep-alives the deadline stayed at the acquire's, and this read as a late notice.
+     */
+    @Test
+    void aSessionKeepAliveSentAfterTheAcquireReturnedExtendsTheHold() {
+        sessionHold("w0", 1, 0, 5, "s1");
+        keepAlive("w0", "s1", 300, "ok", 2000); // guarantees 2 s, but the hold's ttl is 1 s: deadline 300 + 1000 - 12
+        end("w0", "lost", 1, 1290);
+        hold("w1", 2, 1000, 1100);
+        end("w1", "unlock", 2, 1500);
+        Report report = check();
+        assertThat(report.count("overrunsCertain")).isEqualTo(1);
+        assertThat(report.violations()).anyMatch(v -> v.startsWith("DEADLINE OVERRUN (certain) 188.0 ms") && v.contains("local deadline 1288 ms"));
+        assertThat(report.lateNotices()).isZero();
+    }
+
+    /**
+     * A keep-alive extends only the holds that were on the session when it was sent, and only when
+     * it was sent before their deadline, succeeded, and was answered while they were still held:
+     * otherwise the holder (acquire answered late, at 400 ms) told at 1490 ms was told late (its
+     * deadline stayed at 988 ms). The first history shows a keep-alive counting when it does.
+     */
+    @Test
+    void aKeepAliveSentBeforeTheHoldJoinedFailedOrLateOrOfAnotherSessionDoesNotExtendIt() {
+        record Case(String what, String session, long sentMs, long answeredMs, String outcome) {
+        }
+        List<Case> cases = List.of(new Case("counts", "s1", 500, 510, "ok"),
+                new Case("sent before the acquire returned", "s1", 300, 310, "ok"),
+                new Case("failed", "s1", 500, 510, "err"), new Case("answered lost", "s1", 500, 510, "lost"),
+                new Case("sent after the deadline", "s1", 990, 1000, "ok"), new Case("another session", "s2", 500, 510, "ok"),
+                // the holder was told (its own lease lost, say) before this keep-alive was answered
+                new Case("answered after the holder was told", "s1", 900, 1500, "ok"));
+        for (Case c : cases) {
+            histories.clear();
+            sessionHold("w0", 1, 0, 400, "s1");
+            keepAlive("w0", c.session(), c.sentMs(), c.answeredMs(), c.outcome(), 1000);
+            keepAlive("w1", "s1", 500, "ok", 1000); // another process's session s1: not this hold's
+            end("w0", "lost", 1, 1490);
+            hold("w1", 2, 1000, 1100);
+            end("w1", "unlock", 2, 1600);
+            Report report = check();
+            boolean counts = c.what().equals("counts");
+            assertThat(report.count("overrunsCertain")).as(c.what()).isEqualTo(counts ? 1 : 0);
+            assertThat(report.lateNotices()).as(c.what()).isEqualTo(counts ? 0 : 1);
+        }
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.robit.faults;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,7 +12,13 @@ import java.util.Map;
  * one successful acquire of one name by one thread. The acquire ({@code acq}), belief start
  * ({@code held}), writes and {@code unlock} are recorded on the thread that holds; refreshes and the
  * loss event come from the core's threads, so they are matched by process, name and token (the
- * latest such hold that had started). Not thread-safe; built once per check.
+ * latest such hold that had started). A hold on a backend session ({@code session} in its
+ * {@code acq}) is renewed by the session's keep-alives ({@code sref}) instead, as the core does it:
+ * a successful keep-alive sent after the hold's acquire returned and before its deadline, and
+ * answered before the hold ended, extends it to the keep-alive's send + the smaller of the hold's
+ * ttl and the guarantee, less the drift margin. (The core counts a hold from the moment it joins the session's renewal, just after its
+ * acquire returned, so this may credit a keep-alive sent in that instant that the core did not:
+ * the rebuilt deadline is never earlier than the core's.) Not thread-safe; built once per check.
  */
 final class Holds {
     /** One hold of one lock name by one thread. */
@@ -22,6 +29,8 @@ final class Holds {
         final long token;
         final long sent;
         final long start;
+        String session; // process|session id, for a hold on a backend session; else null
+        long ttl = Long.MAX_VALUE; // the ttl the core asked for, when recorded
         long deadline;
         boolean believed;
         long notice = Long.MAX_VALUE;
@@ -29,6 +38,7 @@ final class Holds {
         long killed = Long.MAX_VALUE;
         long exit = Long.MAX_VALUE;
         long released = Long.MAX_VALUE; // when the driver's release returned, if it did
+        long declared; // when the core declared its loss (its loss hook ran), if recorded; else 0
         long end;
         String endKind;
         String reason;
@@ -51,13 +61,18 @@ final class Holds {
 
     final List<Hold> all = new ArrayList<>();
     final Map<String, List<long[]>> stalls = new HashMap<>(); // process -> [from, to]
+    final Map<String, List<long[]>> timerLate = new HashMap<>(); // process -> [due, ran] of Robit's timer thread's late wake-ups
+    final Map<String, List<String[]>> timerStacks = new HashMap<>(); // process -> [due, seen, state, frames] while overdue
     final Map<String, List<long[]>> storms = new HashMap<>(); // process -> [from, to] of the GC storms it ran (its own times)
     final Map<String, Integer> losses = new java.util.TreeMap<>();
     final Map<String, List<long[]>> waits = new HashMap<>(); // name -> [from, to, process index in processes]
     final List<String> processes = new ArrayList<>();
     final List<String> problems = new ArrayList<>();
+    final Map<String, Integer> renewals = new HashMap<>(); // refreshes, refreshesOk, keepAlives, keepAlivesOk, sessions
     private final Map<String, List<Hold>> byThreadKey = new HashMap<>(); // thread|name|token
     private final Map<String, List<Hold>> byProcessKey = new HashMap<>(); // process|name|token
+    private final Map<String, List<Hold>> bySession = new HashMap<>(); // process|session
+    private final Map<String, List<long[]>> keepAlives = new HashMap<>(); // process|session -> successful [sent, guaranteed, answered]
 
     /**
      * @param kills the moment each killed process was killed
@@ -87,8 +102,27 @@ final class Holds {
                         }
                         byThreadKey.computeIfAbsent(thread + "|" + name + "|" + token, k -> new ArrayList<>()).add(hold);
                         byProcessKey.computeIfAbsent(process + "|" + name + "|" + token, k -> new ArrayList<>()).add(hold);
+                        if (e.containsKey("ttlNs")) {
+                            hold.ttl = Long.parseLong(e.get("ttlNs"));
+                        }
+                        String session = e.get("session");
+                        if (session != null && !session.isEmpty()) {
+                            hold.session = process + "|" + session;
+                            bySession.computeIfAbsent(hold.session, k -> new ArrayList<>()).add(hold);
+                        }
+                    }
+                    case "session" -> renewals.merge("sessions", 1, Integer::sum);
+                    case "sref" -> {
+                        renewals.merge("keepAlives", 1, Integer::sum);
+                        renewals.merge("keepAlivesOk", "ok".equals(e.get("outcome")) ? 1 : 0, Integer::sum);
+                        if ("ok".equals(e.get("outcome"))) {
+                            keepAlives.computeIfAbsent(process + "|" + e.get("session"), k -> new ArrayList<>())
+                                    .add(new long[] {Long.parseLong(e.get("sent")), Long.parseLong(e.get("guaranteedNs")), t});
+                        }
                     }
                     case "ref" -> {
+                        renewals.merge("refreshes", 1, Integer::sum);
+                        renewals.merge("refreshesOk", "ok".equals(e.get("outcome")) ? 1 : 0, Integer::sum);
                         Hold hold = latest(byProcessKey.get(process + "|" + name + "|" + token), t);
                         if (hold != null && "ok".equals(e.get("outcome"))) {
                             hold.deadline = Math.max(hold.deadline, Long.parseLong(e.get("sent")) + Long.parseLong(e.get("trustedTtlNs")) - driftNanos);
@@ -114,6 +148,7 @@ final class Holds {
                         Hold hold = current.get(thread + "|" + name);
                         if (hold != null && hold.token == token) {
                             hold.unlock = Math.min(hold.unlock, t);
+                            hold.declared = Long.parseLong(e.getOrDefault("declared", "0"));
                         }
                     }
                     case "rel" -> {
@@ -132,6 +167,9 @@ final class Holds {
                     case "unexpected" -> problems.add(thread + " got an unexpected exception: " + e.get("err"));
                     case "interruptFlagCleared" -> problems.add(thread + " unlock of " + name + "#" + token + " cleared the interrupt flag");
                     case "gc" -> storms.computeIfAbsent(process, k -> new ArrayList<>()).add(new long[] {Long.parseLong(e.get("from")), t});
+                    case "timerLate" -> timerLate.computeIfAbsent(process, k -> new ArrayList<>()).add(new long[] {Long.parseLong(e.get("from")), t});
+                    case "timerStack" -> timerStacks.computeIfAbsent(process, k -> new ArrayList<>())
+                            .add(new String[] {e.get("from"), e.get("t"), e.get("state"), e.get("frames")});
                     case "stall" -> stalls.computeIfAbsent(process, k -> new ArrayList<>()).add(new long[] {Long.parseLong(e.get("from")), t});
                     default -> {
                         // start, write, unlocked, unlockLost, acqErr, waitInterrupted, clock: not needed for holds
@@ -152,6 +190,37 @@ final class Holds {
                 hold.endKind = "never ended";
             }
             hold.end = e;
+        }
+        for (Map.Entry<String, List<Hold>> entry : bySession.entrySet()) {
+            extendBySession(entry.getValue(), keepAlives.getOrDefault(entry.getKey(), List.of()), driftNanos);
+        }
+    }
+
+    /**
+     * Extends the holds of one session by its successful keep-alives, in the order they were sent
+     * (the core sends one at a time per session): each extends the holds whose acquire returned
+     * before it was sent and whose deadline had not passed by then, and whose belief had not ended
+     * when it was answered (the core does not extend a hold lost or released meanwhile, such as a
+     * Redis lease whose own key the keep-alive found gone).
+     */
+    private static void extendBySession(List<Hold> holds, List<long[]> keepAlives, long driftNanos) {
+        List<Hold> byStart = new ArrayList<>(holds);
+        byStart.sort(Comparator.comparingLong(h -> h.start));
+        List<long[]> bySent = new ArrayList<>(keepAlives);
+        bySent.sort(Comparator.comparingLong(k -> k[0]));
+        List<Hold> live = new ArrayList<>();
+        int next = 0;
+        for (long[] keepAlive : bySent) {
+            long sent = keepAlive[0];
+            long answered = keepAlive[2];
+            while (next < byStart.size() && byStart.get(next).start < sent) {
+                live.add(byStart.get(next++));
+            }
+            // A deadline only grows by later keep-alives, sent and answered later: a hold dropped here stays dropped.
+            live.removeIf(h -> h.end <= answered || sent - h.deadline >= 0);
+            for (Hold h : live) {
+                h.deadline = Math.max(h.deadline, sent + Math.min(h.ttl, keepAlive[1]) - driftNanos);
+            }
         }
     }
 

@@ -5,18 +5,27 @@ import io.robit.LockLostException;
 import io.robit.spi.AsyncLease;
 import io.robit.spi.Driver;
 import io.robit.spi.Lease;
+import io.robit.spi.LeaseSession;
+import io.robit.spi.SessionLease;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
+import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Wraps a worker process's one shared driver to record, around each request the core makes, the
  * monotonic time it was sent and answered, with the lock name and (for acquires) the calling
  * thread: the checkers rebuild each hold's local deadline from these (the send time of the last
  * successful acquire or refresh plus the trusted ttl). The times are read just inside the core's
- * own reading, so a deadline computed from them is never earlier than the core's. With a
+ * own reading, so a deadline computed from them is never earlier than the core's. A lease that
+ * lives on a backend session stays a {@link SessionLease}, its session seen through one
+ * {@link RecordingSession} per session object, so the core renews it as in production (one
+ * keep-alive per session, recorded) rather than with per-hold refreshes. With a
  * {@link Broken} mode other than {@code NONE} it is also one of the negative controls' broken
  * drivers. Thread-safe as the wrapped driver is.
  */
@@ -28,6 +37,11 @@ final class RecordingDriver implements Driver<String> {
     private final RawRedis raw;
     private final AtomicLong grants = new AtomicLong();
     private final ConcurrentHashMap<String, Long> lastToken = new ConcurrentHashMap<>();
+    // One view per session object while anything uses it (the SPI: the same session object for
+    // every lease on it). Both sides weak: a view nobody holds any more is dropped, and with it the session.
+    private final ReentrantLock sessionsLock = new ReentrantLock();
+    private final Map<LeaseSession, WeakReference<RecordingSession>> sessions = new WeakHashMap<>();
+    private final AtomicLong sessionIds = new AtomicLong();
 
     /**
      * @param raw a plain connection to the same Redis, for {@link Broken#RELEASE_OTHERS}; else null
@@ -68,10 +82,18 @@ final class RecordingDriver implements Driver<String> {
         }
         lastToken.put(id, real);
         boolean dropRefreshes = broken == Broken.HIDE_LOSS;
-        RecordingLease recorded = lease.get() instanceof AsyncLease async && !dropRefreshes
-                ? new RecordingAsyncLease(id, async, token) : new RecordingLease(id, lease.get(), token, dropRefreshes);
+        RecordingLease recorded;
+        if (lease.get() instanceof SessionLease onSession) {
+            RecordingSession session = view(onSession.session());
+            recorded = new RecordingSessionLease(id, onSession, token, dropRefreshes, session);
+        } else if (lease.get() instanceof AsyncLease async && !dropRefreshes) {
+            recorded = new RecordingAsyncLease(id, async, token);
+        } else {
+            recorded = new RecordingLease(id, lease.get(), token, dropRefreshes);
+        }
         history.record("w", worker, "th", thread, "e", "acq", "name", id, "sent", sent, "t", answered, "token", token,
-                "trustedTtlNs", Math.min(ttl.toNanos(), recorded.guaranteedTtl(ttl).toNanos()));
+                "trustedTtlNs", Math.min(ttl.toNanos(), recorded.guaranteedTtl(ttl).toNanos()), "ttlNs", ttl.toNanos(),
+                "session", recorded instanceof RecordingSessionLease onSession && onSession.session != null ? onSession.session.id : "");
         return Optional.of(recorded);
     }
 
@@ -92,6 +114,11 @@ final class RecordingDriver implements Driver<String> {
     }
 
     @Override
+    public CompletableFuture<Void> awaitReleaseAsync(String id, Duration maxWait) {
+        return delegate.awaitReleaseAsync(id, maxWait);
+    }
+
+    @Override
     public void validate(String id) {
         delegate.validate(id);
     }
@@ -99,6 +126,42 @@ final class RecordingDriver implements Driver<String> {
     @Override
     public void close() {
         delegate.close();
+    }
+
+    /** The one recording view of {@code inner} (null stays null, for the core to refuse). */
+    private RecordingSession view(LeaseSession inner) {
+        if (inner == null) {
+            return null;
+        }
+        sessionsLock.lock();
+        try {
+            WeakReference<RecordingSession> ref = sessions.get(inner);
+            RecordingSession view = ref == null ? null : ref.get();
+            if (view == null) {
+                view = RecordingSession.of("s" + sessionIds.incrementAndGet(), inner, history, worker, broken);
+                sessions.put(inner, new WeakReference<>(view));
+                String viewId = view.id;
+                history.record("w", worker, "e", "session", "session", viewId, "t", System.nanoTime(), "of", inner.toString());
+                // A lost session is never renewed again: its view goes (a driver makes a new session).
+                inner.lost().whenComplete((ignored, error) -> {
+                    history.record("w", worker, "e", "sessionLost", "session", viewId, "t", System.nanoTime(),
+                            "err", String.valueOf(error));
+                    forget(inner);
+                });
+            }
+            return view;
+        } finally {
+            sessionsLock.unlock();
+        }
+    }
+
+    private void forget(LeaseSession inner) {
+        sessionsLock.lock();
+        try {
+            sessions.remove(inner);
+        } finally {
+            sessionsLock.unlock();
+        }
     }
 
     /** Records each refresh: sent, answered, and whether the backend said ok, lost, or failed. */
@@ -154,6 +217,21 @@ final class RecordingDriver implements Driver<String> {
         @Override
         public long fencingToken() {
             return token;
+        }
+    }
+
+    /** Keeps a lease on a backend session one, on the recording view of its session. */
+    private final class RecordingSessionLease extends RecordingLease implements SessionLease {
+        final RecordingSession session;
+
+        RecordingSessionLease(String id, SessionLease inner, long token, boolean dropRefreshes, RecordingSession session) {
+            super(id, inner, token, dropRefreshes);
+            this.session = session;
+        }
+
+        @Override
+        public LeaseSession session() {
+            return session;
         }
     }
 

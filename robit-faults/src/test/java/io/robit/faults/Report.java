@@ -78,6 +78,9 @@ record Report(String backend, FaultRun.Config config, Map<Fault.Kind, Integer> f
         s.append(String.format("fenced writes accepted %d / refused %d; deposed writes accepted before the new holder wrote %d; "
                 + "unfenced shadow writes out of token order %d%n", count("fencedAccepted"), count("fencedRefused"), count("deposedAccepted"),
                 count("shadowOutOfOrder")));
+        s.append(String.format("renewals: per-hold refreshes %d (%d ok), session keep-alives %d (%d ok) on %d sessions; "
+                + "Robit timer thread woken over 20 ms late %d times (max %.1f ms)%n", count("refreshes"), count("refreshesOk"),
+                count("keepAlives"), count("keepAlivesOk"), count("sessions"), count("timerLate"), max("timerLateMaxMs")));
         s.append(String.format("process stalls not caused by the harness %d (max %.1f ms); orphaned %s%n", count("stalls"), max("stallMaxMs"),
                 orphaned));
         s.append(String.format("takeover after holder kill: n=%d p50 %.0f ms p99 %.0f ms max %.0f ms (%d disturbed by a network or server fault)%n",

@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * One worker process of a fault run ({@code java -cp ... io.robit.faults.Worker key=value...}),
  * shaped like an application: one driver opened through {@link Drivers#open} and shared by
  * {@code threads} application threads ({@link WorkerLoop}), each working on random names out of
- * {@code names} lock names. A stall detector records every gap in the process's scheduling; a
+ * {@code names} lock names. A stall detector records every gap in the process's scheduling, a
+ * {@link TimerProbe} every late wake-up of Robit's timer thread; a
  * control thread watches for the stop file and for the harness's request to allocate hard (the
  * GC-pause fault). Everything goes to one JSON-lines history.
  *
@@ -81,6 +82,7 @@ public final class Worker {
              RecordingDriver driver = new RecordingDriver(open(a.get("uri"), history, worker), history, worker, broken, raw)) {
             history.record("w", worker, "e", "start", "t", System.nanoTime(), "pid", ProcessHandle.current().pid(), "threads", threads);
             startStallDetector(history, worker);
+            TimerProbe.start(history, worker);
             // A bound in case the harness dies; it stops the worker with the stop file. Counted from here: on a
             // loaded host opening the driver alone took 25 s once, and a bound counted from the JVM's start
             // made every worker of a CI run stop before its first acquire.

@@ -21,6 +21,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 
@@ -149,6 +151,21 @@ final class WorkerLoop implements Runnable {
 
     private void hold(Slot slot, String name, Held held) throws IOException, InterruptedException {
         long token = held.fencingToken();
+        // When the core declared the loss, read on the declaring thread before it logs and tells the
+        // listeners (a diagnostic peek at the core's Hold: the history gets it with the unlock). Not
+        // when the hold was lost before this thread got it: the hook then runs here, at once.
+        AtomicLong declared = new AtomicLong();
+        boolean watched = held instanceof io.robit.internal.Hold<?>;
+        if (held instanceof io.robit.internal.Hold<?> core) {
+            AtomicBoolean registered = new AtomicBoolean();
+            core.addLossHook(() -> {
+                if (registered.get()) {
+                    declared.compareAndSet(0, System.nanoTime());
+                }
+            });
+            registered.set(true);
+            watched = declared.get() == 0 && !core.isLost();
+        }
         history.record("w", worker, "th", thread, "e", "held", "name", name, "t", System.nanoTime(), "token", token);
         writes(name, token, () -> !held.isLost());
         long millis = holdMillis();
@@ -160,7 +177,12 @@ final class WorkerLoop implements Runnable {
             // lost; the listener recorded it
         }
         boolean interrupted = random.nextInt(10) == 0;
-        history.record("w", worker, "th", thread, "e", "unlock", "name", name, "t", System.nanoTime(), "token", token, "interrupted", interrupted);
+        // The loss hooks run just after the state changes: give them a moment (bounded) to say when.
+        for (int i = 0; i < 200 && watched && declared.get() == 0 && held.isLost(); i++) {
+            Thread.sleep(1);
+        }
+        history.record("w", worker, "th", thread, "e", "unlock", "name", name, "t", System.nanoTime(), "token", token, "interrupted", interrupted,
+                "declared", declared.get());
         if (interrupted) {
             Thread.currentThread().interrupt(); // as after catch (InterruptedException e) { interrupt(); } in a try-with-resources
         }

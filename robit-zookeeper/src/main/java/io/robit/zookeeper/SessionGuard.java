@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code SUSPENDED}: in doubt. The leases are kept until the last confirmed contact (the
- *       send time of the last request the server answered) plus two thirds of the negotiated
+ *       send time of the last write or sync the server answered; reads do not count, a cut-off server answers them) plus two thirds of the negotiated
  *       session timeout less one server tick ({@link #guarantee}), less a small margin: before then ZooKeeper
  *       cannot have expired the session. If the
  *       connection is still down then, they are lost ({@link LossReason#DEADLINE_PASSED}).</li>

@@ -57,8 +57,8 @@ import org.slf4j.LoggerFactory;
  *       one write per period ({@link ZooKeeperSession}), which only a quorum behind the leader can
  *       answer; a lease's own refresh reads its node after a {@code sync}, so the leader's view
  *       confirms it;</li>
- *   <li>while the connection is {@code SUSPENDED} the hold is kept until the last answered
- *       request plus that guarantee (less a margin), then lost ({@link LossReason#DEADLINE_PASSED})
+ *   <li>while the connection is {@code SUSPENDED} the hold is kept until the send of the last answered
+ *       write or sync (not read) plus that guarantee (less a margin), then lost ({@link LossReason#DEADLINE_PASSED})
  *       even if Curator has not yet said {@code LOST} ({@link SessionGuard});</li>
  *   <li>session {@code LOST}, a new session after reconnect, or our node deleted (an exists-watch
  *       on it) end the lease at once ({@link LossReason#GONE}).</li>

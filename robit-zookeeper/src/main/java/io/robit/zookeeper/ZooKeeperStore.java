@@ -28,8 +28,9 @@ import org.slf4j.LoggerFactory;
  * list the contenders, read or watch a node, delete a node. Lock {@code id} is the container node
  * {@code basePath/escaped-id}; its contenders are ephemeral sequential children whose data is the
  * holder's process ({@code pid@host}). Each request is bounded by a timeout (see
- * {@link Requests}); each answer from the server is reported to {@code onContact} with the time
- * the request was sent. Thread-safe.
+ * {@link Requests}); each answered write or sync (a request only the quorum can answer) is reported
+ * to {@code onContact} with the time it was sent. Reads are not: a server cut off from its leader
+ * still answers them, so they prove nothing about the session. Thread-safe.
  */
 final class ZooKeeperStore {
     private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperStore.class);
@@ -152,13 +153,11 @@ final class ZooKeeperStore {
         });
         KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
         if (code == KeeperException.Code.NONODE) {
-            onContact.accept(sent);
             return List.of();
         }
         if (code != KeeperException.Code.OK) {
             throw requests.failure(id, "list of contenders", event);
         }
-        onContact.accept(sent);
         List<String> sorted = LockNames.contenders(event.getChildren());
         return LockNames.needsCreationOrder(sorted) ? inCreationOrder(id, lockPath, sorted, sent + timeout.toNanos()) : sorted;
     }
@@ -188,7 +187,6 @@ final class ZooKeeperStore {
      * @param watcher a one-shot watch to leave on the node, or null
      */
     Stat exists(String id, String operation, String path, Watcher watcher, Duration timeout) throws InterruptedException {
-        long sent = ticker.read();
         CuratorEvent event = requests.call(id, operation, timeout, callback -> {
             if (watcher == null) {
                 client.checkExists().inBackground(callback).forPath(path);
@@ -200,19 +198,16 @@ final class ZooKeeperStore {
         if (code != KeeperException.Code.OK && code != KeeperException.Code.NONODE) {
             throw requests.failure(id, operation, event);
         }
-        onContact.accept(sent);
         return code == KeeperException.Code.OK ? event.getStat() : null;
     }
 
     /** The node's data and stat, or null if it does not exist. */
     NodeData read(String id, String operation, String path, Duration timeout) throws InterruptedException {
-        long sent = ticker.read();
         CuratorEvent event = requests.call(id, operation, timeout, callback -> client.getData().inBackground(callback).forPath(path));
         KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
         if (code != KeeperException.Code.OK && code != KeeperException.Code.NONODE) {
             throw requests.failure(id, operation, event);
         }
-        onContact.accept(sent);
         return code == KeeperException.Code.OK ? new NodeData(event.getData() == null ? new byte[0] : event.getData(), event.getStat()) : null;
     }
 
