@@ -3,6 +3,7 @@ package io.robit.jdbc;
 import io.robit.DriverException;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 
@@ -71,11 +72,22 @@ final class Bootstrap {
             statement.execute(statements.createTable());
             if (statements.queue() != null) {
                 statement.execute(statements.queue().createTable());
+                if (!hasHandOverColumns(connection, statements.queue())) {
+                    // A queue made by an earlier version: add the hand-over's columns (only then, as
+                    // ALTER TABLE waits for every statement on the table).
+                    statement.execute(statements.queue().upgrade());
+                }
             }
         } finally {
             if (!autoCommit) {
                 connection.setAutoCommit(false);
             }
+        }
+    }
+
+    private static boolean hasHandOverColumns(Connection connection, QueueStatements queue) throws SQLException {
+        try (Statement statement = connection.createStatement(); ResultSet rows = statement.executeQuery(queue.exists())) {
+            return rows.next() && rows.getBoolean(3);
         }
     }
 

@@ -20,8 +20,11 @@ import org.slf4j.LoggerFactory;
  * the row first.
  *
  * <p>On PostgreSQL with the waiter queue, the call is one waiter in it from its first failed attempt
- * (each attempt refreshes its place) until it gets the lock or {@link #close()} takes it out; a
- * release notifies the first waiter only. From its first wait until {@link #close()} the call stays
+ * (each attempt refreshes its place) until it gets the lock or {@link #close()} takes it out. Its
+ * attempts all use one owner string, so a release can hand the lock straight to it (and notify it
+ * only); the attempt after the notification finds the lock its own and reads it. A call that stops
+ * waiting and finds its place already gone, or the lock its own, gives back what it was handed
+ * meanwhile: it is its own. From its first wait until {@link #close()} the call stays
  * registered with the driver's LISTEN connection, and each attempt empties its wake-up first, so a
  * notification that arrives between an attempt and the wait after it is not missed.
  *
@@ -44,6 +47,8 @@ final class JdbcContention implements Contention {
     private final Duration timeout;
     /** This call's name in the waiter queue (PostgreSQL), the same for all its attempts; else null. */
     private final String waiter;
+    /** The owner string a queued call's attempts take the lock under, and a release hands it to; new after each grant. */
+    private String owner;
     // What the last failed attempt saw (valid while seenAtNanos != 0): plain fields, see the class comment.
     private long seenAtNanos;
     private long expiresAtNanos;
@@ -61,6 +66,7 @@ final class JdbcContention implements Contention {
         this.ttlMillis = ttlMillis;
         this.timeout = timeout;
         this.waiter = timeout != null && driver.dialect() == Dialect.POSTGRESQL ? driver.newWaiterName() : null;
+        this.owner = JdbcStore.newOwner();
     }
 
     @Override
@@ -76,8 +82,14 @@ final class JdbcContention implements Contention {
         Optional<Lease> lease = driver.attempt(id, ttlMillis, timeout, this);
         if (lease.isPresent()) {
             queued = false; // the take left the queue in the same statement
+            owner = JdbcStore.newOwner(); // should the core give it back and try again, a new grant has a new owner
         }
         return lease;
+    }
+
+    /** The owner string of this call's next attempt, and of a hand-over to it. */
+    String owner() {
+        return owner;
     }
 
     /** This call's waiter name, or null if it does not queue. */
@@ -168,8 +180,8 @@ final class JdbcContention implements Contention {
             return othersFirst ? Long.MAX_VALUE : Math.max(ONE_MILLI, expiresAtNanos - now + ONE_MILLI);
         }
         Optional<LockRow> row = driver.store().read(id);
-        if (row.isEmpty() || !row.get().isHeld()) {
-            return 0;
+        if (row.isEmpty() || !row.get().isHeld() || owner.equals(row.get().owner())) {
+            return 0; // free, or handed to us by a release whose notification came before we listened
         }
         return TimeUnit.MILLISECONDS.toNanos(Math.max(1, row.get().remainingMillis() + 1));
     }
@@ -188,7 +200,12 @@ final class JdbcContention implements Contention {
         return BlockingWaits.inSlice(maxWait, ASYNC_SLICE, this::awaitRelease);
     }
 
-    /** Stops listening for this call and, if it is queued, takes it out of the queue (waking the next waiter if the lock is free). */
+    /**
+     * Stops listening for this call and, if it is queued, takes it out of the queue (waking the next
+     * waiter if the lock is free). If its place was already gone, or the lock is its own (an attempt
+     * that raced the release wrote its place again), a release may have handed it the lock: that grant is this call's own and nobody else's (its owner string), so it is given back,
+     * which hands it on to the next waiter, rather than left held until its ttl.
+     */
     @Override
     public void close() {
         seenAtNanos = 0;
@@ -201,7 +218,9 @@ final class JdbcContention implements Contention {
         }
         if (queued) {
             queued = false;
-            driver.store().leave(id, waiter);
+            if (driver.store().leave(id, waiter, owner)) {
+                driver.store().giveBack(id, owner);
+            }
         }
     }
 

@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * autocommit; no session-bound advisory locks, so poolers are fine. This class adapts the SPI to
  * the table ({@link JdbcStore}); a waiting lock call's state lives in its {@link JdbcContention}.
  *
- * <p>Waiting: on PostgreSQL, waiters queue in the lease table's waiter queue and get a free lock in
- * arrival order; a release notifies the first waiter only, through one LISTEN connection per driver
+ * <p>Waiting: on PostgreSQL, waiters queue in the lease table's waiter queue and get the lock in
+ * arrival order: a release hands it straight to the first live waiter (in its own statement) and
+ * notifies that waiter only, through one LISTEN connection per driver
  * (taken from the data source on the first wait and held until {@link #close()}), with a timed wake
  * at the holder's expiry (without the queue table: every waiter of the lock wakes and the quickest
  * wins). On the others a waiter sleeps until the holder's expiry or a short jittered poll interval,
@@ -144,7 +145,8 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
     /** One take of {@code id}; when it fails, tells {@code contention} (if any) what it saw of the holder and the queue. */
     Optional<Lease> attempt(String id, long ttlMillis, Duration timeout, JdbcContention contention) throws InterruptedException {
         Deadline deadline = Deadline.after(timeout);
-        String owner = JdbcStore.newOwner();
+        // A queued waiter keeps one owner for all its attempts: a release hands the lock to that owner.
+        String owner = contention == null || contention.waiter() == null ? JdbcStore.newOwner() : contention.owner();
         PgListener pg = listener.current();
         long eventsBefore = pg == null ? -1 : pg.events(); // read before the statement: see JdbcContention
         Attempt attempt = store.take(id, owner, ttlMillis, contention == null ? null : contention.waiter(),
@@ -155,7 +157,7 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
             }
             return Optional.empty();
         }
-        JdbcLease lease = new JdbcLease(this, id, owner, attempt.token());
+        JdbcLease lease = new JdbcLease(this, id, owner, attempt.token(), attempt.handedLeftMillis());
         if (Thread.interrupted()) {
             release(lease); // the SPI promises an interrupted acquire took nothing
             throw new InterruptedException("interrupted while acquiring lock '" + id + "'");

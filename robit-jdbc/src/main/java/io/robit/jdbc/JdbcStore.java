@@ -72,7 +72,7 @@ final class JdbcStore {
                     take.setString(4, waiter);
                     take.setLong(5, queueMillis);
                     try (ResultSet rows = take.executeQuery()) {
-                        return Attempt.read(rows, waiter != null);
+                        return Attempt.read(rows, waiter != null, true);
                     }
                 }
             }
@@ -82,7 +82,7 @@ final class JdbcStore {
                 take.setLong(3, ttlMillis);
                 if (sql.acquireResult() == null) {
                     try (ResultSet rows = take.executeQuery()) {
-                        return Attempt.read(rows, false);
+                        return Attempt.read(rows, false, false);
                     }
                 }
                 take.executeUpdate();
@@ -91,7 +91,7 @@ final class JdbcStore {
                 read.setString(1, owner);
                 read.setString(2, id);
                 try (ResultSet rows = read.executeQuery()) {
-                    return Attempt.read(rows, false);
+                    return Attempt.read(rows, false, false);
                 }
             }
         }, () -> giveBack(id, owner)); // the row may be ours although the answer was lost
@@ -100,22 +100,34 @@ final class JdbcStore {
     /** Frees the row if {@code owner} still holds it; never throws (a failure leaves it to expire). */
     void giveBack(String id, String owner) {
         QueueStatements queue = queue();
-        quietly("release", id, queue == null ? sql.release() : queue.release(), id, owner);
+        quietly("release", id, queue == null ? sql.release() : queue.release(), null, id, owner);
     }
 
-    /** Takes {@code waiter} out of the queue of {@code id}; never throws (a failure leaves its place to expire). */
-    void leave(String id, String waiter) {
+    /**
+     * Takes {@code waiter} out of the queue of {@code id}; never throws (a failure leaves its place to
+     * expire). True if a release may have handed the lock to the waiter (as {@code owner}): its place
+     * was not there to delete (handed over, swept, never written), the lock is that owner's, or the
+     * statement failed. False if it deleted the place of a waiter that holds nothing, or there is no queue.
+     */
+    boolean leave(String id, String waiter, String owner) {
         QueueStatements queue = queue();
-        if (queue != null) {
-            quietly("leave the queue", id, queue.leave(), id, waiter);
+        if (queue == null) {
+            return false;
         }
+        boolean[] clear = {false};
+        quietly("leave the queue", id, queue.leave(), rows -> {
+            if (rows.next()) {
+                clear[0] = rows.getLong(1) > 0 && !rows.getBoolean(3);
+            }
+        }, id, waiter, owner);
+        return !clear[0];
     }
 
     /** Takes every waiter whose name starts with {@code prefix} out of every queue; never throws. */
     void leaveAll(String prefix) {
         QueueStatements queue = queuePresent == Boolean.TRUE ? sql.queue() : null;
         if (queue != null) {
-            quietly("leave the queue", "*", queue.leaveAll(), prefix + "%");
+            quietly("leave the queue", "*", queue.leaveAll(), null, prefix + "%");
         }
     }
 
@@ -123,7 +135,7 @@ final class JdbcStore {
      * Runs one housekeeping statement, also on an interrupted thread (and leaves it interrupted);
      * never throws: a failure is logged, and leaves the lease or the queue place to expire.
      */
-    private void quietly(String operation, String lock, String statement, String... parameters) {
+    private void quietly(String operation, String lock, String statement, ResultReader reader, String... parameters) {
         if (closed.get()) {
             LOG.debug("{}: driver closed; {} of lock '{}' skipped, it expires by itself", backend, operation, lock);
             return;
@@ -136,7 +148,12 @@ final class JdbcStore {
                     for (int i = 0; i < parameters.length; i++) {
                         prepared.setString(i + 1, parameters[i]);
                     }
-                    return prepared.execute();
+                    if (prepared.execute() && reader != null) {
+                        try (ResultSet rows = prepared.getResultSet()) {
+                            reader.read(rows);
+                        }
+                    }
+                    return null;
                 }
             }, () -> { });
         } catch (RuntimeException | InterruptedException e) {
@@ -149,33 +166,42 @@ final class JdbcStore {
     }
 
     /**
-     * The waiter queue's statements if the queue table exists (PostgreSQL), else null. Looked up once
-     * (a failure to look is retried by the next call); a missing table is warned about once, with its DDL.
+     * The waiter queue's statements if the queue table exists with the hand-over's columns
+     * (PostgreSQL), else null. Looked up once (a failure to look is retried by the next call); a
+     * missing table, or one from an earlier version, is warned about once, with the DDL to run.
      */
     QueueStatements queue() {
         Boolean present = queuePresent;
         if (present != null || sql.queue() == null) {
             return Boolean.TRUE.equals(present) ? sql.queue() : null;
         }
+        String found;
         try {
-            present = uninterruptedCall("look for the waiter queue", "*", Deadline.after(HOUSEKEEPING_TIMEOUT), connection -> {
+            found = uninterruptedCall("look for the waiter queue", "*", Deadline.after(HOUSEKEEPING_TIMEOUT), connection -> {
                 try (PreparedStatement exists = connection.prepareStatement(sql.queue().exists()); ResultSet rows = exists.executeQuery()) {
-                    // No lease table either: undecided, the caller's statement reports that.
-                    return rows.next() && rows.getBoolean(1) ? (Boolean) rows.getBoolean(2) : null;
+                    if (!rows.next() || !rows.getBoolean(1)) {
+                        return null; // no lease table either: undecided, the caller's statement reports that
+                    }
+                    return !rows.getBoolean(2) ? "missing" : rows.getBoolean(3) ? "ready" : "old";
                 }
             });
         } catch (RuntimeException e) {
             LOG.debug("{}: could not look for the waiter queue table; serving waiters as they come for now", backend, e);
             return null;
         }
-        if (present == null) {
+        if (found == null) {
             return null;
         }
-        if (!present) {
+        if (found.equals("missing")) {
             LOG.warn("{}: no waiter queue table '{}' beside lease table '{}': waiters are served as they come, not in arrival "
                     + "order, and every release wakes them all. Create it with createTableIfMissing() (or ?createTable=true), or run: {}",
                     backend, sql.queue().table(), table, sql.queue().createTable().replaceAll("\\s+", " "));
+        } else if (found.equals("old")) {
+            LOG.warn("{}: the waiter queue table '{}' is from an earlier version, without the columns of the hand-over: waiters are "
+                    + "served as they come until it is upgraded by createTableIfMissing() (or ?createTable=true), or run: {}",
+                    backend, sql.queue().table(), sql.queue().upgrade());
         }
+        present = found.equals("ready");
         queuePresent = present;
         return present ? sql.queue() : null;
     }
@@ -274,6 +300,11 @@ final class JdbcStore {
     private static String processName() {
         String name = ManagementFactory.getRuntimeMXBean().getName(); // "pid@host"
         return name.length() > 200 ? name.substring(0, 200) : name;
+    }
+
+    /** Reads what a housekeeping statement returned. */
+    private interface ResultReader {
+        void read(ResultSet rows) throws SQLException;
     }
 
     /** One unit of SQL work on one borrowed connection. */
