@@ -24,6 +24,7 @@ final class FakeScheduler extends AbstractExecutorService implements ScheduledEx
     private final FakeTicker ticker;
     private final ReentrantLock lock = new ReentrantLock();
     private final AtomicLong sequence = new AtomicLong();
+    private final AtomicLong scheduled = new AtomicLong();
     private final PriorityQueue<Task<?>> queue = new PriorityQueue<>(
             Comparator.<Task<?>>comparingLong(t -> t.due).thenComparingLong(t -> t.order));
 
@@ -64,8 +65,8 @@ final class FakeScheduler extends AbstractExecutorService implements ScheduledEx
     }
 
     /** {@return how many tasks were ever scheduled} */
-    int scheduled() {
-        return (int) sequence.get();
+    long scheduled() {
+        return scheduled.get();
     }
 
     /** {@return how many tasks wait, cancelled ones excluded} */
@@ -131,6 +132,7 @@ final class FakeScheduler extends AbstractExecutorService implements ScheduledEx
     }
 
     private <V> Task<V> add(Task<V> task) {
+        scheduled.incrementAndGet();
         lock.lock();
         try {
             queue.add(task);

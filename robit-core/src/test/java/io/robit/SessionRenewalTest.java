@@ -80,10 +80,10 @@ class SessionRenewalTest {
             m.unlock();
         }
         assertThat(driver.refreshes.get()).isZero();
-        int keepAlives = driver.session.keepAlives.get();
-        scheduler.advance(PERIOD); // the keep-alive due after the last unlock finds nobody and stops the renewal
-        assertThat(driver.session.keepAlives.get()).as("no keep-alive once no hold is on the session").isEqualTo(keepAlives);
-        assertThat(scheduler.pending()).as("no timer left behind one period after the last unlock").isZero();
+        int sent = driver.session.keepAlives.get();
+        scheduler.advance(PERIOD); // the renewal stays until its next keep-alive is due, then stops
+        assertThat(driver.session.keepAlives.get()).as("no keep-alive once no hold is on the session").isEqualTo(sent);
+        assertThat(scheduler.pending()).isZero();
     }
 
     @Test
@@ -210,28 +210,6 @@ class SessionRenewalTest {
     }
 
     @Test
-    void lockUnlockChurnSchedulesNoTimerPerPairAndStopsOnePeriodAfterTheLastUnlock() throws Exception {
-        SessionDriver driver = new SessionDriver(true);
-        Mutex<String> churn = mutex("churn-timers", driver, new AtomicInteger());
-        churn.lock();
-        churn.unlock();
-        int scheduled = scheduler.scheduled();
-        for (int i = 0; i < 1_000; i++) {
-            churn.lock();
-            churn.unlock();
-        }
-        assertThat(scheduler.scheduled() - scheduled).as("timers scheduled by 1,000 more pairs within the period").isZero();
-        Held held = churn.lock(); // held across the keep-alive that was due since the first pair
-        scheduler.advance(PERIOD);
-        assertThat(driver.session.keepAlives.get()).as("the renewal left running still keeps the session alive").isEqualTo(1);
-        assertThat(held.isLost()).isFalse();
-        churn.unlock();
-        scheduler.advance(PERIOD.multipliedBy(2));
-        assertThat(driver.session.keepAlives.get()).as("no keep-alive once no hold is on the session").isEqualTo(1);
-        assertThat(scheduler.pending()).as("no timer left behind").isZero();
-    }
-
-    @Test
     void aKeepAliveThatSaysTheSessionIsGoneTellsEachHoldOnce() throws Exception {
         SessionDriver driver = new SessionDriver(true);
         AtomicInteger toldA = new AtomicInteger();
@@ -327,10 +305,45 @@ class SessionRenewalTest {
         assertThat(a.isHeld()).isTrue();
         a.unlock();
         b.unlock();
-        int keepAlives = driver.session.keepAlives.get();
         scheduler.advance(PERIOD);
-        assertThat(driver.session.keepAlives.get()).as("no keep-alive once no hold is on the session").isEqualTo(keepAlives);
-        assertThat(scheduler.pending()).as("no timer left behind one period after the last unlock").isZero();
+        assertThat(scheduler.pending()).isZero();
+    }
+
+    @Test
+    void lockUnlockChurnReusesOneRenewalAndSchedulesNoTimerPerPair() throws Exception {
+        SessionDriver driver = new SessionDriver(true);
+        Mutex<String> churn = mutex("reuse", driver, new AtomicInteger());
+        for (int i = 0; i < 1_000; i++) {
+            churn.lock();
+            churn.unlock();
+        }
+        assertThat(scheduler.scheduled()).as("timer tasks scheduled for 1,000 lock+unlock pairs: the first hold's keep-alive and deadline")
+                .isLessThanOrEqualTo(2);
+        scheduler.advance(PERIOD);
+        assertThat(driver.session.keepAlives.get()).as("nobody held when the keep-alive came due: none sent").isZero();
+        assertThat(scheduler.pending()).as("the renewal stopped then").isZero();
+    }
+
+    @Test
+    void aHoldThatJoinsALingeringRenewalIsKeptAliveAndLostAtItsOwnDeadline() throws Exception {
+        SessionDriver driver = new SessionDriver(true);
+        AtomicInteger told = new AtomicInteger();
+        Mutex<String> m = mutex("linger", driver, told);
+        m.lock();
+        m.unlock(); // the renewal stays, its keep-alive due at +1 s and its deadline check at +3 s
+        scheduler.advance(Duration.ofMillis(500));
+        m.lock(); // joins it at +0.5 s
+        scheduler.advance(PERIOD.multipliedBy(10));
+        assertThat(driver.session.keepAlives.get()).as("one keep-alive per period").isEqualTo(10);
+        assertThat(m.stats().renewSuccess()).isEqualTo(10);
+        assertThat(told.get()).isZero();
+        long lastSent = ticker.read() - Duration.ofMillis(500).toNanos(); // the keep-alive at +10 s
+        driver.session.failure = new DriverException("scripted", "session", "keep-alive", null);
+        scheduler.advance(Duration.ofNanos(lastSent + TTL.toNanos() - 1 - ticker.read()));
+        assertThat(m.stats().lockLost()).as("just before the last keep-alive's send + ttl").isZero();
+        scheduler.advance(Duration.ofNanos(1));
+        assertThat(m.stats().lockLost()).as("lost by the deadline timer at send + ttl").isEqualTo(1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> told.get() == 1 && driver.releases.get() == 2);
     }
 
     private static SessionDriver.OnSession findLease(SessionDriver driver, Held held) {

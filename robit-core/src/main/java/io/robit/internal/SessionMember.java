@@ -105,8 +105,8 @@ final class SessionMember implements HoldKeeper {
         }
     }
 
-    /** Declares the loss if the local deadline has passed by {@code nowNanos} (a reading of the session's ticker). */
-    void expireIfDue(long nowNanos) {
-        hold.expireIfDue(nowNanos);
+    /** Declares the loss if the local deadline has passed. */
+    void expireIfDue() {
+        hold.expireIfDue();
     }
 }

@@ -22,6 +22,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiFunction;
 
 /**
  * The one renewal of a {@link LeaseSession}, shared by every hold whose lease lives on it (and
@@ -30,9 +31,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code sent + min(ttl, guaranteed) - drift}; a failed one is retried like a refresh (sooner as
  * the nearest deadline comes), a session reported gone loses every hold on it, each once, and one
  * timer declares the loss of each hold whose deadline passes. It exists while at least one hold is
- * on it, and until its next keep-alive falls due after the last one left: a lock/unlock loop then
- * joins a renewal whose timers are already set, instead of scheduling and cancelling two timers
- * (and waking the timer thread) per pair. Thread-safe. Not API.
+ * on it. Thread-safe. Not API.
  */
 final class SessionRenewal {
     private static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
@@ -61,6 +60,16 @@ final class SessionRenewal {
     private Future<?> watchdog;
     private boolean inFlight;
 
+    // Built with the renewal, on the joining thread: the timer thread may be the first to run it, and
+    // linking a lambda there took hundreds of ms on a starved host (see expireDue).
+    private final BiFunction<Key, SessionRenewal, SessionRenewal> retireIfEmpty = (k, current) -> {
+        if (current == this && members.isEmpty()) {
+            closed = true;
+            return null;
+        }
+        return current;
+    };
+
     private SessionRenewal(Key key) {
         this.key = key;
     }
@@ -68,55 +77,42 @@ final class SessionRenewal {
     /** Puts {@code member} on its session's renewal (started if none runs), from its acquire sent at {@code sentNanos}. */
     static void join(SessionMember member, long sentNanos) {
         Key key = new Key(member.session(), member.settings().scheduler(), member.settings().refreshExecutor(), member.settings().ticker());
-        boolean[] created = {false};
         SessionRenewal renewal = RUNNING.compute(key, (k, current) -> {
-            SessionRenewal joined = current;
-            if (joined == null) {
-                joined = new SessionRenewal(k);
-                created[0] = true;
-            }
+            SessionRenewal joined = current != null ? current : new SessionRenewal(k);
             member.joinNumber = joined.joins.incrementAndGet();
             joined.members.add(member);
             member.renewal = joined;
             return joined;
         });
-        if (created[0]) {
-            // Once per renewal: a loss of the session reaches a renewal that exists by then through
-            // the callback, and one made later sees the loss here.
-            watchLoss(key.session());
-        }
         renewal.joined(member, sentNanos);
     }
 
     /**
-     * Takes {@code member} off. The last one to leave stops the renewal at once only if no
-     * keep-alive is due or in flight; else that keep-alive, finding nobody, stops it.
+     * Takes {@code member} off. When the last one leaves, the renewal stops, unless its next
+     * keep-alive is scheduled or in flight: then it stays until that keep-alive is due (and sends it
+     * only if a hold joined meanwhile), so that lock+unlock in a loop joins the running renewal
+     * rather than scheduling and cancelling its timers once per pair.
      */
     void leave(SessionMember member) {
         members.remove(member);
-        if (members.isEmpty()) {
+        if (members.isEmpty() && !lingers()) {
             retireIfIdle();
         }
     }
 
-    /** Stops this renewal if nobody is on it and no keep-alive is due or in flight. */
-    private void retireIfIdle() {
+    // Whether a renewal left without holds stays for its next keep-alive (not once the session is lost).
+    private boolean lingers() {
         timers.lock();
         try {
-            if (closed || keepAliveTask != null || inFlight) {
-                return;
-            }
+            return sessionLoss == null && !closed && (keepAliveTask != null || inFlight);
         } finally {
             timers.unlock();
         }
-        // A join either came before (members is not empty: nothing to stop) or finds no renewal and starts one.
-        RUNNING.computeIfPresent(key, (k, current) -> {
-            if (current == this && members.isEmpty()) {
-                closed = true;
-                return null;
-            }
-            return current;
-        });
+    }
+
+    // Stops the renewal if no hold is on it; a hold joining at the same time keeps it (both go through RUNNING).
+    private void retireIfIdle() {
+        RUNNING.computeIfPresent(key, retireIfEmpty);
         if (closed) {
             cancelTimers();
         }
@@ -127,6 +123,7 @@ final class SessionRenewal {
     }
 
     private void joined(SessionMember member, long sentNanos) {
+        watchLoss(key.session());
         LockLostException loss = sessionLoss;
         if (loss != null) {
             member.sessionLost(loss);
@@ -152,43 +149,33 @@ final class SessionRenewal {
     }
 
     private void keepAliveDue() {
+        boolean idle;
         timers.lock();
         try {
             keepAliveTask = null;
             if (closed || inFlight) {
                 return;
             }
-            inFlight = true;
+            idle = members.isEmpty();
+            inFlight = !idle;
         } finally {
             timers.unlock();
+        }
+        if (idle) {
+            // Lingered a period without a hold: stop (a hold that joins now schedules its own keep-alive).
+            retireIfIdle();
+            return;
         }
         // Read before the send time: a hold that joins after it is not counted as renewed by this
         // keep-alive. Its lease may have been granted (its key set) before the send yet joined the
         // driver's batch after it, as with Redis, whose keys each have their own ttl.
         long covered = joins.get();
-        // A hold already past its deadline is lost, not renewed; in the same pass, the shortest renewTimeout.
-        long now = key.ticker().read();
-        Duration timeout = null;
-        for (SessionMember member : members) {
-            member.expireIfDue(now);
-            Duration own = member.settings().renewTimeout();
-            if (timeout == null || own.compareTo(timeout) < 0) {
-                timeout = own;
-            }
-        }
+        // A hold already past its deadline is lost, not renewed.
+        expireDue();
+        Duration timeout = renewTimeout();
         if (timeout == null) {
-            // Nobody left since the last one's keep-alive was scheduled: stop.
             endAttempt();
             retireIfIdle();
-            timers.lock();
-            try {
-                if (!closed && keepAliveTask == null && !members.isEmpty()) {
-                    // A hold joined during this pass, saw it in flight and left the scheduling to it.
-                    scheduleKeepAlive(now);
-                }
-            } finally {
-                timers.unlock();
-            }
             return;
         }
         if (key.session() instanceof AsyncLeaseSession async) {
@@ -255,8 +242,8 @@ final class SessionRenewal {
 
     private void keepAliveNow(Duration timeout, long covered) {
         // It may have waited in the worker queue: a hold past its deadline by now is lost, not renewed.
+        expireDue();
         long sent = key.ticker().read();
-        expireDue(sent);
         Duration guaranteed = null;
         Throwable error = null;
         try {
@@ -285,18 +272,12 @@ final class SessionRenewal {
     private void outcome(long sentNanos, long covered, Duration guaranteed, Throwable error) {
         endAttempt();
         if (closed) {
-            return; // nobody left to tell: every hold was released or lost meanwhile
+            return;
         }
-        try {
-            settle(sentNanos, covered, guaranteed, error);
-        } finally {
-            if (members.isEmpty()) {
-                retireIfIdle(); // everybody left while it was in flight, or was lost by it
-            }
+        if (members.isEmpty()) {
+            retireIfIdle(); // nobody left to tell: every hold was released or lost meanwhile
+            return;
         }
-    }
-
-    private void settle(long sentNanos, long covered, Duration guaranteed, Throwable error) {
         if (error == null && (guaranteed == null || guaranteed.isNegative() || guaranteed.isZero())) {
             error = new IllegalStateException("the session's keep-alive guaranteed nothing (" + guaranteed + ")");
         }
@@ -321,34 +302,16 @@ final class SessionRenewal {
 
     private void renewed(long sentNanos, long covered, long guaranteedNanos) {
         lastError = null;
-        // One pass: extend each hold covered, and find the next keep-alive's period and the nearest deadline.
-        long period = Math.max(1, guaranteedNanos / 3);
-        long joinsBefore = joins.get();
-        long nearest = 0;
-        boolean running = false;
         for (SessionMember member : members) {
             if (member.joinNumber <= covered) {
                 member.renewed(sentNanos, guaranteedNanos);
             }
-            period = Math.min(period, member.periodNanos());
-            if (member.isRunning()) {
-                long deadline = member.deadlineNanos();
-                nearest = running && nearest - deadline <= 0 ? nearest : deadline;
-                running = true;
-            }
-        }
-        if (members.isEmpty()) {
-            return; // nobody left: the caller stops the renewal
         }
         timers.lock();
         try {
             if (!closed) {
-                scheduleKeepAlive(sentNanos + period);
-                if (running && joins.get() == joinsBefore) {
-                    scheduleDeadlineCheck(nearest);
-                } else {
-                    armDeadlineCheck(); // a hold joined during the pass: look again, under the lock it schedules with
-                }
+                scheduleKeepAlive(sentNanos + periodNanos(guaranteedNanos));
+                armDeadlineCheck();
             }
         } finally {
             timers.unlock();
@@ -414,7 +377,7 @@ final class SessionRenewal {
     }
 
     private void deadlineDue() {
-        expireDue(key.ticker().read());
+        expireDue();
         timers.lock();
         try {
             if (!closed) {
@@ -427,9 +390,9 @@ final class SessionRenewal {
 
     // A plain loop, no method reference: the first expiry of a JVM runs here on the timer thread, and
     // linking one there took hundreds of ms on a starved host (the fault suite, finding 9).
-    private void expireDue(long nowNanos) {
+    private void expireDue() {
         for (SessionMember member : members) {
-            member.expireIfDue(nowNanos);
+            member.expireIfDue();
         }
     }
 
@@ -467,9 +430,6 @@ final class SessionRenewal {
     // Caller holds `timers`.
     private void scheduleDeadlineCheck(long dueNanos) {
         if (deadlineTask != null) {
-            if (deadlineDueNanos == dueNanos && !deadlineTask.isDone()) {
-                return; // already set for then
-            }
             deadlineTask.cancel(false);
         }
         deadlineDueNanos = dueNanos;
@@ -499,6 +459,18 @@ final class SessionRenewal {
             period = Math.min(period, member.periodNanos());
         }
         return period;
+    }
+
+    // The shortest renewTimeout of the holds on the session; null if none is left.
+    private Duration renewTimeout() {
+        Duration shortest = null;
+        for (SessionMember member : members) {
+            Duration timeout = member.settings().renewTimeout();
+            if (shortest == null || timeout.compareTo(shortest) < 0) {
+                shortest = timeout;
+            }
+        }
+        return shortest;
     }
 
     /** One renewal per session object, scheduler, refresh executor and ticker: compared by identity. */

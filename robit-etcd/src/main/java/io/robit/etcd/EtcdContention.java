@@ -2,9 +2,14 @@ package io.robit.etcd;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.Op;
 import io.robit.spi.Contention;
 import io.robit.spi.Lease;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
@@ -12,19 +17,30 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * One waiting call's contention for one lock on etcd. A failed attempt keeps the revision at which
- * it found the key held, so the wait after it watches the key's deletion from the next revision
- * without a read (a delete in between is replayed, so nothing is missed). Without such a revision
- * (the first wait, an attempt that failed, or {@link EtcdDriver#awaitRelease} called on its own) the
- * wait reads the key first. Waits park no thread of their own: a watch event or a timer at
- * {@code maxWait} completes them.
+ * One waiting call's contention for one lock on etcd, served in arrival order through the lock's
+ * {@link WaitQueue}. Its first attempt reads the queue's head and takes the lock only if it is free
+ * and nobody queues; otherwise the same transaction puts the call's place at the end of the queue
+ * (bound to the driver's shared lease) and reads its predecessor. Until it is first, the call waits
+ * for its predecessor's place to go, by watch, then reads again (a predecessor that gave up leaves
+ * an older one); once first, it waits for the lock key's deletion and then tries, the transaction
+ * also deleting its place. So a release wakes one waiter, and a caller that just released queues
+ * behind the others. A place found gone (its lease expired) is taken again at the end; the call's
+ * {@link #close()} deletes its place (retried in the background if etcd does not answer).
+ *
+ * <p>A one-shot attempt ({@link EtcdDriver#acquire}, {@code tryLock()}) is a contention that never
+ * queues: it, too, takes a free lock only while nobody queues. Waits park no thread of their own: a
+ * watch event or a timer completes them; a queued call wakes at least every third of the ttl to keep
+ * its place's lease alive.
  *
  * <p>Calls never overlap and each happens-before the next ({@link Contention}'s contract), possibly on
  * different threads: the plain fields need no lock.
  */
-final class EtcdContention implements Contention {
+final class EtcdContention implements Contention, Turn {
+    private static final Logger LOG = LoggerFactory.getLogger(EtcdContention.class);
     private static final long RETRY_AFTER_FAILED_PROBE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private final Holds holds;
@@ -32,23 +48,181 @@ final class EtcdContention implements Contention {
     private final ByteSequence key;
     private final Duration ttl;
     private final Duration timeout;
-    // The revision at which the last attempt found the key held; 0 when there is none to watch from.
-    private long contendedRevision;
+    /** False for a one-shot attempt: it never takes a place. */
+    private final boolean queues;
+    // This call's place: a new key for each time it queues (a place given up may still be in etcd for a while).
+    private ByteSequence place;
+    // The queue's head as the first attempt read it (null: empty).
+    private ByteSequence headSeen;
+    // While queued: the lease the place is bound to (this call holds a use of it), and its create revision.
+    private SharedLease placeLease;
+    private long placeRevision;
+    // Whether no older place is left: once true, stays true while queued (later places are newer).
+    private boolean first;
+    // What the last attempt says to wait for: a key's deletion from a revision, or nothing (try again at once).
+    private ByteSequence watchKey;
+    private long watchFrom;
+    private boolean again;
     private CompletableFuture<Void> waiting;
 
-    EtcdContention(Holds holds, String id, ByteSequence key, Duration ttl, Duration timeout) {
+    EtcdContention(Holds holds, String id, ByteSequence key, Duration ttl, Duration timeout, boolean queues) {
         this.holds = holds;
         this.id = id;
         this.key = key;
         this.ttl = ttl;
         this.timeout = timeout;
+        this.queues = queues;
     }
 
     @Override
     public Optional<Lease> tryAcquire() throws InterruptedException {
         holds.ensureOpen();
-        contendedRevision = 0;
-        return holds.acquire(id, key, ttl, timeout, revision -> contendedRevision = revision);
+        watchKey = null;
+        again = false;
+        if (placeLease != null) {
+            keepPlaceAlive();
+            if (!first && !standing()) {
+                return Optional.empty();
+            }
+        }
+        return holds.acquire(id, key, ttl, timeout, this);
+    }
+
+    /**
+     * Where a queued call that is not known to be first stands, in one read: false if it must wait
+     * (for its predecessor, or for the lock key), or start over (its place is gone).
+     */
+    private boolean standing() throws InterruptedException {
+        EtcdStore store = holds.store();
+        TxnResponse now = store.await(store.readTogether(WaitQueue.before(key, placeRevision), WaitQueue.look(place), WaitQueue.look(key)),
+                System.nanoTime() + timeout.toNanos(), id, "acquire");
+        List<GetResponse> reads = now.getGetResponses();
+        long next = now.getHeader().getRevision() + 1;
+        if (reads.get(1).getKvs().isEmpty()) {
+            lostPlace();
+            return false;
+        }
+        if (!reads.get(0).getKvs().isEmpty()) {
+            waitFor(reads.get(0).getKvs().get(0).getKey(), next);
+            return false;
+        }
+        first = true;
+        if (!reads.get(2).getKvs().isEmpty()) {
+            waitFor(key, next);
+            return false;
+        }
+        return true;
+    }
+
+    /** A place waits at most a third of the ttl between attempts; its lease is kept alive once half of it may be gone. */
+    private void keepPlaceAlive() {
+        SharedLease lease = placeLease;
+        if (lease.sureNanosFrom(System.nanoTime()) < lease.grantedTtlNanos() / 2) {
+            holds.sessions().keepAlive(lease).exceptionally(error -> null);
+        }
+    }
+
+    @Override
+    public void prepare(long deadlineNanos) throws InterruptedException {
+        if (placeLease != null) {
+            return;
+        }
+        if (queues) {
+            place = holds.newPlace(key);
+        }
+        EtcdStore store = holds.store();
+        GetResponse head = store.await(store.read(WaitQueue.prefix(key), WaitQueue.headOption(key)), deadlineNanos, id, "acquire");
+        headSeen = head.getKvs().isEmpty() ? null : head.getKvs().get(0).getKey();
+    }
+
+    @Override
+    public List<Cmp> conditions() {
+        if (placeLease != null) {
+            return List.of(WaitQueue.createdAt(place, placeRevision));
+        }
+        return headSeen == null ? List.of() : List.of(WaitQueue.absent(headSeen));
+    }
+
+    @Override
+    public List<Op> alsoOnTake() {
+        return placeLease != null ? List.of(WaitQueue.delete(place)) : List.of();
+    }
+
+    @Override
+    public List<Op> otherwise(long leaseId) {
+        if (placeLease != null) {
+            return List.of(WaitQueue.look(place), WaitQueue.look(key));
+        }
+        if (queues) {
+            return List.of(WaitQueue.put(place, holds.holderValue(), leaseId), WaitQueue.newestTwo(key), WaitQueue.look(key));
+        }
+        return List.of();
+    }
+
+    @Override
+    public void taken() {
+        if (placeLease != null) {
+            // The transaction deleted the place.
+            holds.endUse(placeLease);
+            placeLease = null;
+        }
+    }
+
+    @Override
+    public void notTaken(TxnResponse response, SharedLease session) {
+        long revision = response.getHeader().getRevision();
+        List<GetResponse> reads = response.getGetResponses();
+        if (placeLease != null) {
+            if (reads.get(0).getKvs().isEmpty()) {
+                lostPlace();
+            } else if (!reads.get(1).getKvs().isEmpty()) {
+                waitFor(key, revision + 1);
+            } else {
+                again = true;
+            }
+            return;
+        }
+        if (!queues) {
+            return;
+        }
+        // The place was written in this transaction, its only write: at the answer's revision.
+        if (!session.tryUse()) {
+            // The lease is being retired: the place must not outlive this call on it.
+            holds.reclaimer().deleteKnown(id, place, revision, session);
+            again = true;
+            return;
+        }
+        placeLease = session;
+        placeRevision = revision;
+        ByteSequence predecessor = WaitQueue.firstOther(reads.get(0), place);
+        first = predecessor == null;
+        if (predecessor != null) {
+            waitFor(predecessor, revision + 1);
+        } else if (!reads.get(1).getKvs().isEmpty()) {
+            waitFor(key, revision + 1);
+        } else {
+            again = true;
+        }
+    }
+
+    @Override
+    public void uncertain(CompletableFuture<TxnResponse> txn, SharedLease session) {
+        if (placeLease == null && queues) {
+            holds.reclaimer().afterUncertainPlace(id, place, holds.holderValue(), session, txn);
+        }
+    }
+
+    /** The place vanished (its lease expired or was revoked): the next attempt queues again, at the end. */
+    private void lostPlace() {
+        holds.endUse(placeLease);
+        placeLease = null;
+        first = false;
+        again = true;
+    }
+
+    private void waitFor(ByteSequence watched, long fromRevision) {
+        watchKey = watched;
+        watchFrom = fromRevision;
     }
 
     @Override
@@ -58,20 +232,53 @@ final class EtcdContention implements Contention {
 
     @Override
     public CompletableFuture<Void> awaitReleaseAsync(Duration maxWait) {
-        long fromRevision = contendedRevision == 0 ? 0 : contendedRevision + 1;
+        if (again) {
+            again = false;
+            return CompletableFuture.completedFuture(null);
+        }
+        Duration wait = placeLease != null && maxWait.compareTo(ttl.dividedBy(3)) > 0 ? ttl.dividedBy(3) : maxWait;
+        ByteSequence watched = watchKey == null ? key : watchKey;
+        long fromRevision = watchKey == null ? 0 : watchFrom;
         // Used once: a second wait without a new attempt would replay the same delete at once.
-        contendedRevision = 0;
-        waiting = awaitDelete(holds, id, key, fromRevision, maxWait);
+        watchKey = null;
+        waiting = awaitDelete(holds, id, watched, fromRevision, wait);
         return waiting;
     }
 
-    /** Stops a wait still in progress (its watch and timer); a lease already returned stays the caller's. */
+    /** Stops a wait still in progress (its watch and timer) and leaves the queue; a lease already returned stays the caller's. */
     @Override
     public void close() {
         CompletableFuture<Void> current = waiting;
         waiting = null;
         if (current != null) {
             current.cancel(false);
+        }
+        SharedLease lease = placeLease;
+        placeLease = null;
+        if (lease != null) {
+            leave(lease);
+        }
+    }
+
+    /**
+     * Deletes this call's place, waiting for etcd's answer up to the request timeout (so a
+     * {@code tryLock()} right after a timed-out wait does not meet it), even on an interrupted thread;
+     * retried in the background if it fails: a place left behind would hold up every later waiter.
+     * Its deletion wakes the next waiter, which watches it.
+     */
+    private void leave(SharedLease lease) {
+        EtcdStore store = holds.store();
+        try {
+            TxnResponse deleted = store.awaitUninterruptibly(store.deleteIfOurs(place, placeRevision),
+                    System.nanoTime() + holds.requestTimeout().toNanos(), id, "leave the waiter queue");
+            if (!deleted.isSucceeded()) {
+                LOG.debug("place of a waiter for lock '{}' was already gone", id);
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("could not delete the place of a waiter for lock '{}' at once; retrying in the background: {}", id, e.toString());
+            holds.reclaimer().deleteKnown(id, place, placeRevision, lease);
+        } finally {
+            holds.endUse(lease);
         }
     }
 
@@ -108,14 +315,36 @@ final class EtcdContention implements Contention {
         return freed;
     }
 
+    /**
+     * Completes {@code freed} when {@code key}, seen at revision {@code fromRevision - 1}, is deleted.
+     * The watch starts from now (a watch from a passed revision would wait up to 100 ms for etcd's
+     * catch-up loop, on every hand-over); if etcd moved on since {@code fromRevision - 1}, one read
+     * then checks that the key seen then (created at or before it) is still there.
+     */
     private static void watchForDelete(Holds holds, ByteSequence key, long fromRevision, CompletableFuture<Void> freed) {
         if (freed.isDone()) {
             return;
         }
+        long seenAt = fromRevision - 1;
         // A watch that fails or ends wakes the caller too: it tries again, and waits anew.
-        Watch.Watcher watcher = holds.store().watchDeletes(key, fromRevision, () -> freed.complete(null), error -> freed.complete(null),
-                () -> freed.complete(null));
+        Watch.Watcher watcher = holds.store().watchDeletesLive(key, startedAfter -> {
+            if (startedAfter > seenAt) {
+                stillThere(holds, key, seenAt, freed);
+            }
+        }, () -> freed.complete(null), error -> freed.complete(null), () -> freed.complete(null));
         freed.whenComplete((ignored, error) -> watcher.close());
+    }
+
+    /** Completes {@code freed} unless {@code key} still exists as it was at {@code seenAt} (created then or before). */
+    private static void stillThere(Holds holds, ByteSequence key, long seenAt, CompletableFuture<Void> freed) {
+        if (freed.isDone()) {
+            return;
+        }
+        holds.store().probe(key).orTimeout(holds.requestTimeout().toNanos(), TimeUnit.NANOSECONDS).whenComplete((now, error) -> {
+            if (error != null || now.getKvs().isEmpty() || now.getKvs().get(0).getCreateRevision() > seenAt) {
+                freed.complete(null);
+            }
+        });
     }
 
     /** Blocks on {@code freed} for at most {@code maxWait}, then drops it (closing its watch). */

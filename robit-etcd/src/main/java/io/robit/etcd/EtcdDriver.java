@@ -46,8 +46,10 @@ import org.slf4j.LoggerFactory;
  * holds never pay for it; a delete in between is replayed), so a delete (another client, lease
  * expiry or revoke) completes {@link Lease#lost()} within a round trip; a lease found gone ends
  * the session, and with it every hold on it.
- * A waiting call ({@link #contend}) watches the key the same way from the revision at which its
- * attempt found it held, and wakes as soon as it is deleted.
+ * Waiting calls ({@link #contend}) are served in arrival order through the lock's waiter queue
+ * ({@link WaitQueue}): each watches its predecessor's place, the first one the key, from the
+ * revision its last request saw, so a release wakes one waiter; a free lock is not taken, not even
+ * by {@link #acquire}, while anyone waits for it.
  *
  * <p>This class adapts the SPI; the etcd requests are {@link EtcdStore}'s, the hold bookkeeping
  * {@link Holds}'s. Thread-safe. A driver built with {@link #builder(String)} owns its jetcd client and closes it;
@@ -117,8 +119,10 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
     }
 
     /**
-     * Makes one attempt: one transaction that creates the key bound to the shared lease if the key
-     * does not exist. Empty if another hold (of any process, this one included) has it.
+     * Makes one attempt: a read of the lock's waiter queue, then one transaction that creates the key
+     * bound to the shared lease if the key does not exist and the queue's head seen by the read (if
+     * any) is gone. Empty if another hold (of any process, this one included) has it, or if callers
+     * wait for it: a free lock goes to the longest waiter, not to whoever tries first.
      */
     @Override
     public Optional<Lease> acquire(String id, Duration ttl, Duration timeout) throws InterruptedException {
@@ -126,19 +130,22 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
         requirePositive(ttl, "ttl");
         requirePositive(timeout, "timeout");
         holds.ensureOpen();
-        return holds.acquire(id, key, ttl, timeout, revision -> { });
+        try (EtcdContention once = new EtcdContention(holds, id, key, ttl, timeout, false)) {
+            return once.tryAcquire();
+        }
     }
 
     /**
-     * One waiting call: each failed attempt keeps the revision at which it found the lock held, and
-     * the wait after it watches the key's deletion from there, without a read.
+     * One waiting call, served in arrival order: it queues in the lock's waiter queue at its first
+     * failed attempt and waits, by watch, for its predecessor and then for the lock key (see
+     * {@link EtcdContention}).
      */
     @Override
     public Contention contend(String id, Duration ttl, Duration timeout) {
         ByteSequence key = keys.key(id);
         requirePositive(ttl, "ttl");
         requirePositive(timeout, "timeout");
-        return new EtcdContention(holds, id, key, ttl, timeout);
+        return new EtcdContention(holds, id, key, ttl, timeout, true);
     }
 
     /**

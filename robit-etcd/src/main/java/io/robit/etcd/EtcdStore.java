@@ -19,6 +19,8 @@ import io.etcd.jetcd.watch.WatchResponse;
 import io.robit.DriverException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -27,6 +29,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 
 /**
  * The etcd requests of a lock, over one jetcd client: the create-if-absent transaction, the
@@ -65,12 +68,28 @@ final class EtcdStore {
         return backend;
     }
 
-    /** Creates {@code key} with {@code value}, bound to lease {@code leaseId}, only if the key does not exist. */
-    CompletableFuture<TxnResponse> createIfAbsent(ByteSequence key, ByteSequence value, long leaseId) {
+    /**
+     * Creates {@code key} with {@code value}, bound to lease {@code leaseId}, only if the key does not
+     * exist and {@code conditions} hold; then also runs {@code alsoOnTake}, else {@code otherwise}.
+     */
+    CompletableFuture<TxnResponse> createIfAbsent(ByteSequence key, ByteSequence value, long leaseId, List<Cmp> conditions,
+            List<Op> alsoOnTake, List<Op> otherwise) {
+        List<Cmp> all = new ArrayList<>(conditions.size() + 1);
+        all.add(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)));
+        all.addAll(conditions);
+        List<Op> take = new ArrayList<>(alsoOnTake.size() + 1);
+        take.add(Op.put(key, value, PutOption.builder().withLeaseId(leaseId).build()));
+        take.addAll(alsoOnTake);
         return kv.txn()
-                .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
-                .Then(Op.put(key, value, PutOption.builder().withLeaseId(leaseId).build()))
+                .If(all.toArray(Cmp[]::new))
+                .Then(take.toArray(Op[]::new))
+                .Else(otherwise.toArray(Op[]::new))
                 .commit();
+    }
+
+    /** Several reads at one revision, in one round trip (a transaction of reads only: no write to etcd's log). */
+    CompletableFuture<TxnResponse> readTogether(Op... reads) {
+        return kv.txn().Then(reads).commit();
     }
 
     /** Deletes {@code key} only while its create revision is {@code token}: never a later holder's key. */
@@ -92,6 +111,28 @@ final class EtcdStore {
 
     CompletableFuture<GetResponse> read(ByteSequence key, GetOption option) {
         return kv.get(key, option);
+    }
+
+    /**
+     * Watches {@code key}'s deletions from now on: etcd serves such a watch at once, where one that
+     * starts at a revision already passed waits for etcd's catch-up loop (every 100 ms). {@code onCreated}
+     * gets the revision the watch starts after, so the caller can check what happened before it.
+     * Callbacks run on jetcd's threads.
+     */
+    Watch.Watcher watchDeletesLive(ByteSequence key, LongConsumer onCreated, Runnable onDelete, Consumer<Throwable> onError, Runnable onEnd) {
+        WatchOption option = WatchOption.builder().withNoPut(true).withCreateNotify(true).build();
+        return watch.watch(key, option, Watch.listener((WatchResponse response) -> {
+            if (response.isCreatedNotify()) {
+                onCreated.accept(response.getHeader().getRevision());
+                return;
+            }
+            for (WatchEvent event : response.getEvents()) {
+                if (event.getEventType() == WatchEvent.EventType.DELETE) {
+                    onDelete.run();
+                    return;
+                }
+            }
+        }, onError, onEnd));
     }
 
     /**

@@ -22,7 +22,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +46,8 @@ final class Holds {
     private final DeferredWatches watches;
     private final KeyReclaimer reclaimer;
     private final AtomicLong attempts = new AtomicLong();
+    private final String placeId = UUID.randomUUID().toString();
+    private final AtomicLong places = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
     // Whether a lease was ever granted: until then acquires connect outside their time limit.
     private volatile boolean warm;
@@ -74,10 +75,10 @@ final class Holds {
 
     /**
      * One attempt: one transaction that creates the key bound to the shared lease if it does not
-     * exist. Empty if another hold has it; then {@code contended} gets the revision at which it was
-     * found held (a wait can watch from there without a read).
+     * exist and {@code turn}'s conditions (the waiter queue's) hold. Empty if another hold has it or
+     * the queue says it is not this caller's turn; {@code turn} learns which from the answer.
      */
-    Optional<Lease> acquire(String id, ByteSequence key, Duration ttl, Duration timeout, LongConsumer contended) throws InterruptedException {
+    Optional<Lease> acquire(String id, ByteSequence key, Duration ttl, Duration timeout, Turn turn) throws InterruptedException {
         long ttlNanos = ttl.toNanos();
         long start = System.nanoTime();
         long deadline = start + timeout.toNanos();
@@ -107,7 +108,7 @@ final class Holds {
             }
             boolean holdStarted = false;
             try {
-                Optional<Lease> lease = transact(id, key, session, start, ttlNanos, deadline, contended);
+                Optional<Lease> lease = transact(id, key, session, start, ttlNanos, deadline, turn);
                 holdStarted = lease.isPresent();
                 return lease;
             } catch (SharedLeases.GoneException gone) {
@@ -115,7 +116,7 @@ final class Holds {
                     throw store.failure(id, "acquire", gone);
                 }
             } finally {
-                // The attempt stays a user of its lease only if it started a hold.
+                // The attempt stays a user of its lease only if it started a hold (a place in the queue takes a use of its own).
                 if (!holdStarted) {
                     endUse(session);
                 }
@@ -124,7 +125,7 @@ final class Holds {
     }
 
     private Optional<Lease> transact(String id, ByteSequence key, SharedLease session, long start, long ttlNanos, long deadline,
-            LongConsumer contended) throws InterruptedException, SharedLeases.GoneException {
+            Turn turn) throws InterruptedException, SharedLeases.GoneException {
         // While the shared lease surely lasts most of the ttl, skip the keep-alive and let the hold trust
         // what is left (Lease.guaranteedTtl); else keep it alive, in the same round trip as the transaction.
         long sure = session.sureNanosFrom(start);
@@ -133,7 +134,9 @@ final class Holds {
         CompletableFuture<?> alive = keepAlive ? sessions.keepAlive(session) : CompletableFuture.completedFuture(null);
         // A value of its own lets this attempt recognise its key if the answer never comes.
         ByteSequence value = holderValue.concat(ByteSequence.from(" #" + attempts.incrementAndGet(), StandardCharsets.UTF_8));
-        CompletableFuture<TxnResponse> txn = store.createIfAbsent(key, value, session.id());
+        turn.prepare(deadline);
+        CompletableFuture<TxnResponse> txn = store.createIfAbsent(key, value, session.id(), turn.conditions(), turn.alsoOnTake(),
+                turn.otherwise(session.id()));
         TxnResponse response;
         try {
             response = txn.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -145,18 +148,22 @@ final class Holds {
             }
             // Sent, then failed (reset, leader change, ...): it may still have been applied.
             reclaimer.afterUncertainAcquire(id, key, value, session, txn);
+            turn.uncertain(txn, session);
             throw store.failure(id, "acquire", EtcdStore.unwrap(e));
         } catch (TimeoutException e) {
             reclaimer.afterUncertainAcquire(id, key, value, session, txn);
+            turn.uncertain(txn, session);
             throw store.failure(id, "acquire", store.noAnswer());
         } catch (InterruptedException e) {
             reclaimer.afterUncertainAcquire(id, key, value, session, txn);
+            turn.uncertain(txn, session);
             throw e;
         }
         if (!response.isSucceeded()) {
-            contended.accept(response.getHeader().getRevision());
+            turn.notTaken(response, session);
             return Optional.empty();
         }
+        turn.taken();
         long token = response.getHeader().getRevision();
         try {
             store.await(alive, deadline, id, "acquire");
@@ -215,7 +222,7 @@ final class Holds {
     }
 
     /** One user of {@code session} is done; the last user of a retired lease revokes it (no live key can be on it). */
-    private void endUse(SharedLease session) {
+    void endUse(SharedLease session) {
         if (session.unuse() && !isClosed()) {
             sessions.revoke(session);
         }
@@ -223,6 +230,20 @@ final class Holds {
 
     EtcdStore store() {
         return store;
+    }
+
+    KeyReclaimer reclaimer() {
+        return reclaimer;
+    }
+
+    /** A new place in {@code lockKey}'s waiter queue, unique to one waiting call, and its value (who waits). */
+    ByteSequence newPlace(ByteSequence lockKey) {
+        return WaitQueue.prefix(lockKey).concat(ByteSequence.from(placeId + "-" + places.incrementAndGet(), StandardCharsets.UTF_8));
+    }
+
+    /** What a place of this driver's says: the same owner description as its lock keys. */
+    ByteSequence holderValue() {
+        return holderValue;
     }
 
     SharedLeases sessions() {

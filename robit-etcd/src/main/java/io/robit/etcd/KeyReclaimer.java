@@ -92,6 +92,24 @@ final class KeyReclaimer {
         }
     }
 
+    /**
+     * Like {@link #afterUncertainAcquire}, for the place in the waiter queue that the same transaction
+     * may have written instead of the lock key (unique to its waiting call, with {@code value}): a
+     * place left behind would hold up every later waiter for as long as the lease lives.
+     */
+    void afterUncertainPlace(String id, ByteSequence place, ByteSequence value, SharedLease session, CompletableFuture<TxnResponse> txn) {
+        txn.whenComplete((response, error) -> {
+            if (response != null && !response.isSucceeded()) {
+                deleteKnown(id, place, response.getHeader().getRevision(), session);
+            } else if (error != null) {
+                lookFor(id, place, value, session, UNCERTAIN_RECHECKS);
+            }
+        });
+        if (!txn.isDone()) {
+            later(() -> lookFor(id, place, value, session, UNCERTAIN_RECHECKS), requestTimeoutMillis);
+        }
+    }
+
     private void lookFor(String id, ByteSequence key, ByteSequence value, SharedLease session, int rechecksLeft) {
         if (closed.getAsBoolean() || session.isDead()) {
             return;

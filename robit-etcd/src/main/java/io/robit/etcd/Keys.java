@@ -31,6 +31,11 @@ final class Keys {
         return prefix;
     }
 
+    /** The prefix's length in UTF-8 bytes. */
+    int prefixBytes() {
+        return prefixBytes.length;
+    }
+
     /** Checks {@code id} and returns its key. */
     ByteSequence key(String id) {
         byte[] idBytes = validate(id);

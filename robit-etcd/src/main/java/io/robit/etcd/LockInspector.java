@@ -10,6 +10,7 @@ import io.robit.spi.LockInfo;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -57,6 +58,10 @@ final class LockInspector {
             Map<Long, Optional<Duration>> ttls = new HashMap<>();
             List<LockInfo> all = new ArrayList<>();
             for (KeyValue held : response.getKvs()) {
+                byte[] afterPrefix = Arrays.copyOfRange(held.getKey().getBytes(), keys.prefixBytes(), held.getKey().size());
+                if (WaitQueue.isPlace(afterPrefix)) {
+                    continue; // a waiter's place, not a lock
+                }
                 String name = held.getKey().toString(StandardCharsets.UTF_8).substring(keys.prefix().length());
                 all.add(infoOf(name, held, ttls, deadline));
             }

@@ -53,18 +53,29 @@ final class Requests {
      */
     CuratorEvent call(String lockId, String operation, Duration timeout, Start request, Consumer<CuratorEvent> onAbandoned)
             throws InterruptedException {
+        return start(lockId, operation, request, onAbandoned).await(lockId, operation, timeout);
+    }
+
+    /** {@link #call} for a request whose late outcome needs no cleanup. */
+    CuratorEvent call(String lockId, String operation, Duration timeout, Start request) throws InterruptedException {
+        return call(lockId, operation, timeout, request, event -> { });
+    }
+
+    /**
+     * Starts the request without waiting, so that several can be in flight at once (ZooKeeper
+     * answers a session's requests in the order they were sent). The caller then {@linkplain
+     * Pending#await awaits} or {@linkplain Pending#abandon abandons} it.
+     *
+     * @throws DriverException the request could not be started
+     */
+    Pending start(String lockId, String operation, Start request, Consumer<CuratorEvent> onAbandoned) {
         Pending pending = new Pending(onAbandoned);
         try {
             request.start(pending);
         } catch (Exception e) {
             throw new DriverException(backend, lockId, operation, e);
         }
-        return pending.await(lockId, operation, timeout);
-    }
-
-    /** {@link #call} for a request whose late outcome needs no cleanup. */
-    CuratorEvent call(String lockId, String operation, Duration timeout, Start request) throws InterruptedException {
-        return call(lockId, operation, timeout, request, event -> { });
+        return pending;
     }
 
     /** A {@link DriverException} for a request that was answered with an error. */
@@ -74,8 +85,8 @@ final class Requests {
         return new DriverException(backend, lockId, operation, cause);
     }
 
-    /** Hands the outcome to exactly one of: the waiting caller, or {@code onAbandoned}. */
-    private final class Pending implements BackgroundCallback {
+    /** One request in flight. Hands its outcome to exactly one of: the waiting caller, or {@code onAbandoned}. */
+    final class Pending implements BackgroundCallback {
         private static final int WAITING = 0;
         private static final int ANSWERED = 1;
         private static final int ABANDONED = 2;
@@ -85,7 +96,7 @@ final class Requests {
         private final Consumer<CuratorEvent> onAbandoned;
         private volatile CuratorEvent event;
 
-        Pending(Consumer<CuratorEvent> onAbandoned) {
+        private Pending(Consumer<CuratorEvent> onAbandoned) {
             this.onAbandoned = onAbandoned;
         }
 
@@ -99,21 +110,32 @@ final class Requests {
             }
         }
 
+        /**
+         * Waits for the outcome, at most {@code timeout}; on timeout or interrupt the request is
+         * abandoned.
+         *
+         * @throws DriverException no answer in time
+         */
         CuratorEvent await(String lockId, String operation, Duration timeout) throws InterruptedException {
             try {
                 if (answered.await(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS)) {
                     return event;
                 }
             } catch (InterruptedException e) {
-                if (!state.compareAndSet(WAITING, ABANDONED)) {
-                    onAbandoned.accept(event);
-                }
+                abandon();
                 throw e;
             }
             if (state.compareAndSet(WAITING, ABANDONED)) {
                 throw new DriverException(backend, lockId, operation, new TimeoutException("no answer within " + timeout));
             }
             return event;
+        }
+
+        /** Gives the request up: its outcome, already here or still to come, goes to {@code onAbandoned} (once). */
+        void abandon() {
+            if (state.getAndSet(ABANDONED) == ANSWERED) {
+                onAbandoned.accept(event);
+            }
         }
     }
 }

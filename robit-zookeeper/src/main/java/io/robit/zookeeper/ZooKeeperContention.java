@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One caller's contention for one ZooKeeper lock, and the owner of its place in the queue: the
  * ephemeral sequential node it created. An attempt that finds the lock taken keeps its node; the
- * blocking wait watches only the node just ahead of it (no herd) and returns when its node is
+ * blocking wait watches only the node just ahead of it (no herd), lists again when it is deleted
+ * (the watch starts that listing itself, see {@link AheadWatch}) and returns when its node is
  * first; the next attempt then takes that node as the lock without a request. So blocking waiters
  * get the lock in the order they queued (FIFO). {@link #close()} deletes a node that was not
  * granted. Asynchronous waits do not queue (no thread would keep the place): they give the node
@@ -45,6 +46,8 @@ final class ZooKeeperContention implements Contention {
     // `queued` was first in line at the last look: nothing can get ahead of it, so it is the lock.
     private boolean first;
     private AheadWatch watch;
+    // The child watch of the listing `watch` starts when the node ahead is deleted.
+    private LeaseWatch nextChildWatch;
     // The child watch our listings leave on the lock's node (one object, so re-listing adds none);
     // if it has not fired when our node is granted, nothing changed since, and it becomes the lease's watch.
     private LeaseWatch childWatch;
@@ -64,8 +67,8 @@ final class ZooKeeperContention implements Contention {
      * Takes our queued node if it is first in line; else, with no node, creates one and keeps it
      * if it is the lowest (the lock is ours) or as our place in line (the lock is taken). Costs
      * no request when the wait before found our node first, one listing when it returned early,
-     * and a create and a listing for a fresh attempt (a listing alone when this contention last
-     * found the lock taken and it still is).
+     * and a create and a listing for a fresh attempt, sent together (one round trip), or a
+     * listing alone when this contention last found the lock taken and it still is.
      */
     @Override
     public Optional<Lease> tryAcquire() throws InterruptedException {
@@ -98,14 +101,9 @@ final class ZooKeeperContention implements Contention {
         if (seenTaken && !store.contenders(id, lockPath, left(end)).isEmpty()) {
             return Optional.empty();
         }
-        Node mine = store.create(id, lockPath, left(end));
-        List<String> sorted;
-        try {
-            sorted = store.contenders(id, lockPath, childWatch(), left(end));
-        } catch (RuntimeException | InterruptedException e) {
-            store.deleteInBackground(mine);
-            throw e;
-        }
+        ZooKeeperStore.Queued created = store.createAndList(id, lockPath, childWatch(), left(end));
+        Node mine = created.node();
+        List<String> sorted = created.contenders();
         if (!sorted.contains(mine.name())) {
             store.deleteInBackground(mine);
             throw new DriverException(context.backend(), id, "acquire", new KeeperException.SessionExpiredException());
@@ -145,7 +143,9 @@ final class ZooKeeperContention implements Contention {
                     dropQueued();
                 }
                 if (queued == null) {
-                    queued = store.create(id, lockPath, step);
+                    ZooKeeperStore.Queued created = store.createAndList(id, lockPath, childWatch(), step);
+                    queued = created.node();
+                    listed = created.contenders();
                 }
                 List<String> sorted = listed != null ? listed : store.contenders(id, lockPath, childWatch(), step);
                 listed = null;
@@ -166,13 +166,27 @@ final class ZooKeeperContention implements Contention {
                 String aheadPath = lockPath + "/" + ahead.get();
                 long session = store.currentSessionId();
                 if (watch == null || !watch.isArmedOn(aheadPath, session)) {
-                    watch = new AheadWatch(aheadPath, session, context.sleepers());
+                    if (watch != null) {
+                        watch.cancel(); // a late deletion of the node it stood on starts no listing
+                    }
+                    // The listing the deletion starts leaves a child watch of its own: the last
+                    // one has fired, or will with that same deletion.
+                    LeaseWatch next = new LeaseWatch();
+                    watch = new AheadWatch(aheadPath, session, context.sleepers(),
+                            onListed -> store.contendersInBackground(id, lockPath, next, onListed));
+                    nextChildWatch = next;
                     if (!store.watchIfExists(id, "watch of the node ahead", aheadPath, watch, step)) {
+                        watch.cancel();
                         watch = null; // already gone: look again at once
                         continue;
                     }
                 }
                 watch.sleep(Math.min(left, recheckNanos));
+                List<String> prefetched = watch.takeListing();
+                if (prefetched != null) {
+                    listed = prefetched;
+                    childWatch = nextChildWatch;
+                }
             }
         } catch (DriverException e) {
             // A spurious early return is allowed: the next attempt reports the failure.
@@ -233,8 +247,11 @@ final class ZooKeeperContention implements Contention {
 
     // A wait that gives up must not leave its watch until the node ahead goes.
     private void dropWatch() {
-        if (watch != null && !watch.fired()) {
-            store.unwatch(watch.path(), watch);
+        if (watch != null) {
+            watch.cancel();
+            if (!watch.fired()) {
+                store.unwatch(watch.path(), watch);
+            }
         }
         watch = null;
     }

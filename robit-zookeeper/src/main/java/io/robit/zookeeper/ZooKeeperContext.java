@@ -42,6 +42,7 @@ final class ZooKeeperContext {
     private final AtomicReference<ZooKeeperSession> leaseSession = new AtomicReference<>();
     private final SessionGuard session;
     private final ZooKeeperStore store;
+    private final LeaseExpiry expiry = new LeaseExpiry(this);
 
     ZooKeeperContext(CuratorFramework client, String basePath, Duration requestTimeout, Duration waitRecheck, Duration serverTick) {
         this.client = client;
@@ -112,6 +113,21 @@ final class ZooKeeperContext {
         } catch (RejectedExecutionException e) {
             return null;
         }
+    }
+
+    /** How many tasks the driver's timer thread was ever given (approximate, for tests). */
+    long timerTasks() {
+        return timer.getTaskCount();
+    }
+
+    /** The one timer behind the ttl of every lease of the driver. */
+    LeaseExpiry expiry() {
+        return expiry;
+    }
+
+    /** The leases granted and neither released nor lost yet. */
+    Iterable<ZooKeeperLease> liveLeases() {
+        return live;
     }
 
     /** A new lease on {@code node}, now the lowest of its lock, valid for {@code ttl} from {@code sentNanos}. */

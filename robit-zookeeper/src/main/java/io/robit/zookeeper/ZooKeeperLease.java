@@ -10,8 +10,6 @@ import io.robit.spi.support.BaseLease;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
@@ -31,11 +29,10 @@ final class ZooKeeperLease extends BaseLease implements AsyncLease, SessionLease
     private final ZooKeeperContext context;
     private final Node node;
     private final ZooKeeperSession session;
-    // Guards the ttl timer below, so that a renewal never re-arms it after the lease ended; never held across I/O.
+    // Guards the two fields below; never held across I/O. The driver's one LeaseExpiry timer reads them.
     private final ReentrantLock lock = new ReentrantLock();
     private long expiresAt;
     private long ttlNanos;
-    private ScheduledFuture<?> expiry;
 
     /** The fencing token is the zxid that created our node: it grows with every transaction on the ensemble. */
     ZooKeeperLease(ZooKeeperContext context, Node node, ZooKeeperSession session, long sentNanos, Duration ttl) {
@@ -61,7 +58,7 @@ final class ZooKeeperLease extends BaseLease implements AsyncLease, SessionLease
     void renewedBySession(long sentNanos) {
         lock.lock();
         try {
-            // The timer re-arms itself when it finds the deadline moved (expireIfDue): nothing to reschedule here.
+            // Later, never sooner: the driver's timer finds the moved expiry when it runs; nothing to reschedule.
             if (isHeld() && sentNanos + ttlNanos - expiresAt > 0) {
                 expiresAt = sentNanos + ttlNanos;
             }
@@ -88,14 +85,9 @@ final class ZooKeeperLease extends BaseLease implements AsyncLease, SessionLease
         return context == candidate;
     }
 
-    /** Starts the ttl timer; called once, after construction. */
+    /** Puts the lease under the driver's ttl timer; called once, after construction. */
     void start() {
-        lock.lock();
-        try {
-            scheduleExpiry();
-        } finally {
-            lock.unlock();
-        }
+        context.expiry().arm(expiresAtNanos());
     }
 
     /**
@@ -194,30 +186,36 @@ final class ZooKeeperLease extends BaseLease implements AsyncLease, SessionLease
         if (stat.getCzxid() != node.czxid() || stat.getEphemeralOwner() != node.sessionId()) {
             throw end(LossReason.TAKEN_OVER, "its node " + node.path() + " now belongs to session 0x" + Long.toHexString(stat.getEphemeralOwner()));
         }
+        boolean held;
+        long until;
         lock.lock();
         try {
-            if (isHeld()) {
+            held = isHeld();
+            if (held) {
                 ttlNanos = ttl.toNanos();
                 expiresAt = sent + ttlNanos;
-                scheduleExpiry();
-                return;
             }
+            until = expiresAt;
         } finally {
             lock.unlock();
         }
-        throwIfEnded();
+        if (!held) {
+            throwIfEnded();
+            return;
+        }
+        // A refresh with a shorter ttl than before may expire sooner than the timer stands.
+        context.expiry().arm(until);
     }
 
     /**
-     * Declares the lease lost unless it already ended (see {@link BaseLease#signalLost}), and stops
-     * its ttl timer.
+     * Declares the lease lost unless it already ended (see {@link BaseLease#signalLost}), and takes
+     * it off the driver's live leases (so the ttl timer no longer looks at it).
      *
      * @return the exception that describes this loss, for a refresh to throw
      */
     LockLostException end(LossReason reason, String detail) {
         LockLostException loss = new LockLostException(node.lockId(), reason, detail);
         if (signalLost(loss)) {
-            stopTimer();
             context.forget(this);
         }
         return loss;
@@ -229,18 +227,7 @@ final class ZooKeeperLease extends BaseLease implements AsyncLease, SessionLease
      * @return true the first time (then the caller deletes the node), false after
      */
     boolean markReleased() {
-        boolean first = beginRelease();
-        stopTimer();
-        return first;
-    }
-
-    private void stopTimer() {
-        lock.lock();
-        try {
-            cancelExpiry();
-        } finally {
-            lock.unlock();
-        }
+        return beginRelease();
     }
 
     private void throwIfEnded() {
@@ -259,38 +246,37 @@ final class ZooKeeperLease extends BaseLease implements AsyncLease, SessionLease
         }
     }
 
-    // Caller holds `lock`.
-    private void scheduleExpiry() {
-        cancelExpiry();
-        long delay = expiresAt - context.ticker().read();
-        expiry = context.schedule(this::expireIfDue, Math.max(0, delay), TimeUnit.NANOSECONDS);
-    }
-
-    // Caller holds `lock`.
-    private void cancelExpiry() {
-        if (expiry != null) {
-            expiry.cancel(false);
-            expiry = null;
+    /** When the ttl runs out without a renewal, as a ticker reading. */
+    long expiresAtNanos() {
+        lock.lock();
+        try {
+            return expiresAt;
+        } finally {
+            lock.unlock();
         }
     }
 
-    // On the driver's timer: the ttl ran out without a refresh, so give the lock up as a ttl lease would.
-    private void expireIfDue() {
+    /**
+     * On the driver's timer ({@link LeaseExpiry}): if the ttl ran out at {@code nowNanos} without a
+     * renewal, gives the lock up as a ttl lease would (ends the lease, deletes the node).
+     *
+     * @return whether the lease is still held (then the timer must come back at {@link #expiresAtNanos})
+     */
+    boolean expireIfDue(long nowNanos) {
         lock.lock();
         try {
             if (!isHeld()) {
-                return;
+                return false;
             }
-            long left = expiresAt - context.ticker().read();
-            if (left > 0) {
-                expiry = context.schedule(this::expireIfDue, left, TimeUnit.NANOSECONDS);
-                return;
+            if (expiresAt - nowNanos > 0) {
+                return true;
             }
         } finally {
             lock.unlock();
         }
         end(LossReason.EXPIRED, "not refreshed within its ttl; the driver deleted its node");
         context.store().deleteInBackground(node);
+        return false;
     }
 
     @Override

@@ -108,28 +108,80 @@ final class ZooKeeperStore {
         return new Written(code, code == KeeperException.Code.OK ? event.getStat() : null);
     }
 
+    /** A node we just created, and the contenders listed right after (it among them). */
+    record Queued(Node node, List<String> contenders) {
+    }
+
     /**
      * Creates our ephemeral sequential node under {@code lockPath}, holding this process's
-     * {@code pid@host}; a create given up on is deleted when it lands.
+     * {@code pid@host} (a create given up on is deleted when it lands), and lists the contenders
+     * as {@link #contenders(String, String, Watcher, Duration)} does, in one round trip: the listing is sent right behind the create, without waiting for it, and ZooKeeper
+     * answers a session's requests in the order they were sent, so the listing already shows the
+     * new node. Should it not (the create had to make the lock's node first), it lists again.
      */
-    Node create(String id, String lockPath, Duration timeout) throws InterruptedException {
+    Queued createAndList(String id, String lockPath, Watcher watcher, Duration timeout) throws InterruptedException {
         Stat stat = new Stat();
         long sent = ticker.read();
-        CuratorEvent event = requests.call(id, "create of a lock node", timeout,
+        long end = sent + timeout.toNanos();
+        Requests.Pending create = startCreate(id, lockPath, stat);
+        Node node;
+        CuratorEvent listed;
+        try {
+            Requests.Pending list = requests.start(id, "list of contenders", callback -> {
+                if (watcher == null) {
+                    client.getChildren().inBackground(callback).forPath(lockPath);
+                } else {
+                    client.getChildren().usingWatcher(watcher).inBackground(callback).forPath(lockPath);
+                }
+            }, late -> { });
+            // The listing is answered after the create, so this waits for both.
+            listed = list.await(id, "list of contenders", left(end));
+            node = created(id, create.await(id, "create of a lock node", left(end)), stat, sent);
+        } catch (RuntimeException | InterruptedException e) {
+            create.abandon(); // deletes our node, now or when it lands
+            throw e;
+        }
+        try {
+            KeeperException.Code code = KeeperException.Code.get(listed.getResultCode());
+            if (code == KeeperException.Code.OK) {
+                List<String> sorted = LockNames.contenders(listed.getChildren());
+                if (sorted.contains(node.name()) && !LockNames.needsCreationOrder(sorted)) {
+                    return new Queued(node, sorted);
+                }
+            } else if (code != KeeperException.Code.NONODE) {
+                throw requests.failure(id, "list of contenders", listed);
+            }
+            return new Queued(node, contenders(id, lockPath, watcher, left(end)));
+        } catch (RuntimeException | InterruptedException e) {
+            deleteInBackground(node);
+            throw e;
+        }
+    }
+
+    private Requests.Pending startCreate(String id, String lockPath, Stat stat) {
+        return requests.start(id, "create of a lock node",
                 callback -> client.create().storingStatIn(stat).creatingParentContainersIfNeeded().withProtection()
                         .withMode(CreateMode.EPHEMERAL_SEQUENTIAL).inBackground(callback)
                         .forPath(lockPath + "/" + LockNames.NODE_PREFIX, holder),
                 late -> {
-                    if (late.getResultCode() == KeeperException.Code.OK.intValue()) {
+                    if (late != null && late.getResultCode() == KeeperException.Code.OK.intValue()) {
                         deleteInBackground(new Node(id, late.getName(), 0, 0));
                     }
                 });
+    }
+
+    // The node a create answered with; a failure if it did not create one.
+    private Node created(String id, CuratorEvent event, Stat stat, long sent) {
         if (event.getResultCode() != KeeperException.Code.OK.intValue()) {
             throw requests.failure(id, "create of a lock node", event);
         }
         onContact.accept(sent);
         Stat created = event.getStat() != null ? event.getStat() : stat;
         return new Node(id, event.getName(), created.getCzxid(), created.getEphemeralOwner());
+    }
+
+    private Duration left(long endNanos) {
+        return Duration.ofNanos(Math.max(0, endNanos - ticker.read()));
     }
 
     /** The contenders under {@code lockPath}, lowest first; empty if the lock's node does not exist. */
@@ -160,6 +212,31 @@ final class ZooKeeperStore {
         }
         List<String> sorted = LockNames.contenders(event.getChildren());
         return LockNames.needsCreationOrder(sorted) ? inCreationOrder(id, lockPath, sorted, sent + timeout.toNanos()) : sorted;
+    }
+
+    /**
+     * {@link #contenders(String, String, Watcher, Duration)} without waiting: {@code onListed} gets
+     * the contenders, lowest first, on Curator's event thread; or null if the listing failed, or
+     * if the sequence numbers wrapped (ordering them takes a read per contender: the caller lists
+     * again the blocking way).
+     */
+    void contendersInBackground(String id, String lockPath, Watcher watcher, Consumer<List<String>> onListed) {
+        try {
+            client.getChildren().usingWatcher(watcher).inBackground((c, event) -> {
+                KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
+                if (code == KeeperException.Code.NONODE) {
+                    onListed.accept(List.of());
+                } else if (code == KeeperException.Code.OK) {
+                    List<String> sorted = LockNames.contenders(event.getChildren());
+                    onListed.accept(LockNames.needsCreationOrder(sorted) ? null : sorted);
+                } else {
+                    onListed.accept(null);
+                }
+            }).forPath(lockPath);
+        } catch (Exception e) {
+            LOG.debug("could not list the contenders of lock '{}' in the background: {}", id, e.toString());
+            onListed.accept(null);
+        }
     }
 
     /**

@@ -103,6 +103,21 @@ class ZooKeeperSessionIT {
     }
 
     @Test
+    void lockAndUnlockInALoopScheduleNoTtlTimerTaskPerPair() throws Exception {
+        // Issue 18 item 5: one timer for the ttl of every lease of the driver, not a task per lease.
+        ZooKeeperDriver driver = track(ZooKeeperDriver.create(client));
+        String id = newId();
+        Duration ttl = Duration.ofSeconds(30);
+        driver.release(driver.acquire(id, ttl, TIMEOUT).orElseThrow());
+        long before = driver.context().timerTasks();
+        for (int i = 0; i < 50; i++) {
+            Lease lease = driver.acquire(id, ttl, TIMEOUT).orElseThrow();
+            driver.release(lease);
+        }
+        assertThat(driver.context().timerTasks() - before).as("timer tasks scheduled for 50 lock+unlock pairs").isLessThanOrEqualTo(1);
+    }
+
+    @Test
     void keepAlivesExtendTheTtlOfEveryHoldAndTheirAbsenceExpiresThem() throws Exception {
         ZooKeeperDriver driver = track(ZooKeeperDriver.create(client));
         Duration ttl = Duration.ofMillis(1500);

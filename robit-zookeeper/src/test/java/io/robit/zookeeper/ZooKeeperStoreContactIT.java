@@ -6,6 +6,7 @@ import io.robit.Ticker;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
@@ -50,11 +51,16 @@ class ZooKeeperStoreContactIT {
         assertThat(contacts).as("reads of a missing node").isEmpty();
 
         long beforeCreate = System.nanoTime();
-        Node node = store.create("a", lockPath, TIMEOUT);
-        assertThat(contacts).as("the create").hasSize(1);
+        ZooKeeperStore.Queued queued = store.createAndList("a", lockPath, null, TIMEOUT);
+        Node node = queued.node();
+        assertThat(queued.contenders()).containsExactly(node.name());
+        assertThat(contacts).as("the create (not the listing sent with it)").hasSize(1);
         assertThat(contacts.get(0)).as("counted from the create's send").isGreaterThanOrEqualTo(beforeCreate);
 
         store.contenders("a", lockPath, TIMEOUT);
+        CompletableFuture<List<String>> listed = new CompletableFuture<>();
+        store.contendersInBackground("a", lockPath, event -> { }, listed::complete);
+        assertThat(listed.get(10, TimeUnit.SECONDS)).containsExactly(node.name());
         store.exists("a", "probe", node.path(), null, TIMEOUT);
         store.read("a", "probe", node.path(), TIMEOUT);
         assertThat(contacts).as("reads of an existing node").hasSize(1);

@@ -39,7 +39,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li><b>contended</b>: {@code --clients} clients (each its own connection, as separate processes
  *       would be) take turns on one lock with an empty critical section; acquisitions/s and the
  *       handoff, the time from the holder starting its unlock to the next holder having the lock
- *       (p50, p99);</li>
+ *       (p50, p99); the wait, from a client calling {@code lock()} to having it (p50, p99, max), and
+ *       the share of acquisitions by the client that held the lock last (fair hand-off: about
+ *       1/{@code clients} or less; a releaser that barges ahead of the waiters: near 100%);</li>
  *   <li><b>loss</b>: an operator revokes the holder's lease ({@code --trials} times, at a random
  *       moment); the time until the holder is told ({@code Held.lost()} completes, or jetcd's
  *       keep-alive observer reports an error);</li>
@@ -233,15 +235,27 @@ public final class EtcdLockBench {
                 contend(group, warmup);
             }
             List<List<Samples>> results = new ArrayList<>();
-            systems.forEach(s -> results.add(new ArrayList<>()));
+            List<List<Samples>> waits = new ArrayList<>();
+            long[] again = new long[systems.size()];
+            systems.forEach(s -> {
+                results.add(new ArrayList<>());
+                waits.add(new ArrayList<>());
+            });
             for (int round = 0; round < rounds; round++) {
                 for (int i = 0; i < systems.size(); i++) {
-                    results.get(i).add(contend(opened.get(i), measure));
+                    Contended measured = contend(opened.get(i), measure);
+                    results.get(i).add(measured.handoffs());
+                    waits.get(i).add(measured.waits());
+                    again[i] += measured.reacquired();
                 }
             }
             for (int i = 0; i < systems.size(); i++) {
                 rows.add(Samples.pooled(results.get(i)).row("contended, " + clients + " clients: acquisitions; handoff latency",
                         systems.get(i).name(), "acq/s", Samples.medianRate(results.get(i))));
+                Samples pooledWaits = Samples.pooled(waits.get(i));
+                rows.add(pooledWaits.row("contended, " + clients + " clients: wait, lock() call to held; share taken by the client that held it last",
+                        systems.get(i).name(), "", String.format(Locale.ROOT, "%.1f%% re-acquired by the releaser (%d of %d)",
+                                100.0 * again[i] / Math.max(1, pooledWaits.nanos().length), again[i], pooledWaits.nanos().length)));
             }
         } finally {
             for (List<LockClient> group : opened) {
@@ -252,25 +266,40 @@ public final class EtcdLockBench {
         }
     }
 
-    /** Each client loops lock, unlock; a handoff is the time from a holder starting its unlock to the next holder having the lock. */
-    private Samples contend(List<LockClient> group, Duration duration) throws Exception {
+    /**
+     * Each client loops lock, unlock; a handoff is the time from a holder starting its unlock to the
+     * next holder having the lock, a wait the time from a client calling {@code lock()} to having it;
+     * an acquisition is a re-acquisition when the client held the lock last (it won against clients
+     * that were already waiting, or nobody waited).
+     */
+    private Contended contend(List<LockClient> group, Duration duration) throws Exception {
         AtomicLong releasedAt = new AtomicLong();
+        AtomicLong lastHolder = new AtomicLong(-1);
+        AtomicLong reacquired = new AtomicLong();
         LongList handoffs = new LongList();
+        LongList waits = new LongList();
         ExecutorService pool = Executors.newFixedThreadPool(group.size());
         long start = System.nanoTime();
         long end = start + duration.toNanos();
         try {
             List<Future<?>> done = new ArrayList<>();
-            for (LockClient client : group) {
+            for (int c = 0; c < group.size(); c++) {
+                LockClient client = group.get(c);
+                long self = c;
                 done.add(pool.submit(() -> {
                     while (System.nanoTime() < end) {
+                        long called = System.nanoTime();
                         client.lock();
                         long in = System.nanoTime();
                         long previous = releasedAt.get();
-                        if (previous != 0) {
-                            synchronized (handoffs) {
+                        synchronized (handoffs) {
+                            if (previous != 0) {
                                 handoffs.add(in - previous);
                             }
+                            waits.add(in - called);
+                        }
+                        if (lastHolder.getAndSet(self) == self) {
+                            reacquired.incrementAndGet();
                         }
                         releasedAt.set(System.nanoTime());
                         client.unlock();
@@ -284,7 +313,12 @@ public final class EtcdLockBench {
         } finally {
             pool.shutdownNow();
         }
-        return new Samples(handoffs.toArray(), System.nanoTime() - start);
+        long elapsed = System.nanoTime() - start;
+        return new Contended(new Samples(handoffs.toArray(), elapsed), new Samples(waits.toArray(), elapsed), reacquired.get());
+    }
+
+    /** One round of the contended scenario. */
+    private record Contended(Samples handoffs, Samples waits, long reacquired) {
     }
 
     // --- loss: an operator revokes the holder's lease; how long until the holder is told ---
@@ -502,8 +536,9 @@ public final class EtcdLockBench {
             return nanos.length / (elapsedNanos / 1e9);
         }
 
+        /** A table row; with no {@code unit}, the rate column shows {@code rate} as given, or the sample count when that is empty. */
         String row(String scenario, String client, String unit, String rate) {
-            String shown = unit.isEmpty() ? "n=" + nanos.length : rate + " " + unit;
+            String shown = unit.isEmpty() ? (rate.isEmpty() ? "n=" + nanos.length : rate) : rate + " " + unit;
             return String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |", scenario, client, shown, ms(percentile(0.50)),
                     ms(percentile(0.99)), ms(nanos.length == 0 ? 0 : nanos[nanos.length - 1]));
         }

@@ -44,7 +44,8 @@ import org.apache.curator.test.TestingServer;
  * Each run also reports the CPU time the whole JVM (clients and in-process server) spent per
  * operation, which a busy machine distorts less than latency, and the ZooKeeper requests its
  * clients sent per operation (counted by a Curator tracer: every request, background ones and
- * retries included). {@code -Dbench.libraries=robit} runs Robit alone.
+ * retries included). {@code -Dbench.libraries=robit} runs Robit alone, {@code -Dbench.scenarios=u}
+ * (or {@code c}) the uncontended (or contended) scenario alone, for profiling one path.
  *
  * <p>Run it (the in-process server keeps its data in a temporary folder on disk, with ZooKeeper's
  * default fsync of every write):
@@ -60,6 +61,8 @@ public final class ZooKeeperLockBenchmark {
     private static final int WARM_UP_SECONDS = 5;
     // -Dbench.libraries=robit runs one library only (for before/after comparisons of Robit alone).
     private static final List<String> LIBRARIES = List.of(System.getProperty("bench.libraries", "robit,curator").split(","));
+    // -Dbench.scenarios=u (uncontended) or c (contended) runs one scenario only (for profiling one path).
+    private static final List<String> SCENARIOS = List.of(System.getProperty("bench.scenarios", "u,c").split(","));
     private static final String UNCONTENDED = "uncontended lock+unlock";
     private static final String CONTENDED = CONTENDERS + " clients, one lock: handoff";
 
@@ -103,12 +106,16 @@ public final class ZooKeeperLockBenchmark {
                     server == null ? "external" : "in-process, data on disk in " + server.getTempDirectory(), rounds, seconds, CONTENDERS);
             // Warm up both paths (JIT, connections) without recording.
             for (String library : LIBRARIES) {
-                uncontended(library, connect, WARM_UP_SECONDS, "warm");
-                contended(library, connect, WARM_UP_SECONDS, "warm");
+                if (SCENARIOS.contains("u")) {
+                    uncontended(library, connect, WARM_UP_SECONDS, "warm");
+                }
+                if (SCENARIOS.contains("c")) {
+                    contended(library, connect, WARM_UP_SECONDS, "warm");
+                }
             }
             List<Result> results = new ArrayList<>();
             for (int round = 1; round <= rounds; round++) {
-                for (String scenario : List.of("u", "c")) {
+                for (String scenario : SCENARIOS) {
                     // Alternate which library goes first, so that neither always meets a warmer or colder machine.
                     List<String> order = round % 2 == 1 || LIBRARIES.size() < 2 ? LIBRARIES : List.of(LIBRARIES.get(1), LIBRARIES.get(0));
                     for (String library : order) {
@@ -127,6 +134,9 @@ public final class ZooKeeperLockBenchmark {
             for (String scenario : List.of(UNCONTENDED, CONTENDED)) {
                 for (String library : LIBRARIES) {
                     List<Result> mine = results.stream().filter(r -> r.library().equals(library) && r.scenario().equals(scenario)).toList();
+                    if (mine.isEmpty()) {
+                        continue;
+                    }
                     double[] rates = mine.stream().mapToDouble(Result::perSecond).sorted().toArray();
                     long[] pooled = mine.stream().flatMapToLong(r -> Arrays.stream(r.latencies())).sorted().toArray();
                     Result all = new Result(library, scenario, pooled.length, 0, pooled, 0, 0);
