@@ -199,7 +199,12 @@ public final class Hold<ID> implements Held {
 
     /** Declares the loss if the local deadline has passed; true if it has. */
     boolean expireIfDue() {
-        if (state.get() == ACTIVE && settings.ticker().read() - deadlineNanos >= 0) {
+        return state.get() == ACTIVE && expireIfDue(settings.ticker().read());
+    }
+
+    /** {@link #expireIfDue()} with a ticker reading already taken, for a pass over many holds. */
+    boolean expireIfDue(long nowNanos) {
+        if (state.get() == ACTIVE && nowNanos - deadlineNanos >= 0) {
             lose(LossReason.DEADLINE_PASSED, renewal.lastError());
             return true;
         }
@@ -233,8 +238,8 @@ public final class Hold<ID> implements Held {
 
     private void renewedFor(long sentNanos, long trusted) {
         stats.recordRenewSuccess();
-        long now = settings.ticker().read();
         if (events.enabled()) {
+            long now = settings.ticker().read();
             events.renewed(now - sentNanos, sentNanos + trusted - now);
         }
         long candidate = sentNanos + trusted;

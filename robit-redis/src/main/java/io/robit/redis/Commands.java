@@ -3,6 +3,12 @@ package io.robit.redis;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanIterator;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.CommandOutput;
+import io.lettuce.core.output.IntegerOutput;
+import io.lettuce.core.output.NestedMultiOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
@@ -11,6 +17,7 @@ import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -84,12 +91,40 @@ final class Commands implements AutoCloseable {
         });
     }
 
-    <T> CompletionStage<T> evalsha(String sha, ScriptOutputType type, String[] keys, String... args) {
-        return async.evalsha(sha, type, keys, args);
+    /**
+     * {@code EVALSHA} of {@code script} with keys and arguments already encoded: Lettuce writes the
+     * bytes as they are, where a {@code String} argument costs a UTF-8 encoding into a pooled
+     * buffer and a copy on every call. At least one key; on Cluster the first one routes the call.
+     */
+    <T> CompletionStage<T> evalsha(Scripts script, ScriptOutputType type, byte[][] keys, byte[]... args) {
+        return run(CommandType.EVALSHA, script.shaBytes(), type, keys, args);
     }
 
-    <T> CompletionStage<T> eval(String script, ScriptOutputType type, String[] keys, String... args) {
-        return async.eval(script, type, keys, args);
+    /** {@code EVAL} of {@code script} (which also loads it), as {@link #evalsha}. */
+    <T> CompletionStage<T> eval(Scripts script, ScriptOutputType type, byte[][] keys, byte[]... args) {
+        return run(CommandType.EVAL, script.bodyBytes(), type, keys, args);
+    }
+
+    private <T> CompletionStage<T> run(CommandType command, byte[] script, ScriptOutputType type, byte[][] keys, byte[][] args) {
+        CommandArgs<String, String> arguments = new EncodedArgs(keys[0]).add(script).add(keys.length);
+        for (byte[] key : keys) {
+            arguments.add(key);
+        }
+        for (byte[] arg : args) {
+            arguments.add(arg);
+        }
+        return async.dispatch(command, output(type), arguments);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> CommandOutput<String, String, T> output(ScriptOutputType type) {
+        // The outputs Lettuce's own evalsha uses for these types.
+        CommandOutput<String, String, ?> output = switch (type) {
+            case INTEGER -> new IntegerOutput<>(StringCodec.UTF8);
+            case MULTI -> new NestedMultiOutput<>(StringCodec.UTF8);
+            default -> throw new IllegalArgumentException("no script of the driver answers " + type);
+        };
+        return (CommandOutput<String, String, T>) output;
     }
 
     CompletionStage<Long> pttl(String key) {
@@ -121,5 +156,23 @@ final class Commands implements AutoCloseable {
     @Override
     public void close() {
         connection.closeAsync();
+    }
+
+    /**
+     * Arguments written as bytes; the key that routes the command on Cluster is given apart, since
+     * Lettuce finds it only among arguments it encodes itself.
+     */
+    private static final class EncodedArgs extends CommandArgs<String, String> {
+        private final byte[] routingKey;
+
+        EncodedArgs(byte[] routingKey) {
+            super(StringCodec.UTF8);
+            this.routingKey = routingKey;
+        }
+
+        @Override
+        public ByteBuffer getFirstEncodedKey() {
+            return ByteBuffer.wrap(routingKey);
+        }
     }
 }

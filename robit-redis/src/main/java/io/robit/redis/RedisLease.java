@@ -16,20 +16,23 @@ import java.util.concurrent.TimeUnit;
 final class RedisLease extends BaseLease implements SessionLease {
     private final RedisStore store;
     private final String id;
-    private final String key;
+    private final RedisStore.Keys keys;
     private final String owner;
+    private final byte[] ownerRaw;
     private final RedisSession session;
     private volatile long lastSentNanos;
     private volatile long ttlNanos;
     // The latest refresh failed (no answer, or an error): Redis may be unreachable.
     private volatile boolean renewalFailing;
 
-    RedisLease(RedisStore store, RedisStore.Keys keys, String owner, long token, long sentNanos, Duration ttl, RedisSession session) {
+    RedisLease(RedisStore store, RedisStore.Keys keys, String owner, byte[] ownerRaw, long token, long sentNanos, Duration ttl,
+            RedisSession session) {
         super(keys.id(), token);
         this.store = store;
         this.id = keys.id();
-        this.key = keys.lock();
+        this.keys = keys;
         this.owner = owner;
+        this.ownerRaw = ownerRaw;
         this.session = session;
         this.lastSentNanos = sentNanos;
         this.ttlNanos = ttl.toNanos();
@@ -41,11 +44,21 @@ final class RedisLease extends BaseLease implements SessionLease {
 
     /** The lock key. */
     String key() {
-        return key;
+        return keys.lock();
+    }
+
+    /** The lock's keys, with their encoded forms. */
+    RedisStore.Keys keys() {
+        return keys;
     }
 
     String owner() {
         return owner;
+    }
+
+    /** The owner string in UTF-8, as the scripts take it (never modified). */
+    byte[] ownerRaw() {
+        return ownerRaw;
     }
 
     RedisStore store() {

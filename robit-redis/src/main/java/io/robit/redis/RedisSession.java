@@ -31,6 +31,7 @@ final class RedisSession implements AsyncLeaseSession {
 
     private final RedisStore store;
     private final long ttlMillis;
+    private final byte[] ttlRaw;
     private final Duration guaranteed;
     private final ReentrantLock lock = new ReentrantLock();
     private final Set<RedisLease> members = new HashSet<>(); // guarded by lock
@@ -38,6 +39,7 @@ final class RedisSession implements AsyncLeaseSession {
     RedisSession(RedisStore store, long ttlMillis) {
         this.store = store;
         this.ttlMillis = ttlMillis;
+        this.ttlRaw = RedisStore.utf8(Long.toString(ttlMillis));
         // Redis keeps each key for the whole ttl in ms from when it runs the script, after the send.
         this.guaranteed = Duration.ofMillis(ttlMillis);
     }
@@ -127,18 +129,18 @@ final class RedisSession implements AsyncLeaseSession {
 
     /** Sends every batch at once, settles each lease's answer, then waits for the replicas it needs. */
     private CompletionStage<Void> renew(Commands commands, RedisLease[] leases, long sent) {
-        String ttl = Long.toString(ttlMillis);
         List<CompletableFuture<Void>> calls = new ArrayList<>();
         boolean[] extended = {false};
         for (int from = 0; from < leases.length; from += MAX_BATCH) {
             int first = from;
             int size = Math.min(MAX_BATCH, leases.length - from);
-            String[] keys = new String[size];
-            String[] args = new String[size + 1];
-            args[0] = ttl;
+            // Each key and owner was encoded once, when its lease was granted.
+            byte[][] keys = new byte[size][];
+            byte[][] args = new byte[size + 1][];
+            args[0] = ttlRaw;
             for (int i = 0; i < size; i++) {
-                keys[i] = leases[first + i].key();
-                args[i + 1] = leases[first + i].owner();
+                keys[i] = leases[first + i].keys().raw().lock();
+                args[i + 1] = leases[first + i].ownerRaw();
             }
             CompletionStage<List<Object>> failed = store.script(commands, Scripts.REFRESH_SESSION, ScriptOutputType.MULTI, keys, args);
             calls.add(failed.thenAccept(failures -> {

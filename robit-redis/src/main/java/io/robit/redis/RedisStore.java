@@ -8,6 +8,7 @@ import io.lettuce.core.cluster.SlotHash;
 import io.robit.DriverException;
 import io.robit.spi.LockInfo;
 import io.robit.spi.support.Arguments;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -31,9 +32,22 @@ import org.slf4j.LoggerFactory;
 final class RedisStore implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RedisStore.class);
 
-    /** The keys and the release channel of one lock; all carry the hash tag {@code {id}}. */
-    record Keys(String id, String lock, String counter, String channel, String waiters) {
+    /**
+     * The keys and the release channel of one lock; all carry the hash tag {@code {id}}. With them,
+     * encoded once, the same as the scripts' arguments ({@link #raw}).
+     */
+    record Keys(String id, String lock, String counter, String channel, String waiters, Raw raw) {
+        Keys(String id, String lock, String counter, String channel, String waiters) {
+            this(id, lock, counter, channel, waiters, new Raw(utf8(lock), utf8(counter), utf8(channel), utf8(waiters)));
+        }
     }
+
+    /** A lock's keys and channel in UTF-8 (never modified). */
+    record Raw(byte[] lock, byte[] counter, byte[] channel, byte[] waiters) {
+    }
+
+    private static final byte[] WAITS = {'1'};
+    private static final byte[] DOES_NOT_WAIT = {'0'};
 
     /**
      * What one acquire got: the lease, or (when another party holds the lock) the holder's remaining
@@ -88,31 +102,35 @@ final class RedisStore implements AutoCloseable {
      */
     Attempt acquire(Keys keys, Duration ttl, Duration timeout, boolean waits) throws InterruptedException {
         String owner = owners.next();
+        byte[] ownerRaw = utf8(owner);
+        Raw raw = keys.raw();
+        byte[][] scriptKeys = {raw.lock(), raw.counter(), raw.waiters()};
+        byte[] ttlRaw = utf8(Long.toString(ttl.toMillis()));
         long sent = System.nanoTime();
         List<Object> answer;
         try {
             answer = call(keys.id(), "acquire", timeout, c -> script(c, Scripts.ACQUIRE, ScriptOutputType.MULTI,
-                    new String[] {keys.lock(), keys.counter(), keys.waiters()}, owner, Long.toString(ttl.toMillis()), waits ? "1" : "0"));
+                    scriptKeys, ownerRaw, ttlRaw, waits ? WAITS : DOES_NOT_WAIT));
         } catch (DriverException | InterruptedException e) {
             // The script may still run (or have run) without us seeing the answer: give it back.
-            giveBack(keys, owner);
+            giveBack(keys, ownerRaw);
             throw e;
         }
         long received = System.nanoTime();
         if ((Long) answer.get(0) != 1L) {
             return new Attempt(null, (Long) answer.get(1), received);
         }
-        if (acks.enabled()) {
+        if (acks.enabled() && !acks.knownUnneeded(connections.commands().getNow(null), keys.lock())) {
             // Not trusted until a replica has it: a failover to a replica without it would grant it again.
             try {
                 call(keys.id(), "acquire", timeout.plus(acks.timeout()), c -> acks.confirm(c, keys.lock()));
             } catch (DriverException | InterruptedException e) {
-                giveBack(keys, owner);
+                giveBack(keys, ownerRaw);
                 throw e;
             }
         }
         RedisSession session = sessions.of(ttl, keys.lock());
-        RedisLease lease = new RedisLease(this, keys, owner, (Long) answer.get(1), sent, ttl, session);
+        RedisLease lease = new RedisLease(this, keys, owner, ownerRaw, (Long) answer.get(1), sent, ttl, session);
         session.join(lease);
         return new Attempt(lease, 0, received);
     }
@@ -122,16 +140,17 @@ final class RedisStore implements AutoCloseable {
         checkTtl(ttl);
         Arguments.positive("timeout", timeout);
         checkOpen();
-        return call(lease.id(), "refresh", timeout, c -> refreshRequest(c, lease.key(), lease.owner(), ttl));
+        return call(lease.id(), "refresh", timeout, c -> refreshRequest(c, lease, ttl));
     }
 
-    private CompletionStage<Long> refreshRequest(Commands commands, String lockKey, String owner, Duration ttl) {
+    private CompletionStage<Long> refreshRequest(Commands commands, RedisLease lease, Duration ttl) {
         long ttlMillis = ttl.toMillis();
-        CompletionStage<Long> code = batcher != null ? batcher.refresh(commands, lockKey, owner, ttlMillis)
-                : script(commands, Scripts.REFRESH, ScriptOutputType.INTEGER, new String[] {lockKey}, owner, Long.toString(ttlMillis));
+        CompletionStage<Long> code = batcher != null ? batcher.refresh(commands, lease.key(), lease.owner(), ttlMillis)
+                : script(commands, Scripts.REFRESH, ScriptOutputType.INTEGER, new byte[][] {lease.keys().raw().lock()}, lease.ownerRaw(),
+                        utf8(Long.toString(ttlMillis)));
         // A renewal is trusted only once the replicas it needs have the extended key.
         return code.thenCompose(answer -> answer == null || answer != 1L ? CompletableFuture.completedFuture(answer)
-                : confirmed(commands, lockKey).thenApply(ignored -> answer));
+                : confirmed(commands, lease.key()).thenApply(ignored -> answer));
     }
 
     /** Completes once the replicas the writes so far on {@code commands} need have them ({@link ReplicaAcks}). */
@@ -142,7 +161,7 @@ final class RedisStore implements AutoCloseable {
     /** Deletes the lease's key if it is still the lease's, and tells waiters; never throws. */
     void release(RedisLease lease) {
         lease.session().leave(lease);
-        Keys keys = keys(lease.id());
+        Keys keys = lease.keys();
         if (closed) {
             LOG.debug("Release of lock '{}' after the driver was closed: the key expires by its TTL", lease.id());
             return;
@@ -151,29 +170,30 @@ final class RedisStore implements AutoCloseable {
             // After a loss, or while renewals fail: Redis may be unreachable, and waiting for it would
             // hold a thread per lock. The owner-checked delete is sent without waiting; if it never
             // arrives, the key expires by its TTL (it is no longer renewed).
-            giveBack(keys, lease.owner());
+            giveBack(keys, lease.ownerRaw());
             return;
         }
         try {
-            Long deleted = call(lease.id(), "release", commandTimeout, c -> releaseRequest(c, keys, lease.owner()));
+            Long deleted = call(lease.id(), "release", commandTimeout, c -> releaseRequest(c, keys, lease.ownerRaw()));
             if (deleted == 0) {
                 LOG.debug("Release of lock '{}': the key was no longer ours (expired or taken over)", lease.id());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            giveBack(keys, lease.owner());
+            giveBack(keys, lease.ownerRaw());
             LOG.warn("Release of lock '{}' was interrupted; the key expires by its TTL if the release did not reach Redis", lease.id());
         } catch (RuntimeException e) {
             LOG.warn("Release of lock '{}' failed; the key expires by its TTL: {}", lease.id(), e.getMessage());
         }
     }
 
-    private CompletionStage<Long> releaseRequest(Commands commands, Keys keys, String owner) {
-        return script(commands, Scripts.RELEASE, ScriptOutputType.INTEGER, new String[] {keys.lock(), keys.waiters()}, owner, keys.channel());
+    private CompletionStage<Long> releaseRequest(Commands commands, Keys keys, byte[] owner) {
+        Raw raw = keys.raw();
+        return script(commands, Scripts.RELEASE, ScriptOutputType.INTEGER, new byte[][] {raw.lock(), raw.waiters()}, owner, raw.channel());
     }
 
-    /** Best effort, answer not awaited: deletes the key if {@code owner} still holds it. */
-    private void giveBack(Keys keys, String owner) {
+    /** Best effort, answer not awaited: deletes the key if {@code owner} (UTF-8) still holds it. */
+    private void giveBack(Keys keys, byte[] owner) {
         CompletableFuture<Commands> commands = connections.commands();
         if (commands.isDone() && !commands.isCompletedExceptionally()) {
             try {
@@ -198,7 +218,7 @@ final class RedisStore implements AutoCloseable {
     }
 
     private CompletionStage<Long> probeRequest(Commands commands, Keys keys) {
-        return script(commands, Scripts.PROBE, ScriptOutputType.INTEGER, new String[] {keys.lock(), keys.waiters()});
+        return script(commands, Scripts.PROBE, ScriptOutputType.INTEGER, new byte[][] {keys.raw().lock(), keys.raw().waiters()});
     }
 
     /** What Redis holds for the lock: empty when neither its key nor its counter exists. */
@@ -206,7 +226,7 @@ final class RedisStore implements AutoCloseable {
         List<Object> answer;
         try {
             answer = call(keys.id(), "inspect", commandTimeout,
-                    c -> script(c, Scripts.INSPECT, ScriptOutputType.MULTI, new String[] {keys.lock(), keys.counter()}));
+                    c -> script(c, Scripts.INSPECT, ScriptOutputType.MULTI, new byte[][] {keys.raw().lock(), keys.raw().counter()}));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw failure(keys.id(), "inspect", e);
@@ -244,11 +264,29 @@ final class RedisStore implements AutoCloseable {
         }
     }
 
-    <T> CompletionStage<T> script(Commands commands, Scripts script, ScriptOutputType type, String[] keys, String... args) {
-        return commands.<T>evalsha(script.sha(), type, keys, args)
+    /** Runs {@code script} by its digest, and by its body when the server does not have it (after a restart or failover). */
+    <T> CompletionStage<T> script(Commands commands, Scripts script, ScriptOutputType type, byte[][] keys, byte[]... args) {
+        return commands.<T>evalsha(script, type, keys, args)
                 .exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
-                        ? commands.<T>eval(script.body(), type, keys, args)
+                        ? commands.<T>eval(script, type, keys, args)
                         : CompletableFuture.failedStage(e));
+    }
+
+    /** {@link #script} with keys and arguments as strings. */
+    <T> CompletionStage<T> script(Commands commands, Scripts script, ScriptOutputType type, String[] keys, String... args) {
+        byte[][] rawKeys = new byte[keys.length][];
+        for (int i = 0; i < keys.length; i++) {
+            rawKeys[i] = utf8(keys[i]);
+        }
+        byte[][] rawArgs = new byte[args.length][];
+        for (int i = 0; i < args.length; i++) {
+            rawArgs[i] = utf8(args[i]);
+        }
+        return script(commands, script, type, rawKeys, rawArgs);
+    }
+
+    static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
     }
 
     /** Sends one request without blocking; fails with a {@link DriverException} after {@code timeout} (connecting included). */

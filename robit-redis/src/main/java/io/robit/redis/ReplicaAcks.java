@@ -72,6 +72,24 @@ final class ReplicaAcks {
     }
 
     /**
+     * Whether a write to {@code key} surely needs no WAIT now, from what is known without asking:
+     * in automatic mode, the master's replica count read less than {@link #REFRESH} ago was 0.
+     * Lets a caller skip {@link #confirm} without a round of futures; false when unsure.
+     *
+     * @param commands the connection the write went on, or null if not known
+     */
+    boolean knownUnneeded(Commands commands, String key) {
+        if (!enabled()) {
+            return true;
+        }
+        if (!automatic || commands == null) {
+            return false;
+        }
+        Known cached = known.get(commands.masterOf(key));
+        return cached != null && cached.required == 0 && System.nanoTime() - cached.readAtNanos < REFRESH.toNanos();
+    }
+
+    /**
      * Completes when enough replicas acknowledged every write sent so far on the connection that
      * wrote {@code key}; fails with {@link RedisCommandTimeoutException} when they did not within the
      * timeout. Must be sent after the write's answer, on the same {@code commands}.

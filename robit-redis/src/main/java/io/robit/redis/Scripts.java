@@ -136,10 +136,15 @@ enum Scripts {
 
     private final String body;
     private final String sha;
+    // Encoded once: every call sends one of them as its first argument.
+    private final byte[] bodyBytes;
+    private final byte[] shaBytes;
 
     Scripts(String body) {
         this.body = body;
         this.sha = sha1(body);
+        this.bodyBytes = body.getBytes(StandardCharsets.UTF_8);
+        this.shaBytes = sha.getBytes(StandardCharsets.US_ASCII);
     }
 
     String body() {
@@ -148,6 +153,16 @@ enum Scripts {
 
     String sha() {
         return sha;
+    }
+
+    /** The body in UTF-8 (not a copy: never modify it). */
+    byte[] bodyBytes() {
+        return bodyBytes;
+    }
+
+    /** The SHA-1 digest in hex, in ASCII (not a copy: never modify it). */
+    byte[] shaBytes() {
+        return shaBytes;
     }
 
     private static String sha1(String text) {
