@@ -3,6 +3,7 @@ package io.robit.faults;
 import io.robit.DriverException;
 import io.robit.LockLostException;
 import io.robit.spi.AsyncLease;
+import io.robit.spi.Contention;
 import io.robit.spi.Driver;
 import io.robit.spi.Lease;
 import io.robit.spi.LeaseSession;
@@ -60,11 +61,51 @@ final class RecordingDriver implements Driver<String> {
 
     @Override
     public Optional<Lease> acquire(String id, Duration ttl, Duration timeout) throws InterruptedException {
+        return recorded(id, ttl, () -> delegate.acquire(id, backendTtl(ttl), timeout));
+    }
+
+    /**
+     * The driver's own contention (a fair queue, a hand-over, a watch), not the default built on
+     * {@link #acquire}: the suite must test the path {@code lock()} and {@code tryLock(Duration)} take.
+     * Each attempt is recorded as an acquire, sent when the attempt starts.
+     */
+    @Override
+    public Contention contend(String id, Duration ttl, Duration timeout) {
+        Contention inner = delegate.contend(id, backendTtl(ttl), timeout);
+        return new Contention() {
+            @Override
+            public Optional<Lease> tryAcquire() throws InterruptedException {
+                return recorded(id, ttl, inner::tryAcquire);
+            }
+
+            @Override
+            public void awaitRelease(Duration maxWait) throws InterruptedException {
+                inner.awaitRelease(maxWait);
+            }
+
+            @Override
+            public CompletableFuture<Void> awaitReleaseAsync(Duration maxWait) {
+                return inner.awaitReleaseAsync(maxWait);
+            }
+
+            @Override
+            public void close() {
+                inner.close();
+            }
+        };
+    }
+
+    /** An acquire attempt of the backend. */
+    private interface Attempt {
+        Optional<Lease> run() throws InterruptedException;
+    }
+
+    private Optional<Lease> recorded(String id, Duration ttl, Attempt attempt) throws InterruptedException {
         String thread = Thread.currentThread().getName();
         long sent = System.nanoTime();
         Optional<Lease> lease;
         try {
-            lease = delegate.acquire(id, backendTtl(ttl), timeout);
+            lease = attempt.run();
         } catch (RuntimeException | InterruptedException e) {
             history.record("w", worker, "th", thread, "e", "acqErr", "name", id, "sent", sent, "t", System.nanoTime(), "err",
                     e.getClass().getSimpleName());
