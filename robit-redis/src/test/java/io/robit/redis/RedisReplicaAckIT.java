@@ -11,6 +11,7 @@ import io.robit.Mutex;
 import io.robit.spi.Lease;
 import io.robit.testsupport.RedisServer;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -65,13 +66,56 @@ class RedisReplicaAckIT {
         }
     }
 
+    /**
+     * A master that lost its replica (as a master deposed by a failover has) still needs one to
+     * acknowledge: the driver saw the deployment replicated, and a master listing no replicas may
+     * be one whose writes a demotion is about to forget. Before, the driver read "no replicas"
+     * again 5 s later and trusted grants without WAIT.
+     */
+    @Test
+    void aMasterThatLostItsReplicaIsNotTrustedAlone() throws Exception {
+        try (RedisServer master = RedisServer.start();
+                RedisServer replica = RedisServer.start();
+                TestRedis.Admin onReplica = new TestRedis.Admin(RedisClient.create(replica.uri()));
+                TestRedis.Admin onMaster = new TestRedis.Admin(RedisClient.create(master.uri()))) {
+            onReplica.sync().replicaof("127.0.0.1", master.port());
+            await().atMost(Duration.ofSeconds(30)).until(() -> onMaster.sync().info("replication").contains("state=online"));
+            try (RedisDriver driver = RedisDriver.open(master.uri())) {
+                driver.release(driver.acquire("lost-replica-1", Duration.ofSeconds(30), TIMEOUT).orElseThrow());
+
+                onReplica.sync().replicaofNoOne();
+                await().atMost(Duration.ofSeconds(30)).until(() -> !onMaster.sync().info("replication").contains("state=online"));
+                // Past the time the driver trusts a replica count it read: what is tested is what it learned, not a cache.
+                TimeUnit.MILLISECONDS.sleep(ReplicaAcks.REFRESH.toMillis() + 500);
+                assertThatThrownBy(() -> driver.acquire("lost-replica-2", Duration.ofSeconds(30), TIMEOUT))
+                        .isInstanceOf(DriverException.class)
+                        .hasMessageContaining("acquire of lock 'lost-replica-2'")
+                        .hasMessageContaining("0 of 1 replicas acknowledged");
+                await().atMost(Duration.ofSeconds(15)).until(() -> onMaster.sync().get(driver.lockKey("lost-replica-2")) == null);
+
+                // A driver that never saw a replica there trusts the lone master (a Redis without replicas).
+                try (RedisDriver newcomer = RedisDriver.open(master.uri())) {
+                    newcomer.release(newcomer.acquire("lost-replica-3", Duration.ofSeconds(30), TIMEOUT).orElseThrow());
+                }
+
+                // The replica back: the first driver's grants work again.
+                onReplica.sync().replicaof("127.0.0.1", master.port());
+                Lease again = await().atMost(Duration.ofSeconds(30)).ignoreExceptionsInstanceOf(DriverException.class)
+                        .until(() -> driver.acquire("lost-replica-2", Duration.ofSeconds(30), TIMEOUT), java.util.Optional::isPresent)
+                        .orElseThrow();
+                assertThat(onReplica.sync().get(driver.lockKey("lost-replica-2"))).isNotNull();
+                driver.release(again);
+            }
+        }
+    }
+
     @Test
     void withoutReplicasNoWaitIsSent() throws Exception {
         try (RedisServer alone = RedisServer.start();
                 RedisDriver driver = RedisDriver.open(alone.uri() + "?waitForReplicasTimeout=200")) {
             Lease lease = driver.acquire("ack-alone", Duration.ofSeconds(30), TIMEOUT).orElseThrow();
             driver.release(lease);
-            assertThat(driver.toString()).contains("WAIT 1 200 when the master has replicas");
+            assertThat(driver.toString()).contains("WAIT 1 200 once the deployment has replicas");
         }
     }
 }
