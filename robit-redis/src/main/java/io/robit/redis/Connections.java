@@ -28,22 +28,19 @@ final class Connections implements AutoCloseable {
     private final Supplier<CompletableFuture<StatefulRedisPubSubConnection<String, String>>> pubSubConnector;
     private final Runnable shutdown;
     private final boolean ownsClient;
-    private final boolean sentinel;
     private final ReentrantLock lock = new ReentrantLock();
     private CompletableFuture<Commands> commands; // guarded by lock
     private boolean closed; // guarded by lock
 
     /**
      * @param where the backend and its address for messages, e.g. {@code "redis 127.0.0.1:6379"}
-     * @param sentinel whether the master is found through Sentinel
      * @param connector opens the command connection
      * @param pubSubConnector opens a pub/sub connection
      * @param shutdown shuts the client down, or {@code null} when the client is the caller's
      */
-    Connections(String where, boolean sentinel, Supplier<CompletableFuture<Commands>> connector,
+    Connections(String where, Supplier<CompletableFuture<Commands>> connector,
             Supplier<CompletableFuture<StatefulRedisPubSubConnection<String, String>>> pubSubConnector, Runnable shutdown) {
         this.ownsClient = shutdown != null;
-        this.sentinel = sentinel;
         this.where = where;
         this.connector = connector;
         this.pubSubConnector = pubSubConnector;
@@ -100,8 +97,7 @@ final class Connections implements AutoCloseable {
         Supplier<CompletableFuture<StatefulRedisPubSubConnection<String, String>>> pubSub = uri == null
                 ? () -> inBackground(client::connectPubSub)
                 : () -> client.connectPubSubAsync(StringCodec.UTF8, uri).toCompletableFuture();
-        boolean sentinel = uri != null && uri.getSentinelMasterId() != null;
-        return new Connections(describe(uri), sentinel, connector, pubSub, owned ? ClientShutdown.bounded(client, describe(uri)) : null);
+        return new Connections(describe(uri), connector, pubSub, owned ? ClientShutdown.bounded(client, describe(uri)) : null);
     }
 
     /**
@@ -112,7 +108,7 @@ final class Connections implements AutoCloseable {
     static Connections cluster(RedisClusterClient client, List<RedisURI> seeds, boolean owned) {
         String where = seeds.isEmpty() ? "redis cluster"
                 : "redis cluster " + seeds.stream().map(uri -> uri.getHost() + ":" + uri.getPort()).collect(Collectors.joining(","));
-        return new Connections(where, false,
+        return new Connections(where,
                 // connect() loads the topology first; connectAsync() requires it loaded already.
                 () -> inBackground(() -> Commands.cluster(client.connect())),
                 () -> inBackground(() -> (StatefulRedisPubSubConnection<String, String>) client.connectPubSub()),
@@ -136,11 +132,6 @@ final class Connections implements AutoCloseable {
             return "redis " + uri.getSocket();
         }
         return "redis " + uri.getHost() + ":" + uri.getPort();
-    }
-
-    /** Whether the master is found through Sentinel (so the deployment has replicas to fail over to). */
-    boolean sentinel() {
-        return sentinel;
     }
 
     /** Whether closing shuts the client down (and with it every connection it made). */

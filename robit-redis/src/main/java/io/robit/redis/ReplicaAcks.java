@@ -17,14 +17,16 @@ import org.slf4j.LoggerFactory;
  * Whether a lock write (a grant or a renewal) is trusted: only once {@code WAIT} says enough
  * replicas have it, so that a failover to a replica cannot forget a lock its holder believes held.
  * With a fixed count, always that many; with 0, never. In automatic mode, one replica must
- * acknowledge once the deployment is known to be replicated: from the start behind Sentinel or on a
- * Cluster whose topology lists replicas, else from the first master that lists online replicas in
- * {@code INFO replication} (per master, cached for {@link #REFRESH}) — and from then on, on every
- * master, for good. The knowledge must stick: a master cut off by a failover has lost its replica
- * and lists none, yet it still takes writes until it learns it was deposed, and a grant it makes
- * then is forgotten when it is demoted; trusting "no replicas" there let the promoted replica grant
- * a held lock a second time (the cluster tier's Sentinel and Cluster runs). One instance per driver
- * ({@link #forDriver}). Thread-safe.
+ * acknowledge once the deployment is known to be replicated: on a Cluster whose topology lists
+ * replicas, or from the first master whose {@code INFO replication} (per master, cached for
+ * {@link #REFRESH}) lists an online replica or an active replication backlog (Redis keeps one for
+ * {@code repl-backlog-ttl}, an hour by default, after its last replica left) — and from then on, on
+ * every master, for good. A master deposed by a failover has lost its replica and lists none, yet
+ * it still takes writes until it learns it was deposed, and a grant it makes then is forgotten when
+ * it is demoted; trusting "no replicas" there let the promoted replica grant a held lock a second
+ * time (the cluster tier's Sentinel and Cluster runs). The backlog tells such a master apart for a
+ * driver that never wrote before the failover; the sticky knowledge covers the rest. One instance
+ * per driver ({@link #forDriver}). Thread-safe.
  */
 final class ReplicaAcks {
     /** How long WAIT may block unless set. */
@@ -34,6 +36,7 @@ final class ReplicaAcks {
 
     private static final Logger LOG = LoggerFactory.getLogger(ReplicaAcks.class);
     private static final Pattern ONLINE_REPLICA = Pattern.compile("(?m)^slave\\d+:.*state=online");
+    private static final Pattern BACKLOG_ACTIVE = Pattern.compile("(?m)^repl_backlog_active:1\\s*$");
 
     private final boolean automatic;
     private final int fixed;
@@ -69,16 +72,9 @@ final class ReplicaAcks {
         return timeout;
     }
 
-    /**
-     * This check for one driver, with nothing learned yet.
-     *
-     * @param replicatedFromStart whether the deployment is replicated whatever a master says (behind
-     *     Sentinel there is a replica to fail over to, or there would be no Sentinel)
-     */
-    ReplicaAcks forDriver(boolean replicatedFromStart) {
-        ReplicaAcks copy = new ReplicaAcks(automatic, fixed, timeout);
-        copy.replicated = automatic && replicatedFromStart;
-        return copy;
+    /** This check for one driver, with nothing learned yet. */
+    ReplicaAcks forDriver() {
+        return new ReplicaAcks(automatic, fixed, timeout);
     }
 
     /** Whether any write may need a WAIT. */
@@ -167,10 +163,11 @@ final class ReplicaAcks {
 
     /**
      * In automatic mode, how many replicas must acknowledge a write to a master whose {@code INFO
-     * replication} is {@code info}: 1 once this or any earlier master listed an online replica.
+     * replication} is {@code info}: 1 once this or any earlier master listed an online replica or
+     * an active replication backlog.
      */
     int requiredAfter(String info) {
-        if (onlineReplicas(info) > 0) {
+        if (onlineReplicas(info) > 0 || BACKLOG_ACTIVE.matcher(info).find()) {
             replicated = true;
         }
         return replicated ? 1 : 0;

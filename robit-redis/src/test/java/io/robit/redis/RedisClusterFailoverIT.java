@@ -50,16 +50,17 @@ class RedisClusterFailoverIT {
             String fresh = sameShard(cluster, holderDriver, masterPort);
             RedisServer master = cluster.nodes().stream().filter(node -> node.port() == masterPort).findFirst().orElseThrow();
             int witness = cluster.nodes().stream().filter(node -> node != master).findFirst().orElseThrow().port();
+            FailoverRival rival = new FailoverRival(rivalDriver, id, TTL, held);
             long killedAt = System.nanoTime();
             master.stop();
             // Until the replica took over: no double grant, whatever the rival gets as answers.
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
-                rivalMustNotGet(rivalDriver, id, held);
+                rival.mustNotGet();
                 return masterPortOf(witness, slot) != masterPort;
             });
             // The promoted replica has no replica: a fresh lock on its shard is refused, and says why.
             String refusal = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
-                rivalMustNotGet(rivalDriver, id, held);
+                rival.mustNotGet();
                 try {
                     Optional<Lease> grant = rivalDriver.acquire(fresh, TTL, Duration.ofSeconds(2));
                     grant.ifPresent(rivalDriver::release);
@@ -74,7 +75,7 @@ class RedisClusterFailoverIT {
             master.startAgain(); // its nodes.conf survived: it rejoins as the new master's replica
             long[] availableAt = {0};
             await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
-                rivalMustNotGet(rivalDriver, id, held);
+                rival.mustNotGet();
                 try {
                     Optional<Lease> lease = rivalDriver.acquire(fresh, TTL, Duration.ofSeconds(2));
                     lease.ifPresent(rivalDriver::release);
@@ -90,31 +91,15 @@ class RedisClusterFailoverIT {
             // The holder renews on the new master, and keeps the lock past the deadline of its first grant.
             long until = heldFrom + TTL.toNanos() + TimeUnit.SECONDS.toNanos(2);
             while (System.nanoTime() < until) {
-                rivalMustNotGet(rivalDriver, id, held);
+                rival.mustNotGet();
                 assertThat(held.isLost()).as("the holder lost the lock: %s", held.lossReason()).isFalse();
                 TimeUnit.MILLISECONDS.sleep(500);
             }
             held.close();
-            Lease rival = await().atMost(Duration.ofSeconds(30)).ignoreExceptionsInstanceOf(DriverException.class)
+            Lease after = await().atMost(Duration.ofSeconds(30)).ignoreExceptionsInstanceOf(DriverException.class)
                     .until(() -> rivalDriver.acquire(id, TTL, Duration.ofSeconds(2)), Optional::isPresent).orElseThrow();
-            assertThat(rival.fencingToken()).as("token after the failover").isGreaterThan(heldToken);
-            rivalDriver.release(rival);
-        }
-    }
-
-    /** One rival attempt on the held lock: a grant while its holder was not yet told of a loss is a double grant. */
-    private static void rivalMustNotGet(RedisDriver rivalDriver, String id, Held held) throws InterruptedException {
-        boolean holderToldBefore = held.isLost(); // read before the request is sent
-        try {
-            Optional<Lease> grant = rivalDriver.acquire(id, TTL, Duration.ofSeconds(2));
-            if (grant.isPresent()) {
-                assertThat(holderToldBefore).as("a rival was granted the held lock while its holder still believed it held it"
-                        + " (double grant); holder: %s", held.lossReason()).isTrue();
-                rivalDriver.release(grant.get());
-                throw new AssertionError("the holder lost the lock before the shard had a replica again: " + held.lossReason());
-            }
-        } catch (DriverException e) {
-            // the shard's master is down, not yet replaced, or has no replica to acknowledge
+            assertThat(after.fencingToken()).as("token after the failover").isGreaterThan(heldToken);
+            rivalDriver.release(after);
         }
     }
 

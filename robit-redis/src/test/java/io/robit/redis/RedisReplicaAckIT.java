@@ -68,9 +68,9 @@ class RedisReplicaAckIT {
 
     /**
      * A master that lost its replica (as a master deposed by a failover has) still needs one to
-     * acknowledge: the driver saw the deployment replicated, and a master listing no replicas may
-     * be one whose writes a demotion is about to forget. Before, the driver read "no replicas"
-     * again 5 s later and trusted grants without WAIT.
+     * acknowledge: a master listing no replicas may be one whose writes a demotion is about to
+     * forget. The driver remembers it saw a replica, and a new driver reads the master's replication
+     * backlog. Before, the driver read "no replicas" again 5 s later and trusted grants without WAIT.
      */
     @Test
     void aMasterThatLostItsReplicaIsNotTrustedAlone() throws Exception {
@@ -93,9 +93,10 @@ class RedisReplicaAckIT {
                         .hasMessageContaining("0 of 1 replicas acknowledged");
                 await().atMost(Duration.ofSeconds(15)).until(() -> onMaster.sync().get(driver.lockKey("lost-replica-2")) == null);
 
-                // A driver that never saw a replica there trusts the lone master (a Redis without replicas).
+                // A driver that never wrote there before: the master's replication backlog outlives the replica.
                 try (RedisDriver newcomer = RedisDriver.open(master.uri())) {
-                    newcomer.release(newcomer.acquire("lost-replica-3", Duration.ofSeconds(30), TIMEOUT).orElseThrow());
+                    assertThatThrownBy(() -> newcomer.acquire("lost-replica-3", Duration.ofSeconds(30), TIMEOUT))
+                            .isInstanceOf(DriverException.class).hasMessageContaining("0 of 1 replicas acknowledged");
                 }
 
                 // The replica back: the first driver's grants work again.

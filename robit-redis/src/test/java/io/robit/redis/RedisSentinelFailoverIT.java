@@ -45,16 +45,17 @@ class RedisSentinelFailoverIT {
             int oldMaster = group.master().port();
             int promoted = group.replica().port();
 
+            FailoverRival rival = new FailoverRival(rivalDriver, "failover-held", TTL, held);
             long killedAt = System.nanoTime();
             group.master().stop(); // SIGKILL, right after the grant
             // A rival tries the held lock all along (no double grant), until Sentinel has promoted the replica.
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
-                rivalMustNotGet(rivalDriver, held);
+                rival.mustNotGet();
                 return group.currentMasterPort() == promoted;
             });
             // The promoted replica has no replica yet: a fresh lock is refused, and says why.
             String refusal = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
-                rivalMustNotGet(rivalDriver, held);
+                rival.mustNotGet();
                 try {
                     Optional<Lease> grant = rivalDriver.acquire("failover-fresh", TTL, Duration.ofSeconds(2));
                     grant.ifPresent(rivalDriver::release);
@@ -70,7 +71,7 @@ class RedisSentinelFailoverIT {
             long[] availableAt = {0};
             await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).ignoreExceptionsInstanceOf(DriverException.class)
                     .until(() -> {
-                        rivalMustNotGet(rivalDriver, held);
+                        rival.mustNotGet();
                         Optional<Lease> fresh = rivalDriver.acquire("failover-fresh", TTL, Duration.ofSeconds(2));
                         fresh.ifPresent(rivalDriver::release);
                         availableAt[0] = System.nanoTime();
@@ -83,35 +84,18 @@ class RedisSentinelFailoverIT {
             // The holder renews on the promoted replica, and keeps the lock past the deadline of its first grant.
             long until = heldFrom + TTL.toNanos() + TimeUnit.SECONDS.toNanos(2);
             while (System.nanoTime() < until) {
-                rivalMustNotGet(rivalDriver, held);
+                rival.mustNotGet();
                 assertThat(held.isLost()).as("the holder lost the lock: %s", held.lossReason()).isFalse();
                 TimeUnit.MILLISECONDS.sleep(500);
             }
             held.close();
-            Lease rival = await().atMost(Duration.ofSeconds(30)).ignoreExceptionsInstanceOf(DriverException.class).until(
+            Lease after = await().atMost(Duration.ofSeconds(30)).ignoreExceptionsInstanceOf(DriverException.class).until(
                     () -> rivalDriver.acquire("failover-held", TTL, Duration.ofSeconds(2)), Optional::isPresent).orElseThrow();
-            assertThat(rival.fencingToken()).as("token after the failover").isGreaterThan(heldToken);
-            rivalDriver.release(rival);
+            assertThat(after.fencingToken()).as("token after the failover").isGreaterThan(heldToken);
+            rivalDriver.release(after);
             try (TestRedis.Admin onNewMaster = new TestRedis.Admin(RedisClient.create(group.replica().uri()))) {
                 assertThat(onNewMaster.sync().info("replication")).contains("role:master");
             }
-        }
-    }
-
-    /** One rival attempt on the held lock: a grant while its holder was not yet told of a loss is a double grant. */
-    private static void rivalMustNotGet(RedisDriver rivalDriver, Held held) throws InterruptedException {
-        // Read before the request is sent: a grant after the holder was told of its loss is no double grant.
-        boolean holderToldBefore = held.isLost();
-        try {
-            Optional<Lease> grant = rivalDriver.acquire("failover-held", TTL, Duration.ofSeconds(2));
-            if (grant.isPresent()) {
-                assertThat(holderToldBefore).as("a rival was granted the held lock while its holder still believed it held it"
-                        + " (double grant); holder: %s", held.lossReason()).isTrue();
-                rivalDriver.release(grant.get());
-                throw new AssertionError("the holder lost the lock before the old master was back: " + held.lossReason());
-            }
-        } catch (DriverException e) {
-            // the master is down, not yet promoted, or has no replica to acknowledge
         }
     }
 }
