@@ -204,12 +204,38 @@ class EtcdFairnessIT {
             EtcdTestSupport.admin().getKVClient().put(place, ByteSequence.from(new byte[] {'w'})).get(10, TimeUnit.SECONDS);
             try {
                 assertThat(mutex.tryLock()).as("the lock is free, but someone waits").isEmpty();
+                // A fresh driver takes a free lock without reading the queue first, and gives it back.
+                assertThat(EtcdTestSupport.keyValue(id)).as("the key taken while someone waited, given back").isNull();
                 assertThat(mutex.tryLock(Duration.ofMillis(300))).as("a waiting call queues behind").isEmpty();
             } finally {
                 EtcdTestSupport.admin().getKVClient().delete(place).get(10, TimeUnit.SECONDS);
             }
             // Control: with nobody queued the same call takes it.
             Held held = mutex.tryLock().orElseThrow();
+            held.close();
+        }
+    }
+
+    @Test
+    void aWaitingCallThatTookAFreeLockAheadOfAWaiterGivesItBackAndQueuesBehind() throws Exception {
+        String id = EtcdTestSupport.newLockId("fair-give-back");
+        try (EtcdDriver driver = EtcdTestSupport.newDriver()) {
+            warm(driver);
+            // Another process's waiter (no lease: it stays until deleted); this driver has not seen it.
+            ByteSequence place = WaitQueue.prefix(EtcdTestSupport.key(id)).concat(ByteSequence.from(new byte[] {'x'}));
+            EtcdTestSupport.admin().getKVClient().put(place, ByteSequence.from(new byte[] {'w'})).get(10, TimeUnit.SECONDS);
+            CompletableFuture<Held> waiter;
+            try {
+                waiter = Mutex.of(id, TTL, driver).lockAsync();
+                await("the call queued behind the waiter").atMost(SLACK).until(() -> places(id).size() == 2);
+                assertThat(places(id).get(0).getKey()).as("the older place stays first").isEqualTo(place);
+                assertThat(EtcdTestSupport.keyValue(id)).as("the key taken while someone waited, given back").isNull();
+                assertThat(waiter).as("not served ahead of the waiter").isNotDone();
+            } finally {
+                EtcdTestSupport.admin().getKVClient().delete(place).get(10, TimeUnit.SECONDS);
+            }
+            Held held = waiter.get(SLACK.toSeconds(), TimeUnit.SECONDS);
+            assertThat(places(id)).as("the call left the queue when it took the lock").isEmpty();
             held.close();
         }
     }
