@@ -112,6 +112,28 @@ class PostgresWaiterQueueIT {
         waiting.cancel(true);
     }
 
+    /**
+     * The cause of this class's old flakiness: a take in flight while its driver closed (typically the
+     * attempt right after the first, which the LISTEN connection's start wakes) wrote the waiter's
+     * place again after close had taken it out. Close now waits for takes in flight first.
+     */
+    @Test
+    void aDriverClosedWhileItsWaiterIsMidAttemptLeavesNoPlaceBehind() throws Exception {
+        String id = TestDatabases.freshLockId();
+        JdbcDriver holder = open(TABLE);
+        Lease held = holder.acquire(id, TTL, TIMEOUT).orElseThrow();
+        for (int round = 0; round < 20; round++) {
+            JdbcDriver leaving = open(TABLE);
+            Future<Optional<Held>> waiting = threads.submit(() -> Mutex.of(id, TTL, leaving).tryLock(Duration.ofMinutes(1)));
+            await("round " + round + ": queued").atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
+                    .until(() -> queued(id) == 1);
+            leaving.close();
+            assertThat(queued(id)).as("round %d: no place left behind by the closed driver", round).isZero();
+            waiting.cancel(true);
+        }
+        releaseAndTakeAtOnce(id, holder, held);
+    }
+
     /** Starts a {@code tryLock(wait)} of {@code id} on {@code driver}, and returns once it is queued. */
     private Future<Optional<Held>> queueOne(String id, JdbcDriver driver, Duration wait) {
         Future<Optional<Held>> waiting = threads.submit(() -> Mutex.of(id, TTL, driver).tryLock(wait));
