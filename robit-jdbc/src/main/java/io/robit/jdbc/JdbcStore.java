@@ -31,6 +31,8 @@ final class JdbcStore {
     private static final Logger LOG = LoggerFactory.getLogger(JdbcStore.class);
     /** Bounds the calls that have no caller's timeout: release, inspect, list. */
     static final Duration HOUSEKEEPING_TIMEOUT = Duration.ofSeconds(5);
+    /** How long closing waits for takes in flight; a take is bounded by its caller's timeout, usually less. */
+    private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(10);
     /** Shared by every waiter and retry: pauses are tens of milliseconds, so its contention is nil, and no state is tied to a thread. */
     private static final Random JITTER = new Random();
     private static final String PROCESS = processName();
@@ -160,13 +162,13 @@ final class JdbcStore {
         }
         boolean drained = false;
         try {
-            drained = takes.writeLock().tryLock(HOUSEKEEPING_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            drained = takes.writeLock().tryLock(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         try {
             if (!drained) {
-                LOG.warn("{}: a take still running after {}; its waiter may keep its place until that lapses", backend, HOUSEKEEPING_TIMEOUT);
+                LOG.warn("{}: a take still running after {}; its waiter may keep its place until that lapses", backend, DRAIN_TIMEOUT);
             }
             quietly("leave the queue", "*", queue.leaveAll(), null, prefix + "%");
             quietly("give back locks offered to closing waiters", "*", queue.dropOffers(), null, "%" + OFFER_MARK + prefix + "%");

@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -114,23 +115,36 @@ class PostgresWaiterQueueIT {
 
     /**
      * The cause of this class's old flakiness: a take in flight while its driver closed (typically the
-     * attempt right after the first, which the LISTEN connection's start wakes) wrote the waiter's
-     * place again after close had taken it out. Close now waits for takes in flight first.
+     * attempt that the LISTEN connection's start wakes, just after the first) wrote the waiter's place
+     * again after close had taken the driver's waiters out. Here a take is held at its statement while
+     * the driver closes; close must wait for it (it used to return at once, and the place came back).
      */
     @Test
     void aDriverClosedWhileItsWaiterIsMidAttemptLeavesNoPlaceBehind() throws Exception {
         String id = TestDatabases.freshLockId();
         JdbcDriver holder = open(TABLE);
         Lease held = holder.acquire(id, TTL, TIMEOUT).orElseThrow();
-        for (int round = 0; round < 20; round++) {
-            JdbcDriver leaving = open(TABLE);
-            Future<Optional<Held>> waiting = threads.submit(() -> Mutex.of(id, TTL, leaving).tryLock(Duration.ofMinutes(1)));
-            await("round " + round + ": queued").atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
-                    .until(() -> queued(id) == 1);
-            leaving.close();
-            assertThat(queued(id)).as("round %d: no place left behind by the closed driver", round).isZero();
-            waiting.cancel(true);
+        TakeGate gate = new TakeGate(TestDatabases.POSTGRESQL.dataSource(""));
+        JdbcDriver leaving = JdbcDriver.builder(gate).table(TABLE).build();
+        drivers.add(leaving);
+        Future<Optional<Held>> waiting = threads.submit(() -> Mutex.of(id, TTL, leaving).tryLock(Duration.ofMinutes(1)));
+        Future<?> closed;
+        try {
+            await("queued").atMost(Duration.ofSeconds(30)).until(() -> queued(id) == 1);
+            gate.arm();
+            assertThat(gate.awaitBlocked(30, TimeUnit.SECONDS)).as("the waiter's next attempt (it looks again every second)").isTrue();
+            closed = threads.submit(leaving::close);
+            try {
+                closed.get(1, TimeUnit.SECONDS); // the old close returned here, with the take still to come
+            } catch (TimeoutException waitsForTheTake) {
+                // as it should: the take holds close up until it is through the gate
+            }
+        } finally {
+            gate.open();
         }
+        closed.get(30, TimeUnit.SECONDS);
+        assertThat(queued(id)).as("no place left behind by the closed driver").isZero();
+        waiting.cancel(true);
         releaseAndTakeAtOnce(id, holder, held);
     }
 
