@@ -56,3 +56,6 @@ WITH req AS (SELECT CAST(? AS VARCHAR(255)) AS name, CAST(? AS VARCHAR(64)) AS w
 -- queue.leaveAll
 WITH gone AS (DELETE FROM robit_locks_waiters WHERE waiter LIKE ? RETURNING name) SELECT pg_notify('robit_locks', g.name) FROM (SELECT DISTINCT name FROM gone) g;
 
+-- queue.dropOffers
+WITH dropped AS (UPDATE robit_locks SET owner = NULL, expires_at_ms = NULL WHERE owner LIKE ? RETURNING name) SELECT pg_notify('robit_locks', name) FROM dropped;
+
