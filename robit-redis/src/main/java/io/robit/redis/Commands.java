@@ -39,6 +39,9 @@ final class Commands implements AutoCloseable {
 
         /** A name of that master (for caches keyed by master; constant when there is one). */
         String nameOf(String key);
+
+        /** Whether the topology the client knows lists a replica (a Cluster's; false when there is none). */
+        boolean topologyHasReplicas();
     }
 
     private final StatefulConnection<String, String> connection;
@@ -68,6 +71,11 @@ final class Commands implements AutoCloseable {
             public String nameOf(String key) {
                 return "master";
             }
+
+            @Override
+            public boolean topologyHasReplicas() {
+                return false;
+            }
         });
     }
 
@@ -87,6 +95,16 @@ final class Commands implements AutoCloseable {
             public String nameOf(String key) {
                 RedisClusterNode node = connection.getPartitions().getPartitionBySlot(SlotHash.getSlot(key));
                 return node == null ? "unknown" : node.getNodeId();
+            }
+
+            @Override
+            public boolean topologyHasReplicas() {
+                for (RedisClusterNode node : connection.getPartitions()) {
+                    if (node.getRole().isReplica()) {
+                        return true;
+                    }
+                }
+                return false;
             }
         });
     }
@@ -139,6 +157,11 @@ final class Commands implements AutoCloseable {
     /** {@code INFO replication} of the master that serves {@code key}. */
     CompletionStage<String> replicationInfo(String key) {
         return masters.of(key).thenCompose(master -> master.info("replication"));
+    }
+
+    /** Whether the client's topology lists a replica (on Cluster; false otherwise). */
+    boolean topologyHasReplicas() {
+        return masters.topologyHasReplicas();
     }
 
     /** Names the master that serves {@code key}. */

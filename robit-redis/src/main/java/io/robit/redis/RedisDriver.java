@@ -61,7 +61,8 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
     private final ReleaseSignals signals;
 
     private RedisDriver(Builder builder) {
-        this.store = new RedisStore(builder.connections, builder.keyPrefix, builder.commandTimeout, builder.acks,
+        ReplicaAcks acks = builder.acks.forDriver();
+        this.store = new RedisStore(builder.connections, builder.keyPrefix, builder.commandTimeout, acks,
                 builder.refreshBatchWindow, builder.cluster);
         this.signals = new ReleaseSignals(builder.connections, builder.releaseLinger);
     }
@@ -320,10 +321,15 @@ public final class RedisDriver implements Driver<String>, Inspectable<String> {
         }
 
         /**
-         * The default: like {@link #waitForReplicas} with one replica, whenever the master has online
-         * replicas ({@code INFO replication}, read again every 5 s and after a WAIT falls short);
-         * without replicas, no WAIT is sent. Needs {@code INFO} allowed by the ACL, else it logs a
-         * warning and sends no WAIT.
+         * The default: like {@link #waitForReplicas} with one replica, once the deployment is known
+         * to have replicas — a Cluster whose topology lists replicas, or a master whose {@code INFO
+         * replication} lists an online replica or an active replication backlog (it had a replica
+         * within {@code repl-backlog-ttl}, an hour by default; read again every 5 s and after a
+         * WAIT falls short) — and from then on for good, on every master: a master deposed by a
+         * failover lists no replicas but still takes writes that its demotion will forget. So with
+         * a single replica, no lock is granted or renewed after a failover until a replica is back.
+         * A Redis that never had a replica gets no WAIT. Needs {@code INFO} allowed by the ACL
+         * (unless on a replicated Cluster), else it logs a warning and sends no WAIT.
          *
          * @param timeout how long WAIT may block
          */

@@ -16,9 +16,17 @@ import org.slf4j.LoggerFactory;
 /**
  * Whether a lock write (a grant or a renewal) is trusted: only once {@code WAIT} says enough
  * replicas have it, so that a failover to a replica cannot forget a lock its holder believes held.
- * In automatic mode, one replica must acknowledge whenever the master has online replicas (read from
- * {@code INFO replication}, per master, cached for {@link #REFRESH}); with a fixed count, always that
- * many; with 0, never. Thread-safe.
+ * With a fixed count, always that many; with 0, never. In automatic mode, one replica must
+ * acknowledge once the deployment is known to be replicated: on a Cluster whose topology lists
+ * replicas, or from the first master whose {@code INFO replication} (per master, cached for
+ * {@link #REFRESH}) lists an online replica or an active replication backlog (Redis keeps one for
+ * {@code repl-backlog-ttl}, an hour by default, after its last replica left) — and from then on, on
+ * every master, for good. A master deposed by a failover has lost its replica and lists none, yet
+ * it still takes writes until it learns it was deposed, and a grant it makes then is forgotten when
+ * it is demoted; trusting "no replicas" there let the promoted replica grant a held lock a second
+ * time (the cluster tier's Sentinel and Cluster runs). The backlog tells such a master apart for a
+ * driver that never wrote before the failover; the sticky knowledge covers the rest. One instance
+ * per driver ({@link #forDriver}). Thread-safe.
  */
 final class ReplicaAcks {
     /** How long WAIT may block unless set. */
@@ -28,11 +36,13 @@ final class ReplicaAcks {
 
     private static final Logger LOG = LoggerFactory.getLogger(ReplicaAcks.class);
     private static final Pattern ONLINE_REPLICA = Pattern.compile("(?m)^slave\\d+:.*state=online");
+    private static final Pattern BACKLOG_ACTIVE = Pattern.compile("(?m)^repl_backlog_active:1\\s*$");
 
     private final boolean automatic;
     private final int fixed;
     private final Duration timeout;
     private final ConcurrentHashMap<String, Known> known = new ConcurrentHashMap<>();
+    private volatile boolean replicated;
     private volatile boolean warnedNoInfo;
 
     private ReplicaAcks(boolean automatic, int fixed, Duration timeout) {
@@ -62,6 +72,11 @@ final class ReplicaAcks {
         return timeout;
     }
 
+    /** This check for one driver, with nothing learned yet. */
+    ReplicaAcks forDriver() {
+        return new ReplicaAcks(automatic, fixed, timeout);
+    }
+
     /** Whether any write may need a WAIT. */
     boolean enabled() {
         return automatic || fixed > 0;
@@ -82,7 +97,7 @@ final class ReplicaAcks {
         if (!enabled()) {
             return true;
         }
-        if (!automatic || commands == null) {
+        if (!automatic || commands == null || replicated) {
             return false;
         }
         Known cached = known.get(commands.masterOf(key));
@@ -116,6 +131,10 @@ final class ReplicaAcks {
         if (!automatic) {
             return CompletableFuture.completedFuture(fixed);
         }
+        if (replicated || commands.topologyHasReplicas()) {
+            replicated = true;
+            return CompletableFuture.completedFuture(1);
+        }
         String master = commands.masterOf(key);
         Known cached = known.get(master);
         long now = System.nanoTime();
@@ -125,7 +144,7 @@ final class ReplicaAcks {
         return commands.replicationInfo(key).handle((info, error) -> {
             int required;
             if (error == null) {
-                required = onlineReplicas(info) > 0 ? 1 : 0;
+                required = requiredAfter(info);
             } else if (RedisStore.unwrap(error) instanceof RedisCommandExecutionException denied) {
                 // INFO refused (an ACL without +info): nothing to learn the replicas from.
                 if (!warnedNoInfo) {
@@ -142,6 +161,18 @@ final class ReplicaAcks {
         });
     }
 
+    /**
+     * In automatic mode, how many replicas must acknowledge a write to a master whose {@code INFO
+     * replication} is {@code info}: 1 once this or any earlier master listed an online replica or
+     * an active replication backlog.
+     */
+    int requiredAfter(String info) {
+        if (onlineReplicas(info) > 0 || BACKLOG_ACTIVE.matcher(info).find()) {
+            replicated = true;
+        }
+        return replicated ? 1 : 0;
+    }
+
     /** Replicas the master lists as online in {@code INFO replication}. */
     static int onlineReplicas(String info) {
         Matcher matcher = ONLINE_REPLICA.matcher(info);
@@ -154,7 +185,7 @@ final class ReplicaAcks {
 
     @Override
     public String toString() {
-        return automatic ? "WAIT 1 " + timeout.toMillis() + " when the master has replicas"
+        return automatic ? "WAIT 1 " + timeout.toMillis() + " once the deployment has replicas"
                 : fixed == 0 ? "no WAIT" : "WAIT " + fixed + " " + timeout.toMillis();
     }
 
