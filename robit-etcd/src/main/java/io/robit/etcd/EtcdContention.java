@@ -22,9 +22,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One waiting call's contention for one lock on etcd, served in arrival order through the lock's
- * {@link WaitQueue}. Its first attempt reads the queue's head and takes the lock only if it is free
- * and nobody queues; otherwise the same transaction puts the call's place at the end of the queue
- * (bound to the driver's shared lease) and reads its predecessor. Until it is first, the call waits
+ * {@link WaitQueue}. Its first attempt takes the lock only if it is free and nobody queues: it takes
+ * a free lock and reads the queue's head in one transaction, giving the key back if a place was
+ * there (where this driver last saw waiters, it reads the head first and its transaction also
+ * requires that place gone, so it rarely has to give back); otherwise that transaction, or the one that gives the key back, puts the call's
+ * place at the end of the queue (bound to the driver's shared lease) and reads its predecessor. Until it is first, the call waits
  * for its predecessor's place to go, by watch, then reads again (a predecessor that gave up leaves
  * an older one); once first, it waits for the lock key's deletion and then tries, the transaction
  * also deleting its place. So a release wakes one waiter, and a caller that just released queues
@@ -52,8 +54,9 @@ final class EtcdContention implements Contention, Turn {
     private final boolean queues;
     // This call's place: a new key for each time it queues (a place given up may still be in etcd for a while).
     private ByteSequence place;
-    // The queue's head as the first attempt read it (null: empty).
+    // The queue's head as the first attempt read it (null: empty, or not read).
     private ByteSequence headSeen;
+
     // While queued: the lease the place is bound to (this call holds a use of it), and its create revision.
     private SharedLease placeLease;
     private long placeRevision;
@@ -122,6 +125,14 @@ final class EtcdContention implements Contention, Turn {
         }
     }
 
+    /**
+     * A call that is not queued reads the queue's head first only when this driver last saw waiters
+     * for the lock: then its transaction takes nothing while that place is there. Otherwise it reads
+     * nothing and takes a free lock optimistically: one round trip where the lock is free and nobody
+     * waits, the common case. Either way the transaction that takes the key also reads the head at
+     * the same revision as the put, and {@link #taken} gives the key back if a place was there: no
+     * take passes a waiter, not even one that queued between the read and the transaction.
+     */
     @Override
     public void prepare(long deadlineNanos) throws InterruptedException {
         if (placeLease != null) {
@@ -130,9 +141,14 @@ final class EtcdContention implements Contention, Turn {
         if (queues) {
             place = holds.newPlace(key);
         }
+        headSeen = null;
+        if (!holds.waitersSeen(key)) {
+            return;
+        }
         EtcdStore store = holds.store();
         GetResponse head = store.await(store.read(WaitQueue.prefix(key), WaitQueue.headOption(key)), deadlineNanos, id, "acquire");
         headSeen = head.getKvs().isEmpty() ? null : head.getKvs().get(0).getKey();
+        holds.sawWaiters(key, headSeen != null);
     }
 
     @Override
@@ -145,7 +161,10 @@ final class EtcdContention implements Contention, Turn {
 
     @Override
     public List<Op> alsoOnTake() {
-        return placeLease != null ? List.of(WaitQueue.delete(place)) : List.of();
+        if (placeLease != null) {
+            return List.of(WaitQueue.delete(place));
+        }
+        return List.of(WaitQueue.head(key));
     }
 
     @Override
@@ -160,12 +179,18 @@ final class EtcdContention implements Contention, Turn {
     }
 
     @Override
-    public void taken() {
+    public boolean taken(TxnResponse response) {
         if (placeLease != null) {
             // The transaction deleted the place.
             holds.endUse(placeLease);
             placeLease = null;
+            return true;
         }
+        // The head as of the put: a place there was created before it (maybe after a head read
+        // first, which was then already gone), so its waiter comes first.
+        boolean passedAWaiter = !response.getGetResponses().get(0).getKvs().isEmpty();
+        holds.sawWaiters(key, passedAWaiter);
+        return !passedAWaiter;
     }
 
     @Override
@@ -185,7 +210,7 @@ final class EtcdContention implements Contention, Turn {
         if (!queues) {
             return;
         }
-        // The place was written in this transaction, its only write: at the answer's revision.
+        // The place was written in this transaction (its only write, or beside the delete of a key given back): at the answer's revision.
         if (!session.tryUse()) {
             // The lease is being retired: the place must not outlive this call on it.
             holds.reclaimer().deleteKnown(id, place, revision, session);

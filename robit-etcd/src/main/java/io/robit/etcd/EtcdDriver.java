@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
  * Waiting calls ({@link #contend}) are served in arrival order through the lock's waiter queue
  * ({@link WaitQueue}): each watches its predecessor's place, the first one the key, from the
  * revision its last request saw, so a release wakes one waiter; a free lock is not taken, not even
- * by {@link #acquire}, while anyone waits for it.
+ * by {@link #acquire}, while anyone waits for it (an acquire reads the queue in its transaction and
+ * gives back a key it took ahead of a waiter).
  *
  * <p>This class adapts the SPI; the etcd requests are {@link EtcdStore}'s, the hold bookkeeping
  * {@link Holds}'s. Thread-safe. A driver built with {@link #builder(String)} owns its jetcd client and closes it;
@@ -119,10 +120,12 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
     }
 
     /**
-     * Makes one attempt: a read of the lock's waiter queue, then one transaction that creates the key
-     * bound to the shared lease if the key does not exist and the queue's head seen by the read (if
-     * any) is gone. Empty if another hold (of any process, this one included) has it, or if callers
-     * wait for it: a free lock goes to the longest waiter, not to whoever tries first.
+     * Makes one attempt: one transaction that creates the key bound to the shared lease if the key
+     * does not exist, and reads the lock's waiter queue at the same revision; a key taken while a
+     * place was there is given back at once. Empty if another hold (of any process, this one
+     * included) has it, or if callers wait for it: a free lock goes to the longest waiter, not to
+     * whoever tries first. (Where this driver last saw waiters, the queue is read before the
+     * transaction instead, which then also requires the head seen gone.)
      */
     @Override
     public Optional<Lease> acquire(String id, Duration ttl, Duration timeout) throws InterruptedException {

@@ -100,6 +100,18 @@ final class EtcdStore {
                 .commit();
     }
 
+    /** {@link #deleteIfOurs}, and {@code also} whether or not the key was still ours. */
+    CompletableFuture<TxnResponse> deleteIfOursAnd(ByteSequence key, long token, List<Op> also) {
+        List<Op> then = new ArrayList<>(also.size() + 1);
+        then.add(Op.delete(key, DeleteOption.DEFAULT));
+        then.addAll(also);
+        return kv.txn()
+                .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(token)))
+                .Then(then.toArray(Op[]::new))
+                .Else(also.toArray(Op[]::new))
+                .commit();
+    }
+
     CompletableFuture<GetResponse> read(ByteSequence key) {
         return kv.get(key);
     }

@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
 final class Holds {
     private static final Logger LOG = LoggerFactory.getLogger(Holds.class);
     private static final AtomicInteger THREADS = new AtomicInteger();
+    private static final int MAX_REMEMBERED_QUEUES = 4096;
 
     private final EtcdStore store;
     private final SharedLeases sessions;
@@ -51,6 +52,8 @@ final class Holds {
     private final AtomicBoolean closed = new AtomicBoolean();
     // Whether a lease was ever granted: until then acquires connect outside their time limit.
     private volatile boolean warm;
+    // Locks whose waiter queue this driver last saw non-empty (see waitersSeen).
+    private final Set<ByteSequence> withWaiters = ConcurrentHashMap.newKeySet();
     // Holds not yet ended, so close() can stop their watches on a client it does not own.
     private final Set<EtcdLease> active = ConcurrentHashMap.newKeySet();
 
@@ -163,8 +166,11 @@ final class Holds {
             turn.notTaken(response, session);
             return Optional.empty();
         }
-        turn.taken();
         long token = response.getHeader().getRevision();
+        if (!turn.taken(response)) {
+            giveBack(id, key, token, session, deadline, turn);
+            return Optional.empty();
+        }
         try {
             store.await(alive, deadline, id, "acquire");
         } catch (DriverException e) {
@@ -182,6 +188,50 @@ final class Holds {
         active.add(lease);
         watches.watchSoon(lease);
         return Optional.of(lease);
+    }
+
+    /**
+     * Deletes a key just taken (create revision {@code token}) that passed a waiter, in one transaction
+     * with what {@code turn} does when it does not take the lock (a waiting call queues there). The
+     * key was never anyone's hold; its token is simply not used. If etcd does not answer, the key is
+     * deleted in the background (owner-checked) and the attempt fails as one with an unknown outcome.
+     */
+    private void giveBack(String id, ByteSequence key, long token, SharedLease session, long deadline, Turn turn)
+            throws InterruptedException {
+        CompletableFuture<TxnResponse> txn = store.deleteIfOursAnd(key, token, turn.otherwise(session.id()));
+        try {
+            turn.notTaken(txn.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS), session);
+        } catch (ExecutionException | TimeoutException e) {
+            reclaimer.deleteKnown(id, key, token, session);
+            turn.uncertain(txn, session);
+            throw store.failure(id, "acquire", e instanceof TimeoutException ? store.noAnswer() : EtcdStore.unwrap(e));
+        } catch (InterruptedException e) {
+            reclaimer.deleteKnown(id, key, token, session);
+            turn.uncertain(txn, session);
+            throw e;
+        }
+    }
+
+    /**
+     * Whether this driver last saw waiters in {@code lockKey}'s queue: then an attempt that is not
+     * queued reads the queue before its transaction rather than taking the lock and giving it back.
+     * Only a hint (another process's waiters come and go unseen): it costs a round trip or a give-back,
+     * never fairness, and is right again after one attempt.
+     */
+    boolean waitersSeen(ByteSequence lockKey) {
+        return withWaiters.contains(lockKey);
+    }
+
+    void sawWaiters(ByteSequence lockKey, boolean waiters) {
+        if (!waiters) {
+            withWaiters.remove(lockKey);
+            return;
+        }
+        if (withWaiters.size() >= MAX_REMEMBERED_QUEUES) {
+            // Bounded: forgetting costs at most one give-back per lock.
+            withWaiters.clear();
+        }
+        withWaiters.add(lockKey);
     }
 
     /**

@@ -11,10 +11,12 @@ import java.util.concurrent.CompletableFuture;
  * does besides "create the lock key if it does not exist", and what it learns from the answer.
  * {@link Holds#acquire} calls these in order, on the attempt's thread: {@link #prepare}, then the
  * three parts of the transaction, then exactly one of {@link #taken}, {@link #notTaken} or
- * {@link #uncertain} (none if the transaction was never sent).
+ * {@link #uncertain} (none if the transaction was never sent). When {@link #taken} says the take
+ * passed a waiter, the key is given back in a second transaction that also runs {@link #otherwise},
+ * followed by {@link #notTaken} or {@link #uncertain} for that one.
  */
 interface Turn {
-    /** Reads what the conditions need (the queue's head), before the transaction; bounded by {@code deadlineNanos}. */
+    /** Reads what the conditions need (the queue's head, if any), before the transaction; bounded by {@code deadlineNanos}. */
     void prepare(long deadlineNanos) throws InterruptedException;
 
     /** Conditions besides the lock key being absent. */
@@ -26,8 +28,11 @@ interface Turn {
     /** Requests when it does not; {@code leaseId} is the attempt's shared lease. */
     List<Op> otherwise(long leaseId);
 
-    /** The transaction took the lock key. */
-    void taken();
+    /**
+     * The transaction took the lock key; {@code response} carries the answers of {@link #alsoOnTake}.
+     * False if the take passed a waiter: the caller gives the key back at once.
+     */
+    boolean taken(TxnResponse response);
 
     /**
      * The transaction did not take it; {@code response} carries the answers of {@link #otherwise}. A

@@ -48,6 +48,15 @@ final class WaitQueue {
         return places(lockKey).withSortOrder(GetOption.SortOrder.ASCEND).withLimit(1).withSerializable(true).build();
     }
 
+    /**
+     * The oldest place, keys only, read inside a transaction that took the lock key: whether the take
+     * passed a waiter (it is then given back). At the transaction's revision, so no place can slip in
+     * between this look and the put.
+     */
+    static Op head(ByteSequence lockKey) {
+        return Op.get(prefix(lockKey), places(lockKey).withSortOrder(GetOption.SortOrder.ASCEND).withLimit(1).build());
+    }
+
     /** The newest two places (in a transaction after the caller's own put: its own and its predecessor). */
     static Op newestTwo(ByteSequence lockKey) {
         return Op.get(prefix(lockKey), places(lockKey).withSortOrder(GetOption.SortOrder.DESCEND).withLimit(2).build());

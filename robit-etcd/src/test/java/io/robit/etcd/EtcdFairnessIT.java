@@ -24,9 +24,10 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Fair contention on etcd (issue 18, item 4), as the lock's waiter queue shows it: waiters are served
  * in arrival order, a caller that stops waiting leaves the queue, a crashed waiter's place goes with
- * its lease, and {@code tryLock()} does not take a free lock ahead of a waiter. The promise itself (a
- * newcomer served within a few hand-overs, a re-locking releaser behind the waiter) is the TCK's
- * {@link io.robit.tck.FairnessContract}, which {@link EtcdConformanceIT} runs.
+ * its lease, and neither {@code tryLock()} nor a waiting call keeps a free lock taken ahead of a
+ * waiter. The promise itself (a newcomer served within a few hand-overs, a re-locking releaser
+ * behind the waiter) is the TCK's {@link io.robit.tck.FairnessContract}, which
+ * {@link EtcdConformanceIT} runs.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class EtcdFairnessIT {
@@ -139,6 +140,8 @@ class EtcdFairnessIT {
             EtcdTestSupport.admin().getKVClient().put(place, ByteSequence.from(new byte[] {'w'})).get(10, TimeUnit.SECONDS);
             try {
                 assertThat(mutex.tryLock()).as("the lock is free, but someone waits").isEmpty();
+                // A fresh driver takes a free lock without reading the queue first, and gives it back.
+                assertThat(EtcdTestSupport.keyValue(id)).as("the key taken while someone waited, given back").isNull();
                 assertThat(mutex.tryLock(Duration.ofMillis(300))).as("a waiting call queues behind").isEmpty();
             } finally {
                 EtcdTestSupport.admin().getKVClient().delete(place).get(10, TimeUnit.SECONDS);
@@ -147,6 +150,41 @@ class EtcdFairnessIT {
             Held held = mutex.tryLock().orElseThrow();
             held.close();
         }
+    }
+
+    @Test
+    void aWaitingCallThatTookAFreeLockAheadOfAWaiterGivesItBackAndQueuesBehind() throws Exception {
+        String id = EtcdTestSupport.newLockId("fair-give-back");
+        try (EtcdDriver driver = EtcdTestSupport.newDriver()) {
+            warm(driver);
+            // Another process's waiter (no lease: it stays until deleted); this driver has not seen it.
+            ByteSequence place = WaitQueue.prefix(EtcdTestSupport.key(id)).concat(ByteSequence.from(new byte[] {'x'}));
+            EtcdTestSupport.admin().getKVClient().put(place, ByteSequence.from(new byte[] {'w'})).get(10, TimeUnit.SECONDS);
+            CompletableFuture<Held> waiter;
+            try {
+                waiter = Mutex.of(id, TTL, driver).lockAsync();
+                await("the call queued behind the waiter").atMost(SLACK).until(() -> places(id).size() == 2);
+                assertThat(places(id).get(0).getKey()).as("the older place stays first").isEqualTo(place);
+                assertThat(EtcdTestSupport.keyValue(id)).as("the key taken while someone waited, given back").isNull();
+                assertThat(waiter).as("not served ahead of the waiter").isNotDone();
+            } finally {
+                EtcdTestSupport.admin().getKVClient().delete(place).get(10, TimeUnit.SECONDS);
+            }
+            Held held = waiter.get(SLACK.toSeconds(), TimeUnit.SECONDS);
+            assertThat(places(id)).as("the call left the queue when it took the lock").isEmpty();
+            held.close();
+        }
+    }
+
+    /**
+     * Connects {@code driver} and has its first lease granted, retried: at load 80 a cold client's first
+     * grant has taken longer than its bound (issue 18 item 6), which is not what these tests are about.
+     */
+    private static void warm(EtcdDriver driver) {
+        await("a first lock on a fresh driver").atMost(SLACK).ignoreExceptions().until(() -> {
+            Mutex.of(EtcdTestSupport.newLockId("warm"), TTL, driver).tryLock().ifPresent(Held::close);
+            return true;
+        });
     }
 
     /** The places in {@code id}'s waiter queue, oldest first. */

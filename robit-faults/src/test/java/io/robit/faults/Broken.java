@@ -20,6 +20,13 @@ enum Broken {
      */
     REUSE_TOKENS,
     /**
+     * The driver's own contention (the path of {@code lock()} and {@code tryLock(Duration)}) hands
+     * every other grant the token of this process's previous grant of that name, while its plain
+     * acquire is correct ({@link ContentionBreakingDriver}): caught by the token-order check, and
+     * only if the suite sends waiting calls through the driver's contention.
+     */
+    CONTENTION_REUSES_TOKENS,
+    /**
      * Never reports a loss (neither a lease's nor a session's {@code lost()} ever completes, a
      * refresh or keep-alive that finds the lease or session gone fails as a plain error), drops
      * every refresh and session keep-alive as a one-sided partition would, and the core's clock

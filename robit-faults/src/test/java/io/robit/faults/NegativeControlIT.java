@@ -33,6 +33,14 @@ class NegativeControlIT {
     }
 
     @Test
+    void aDriverWhoseOwnContentionReusesTokensIsCaughtByTheTokenChecks() throws Exception {
+        // Its plain acquire is correct: this run fails only because waiting calls run the driver's own contention.
+        Report report = run(Broken.CONTENTION_REUSES_TOKENS, EnumSet.of(Fault.Kind.PAUSE_WORKER), 2, 4);
+        assertThat(report.count("tokenRegressions") + report.count("duplicateTokens")).as(report.summary()).isPositive();
+        assertThat(report.violations()).anyMatch(v -> v.startsWith("TOKEN REGRESSION") || v.startsWith("DUPLICATE TOKEN"));
+    }
+
+    @Test
     void aDriverThatNeverReportsLossWithADelayedCoreNoticeIsCaughtAsLateNotices() throws Exception {
         // No pauses at all: every late notice it makes is one of a running holder, which nothing excuses.
         Report report = run(Broken.HIDE_LOSS, EnumSet.of(Fault.Kind.RESET), 1, 1);

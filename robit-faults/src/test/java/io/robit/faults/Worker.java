@@ -79,7 +79,7 @@ public final class Worker {
             return t;
         });
         try (History history = new History(historyFile);
-             RecordingDriver driver = new RecordingDriver(open(a.get("uri"), history, worker), history, worker, broken, raw)) {
+             RecordingDriver driver = new RecordingDriver(maybeBroken(open(a.get("uri"), history, worker), broken), history, worker, broken, raw)) {
             history.record("w", worker, "e", "start", "t", System.nanoTime(), "pid", ProcessHandle.current().pid(), "threads", threads);
             startStallDetector(history, worker);
             TimerProbe.start(history, worker);
@@ -127,6 +127,11 @@ public final class Worker {
                 Thread.sleep(Math.min(2000, 100L * attempt)); // backoff between attempts of a real application, not a fault
             }
         }
+    }
+
+    /** The real driver, or for {@link Broken#CONTENTION_REUSES_TOKENS} the real driver with a broken contention. */
+    private static io.robit.spi.Driver<String> maybeBroken(io.robit.spi.Driver<String> real, Broken broken) {
+        return broken == Broken.CONTENTION_REUSES_TOKENS ? new ContentionBreakingDriver(real) : real;
     }
 
     /** Sets {@code stop} when the stop file appears or the run time is up; runs the harness's GC-pause requests. */

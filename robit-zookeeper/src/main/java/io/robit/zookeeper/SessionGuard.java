@@ -53,6 +53,11 @@ final class SessionGuard implements ConnectionStateListener {
         lastContact.accumulateAndGet(sentNanos, (a, b) -> b - a > 0 ? b : a);
     }
 
+    /** The send time of the last write or sync the server answered (or of the last (re)connection): the session was alive then. */
+    long lastContact() {
+        return lastContact.get();
+    }
+
     /** The session timeout the server granted, in milliseconds; 0 before the first connection. */
     int negotiatedSessionTimeoutMs() {
         return client.getZookeeperClient().getLastNegotiatedSessionTimeoutMs();

@@ -90,7 +90,19 @@ final class ZooKeeperContention implements Contention {
             }
         }
         if (queued != null) {
-            ZooKeeperLease lease = context.grant(queued, sent, ttl);
+            // Nothing sent in this call proves the session that owns our node (a listing is a read)
+            // and the wait that found it first may have ended long ago: a process paused past the
+            // session timeout still holds the old session id, though ZooKeeper expired it and
+            // deleted the node (the long tier granted such a node, with an old token). The grant
+            // counts from the last write or sync the quorum answered, and when that leaves too
+            // little of the session's guarantee, a sync proves the session again first.
+            long proven = context.session().lastContact();
+            Duration guarantee = context.sessionGuarantee();
+            if (guarantee == null || sent - proven > guarantee.toNanos() * 2 / 3) {
+                store.sync(id, "confirmation of the session before taking a queued lock node", lockPath, left(end));
+                proven = context.session().lastContact();
+            }
+            ZooKeeperLease lease = context.grant(queued, sent, ttl, proven);
             queued = null;
             // The listing that found our node first left a child watch: it tells the holder of a
             // delete (or, once the children change, hands over to an exists-watch), so an
@@ -110,7 +122,7 @@ final class ZooKeeperContention implements Contention {
         }
         if (sorted.get(0).equals(mine.name())) {
             seenTaken = false;
-            ZooKeeperLease lease = context.grant(mine, sent, ttl);
+            ZooKeeperLease lease = context.grant(mine, sent, ttl, sent); // the create, a write, was sent at sent
             bindWatch(lease);
             return Optional.of(lease);
         }

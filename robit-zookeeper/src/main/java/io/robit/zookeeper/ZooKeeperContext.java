@@ -130,9 +130,14 @@ final class ZooKeeperContext {
         return live;
     }
 
-    /** A new lease on {@code node}, now the lowest of its lock, valid for {@code ttl} from {@code sentNanos}. */
-    ZooKeeperLease grant(Node node, long sentNanos, Duration ttl) {
-        ZooKeeperLease lease = new ZooKeeperLease(this, node, sessionOf(node.sessionId()), sentNanos, ttl);
+    /**
+     * A new lease on {@code node}, now the lowest of its lock, valid for {@code ttl} from {@code sentNanos}.
+     *
+     * @param provenNanos the send time of the last request the quorum answered in the node's
+     *     session: the session, and so the node, is guaranteed only from then
+     */
+    ZooKeeperLease grant(Node node, long sentNanos, Duration ttl, long provenNanos) {
+        ZooKeeperLease lease = new ZooKeeperLease(this, node, sessionOf(node.sessionId()), sentNanos, ttl, provenNanos);
         live.add(lease);
         lease.start();
         return lease;

@@ -33,15 +33,18 @@ final class ZooKeeperLease extends BaseLease implements AsyncLease, SessionLease
     private final ReentrantLock lock = new ReentrantLock();
     private long expiresAt;
     private long ttlNanos;
+    // How much older than the acquire's send the last proof of our session was: the guarantee shrinks by it.
+    private final long staleNanos;
 
     /** The fencing token is the zxid that created our node: it grows with every transaction on the ensemble. */
-    ZooKeeperLease(ZooKeeperContext context, Node node, ZooKeeperSession session, long sentNanos, Duration ttl) {
+    ZooKeeperLease(ZooKeeperContext context, Node node, ZooKeeperSession session, long sentNanos, Duration ttl, long provenNanos) {
         super(node.lockId(), node.czxid());
         this.context = context;
         this.node = node;
         this.session = session;
         this.ttlNanos = ttl.toNanos();
-        this.expiresAt = sentNanos + ttlNanos;
+        this.expiresAt = Math.min(sentNanos, provenNanos) + ttlNanos;
+        this.staleNanos = Math.max(0, sentNanos - provenNanos);
     }
 
     /**
@@ -156,14 +159,14 @@ final class ZooKeeperLease extends BaseLease implements AsyncLease, SessionLease
      * negotiated session timeout less one server tick: if the holder is cut off, the leader may
      * expire the session, and free the lock, a session timeout after the last activity it heard of,
      * and a follower reports a session's activity only in its answers to the leader's pings. The core trusts the lease, and renews it, accordingly.
+     * Less the time by which the last proof of the session preceded the acquire (a queued node taken
+     * without a request is only as safe as that proof).
      */
     @Override
     public Duration guaranteedTtl(Duration requested) {
         Duration session = context.sessionGuarantee();
-        if (session == null) {
-            return requested;
-        }
-        return session.compareTo(requested) < 0 ? session : requested;
+        Duration limit = (session == null ? requested : session.compareTo(requested) < 0 ? session : requested).minusNanos(staleNanos);
+        return limit.isNegative() ? Duration.ZERO : limit;
     }
 
     // Checks the arguments and the state; returns the send time of the refresh.

@@ -4,10 +4,14 @@ import static io.robit.zookeeper.ZooKeeperTestSupport.BASE_PATH;
 import static io.robit.zookeeper.ZooKeeperTestSupport.awaitContenders;
 import static io.robit.zookeeper.ZooKeeperTestSupport.contenders;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.robit.DriverException;
 import io.robit.spi.Contention;
 import io.robit.spi.Lease;
+import io.robit.tck.CuttableProxy;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +27,7 @@ import org.apache.curator.drivers.AdvancedTracerDriver;
 import org.apache.curator.drivers.EventTrace;
 import org.apache.curator.drivers.OperationTrace;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.ClientWatches;
 import org.apache.zookeeper.ZooKeeper;
 import org.junit.jupiter.api.AfterEach;
@@ -109,6 +114,45 @@ class ZooKeeperContentionIT {
         }
     }
 
+    /**
+     * Long tier of the fault suite (issue 13): a waiter whose wait had found its node first was
+     * paused past its session timeout; on waking it still had the old session id and took the node
+     * as the lock without a request, though ZooKeeper had expired the session and deleted the node:
+     * a grant with an old fencing token, below tokens granted meanwhile. A queued node is taken
+     * only as far as the last proof of its session reaches; past that, the session is proved again,
+     * and an unreachable server fails the attempt instead of granting it.
+     */
+    @Test
+    void aQueuedNodeFoundFirstLongAgoIsNotTakenWithoutProvingItsSession() throws Exception {
+        TestingServer server = ZooKeeperTestSupport.shared();
+        CuratorFramework admin = track(ZooKeeperTestSupport.client(server.getConnectString(), SESSION));
+        String id = newId();
+        ZooKeeperDriver holder = track(ZooKeeperDriver.create(track(ZooKeeperTestSupport.client(server.getConnectString(), SESSION))));
+        Lease held = holder.acquire(id, TTL, TIMEOUT).orElseThrow();
+        CuttableProxy proxy = track(CuttableProxy.to(new InetSocketAddress("127.0.0.1", server.getPort())));
+        String viaProxy = "127.0.0.1:" + proxy.address().getPort();
+        ZooKeeperDriver waiter = track(ZooKeeperDriver.create(track(ZooKeeperTestSupport.client(viaProxy, SESSION))));
+        Contention contention = track(waiter.contend(id, TTL, TIMEOUT));
+        assertThat(contention.tryAcquire()).as("queued behind the holder").isEmpty();
+        awaitContenders(admin, id, 2);
+        CompletableFuture<Void> waited = CompletableFuture.runAsync(() -> {
+            try {
+                contention.awaitRelease(Duration.ofSeconds(30));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        holder.release(held);
+        waited.get(30, TimeUnit.SECONDS); // our node is first in line now
+
+        proxy.cut(); // as a paused process: nothing reaches the server any more
+        // Let the last proof of the waiter's session (its create) age past two thirds of what the
+        // session guarantees (2/3 of 4 s less a tick): a real pause, not a tight bound.
+        TimeUnit.MILLISECONDS.sleep(2_500);
+        assertThatThrownBy(contention::tryAcquire).as("taking the node with no proof that its session lives")
+                .isInstanceOf(DriverException.class).hasMessageContaining("confirmation of the session");
+    }
+
     @Test
     void aWaiterGrantedFromAnUnchangedQueueWatchesItsNodeWithoutARequest() throws Exception {
         // Issue 18 item 5: the listing that finds a queued node first leaves a child watch on the lock's
@@ -146,6 +190,9 @@ class ZooKeeperContentionIT {
             });
             ZooKeeper zooKeeper = client.getZookeeperClient().getZooKeeper();
             await("the waiter watches the node ahead").atMost(Duration.ofSeconds(10)).until(() -> ClientWatches.nodeWatchers(zooKeeper, ahead) >= 1);
+            // A fresh proof that the waiter's session lives (a write the server answered), as a
+            // driver in use has: taking its queued node then needs no sync.
+            waiter.release(waiter.acquire(newId(), TTL, TIMEOUT).orElseThrow());
             traced.clear();
             holder.release(held);
             waited.get(30, TimeUnit.SECONDS);
