@@ -43,6 +43,7 @@ public abstract class FairnessContract<ID> extends ContractSupport<ID> {
     /** How long a step that needs the backend may take on a loaded machine; not a bound under test. */
     private static final Duration PATIENCE = Duration.ofSeconds(30);
     private static final int ROUNDS = 10;
+    private static final int RACES = 8;
 
     /** How many clients take the lock in a loop while the newcomer waits: 3. */
     protected int loopingClients() {
@@ -114,18 +115,25 @@ public abstract class FairnessContract<ID> extends ContractSupport<ID> {
         Mutex<ID> releaser = Mutex.of(id, longTtl(), warm(driver()));
         AtomicLong refusals = new AtomicLong();
         Mutex<ID> waiter = Mutex.of(id, longTtl(), new OnFirstRefusal<>(warm(driver()), refusals::incrementAndGet));
-        for (int round = 0; round < 3; round++) {
+        List<Integer> retaken = new ArrayList<>();
+        // Several races, each with a waiter that has certainly asked: one race alone is won by the
+        // waiter now and then even without a queue (the releaser's re-lock races the waiter's wake-up).
+        for (int race = 0; race < RACES; race++) {
             Held held = releaser.lock();
             long before = refusals.get();
             CompletableFuture<Held> waiting = waiter.lockAsync();
-            await("the waiter is in line").atMost(PATIENCE).until(() -> refusals.get() > before);
+            await("the waiter's first attempt found the lock taken").atMost(PATIENCE).until(() -> refusals.get() > before);
             held.close();
             // At once, on the same thread, as a loop would.
             Optional<Held> again = releaser.tryLock(Duration.ofMillis(300));
-            again.ifPresent(Held::close);
-            assertThat(again).as("round %d: the releaser waits its turn behind the waiter", round).isEmpty();
+            if (again.isPresent()) {
+                retaken.add(race);
+                again.get().close();
+            }
             waiting.get(PATIENCE.toSeconds(), TimeUnit.SECONDS).close();
         }
+        assertThat(retaken).as("races (of %d) the releaser won against a waiting client: the releaser waits its turn behind the waiter", RACES)
+                .isEmpty();
     }
 
     /**
