@@ -199,12 +199,7 @@ public final class Hold<ID> implements Held {
 
     /** Declares the loss if the local deadline has passed; true if it has. */
     boolean expireIfDue() {
-        return state.get() == ACTIVE && expireIfDue(settings.ticker().read());
-    }
-
-    /** {@link #expireIfDue()} with a ticker reading already taken, for a pass over many holds. */
-    boolean expireIfDue(long nowNanos) {
-        if (state.get() == ACTIVE && nowNanos - deadlineNanos >= 0) {
+        if (state.get() == ACTIVE && settings.ticker().read() - deadlineNanos >= 0) {
             lose(LossReason.DEADLINE_PASSED, renewal.lastError());
             return true;
         }

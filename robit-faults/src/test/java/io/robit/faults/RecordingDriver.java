@@ -8,6 +8,8 @@ import io.robit.spi.Driver;
 import io.robit.spi.Lease;
 import io.robit.spi.LeaseSession;
 import io.robit.spi.SessionLease;
+import io.robit.spi.support.ForwardingContention;
+import io.robit.spi.support.ForwardingDriver;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.Map;
@@ -30,8 +32,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link Broken} mode other than {@code NONE} it is also one of the negative controls' broken
  * drivers. Thread-safe as the wrapped driver is.
  */
-final class RecordingDriver implements Driver<String> {
-    private final Driver<String> delegate;
+final class RecordingDriver extends ForwardingDriver<String> {
     private final History history;
     private final String worker;
     private final Broken broken;
@@ -48,7 +49,7 @@ final class RecordingDriver implements Driver<String> {
      * @param raw a plain connection to the same Redis, for {@link Broken#RELEASE_OTHERS}; else null
      */
     RecordingDriver(Driver<String> delegate, History history, String worker, Broken broken, RawRedis raw) {
-        this.delegate = delegate;
+        super(delegate);
         this.history = history;
         this.worker = worker;
         this.broken = broken;
@@ -61,7 +62,7 @@ final class RecordingDriver implements Driver<String> {
 
     @Override
     public Optional<Lease> acquire(String id, Duration ttl, Duration timeout) throws InterruptedException {
-        return recorded(id, ttl, () -> delegate.acquire(id, backendTtl(ttl), timeout));
+        return recorded(id, ttl, () -> super.acquire(id, backendTtl(ttl), timeout));
     }
 
     /**
@@ -71,26 +72,10 @@ final class RecordingDriver implements Driver<String> {
      */
     @Override
     public Contention contend(String id, Duration ttl, Duration timeout) {
-        Contention inner = delegate.contend(id, backendTtl(ttl), timeout);
-        return new Contention() {
+        return new ForwardingContention(super.contend(id, backendTtl(ttl), timeout)) {
             @Override
             public Optional<Lease> tryAcquire() throws InterruptedException {
-                return recorded(id, ttl, inner::tryAcquire);
-            }
-
-            @Override
-            public void awaitRelease(Duration maxWait) throws InterruptedException {
-                inner.awaitRelease(maxWait);
-            }
-
-            @Override
-            public CompletableFuture<Void> awaitReleaseAsync(Duration maxWait) {
-                return inner.awaitReleaseAsync(maxWait);
-            }
-
-            @Override
-            public void close() {
-                inner.close();
+                return recorded(id, ttl, super::tryAcquire);
             }
         };
     }
@@ -142,31 +127,11 @@ final class RecordingDriver implements Driver<String> {
     public void release(Lease lease) {
         RecordingLease recorded = (RecordingLease) lease;
         long sent = System.nanoTime();
-        delegate.release(recorded.inner);
+        super.release(recorded.inner);
         if (broken == Broken.RELEASE_OTHERS && raw != null) {
             raw.del("robit:{" + recorded.id + "}"); // the default prefix (RedisDriver.lockKey); whoever holds it now
         }
         history.record("w", worker, "e", "rel", "name", recorded.id, "sent", sent, "t", System.nanoTime(), "token", recorded.token);
-    }
-
-    @Override
-    public void awaitRelease(String id, Duration maxWait) throws InterruptedException {
-        delegate.awaitRelease(id, maxWait);
-    }
-
-    @Override
-    public CompletableFuture<Void> awaitReleaseAsync(String id, Duration maxWait) {
-        return delegate.awaitReleaseAsync(id, maxWait);
-    }
-
-    @Override
-    public void validate(String id) {
-        delegate.validate(id);
-    }
-
-    @Override
-    public void close() {
-        delegate.close();
     }
 
     /** The one recording view of {@code inner} (null stays null, for the core to refuse). */

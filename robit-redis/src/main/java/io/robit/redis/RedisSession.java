@@ -166,8 +166,10 @@ final class RedisSession implements AsyncLeaseSession {
 
     /**
      * A Redis session is never lost as a whole (only its leases are, each on its own): a future that
-     * never completes. A new one each time, so the callbacks each caller adds are collected with it
-     * rather than piling up on one future that lives as long as the driver.
+     * never completes. A new one each time: a callback a caller adds goes away with its own future,
+     * where one shared future, never completing, would keep every callback ever added for the
+     * driver's life (the core adds one per session; a decorator may add one per use), and no caller
+     * can complete it for the others.
      */
     @Override
     public CompletableFuture<Void> lost() {

@@ -7,6 +7,7 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 import java.util.EnumSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,11 +34,13 @@ import org.junit.platform.commons.support.AnnotationSupport;
  *
  * <p>Each contract is a {@link Nested} class here ({@link DriverContract} with its nested
  * {@link ContentionContract}, {@link MutexContract} with {@link SafetyContract},
- * {@link LeaderElectionContract}, {@link SessionLeaseContract}); a contract added to the kit is one more.
+ * {@link LeaderElectionContract}, {@link SessionLeaseContract}, {@link FairnessContract}); a contract added
+ * to the kit is one more.
  * {@link #openFixture()} is called once per conformance class, before its first test, and the
  * fixture is closed after its last: every contract shares it, and whatever servers it starts.
  * A backend may run a subset with {@link Contracts} (e.g. a cluster tier that repeats the driver
- * contract over the standalone's code).
+ * contract over the standalone's code). {@link FairnessContract} is a promise only some drivers make:
+ * it runs only for a class marked {@link FairWaiting}.
  *
  * @param <ID> the driver's lock-name type
  */
@@ -77,7 +80,9 @@ public abstract class DriverConformance<ID> {
         /** {@link LeaderElectionContract}: leader election and asynchronous locking over the driver. */
         LEADER_ELECTION,
         /** {@link SessionLeaseContract}: holds sharing a backend session (skipped unless the leases are session leases). */
-        SESSION_LEASES
+        SESSION_LEASES,
+        /** {@link FairnessContract}: waiters served about in arrival order (only with {@link FairWaiting}). */
+        FAIRNESS
     }
 
     /** Runs only these contracts of a {@link DriverConformance} class; without it, all of them run. */
@@ -86,6 +91,18 @@ public abstract class DriverConformance<ID> {
     @Inherited
     public @interface Contracts {
         Contract[] value();
+    }
+
+    /**
+     * The driver serves waiters about in arrival order: a waiting caller gets the lock within a few
+     * hand-overs, and a releaser that asks again at once queues behind it. Marks a conformance class
+     * whose driver promises it, so that {@link FairnessContract} runs (it is skipped otherwise): not
+     * every backend does (a waiter that polls, or is woken by a broadcast, races the releaser).
+     */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.TYPE)
+    @Inherited
+    public @interface FairWaiting {
     }
 
     /** {@link DriverContract} over the fixture. */
@@ -128,13 +145,27 @@ public abstract class DriverConformance<ID> {
         }
     }
 
-    /** Skips a nested contract that the enclosing class's {@link Contracts} leaves out. */
+    /** {@link FairnessContract} over the fixture; skipped unless the class is marked {@link FairWaiting}. */
+    @Nested
+    @ExtendWith(Selection.class)
+    class FairnessContractTests extends FairnessContract<ID> {
+        @Override
+        protected DriverFixture<ID> fixture() {
+            return DriverConformance.this.fixture();
+        }
+    }
+
+    /**
+     * Skips a nested contract that the enclosing class's {@link Contracts} leaves out, and the
+     * fairness contract of a class not marked {@link FairWaiting}.
+     */
     static final class Selection implements ExecutionCondition {
         private static final Map<Class<?>, Contract> NESTED = Map.of(
                 DriverConformance.DriverContractTests.class, Contract.DRIVER,
                 DriverConformance.MutexContractTests.class, Contract.MUTEX,
                 DriverConformance.LeaderElectionContractTests.class, Contract.LEADER_ELECTION,
-                DriverConformance.SessionLeaseContractTests.class, Contract.SESSION_LEASES);
+                DriverConformance.SessionLeaseContractTests.class, Contract.SESSION_LEASES,
+                DriverConformance.FairnessContractTests.class, Contract.FAIRNESS);
 
         @Override
         public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
@@ -142,8 +173,12 @@ public abstract class DriverConformance<ID> {
             if (contract == null || context.getTestMethod().isPresent() || context.getParent().isEmpty()) {
                 return ConditionEvaluationResult.enabled("not a nested contract");
             }
-            Set<Contract> selected = context.getParent().get().getTestClass()
-                    .flatMap(backend -> AnnotationSupport.findAnnotation(backend, Contracts.class))
+            Optional<Class<?>> backend = context.getParent().get().getTestClass();
+            if (contract == Contract.FAIRNESS && backend.filter(type -> AnnotationSupport.isAnnotated(type, FairWaiting.class)).isEmpty()) {
+                return ConditionEvaluationResult.disabled("the driver does not promise fair waiting (no @DriverConformance.FairWaiting)");
+            }
+            Set<Contract> selected = backend
+                    .flatMap(type -> AnnotationSupport.findAnnotation(type, Contracts.class))
                     .map(only -> Set.of(only.value()))
                     .orElse(EnumSet.allOf(Contract.class));
             return selected.contains(contract)

@@ -6,6 +6,8 @@ import io.robit.spi.Driver;
 import io.robit.spi.Lease;
 import io.robit.spi.LeaseSession;
 import io.robit.spi.SessionLease;
+import io.robit.spi.support.ForwardingContention;
+import io.robit.spi.support.ForwardingDriver;
 import java.time.Duration;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -20,75 +22,38 @@ import java.util.concurrent.locks.ReentrantLock;
  * A driver that counts what the core asks of the leases it hands out: per-lease refreshes, and
  * keep-alives of each session. A session lease stays a session lease (its session seen through one
  * counting view per session, so the core still shares one renewal among the leases on it).
- * Everything else goes to the driver it wraps. Thread-safe.
+ * Everything else goes to the driver it wraps, its own contention included. Thread-safe.
  */
-final class SessionCountingDriver<ID> implements Driver<ID> {
+final class SessionCountingDriver<ID> extends ForwardingDriver<ID> {
     final AtomicInteger refreshes = new AtomicInteger();
     final AtomicInteger keepAlives = new AtomicInteger();
     /** Every lease handed out, in order. */
     final List<Lease> leases = new CopyOnWriteArrayList<>();
-    private final Driver<ID> delegate;
     private final ReentrantLock viewsLock = new ReentrantLock();
     private final Map<LeaseSession, CountedSession> views = new IdentityHashMap<>();
 
     SessionCountingDriver(Driver<ID> delegate) {
-        this.delegate = delegate;
+        super(delegate);
     }
 
     @Override
     public Optional<Lease> acquire(ID id, Duration ttl, Duration timeout) throws InterruptedException {
-        return delegate.acquire(id, ttl, timeout).map(this::wrap);
+        return super.acquire(id, ttl, timeout).map(this::wrap);
     }
 
     @Override
     public Contention contend(ID id, Duration ttl, Duration timeout) {
-        Contention inner = delegate.contend(id, ttl, timeout);
-        return new Contention() {
+        return new ForwardingContention(super.contend(id, ttl, timeout)) {
             @Override
             public Optional<Lease> tryAcquire() throws InterruptedException {
-                return inner.tryAcquire().map(SessionCountingDriver.this::wrap);
-            }
-
-            @Override
-            public void awaitRelease(Duration maxWait) throws InterruptedException {
-                inner.awaitRelease(maxWait);
-            }
-
-            @Override
-            public CompletableFuture<Void> awaitReleaseAsync(Duration maxWait) {
-                return inner.awaitReleaseAsync(maxWait);
-            }
-
-            @Override
-            public void close() {
-                inner.close();
+                return super.tryAcquire().map(SessionCountingDriver.this::wrap);
             }
         };
     }
 
     @Override
     public void release(Lease lease) {
-        delegate.release(lease instanceof Counted counted ? counted.inner : lease);
-    }
-
-    @Override
-    public void awaitRelease(ID id, Duration maxWait) throws InterruptedException {
-        delegate.awaitRelease(id, maxWait);
-    }
-
-    @Override
-    public CompletableFuture<Void> awaitReleaseAsync(ID id, Duration maxWait) {
-        return delegate.awaitReleaseAsync(id, maxWait);
-    }
-
-    @Override
-    public void validate(ID id) {
-        delegate.validate(id);
-    }
-
-    @Override
-    public void close() {
-        delegate.close();
+        super.release(lease instanceof Counted counted ? counted.inner : lease);
     }
 
     /** The driver's own session behind a counting view, or the session itself. */

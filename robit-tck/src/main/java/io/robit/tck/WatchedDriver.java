@@ -3,6 +3,7 @@ package io.robit.tck;
 import io.robit.spi.Contention;
 import io.robit.spi.Driver;
 import io.robit.spi.Lease;
+import io.robit.spi.support.ForwardingDriver;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Queue;
@@ -17,49 +18,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  * own, so the core's next attempt is always started from a foreign thread. Everything else goes to
  * the driver it wraps. Thread-safe.
  */
-final class WatchedDriver<ID> implements Driver<ID> {
+final class WatchedDriver<ID> extends ForwardingDriver<ID> {
     final AtomicInteger waits = new AtomicInteger();
     final AtomicInteger closes = new AtomicInteger();
     final Queue<String> problems = new ConcurrentLinkedQueue<>();
-    private final Driver<ID> delegate;
 
     WatchedDriver(Driver<ID> delegate) {
-        this.delegate = delegate;
+        super(delegate);
     }
 
     @Override
     public Contention contend(ID id, Duration ttl, Duration timeout) {
-        return new Watched(delegate.contend(id, ttl, timeout));
-    }
-
-    @Override
-    public Optional<Lease> acquire(ID id, Duration ttl, Duration timeout) throws InterruptedException {
-        return delegate.acquire(id, ttl, timeout);
-    }
-
-    @Override
-    public void release(Lease lease) {
-        delegate.release(lease);
-    }
-
-    @Override
-    public void awaitRelease(ID id, Duration maxWait) throws InterruptedException {
-        delegate.awaitRelease(id, maxWait);
-    }
-
-    @Override
-    public CompletableFuture<Void> awaitReleaseAsync(ID id, Duration maxWait) {
-        return delegate.awaitReleaseAsync(id, maxWait);
-    }
-
-    @Override
-    public void validate(ID id) {
-        delegate.validate(id);
-    }
-
-    @Override
-    public void close() {
-        delegate.close();
+        return new Watched(super.contend(id, ttl, timeout));
     }
 
     private final class Watched implements Contention {

@@ -22,28 +22,43 @@ class DriverConformanceTest {
     private static final int MUTEX_AND_SAFETY_TESTS = 24;
     private static final int LEADER_TESTS = 5;
     private static final int SESSION_LEASE_TESTS = 2;
+    private static final int FAIRNESS_TESTS = 2;
 
     @Test
     void withoutContractsEveryContractRunsOverOneFixture() {
         Unreachable.opened = 0;
         TestExecutionSummary summary = run(Everything.class);
         assertThat(summary.getTestsStartedCount()).isEqualTo(DRIVER_TESTS + MUTEX_AND_SAFETY_TESTS + LEADER_TESTS + SESSION_LEASE_TESTS);
-        assertThat(summary.getContainersSkippedCount()).isZero();
+        assertThat(summary.getContainersSkippedCount()).as("the fairness contract, which this driver does not promise").isEqualTo(1);
         assertThat(Unreachable.opened).as("fixtures opened for the class").isEqualTo(1);
+    }
+
+    @Test
+    void fairWaitingAddsTheFairnessContract() {
+        TestExecutionSummary summary = run(Fair.class);
+        assertThat(summary.getTestsStartedCount())
+                .isEqualTo(DRIVER_TESTS + MUTEX_AND_SAFETY_TESTS + LEADER_TESTS + SESSION_LEASE_TESTS + FAIRNESS_TESTS);
+        assertThat(summary.getContainersSkippedCount()).isZero();
+    }
+
+    @Test
+    void contractsCanLeaveFairnessOutOfAFairDriver() {
+        TestExecutionSummary summary = run(FairLeaderOnly.class);
+        assertThat(summary.getTestsStartedCount()).isEqualTo(LEADER_TESTS);
     }
 
     @Test
     void contractsRunsOnlyTheNamedOnes() {
         TestExecutionSummary summary = run(LeaderOnly.class);
         assertThat(summary.getTestsStartedCount()).isEqualTo(LEADER_TESTS);
-        assertThat(summary.getContainersSkippedCount()).as("the driver contract, its nested waiting contract, the mutex and session-lease contracts").isEqualTo(4);
+        assertThat(summary.getContainersSkippedCount()).as("the driver contract, its nested waiting contract, the mutex, session-lease and fairness contracts").isEqualTo(5);
     }
 
     @Test
     void anEmptyContractsRunsNothing() {
         TestExecutionSummary summary = run(Nothing.class);
         assertThat(summary.getTestsStartedCount()).isZero();
-        assertThat(summary.getContainersSkippedCount()).as("four contracts and the driver contract's nested waiting contract").isEqualTo(5);
+        assertThat(summary.getContainersSkippedCount()).as("five contracts and the driver contract's nested waiting contract").isEqualTo(6);
     }
 
     private static TestExecutionSummary run(Class<?> conformance) {
@@ -90,5 +105,13 @@ class DriverConformanceTest {
 
     @DriverConformance.Contracts({})
     static class Nothing extends Everything {
+    }
+
+    @DriverConformance.FairWaiting
+    static class Fair extends Everything {
+    }
+
+    @DriverConformance.Contracts(DriverConformance.Contract.LEADER_ELECTION)
+    static class FairLeaderOnly extends Fair {
     }
 }
