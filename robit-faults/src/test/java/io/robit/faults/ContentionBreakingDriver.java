@@ -5,6 +5,8 @@ import io.robit.spi.Driver;
 import io.robit.spi.Lease;
 import io.robit.spi.LeaseSession;
 import io.robit.spi.SessionLease;
+import io.robit.spi.support.ForwardingContention;
+import io.robit.spi.support.ForwardingDriver;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -19,29 +21,27 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link RecordingDriver}, so the run fails only if the suite sends waiting calls through the
  * driver's {@link #contend}; the default contention, built on {@link #acquire}, never breaks.
  */
-final class ContentionBreakingDriver implements Driver<String> {
-    private final Driver<String> delegate;
+final class ContentionBreakingDriver extends ForwardingDriver<String> {
     private final AtomicLong contentionGrants = new AtomicLong();
     private final ConcurrentHashMap<String, Long> lastToken = new ConcurrentHashMap<>();
 
     ContentionBreakingDriver(Driver<String> delegate) {
-        this.delegate = delegate;
+        super(delegate);
     }
 
     @Override
     public Optional<Lease> acquire(String id, Duration ttl, Duration timeout) throws InterruptedException {
-        Optional<Lease> lease = delegate.acquire(id, ttl, timeout);
+        Optional<Lease> lease = delegate().acquire(id, ttl, timeout);
         lease.ifPresent(l -> lastToken.put(id, l.fencingToken()));
         return lease;
     }
 
     @Override
     public Contention contend(String id, Duration ttl, Duration timeout) {
-        Contention inner = delegate.contend(id, ttl, timeout);
-        return new Contention() {
+        return new ForwardingContention(delegate().contend(id, ttl, timeout)) {
             @Override
             public Optional<Lease> tryAcquire() throws InterruptedException {
-                Optional<Lease> lease = inner.tryAcquire();
+                Optional<Lease> lease = delegate().tryAcquire();
                 if (lease.isEmpty()) {
                     return lease;
                 }
@@ -51,21 +51,6 @@ final class ContentionBreakingDriver implements Driver<String> {
                     return lease;
                 }
                 return Optional.of(relabelled(lease.get(), previous));
-            }
-
-            @Override
-            public void awaitRelease(Duration maxWait) throws InterruptedException {
-                inner.awaitRelease(maxWait);
-            }
-
-            @Override
-            public CompletableFuture<Void> awaitReleaseAsync(Duration maxWait) {
-                return inner.awaitReleaseAsync(maxWait);
-            }
-
-            @Override
-            public void close() {
-                inner.close();
             }
         };
     }
@@ -79,27 +64,7 @@ final class ContentionBreakingDriver implements Driver<String> {
 
     @Override
     public void release(Lease lease) {
-        delegate.release(lease instanceof Relabelled relabelled ? relabelled.inner : lease);
-    }
-
-    @Override
-    public void awaitRelease(String id, Duration maxWait) throws InterruptedException {
-        delegate.awaitRelease(id, maxWait);
-    }
-
-    @Override
-    public CompletableFuture<Void> awaitReleaseAsync(String id, Duration maxWait) {
-        return delegate.awaitReleaseAsync(id, maxWait);
-    }
-
-    @Override
-    public void validate(String id) {
-        delegate.validate(id);
-    }
-
-    @Override
-    public void close() {
-        delegate.close();
+        delegate().release(lease instanceof Relabelled relabelled ? relabelled.inner : lease);
     }
 
     /** The backend's lease under a wrong token; everything else is the backend's. */
