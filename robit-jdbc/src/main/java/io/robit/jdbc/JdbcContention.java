@@ -21,12 +21,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>On PostgreSQL with the waiter queue, the call is one waiter in it from its first failed attempt
  * (each attempt refreshes its place) until it gets the lock or {@link #close()} takes it out. Its
- * place names an offer (an owner string of its own that no lease refreshes under), so a release can
- * grant the lock straight to it (and notify it only) for the offer window; the attempt after the
- * notification claims it, making it its own for the ttl. An offer not claimed within the window (the
- * process died, or paused that long) lapses, and the lock goes to the next waiter. A call that stops
- * waiting and finds its place already gone, or the lock offered to it, gives back that offer:
- * nobody else holds under it. From its first wait until {@link #close()} the call stays
+ * attempts all use one owner string, so a release can hand the lock straight to it (and notify it
+ * only); the attempt after the notification finds the lock its own and reads it. A call that stops
+ * waiting and finds its place already gone, or the lock its own, gives back what it was handed
+ * meanwhile: it is its own. From its first wait until {@link #close()} the call stays
  * registered with the driver's LISTEN connection, and each attempt empties its wake-up first, so a
  * notification that arrives between an attempt and the wait after it is not missed.
  *
@@ -49,10 +47,8 @@ final class JdbcContention implements Contention {
     private final Duration timeout;
     /** This call's name in the waiter queue (PostgreSQL), the same for all its attempts; else null. */
     private final String waiter;
-    /** The owner string a queued call's attempts take the lock under (claiming an offer); new after each grant. */
+    /** The owner string a queued call's attempts take the lock under, and a release hands it to; new after each grant. */
     private String owner;
-    /** The owner string a release grants this call the lock under, until it claims it; null if it does not queue. */
-    private final String offer;
     // What the last failed attempt saw (valid while seenAtNanos != 0): plain fields, see the class comment.
     private long seenAtNanos;
     private long expiresAtNanos;
@@ -71,7 +67,6 @@ final class JdbcContention implements Contention {
         this.timeout = timeout;
         this.waiter = timeout != null && driver.dialect() == Dialect.POSTGRESQL ? driver.newWaiterName() : null;
         this.owner = JdbcStore.newOwner();
-        this.offer = waiter == null ? null : JdbcStore.offer(waiter);
     }
 
     @Override
@@ -92,22 +87,9 @@ final class JdbcContention implements Contention {
         return lease;
     }
 
-    /** The owner string of this call's next attempt, and of a claimed hand-over. */
+    /** The owner string of this call's next attempt, and of a hand-over to it. */
     String owner() {
         return owner;
-    }
-
-    /** The owner string a release hands the lock to this call under, until it claims it; null if it does not queue. */
-    String offer() {
-        return offer;
-    }
-
-    /**
-     * How long a hand-over to this call lasts unless claimed: as long as its place in the queue
-     * lasts unrefreshed (a waiter that misses that many rechecks is presumed gone), at most the ttl.
-     */
-    long offerMillis() {
-        return Math.min(ttlMillis, queueMillis());
     }
 
     /** This call's waiter name, or null if it does not queue. */
@@ -198,8 +180,8 @@ final class JdbcContention implements Contention {
             return othersFirst ? Long.MAX_VALUE : Math.max(ONE_MILLI, expiresAtNanos - now + ONE_MILLI);
         }
         Optional<LockRow> row = driver.store().read(id);
-        if (row.isEmpty() || !row.get().isHeld() || row.get().owner().equals(offer)) {
-            return 0; // free, or offered to us by a release whose notification came before we listened
+        if (row.isEmpty() || !row.get().isHeld() || owner.equals(row.get().owner())) {
+            return 0; // free, or handed to us by a release whose notification came before we listened
         }
         return TimeUnit.MILLISECONDS.toNanos(Math.max(1, row.get().remainingMillis() + 1));
     }
@@ -220,10 +202,9 @@ final class JdbcContention implements Contention {
 
     /**
      * Stops listening for this call and, if it is queued, takes it out of the queue (waking the next
-     * waiter if the lock is free). If its place was already gone, or the lock is offered to it (an
-     * attempt that raced the release wrote its place again), a release may have offered it the lock:
-     * nobody holds under that offer, so it is given back, which hands it on to the next waiter,
-     * rather than left to lapse.
+     * waiter if the lock is free). If its place was already gone, or the lock is its own (an attempt
+     * that raced the release wrote its place again), a release may have handed it the lock: that grant is this call's own and nobody else's (its owner string), so it is given back,
+     * which hands it on to the next waiter, rather than left held until its ttl.
      */
     @Override
     public void close() {
@@ -237,8 +218,8 @@ final class JdbcContention implements Contention {
         }
         if (queued) {
             queued = false;
-            if (driver.store().leave(id, waiter, offer)) {
-                driver.store().giveBack(id, offer);
+            if (driver.store().leave(id, waiter, owner)) {
+                driver.store().giveBack(id, owner);
             }
         }
     }

@@ -30,8 +30,7 @@ import org.slf4j.LoggerFactory;
  * the table ({@link JdbcStore}); a waiting lock call's state lives in its {@link JdbcContention}.
  *
  * <p>Waiting: on PostgreSQL, waiters queue in the lease table's waiter queue and get the lock in
- * arrival order: a release offers it straight to the first live waiter (in its own statement: a
- * grant that lapses within the waiter's offer window unless the waiter's next attempt claims it) and
+ * arrival order: a release hands it straight to the first live waiter (in its own statement) and
  * notifies that waiter only, through one LISTEN connection per driver
  * (taken from the data source on the first wait and held until {@link #close()}), with a timed wake
  * at the holder's expiry (without the queue table: every waiter of the lock wakes and the quickest
@@ -150,16 +149,15 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
         String owner = contention == null || contention.waiter() == null ? JdbcStore.newOwner() : contention.owner();
         PgListener pg = listener.current();
         long eventsBefore = pg == null ? -1 : pg.events(); // read before the statement: see JdbcContention
-        Attempt attempt = contention == null || contention.waiter() == null
-                ? store.take(id, owner, ttlMillis, null, 0, null, 0, deadline)
-                : store.take(id, owner, ttlMillis, contention.waiter(), contention.queueMillis(), contention.offer(), contention.offerMillis(), deadline);
+        Attempt attempt = store.take(id, owner, ttlMillis, contention == null ? null : contention.waiter(),
+                contention == null ? 0 : contention.queueMillis(), deadline);
         if (attempt.token() == null) {
             if (contention != null) {
                 contention.attemptFailed(attempt, eventsBefore);
             }
             return Optional.empty();
         }
-        JdbcLease lease = new JdbcLease(this, id, owner, attempt.token());
+        JdbcLease lease = new JdbcLease(this, id, owner, attempt.token(), attempt.handedLeftMillis());
         if (Thread.interrupted()) {
             release(lease); // the SPI promises an interrupted acquire took nothing
             throw new InterruptedException("interrupted while acquiring lock '" + id + "'");
@@ -229,9 +227,8 @@ public final class JdbcDriver implements Driver<String>, Inspectable<String> {
     }
 
     /**
-     * Takes this driver's waiting calls out of the queue (after any attempt in flight, bounded), frees
-     * the locks offered to them and not yet claimed, closes the LISTEN connection and, for a driver
-     * made by {@link #open}, its connections. Idempotent.
+     * Takes this driver's waiting calls out of the queue, closes the LISTEN connection and, for a
+     * driver made by {@link #open}, its connections. Idempotent.
      */
     @Override
     public void close() {

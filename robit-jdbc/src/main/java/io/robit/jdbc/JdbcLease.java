@@ -13,19 +13,34 @@ import java.util.concurrent.CompletionException;
  * its fencing token. Loss is learnt from a refresh that finds the row no longer ours, and told once
  * ({@link BaseLease}). Thread-safe.
  *
- * <p>A lease handed over by a release (PostgreSQL's queue) is one too: the attempt that claimed it
- * set its expiry to the ttl from the claim, after the attempt was sent, so the core's local deadline
- * (counted from the send) holds for it as for a take.
+ * <p>A lease handed over by a release (PostgreSQL's queue) was granted before the attempt that
+ * found it, which the core counts the first local deadline from: it guarantees only what was left
+ * of it when that attempt read it, never more than the ttl from the moment the attempt was sent.
+ * The core trusts every later refresh for that window too, which is only conservative (the
+ * difference is the waiter's wake-up, milliseconds).
  */
 final class JdbcLease extends BaseLease {
     private final JdbcDriver driver;
     private final String name;
     private final String owner;
-    JdbcLease(JdbcDriver driver, String name, String owner, long token) {
+    /** What was left of a handed-over lease when read, in ms; null for a lease taken by the attempt itself. */
+    private final Long handedLeftMillis;
+
+    JdbcLease(JdbcDriver driver, String name, String owner, long token, Long handedLeftMillis) {
         super(name, token);
         this.driver = driver;
         this.name = name;
         this.owner = owner;
+        this.handedLeftMillis = handedLeftMillis;
+    }
+
+    @Override
+    public Duration guaranteedTtl(Duration requested) {
+        if (handedLeftMillis == null) {
+            return requested;
+        }
+        Duration left = Duration.ofMillis(Math.max(0, handedLeftMillis));
+        return left.compareTo(requested) < 0 ? left : requested;
     }
 
     @Override
@@ -90,6 +105,6 @@ final class JdbcLease extends BaseLease {
 
     @Override
     public String toString() {
-        return "JdbcLease[" + name + ", token " + fencingToken() + ", owner " + owner + "]";
+        return "JdbcLease[" + name + ", token " + fencingToken() + ", owner " + owner + (handedLeftMillis == null ? "" : ", handed over") + "]";
     }
 }

@@ -16,7 +16,6 @@ import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,15 +30,9 @@ final class JdbcStore {
     private static final Logger LOG = LoggerFactory.getLogger(JdbcStore.class);
     /** Bounds the calls that have no caller's timeout: release, inspect, list. */
     static final Duration HOUSEKEEPING_TIMEOUT = Duration.ofSeconds(5);
-    /** How long closing waits for takes in flight; a take is bounded by its caller's timeout, usually less. */
-    private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(10);
     /** Shared by every waiter and retry: pauses are tens of milliseconds, so its contention is nil, and no state is tied to a thread. */
     private static final Random JITTER = new Random();
     private static final String PROCESS = processName();
-    /** Between the process and the waiter's name in an offer; never in an owner from {@link #newOwner}. */
-    private static final String OFFER_MARK = "/offer/";
-    /** Leaves room in the 255-character owner column for the mark and a waiter name (64). */
-    private static final int OFFER_PROCESS_MAX = 255 - 64 - 7;
 
     private final ConnectionSource source;
     private final Dialect dialect;
@@ -49,9 +42,6 @@ final class JdbcStore {
     private final boolean fromUri;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean closing; // takes refused: no call queues again while the driver closes
-    // Takes share it for their whole statement; closing waits for the exclusive side, so that no take
-    // that began before close can queue its waiter again after close took the driver's waiters out.
-    private final ReentrantReadWriteLock takes = new ReentrantReadWriteLock();
     private volatile Boolean queuePresent; // null until looked up
 
     JdbcStore(ConnectionSource source, Dialect dialect, String table, String backend, boolean fromUri) {
@@ -65,27 +55,13 @@ final class JdbcStore {
 
     /**
      * Takes the row of {@code id} for {@code owner} if it is absent, free or expired (and, with a
-     * waiter queue, no other waiter is first), or claims it if a release offered it to {@code offer};
-     * else queues {@code waiter} (if not null) for {@code queueMillis}, or refreshes its place, with
-     * {@code offer} and {@code offerMillis} as what a release may grant it.
-     *
-     * @throws IllegalStateException the driver is closing or closed
+     * waiter queue, no other waiter is first); else queues {@code waiter} (if not null) for
+     * {@code queueMillis}, or refreshes its place.
      */
-    Attempt take(String id, String owner, long ttlMillis, String waiter, long queueMillis, String offer, long offerMillis, Deadline deadline)
-            throws InterruptedException {
-        takes.readLock().lockInterruptibly();
-        try {
-            if (closing) {
-                throw closedError();
-            }
-            return takeNow(id, owner, ttlMillis, waiter, queueMillis, offer, offerMillis, deadline);
-        } finally {
-            takes.readLock().unlock();
+    Attempt take(String id, String owner, long ttlMillis, String waiter, long queueMillis, Deadline deadline) throws InterruptedException {
+        if (closing) {
+            throw closedError();
         }
-    }
-
-    private Attempt takeNow(String id, String owner, long ttlMillis, String waiter, long queueMillis, String offer, long offerMillis,
-            Deadline deadline) throws InterruptedException {
         QueueStatements queue = queue();
         return call("acquire", id, deadline, connection -> {
             if (queue != null) {
@@ -95,10 +71,8 @@ final class JdbcStore {
                     take.setLong(3, ttlMillis);
                     take.setString(4, waiter);
                     take.setLong(5, queueMillis);
-                    take.setString(6, offer);
-                    take.setLong(7, offerMillis);
                     try (ResultSet rows = take.executeQuery()) {
-                        return Attempt.read(rows, waiter != null);
+                        return Attempt.read(rows, waiter != null, true);
                     }
                 }
             }
@@ -108,7 +82,7 @@ final class JdbcStore {
                 take.setLong(3, ttlMillis);
                 if (sql.acquireResult() == null) {
                     try (ResultSet rows = take.executeQuery()) {
-                        return Attempt.read(rows, false);
+                        return Attempt.read(rows, false, false);
                     }
                 }
                 take.executeUpdate();
@@ -117,7 +91,7 @@ final class JdbcStore {
                 read.setString(1, owner);
                 read.setString(2, id);
                 try (ResultSet rows = read.executeQuery()) {
-                    return Attempt.read(rows, false);
+                    return Attempt.read(rows, false, false);
                 }
             }
         }, () -> giveBack(id, owner)); // the row may be ours although the answer was lost
@@ -131,11 +105,11 @@ final class JdbcStore {
 
     /**
      * Takes {@code waiter} out of the queue of {@code id}; never throws (a failure leaves its place to
-     * expire). True if a release may have offered the lock to the waiter (as {@code offer}): its place
-     * was not there to delete (handed over, swept, never written), the lock is offered to it, or the
-     * statement failed. False if it deleted the place of a waiter that was offered nothing, or there is no queue.
+     * expire). True if a release may have handed the lock to the waiter (as {@code owner}): its place
+     * was not there to delete (handed over, swept, never written), the lock is that owner's, or the
+     * statement failed. False if it deleted the place of a waiter that holds nothing, or there is no queue.
      */
-    boolean leave(String id, String waiter, String offer) {
+    boolean leave(String id, String waiter, String owner) {
         QueueStatements queue = queue();
         if (queue == null) {
             return false;
@@ -145,37 +119,15 @@ final class JdbcStore {
             if (rows.next()) {
                 clear[0] = rows.getLong(1) > 0 && !rows.getBoolean(3);
             }
-        }, id, waiter, offer);
+        }, id, waiter, owner);
         return !clear[0];
     }
 
-    /**
-     * Takes every waiter whose name starts with {@code prefix} out of every queue, then frees every
-     * lock offered to one of them and not claimed ({@link #offer}); never throws. Call after
-     * {@link #refuseTakes()}: this first waits (bounded) for takes in flight, which could queue a
-     * waiter again.
-     */
+    /** Takes every waiter whose name starts with {@code prefix} out of every queue; never throws. */
     void leaveAll(String prefix) {
         QueueStatements queue = queuePresent == Boolean.TRUE ? sql.queue() : null;
-        if (queue == null) {
-            return;
-        }
-        boolean drained = false;
-        try {
-            drained = takes.writeLock().tryLock(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        try {
-            if (!drained) {
-                LOG.warn("{}: a take still running after {}; its waiter may keep its place until that lapses", backend, DRAIN_TIMEOUT);
-            }
+        if (queue != null) {
             quietly("leave the queue", "*", queue.leaveAll(), null, prefix + "%");
-            quietly("give back locks offered to closing waiters", "*", queue.dropOffers(), null, "%" + OFFER_MARK + prefix + "%");
-        } finally {
-            if (drained) {
-                takes.writeLock().unlock();
-            }
         }
     }
 
@@ -323,16 +275,6 @@ final class JdbcStore {
     /** A unique owner for one attempt: this process ("pid@host") and a random part. */
     static String newOwner() {
         return PROCESS + "/" + UUID.randomUUID();
-    }
-
-    /**
-     * The owner a release grants the lock to when it hands it to {@code waiter} (PostgreSQL's queue):
-     * this process and the waiter's name, which starts with its driver's prefix, so a closing driver
-     * finds the offers to its waiters. No lease ever refreshes under it: the waiter's claim replaces it.
-     */
-    static String offer(String waiter) {
-        String process = PROCESS.length() > OFFER_PROCESS_MAX ? PROCESS.substring(0, OFFER_PROCESS_MAX) : PROCESS;
-        return process + OFFER_MARK + waiter;
     }
 
     /**

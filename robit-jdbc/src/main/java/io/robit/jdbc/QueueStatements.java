@@ -13,27 +13,19 @@ import java.util.Locale;
  * skipped once it expires. The table is {@code UNLOGGED}: its writes skip the WAL and so the commit
  * flush, and after a server crash it is empty, which only forgets the order. Immutable.
  *
- * <p><b>Direct hand-over, claimed by the waiter.</b> A row also carries the owner string a release
- * grants the lock to (an <em>offer</em>, unique to the waiting call, never an owner that refreshes)
- * and how long that grant lasts unclaimed (the offer window, far shorter than the ttl). A release
- * that finds a live first waiter grants it the lock in the same statement (owner := the offer,
- * token + 1, expiry := now + the window; its row deleted) and notifies it. The waiter's next attempt
- * <em>claims</em> it: if the offer is still its own and unexpired, the attempt makes the lock its own
- * for its ttl from now, keeping the token. An offer nobody claims (the waiter crashed, its driver
- * closed, or it paused longer than the window) lapses after the window, not after a ttl; a waiter
- * that comes back later finds it expired and waits again: the claim and a rival's take of the lapsed
- * lock are ordered by the lease row's lock, so there are never two holders, and every grant has a
- * larger token. A release from an earlier version (the same statement) grants the same offer for the
- * row's {@code ttl_ms}, the window; rows of earlier versions' waiters (their real owner and ttl) are
- * handed to as before, and rows without an owner are not handed to: the lock is freed and that
- * waiter notified.
+ * <p><b>Direct hand-over.</b> A row also carries the owner string its waiter will hold the lock
+ * under and its ttl, so a release that finds a live first waiter grants the lock to it in the same
+ * statement (owner, token + 1, expiry = now + that ttl; its row deleted) and notifies it: one durable
+ * commit per acquisition. The waiter's next attempt finds the lock its own and only reads it. Rows
+ * of drivers from before the hand-over (owner null) are not handed to: the lock is freed and that
+ * waiter notified, as before.
  *
- * <p>Parameters, in order: acquire (name, owner, ttl ms, waiter or null, queue ttl ms, offer, offer
- * window ms), whose result is that of {@link Statements#acquire()} except that the remaining time is
- * {@code -1} when the lock is free but another waiter is first, and that a claimed offer comes back
- * as a take (its token); release (name, owner); leave (name, waiter, offer), one row: the rows it
- * deleted, the notifications it sent, and whether the lock is offered to that waiter; leaveAll
- * (waiter name pattern); dropOffers (offer pattern).
+ * <p>Parameters, in order: acquire (name, owner, ttl ms, waiter or null, queue ttl ms), whose result
+ * is that of {@link Statements#acquire()} except that the remaining time is {@code -1} when the lock
+ * is free but another waiter is first, and that a lock handed to this waiter comes back as its token
+ * with its remaining time; release (name, owner); leave (name, waiter, owner), one row: the rows it
+ * deleted, the notifications it sent, and whether the lock is that owner's; leaveAll (waiter name
+ * pattern).
  *
  * @param table the queue table: the lease table's name with {@code _waiters}, or a hash if too long
  * @param createTable DDL, {@code CREATE UNLOGGED TABLE IF NOT EXISTS}
@@ -41,19 +33,16 @@ import java.util.Locale;
  * @param exists one row of three booleans: whether the lease table exists, the queue table, and its
  *     hand-over columns
  * @param acquire takes the lock if it is free and no other live waiter is first (then leaves the
- *     queue), or claims it if a release offered it to this waiter; else queues or refreshes the waiter
+ *     queue), or reads it if a release handed it to this waiter; else queues or refreshes the waiter
  *     (if one is given)
  * @param release frees the lock if ours and hands it to the first live waiter, or if it cannot, notifies
  *     that waiter (or, if none, the lock's name)
  * @param leave removes a waiter that stops waiting; if the lock is free, notifies the next waiter
  * @param leaveAll removes the waiters of a closing driver (names starting with the parameter, a
  *     {@code LIKE} prefix) and notifies each of their locks by name, so its other waiters look again
- * @param dropOffers frees the locks offered to a closing driver's waiters and not claimed (offers
- *     matching the {@code LIKE} pattern), and notifies each by name; run after {@code leaveAll}, so no
- *     new offer to those waiters can follow
  */
 record QueueStatements(String table, String createTable, String upgrade, String exists, String acquire, String release, String leave,
-        String leaveAll, String dropOffers) {
+        String leaveAll) {
     /** PostgreSQL's longest identifier, in bytes. */
     private static final int MAX_IDENTIFIER = 63;
     private static final String SUFFIX = "_waiters";
@@ -85,46 +74,39 @@ record QueueStatements(String table, String createTable, String upgrade, String 
                 // read from the statement's snapshot: a waiter queued at the same instant may be passed
                 // over once (fairness, not safety: the upsert's row lock still decides who holds).
                 "WITH attempt AS (SELECT CAST(? AS VARCHAR(255)) AS name, CAST(? AS VARCHAR(255)) AS owner, CAST(? AS BIGINT) AS ttl_ms,"
-                        + " CAST(? AS VARCHAR(64)) AS waiter, CAST(? AS BIGINT) AS queue_ms, CAST(? AS VARCHAR(255)) AS offer,"
-                        + " CAST(? AS BIGINT) AS offer_ms),"
+                        + " CAST(? AS VARCHAR(64)) AS waiter, CAST(? AS BIGINT) AS queue_ms),"
                         + " first_waiter AS (" + String.format(first, "(SELECT name FROM attempt)", "") + "),"
-                        // Offered to this waiter by a release and not lapsed: claim it, for the whole ttl from
-                        // now (the row lock orders this against a rival's take of a lapsed offer).
-                        + " handed AS (UPDATE " + t + " h SET owner = a.owner, expires_at_ms = " + now + " + a.ttl_ms FROM attempt a"
-                        + " WHERE h.name = a.name AND a.waiter IS NOT NULL AND h.owner = a.offer AND h.expires_at_ms > " + now
-                        + " RETURNING h.fencing_token),"
-                        // Reads handed, so it runs after the claim and never writes the row that claim wrote.
+                        // Handed to this waiter by a release: read it, with what is left of it.
+                        + " handed AS (SELECT h.fencing_token, h.expires_at_ms - " + now + " AS remaining_ms FROM " + t + " h"
+                        + " JOIN attempt a ON h.name = a.name WHERE a.waiter IS NOT NULL AND h.owner = a.owner AND h.expires_at_ms > " + now + "),"
                         + " taken AS (INSERT INTO " + t + " AS l (name, owner, fencing_token, expires_at_ms)"
                         + " SELECT a.name, a.owner, 1, " + now + " + a.ttl_ms FROM attempt a"
-                        + " WHERE NOT EXISTS (SELECT 1 FROM handed)"
-                        + " AND NOT EXISTS (SELECT 1 FROM " + t + " h WHERE h.name = a.name AND " + held + ")"
+                        + " WHERE NOT EXISTS (SELECT 1 FROM " + t + " h WHERE h.name = a.name AND " + held + ")"
                         + " AND NOT EXISTS (SELECT 1 FROM first_waiter f WHERE f.waiter IS DISTINCT FROM a.waiter)"
                         + " ON CONFLICT (name) DO UPDATE"
                         + " SET owner = EXCLUDED.owner, fencing_token = l.fencing_token + 1, expires_at_ms = EXCLUDED.expires_at_ms"
                         + " WHERE l.owner IS NULL OR l.expires_at_ms <= " + now
                         + " RETURNING l.fencing_token),"
-                        // Taken: leave the queue, and sweep rows of waiters that stopped refreshing. Claimed: a
+                        // Taken: leave the queue, and sweep rows of waiters that stopped refreshing. Handed: a
                         // place written again by an attempt that raced the hand-over goes too.
                         + " dequeued AS (DELETE FROM " + q + " q USING attempt a WHERE q.name = a.name"
                         + " AND (EXISTS (SELECT 1 FROM taken) AND (q.waiter = a.waiter OR q.expires_at_ms <= " + now + ")"
                         + " OR EXISTS (SELECT 1 FROM handed) AND q.waiter = a.waiter)),"
-                        // Neither: join the queue at its end, or stay in place and refresh; the row says what a
-                        // release grants: the offer, for the offer window.
+                        // Neither: join the queue at its end, or stay in place and refresh.
                         + " queued AS (INSERT INTO " + q + " (name, waiter, queued_at_us, expires_at_ms, owner, ttl_ms)"
-                        + " SELECT a.name, a.waiter, " + NOW_US + ", " + now + " + a.queue_ms, a.offer, a.offer_ms FROM attempt a"
+                        + " SELECT a.name, a.waiter, " + NOW_US + ", " + now + " + a.queue_ms, a.owner, a.ttl_ms FROM attempt a"
                         + " WHERE a.waiter IS NOT NULL AND NOT EXISTS (SELECT 1 FROM taken) AND NOT EXISTS (SELECT 1 FROM handed)"
                         + " ON CONFLICT (name, waiter) DO UPDATE SET expires_at_ms = EXCLUDED.expires_at_ms, owner = EXCLUDED.owner, ttl_ms = EXCLUDED.ttl_ms)"
                         + " SELECT fencing_token, CAST(NULL AS BIGINT) AS remaining_ms FROM taken"
                         + " UNION ALL"
-                        + " SELECT fencing_token, NULL FROM handed"
+                        + " SELECT fencing_token, remaining_ms FROM handed"
                         + " UNION ALL"
                         + " SELECT NULL, COALESCE((SELECT h.expires_at_ms - " + now + " FROM " + t + " h WHERE h.name = a.name AND " + held + "), -1)"
                         + " FROM attempt a WHERE NOT EXISTS (SELECT 1 FROM taken) AND NOT EXISTS (SELECT 1 FROM handed)",
                 // The lease row is locked first (FOR UPDATE, owner checked), so the waiter's row is only
                 // deleted by a release that happens. The waiter's row lock orders the hand-over against
                 // the waiter leaving: whichever deletes the row first wins, and a waiter that finds its
-                // row gone gives back what it may have been offered. The grant is the row's offer, for
-                // the row's window (ttl_ms): the waiter's claim makes it a lease.
+                // row gone gives back what it may have been handed.
                 "WITH req AS (SELECT CAST(? AS VARCHAR(255)) AS name, CAST(? AS VARCHAR(255)) AS owner),"
                         + " ours AS (SELECT l.name FROM " + t + " l WHERE l.name = (SELECT name FROM req) AND l.owner = (SELECT owner FROM req) FOR UPDATE),"
                         + " candidate AS (SELECT q.name, q.waiter, q.owner FROM " + q + " q JOIN ours o ON q.name = o.name"
@@ -140,8 +122,8 @@ record QueueStatements(String table, String createTable, String upgrade, String 
                         // Freed: wake the first waiter if it could not be handed the lock (an earlier version's
                         // row); if it left meanwhile, every waiter of the lock; with nobody queued, the name.
                         + " SELECT pg_notify('" + channel + "', COALESCE((SELECT c.waiter FROM candidate c WHERE c.owner IS NULL), f.name)) FROM freed f",
-                // Its third column: the lock is offered to this waiter already, before this statement
-                // began (say while an attempt that raced the release wrote its place again).
+                // Its third column: the lock is this waiter's already, handed over before this
+                // statement began (say while an attempt that raced the release wrote its place again).
                 "WITH req AS (SELECT CAST(? AS VARCHAR(255)) AS name, CAST(? AS VARCHAR(64)) AS waiter, CAST(? AS VARCHAR(255)) AS owner),"
                         + " gone AS (DELETE FROM " + q + " q USING req r WHERE q.name = r.name AND q.waiter = r.waiter RETURNING q.name, q.waiter),"
                         + " told AS (SELECT pg_notify('" + channel + "', COALESCE((" + String.format(first, "g.name", " AND q.waiter <> g.waiter") + "), g.name))"
@@ -149,11 +131,7 @@ record QueueStatements(String table, String createTable, String upgrade, String 
                         + " SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM told),"
                         + " EXISTS (SELECT 1 FROM " + t + " h JOIN req r ON h.name = r.name AND h.owner = r.owner)",
                 "WITH gone AS (DELETE FROM " + q + " WHERE waiter LIKE ? RETURNING name)"
-                        + " SELECT pg_notify('" + channel + "', g.name) FROM (SELECT DISTINCT name FROM gone) g",
-                // Freed, not handed on: the closing driver's queue rows are gone already, and every
-                // waiter of the lock looks again; the first live one in the queue takes it.
-                "WITH dropped AS (UPDATE " + t + " SET owner = NULL, expires_at_ms = NULL WHERE owner LIKE ? RETURNING name)"
-                        + " SELECT pg_notify('" + channel + "', name) FROM dropped");
+                        + " SELECT pg_notify('" + channel + "', g.name) FROM (SELECT DISTINCT name FROM gone) g");
     }
 
     /**

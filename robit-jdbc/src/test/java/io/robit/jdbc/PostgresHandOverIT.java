@@ -33,10 +33,9 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * PostgreSQL's direct hand-over: a release grants the lock to the first live queued waiter in its own
- * statement, as an offer that its next attempt claims. Checked against the real server, each test on
- * a table of its own: grants in arrival order, an offer lasting its window until claimed for the
- * whole ttl, a waiter that stops waiting while being handed the lock gives it back, and a crashed
- * waiter is skipped (see also {@link PostgresHandOverLivenessIT}).
+ * statement. Checked against the real server, each test on a table of its own: grants in arrival
+ * order, a handed lease's deadline counted from before the grant (not from the wake-up), a waiter
+ * that stops waiting while being handed the lock gives it back, and a crashed waiter is skipped.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class PostgresHandOverIT {
@@ -78,7 +77,7 @@ class PostgresHandOverIT {
         Lease previous = held;
         for (int w = 0; w < 3; w++) {
             JdbcContention waiter = waiters.get(w);
-            String handedTo = waiter.offer();
+            String handedTo = waiter.owner();
             driver(previous).release(previous);
             // No attempt of the waiter ran since the release: the release statement itself granted it.
             LockRow row = row();
@@ -95,28 +94,30 @@ class PostgresHandOverIT {
     }
 
     @Test
-    void aHandedLockIsOnlyOfferedUntilTheWaiterClaimsItForItsWholeTtl() throws Exception {
-        Duration ttl = Duration.ofSeconds(20);
+    void aHandedLeaseIsTrustedFromBeforeTheGrantNotFromTheWakeUp() throws Exception {
+        Duration ttl = Duration.ofSeconds(6);
         JdbcDriver driver = open();
         Lease held = driver.acquire(id, ttl, TIMEOUT).orElseThrow();
         JdbcContention waiter = contend(open(), ttl);
         assertThat(waiter.tryAcquire()).isEmpty();
         driver.release(held);
-        LockRow offered = row();
-        assertThat(offered.owner()).as("offered at the release").isEqualTo(waiter.offer());
-        assertThat(offered.remainingMillis()).as("for the offer window, not the ttl")
-                .isLessThanOrEqualTo(waiter.offerMillis()).isLessThan(ttl.toMillis() / 2);
-        TimeUnit.MILLISECONDS.sleep(1_000); // a waiter slow to wake, within its window
+        assertThat(row().owner()).as("handed over at the release").isEqualTo(waiter.owner());
+        TimeUnit.MILLISECONDS.sleep(2_000); // a waiter slow to wake: its lease has been running all along
         long entered = System.nanoTime(); // the core's deadline counts from a reading taken before tryAcquire
         Lease got = waiter.tryAcquire().orElseThrow();
         LockRow row = row();
         long read = System.nanoTime(); // the server read the expiry below before this
-        assertThat(got.fencingToken()).as("the grant's token: the claim keeps it").isEqualTo(offered.token());
-        assertThat(row.owner()).as("claimed under the waiter's own owner").isEqualTo(((JdbcLease) got).owner());
-        assertThat(got.guaranteedTtl(ttl)).isEqualTo(ttl);
-        assertThat(entered + got.guaranteedTtl(ttl).toNanos()).as("the local deadline (entered + ttl) is not after the server's expiry")
-                .isLessThanOrEqualTo(read + TimeUnit.MILLISECONDS.toNanos(row.remainingMillis() + 1));
+        long serverExpiryBound = read + TimeUnit.MILLISECONDS.toNanos(row.remainingMillis() + 1);
+        long localDeadline = entered + got.guaranteedTtl(ttl).toNanos();
+        assertThat(localDeadline).as("the local deadline (entered + guaranteedTtl) is not after the server's expiry")
+                .isLessThanOrEqualTo(serverExpiryBound);
+        assertThat(got.guaranteedTtl(ttl)).as("about 2 s of the ttl went by before the waiter read its grant")
+                .isLessThan(ttl.minusMillis(1_500)).isGreaterThan(Duration.ZERO);
+        // A lease the attempt took itself is trusted for the whole ttl, counted from the attempt's send.
         driver(got).release(got);
+        Lease taken = driver.acquire(id, ttl, TIMEOUT).orElseThrow();
+        assertThat(taken.guaranteedTtl(ttl)).isEqualTo(ttl);
+        driver.release(taken);
     }
 
     @Test
@@ -128,11 +129,11 @@ class PostgresHandOverIT {
         assertThat(leaving.tryAcquire()).isEmpty();
         assertThat(next.tryAcquire()).isEmpty();
         driver.release(held);
-        assertThat(row().owner()).isEqualTo(leaving.offer());
+        assertThat(row().owner()).isEqualTo(leaving.owner());
         leaving.close(); // as the core does on a timeout or an interrupt, without another attempt
         contentions.remove(leaving);
         LockRow row = row();
-        assertThat(row.owner()).as("given back, and so handed on to the next waiter").isEqualTo(next.offer());
+        assertThat(row.owner()).as("given back, and so handed on to the next waiter").isEqualTo(next.owner());
         assertThat(row.token()).isEqualTo(held.fencingToken() + 2);
         Lease got = next.tryAcquire().orElseThrow();
         driver(got).release(got);
@@ -142,7 +143,7 @@ class PostgresHandOverIT {
         JdbcContention alone = contend(open(), TTL);
         assertThat(alone.tryAcquire()).isEmpty();
         driver.release(again);
-        assertThat(row().owner()).isEqualTo(alone.offer());
+        assertThat(row().owner()).isEqualTo(alone.owner());
         alone.close();
         contentions.remove(alone);
         assertThat(row().isHeld()).as("the grant was given back").isFalse();

@@ -20,7 +20,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -111,41 +110,6 @@ class PostgresWaiterQueueIT {
         assertThat(queued(id)).as("closing the driver took its waiter out").isZero();
         releaseAndTakeAtOnce(id, holder, held);
         waiting.cancel(true);
-    }
-
-    /**
-     * The cause of this class's old flakiness: a take in flight while its driver closed (typically the
-     * attempt that the LISTEN connection's start wakes, just after the first) wrote the waiter's place
-     * again after close had taken the driver's waiters out. Here a take is held at its statement while
-     * the driver closes; close must wait for it (it used to return at once, and the place came back).
-     */
-    @Test
-    void aDriverClosedWhileItsWaiterIsMidAttemptLeavesNoPlaceBehind() throws Exception {
-        String id = TestDatabases.freshLockId();
-        JdbcDriver holder = open(TABLE);
-        Lease held = holder.acquire(id, TTL, TIMEOUT).orElseThrow();
-        TakeGate gate = new TakeGate(TestDatabases.POSTGRESQL.dataSource(""));
-        JdbcDriver leaving = JdbcDriver.builder(gate).table(TABLE).build();
-        drivers.add(leaving);
-        Future<Optional<Held>> waiting = threads.submit(() -> Mutex.of(id, TTL, leaving).tryLock(Duration.ofMinutes(1)));
-        Future<?> closed;
-        try {
-            await("queued").atMost(Duration.ofSeconds(30)).until(() -> queued(id) == 1);
-            gate.arm();
-            assertThat(gate.awaitBlocked(30, TimeUnit.SECONDS)).as("the waiter's next attempt (it looks again every second)").isTrue();
-            closed = threads.submit(leaving::close);
-            try {
-                closed.get(1, TimeUnit.SECONDS); // the old close returned here, with the take still to come
-            } catch (TimeoutException waitsForTheTake) {
-                // as it should: the take holds close up until it is through the gate
-            }
-        } finally {
-            gate.open();
-        }
-        closed.get(30, TimeUnit.SECONDS);
-        assertThat(queued(id)).as("no place left behind by the closed driver").isZero();
-        waiting.cancel(true);
-        releaseAndTakeAtOnce(id, holder, held);
     }
 
     /** Starts a {@code tryLock(wait)} of {@code id} on {@code driver}, and returns once it is queued. */

@@ -116,7 +116,6 @@ class StatementsGoldenTest {
             section(out, "queue.release", queue.release());
             section(out, "queue.leave", queue.leave());
             section(out, "queue.leaveAll", queue.leaveAll());
-            section(out, "queue.dropOffers", queue.dropOffers());
         }
         return out.toString();
     }
