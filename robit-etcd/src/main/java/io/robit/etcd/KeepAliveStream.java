@@ -68,7 +68,7 @@ final class KeepAliveStream {
             if (closed) {
                 return CompletableFuture.failedFuture(new IllegalStateException("the driver is closed"));
             }
-            if (current == null) {
+            if (current == null || current.ended) {
                 current = new Stream();
             }
             stream = current;
