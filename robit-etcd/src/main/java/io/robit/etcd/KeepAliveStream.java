@@ -186,7 +186,7 @@ final class KeepAliveStream {
             } finally {
                 lock.unlock();
             }
-            failed.forEach(p -> p.completeExceptionally(cause));
+            failed.forEach(Pending::fail);
         }
 
         private List<Pending> endLocked(Throwable cause, boolean cancel) {
