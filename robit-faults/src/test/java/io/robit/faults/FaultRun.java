@@ -406,7 +406,7 @@ final class FaultRun {
         String name = "w" + index + "." + incarnations.getAndIncrement();
         // Only a bound for a worker whose harness died: the harness ends every run with the stop file.
         long remainingMs = config.run().toMillis() + 600_000; // beyond the 5 min wait for the workers, and quiesce
-        List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", safepointLog(dir, name),
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", classPath(), Worker.class.getName(),
                 "uri=" + uri, "lock=" + lock, "names=" + config.names(), "threads=" + config.threads(), "ttlMs=" + config.ttl().toMillis(),
                 "driftMs=" + config.drift().toMillis(), "oraclePort=" + oracle.port(), "history=" + dir.resolve(name + ".jsonl"),
@@ -428,6 +428,16 @@ final class FaultRun {
         }
         slot.process = builder.start();
         slot.name = name;
+    }
+
+    /**
+     * The worker JVM's own pauses (GC, other safepoints), for the checker ({@link SafepointLog}): one line
+     * per safepoint, stamped with {@code tn} (os::javaTimeNanos, CLOCK_MONOTONIC: the clock of
+     * System.nanoTime and the histories) when it ends. At most 3 files of 2 MB (about 30,000 safepoints,
+     * the newest kept): a GC-thrashing worker must not fill the disk.
+     */
+    static String safepointLog(Path dir, String worker) {
+        return "-Xlog:safepoint:file=\"" + dir.resolve(worker + SafepointLog.SUFFIX) + "\":tn:filecount=2,filesize=2m";
     }
 
     /** Stops injecting, lets every worker release and exit (bounded), kills stragglers. */

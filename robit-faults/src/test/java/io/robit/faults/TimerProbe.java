@@ -9,7 +9,11 @@ import java.util.stream.Collectors;
  * Measures Robit's own timer thread in a worker process: a task on the scheduler the core times
  * every renewal and local deadline on ({@link Scheduling#timer()}, the default of every
  * {@code Mutex}) asks to run every {@link #PERIOD_NANOS} and records each wake-up later than
- * {@link #LATE_NANOS} ({@code timerLate}: due, ran). A watcher thread records what the timer thread
+ * {@link #LATE_NANOS} ({@code timerLate}: due, ran). Where Linux offers the thread's scheduler account
+ * ({@link SchedStat}), each late record also says how the timer thread spent the interval since its
+ * previous run ({@code prev}): {@code waitNs} runnable but waiting for a CPU, {@code runNs} on a CPU,
+ * {@code slices} timeslices. Mostly waiting is a starved thread (the host's fault); mostly running is
+ * a busy one and neither a blocked one (both Robit's). A watcher thread records what the timer thread
  * was doing when the probe is overdue ({@code timerStack}: its state and top frames), once per
  * wake-up. With the stall detector's record this tells "the process was not scheduled" from "the
  * timer thread was busy or starved while the process ran". Thread-safe.
@@ -23,6 +27,8 @@ final class TimerProbe {
     private final String worker;
     private volatile long due;
     private volatile Thread timer;
+    private long previousRun; // timer thread only
+    private SchedStat previousStat; // timer thread only; null where /proc offers no schedstat
     private long sampledDue; // watcher thread only
 
     private TimerProbe(History history, String worker) {
@@ -46,11 +52,20 @@ final class TimerProbe {
 
     private void ran() {
         long now = System.nanoTime();
+        SchedStat stat = SchedStat.self(); // read at once: the account must end where "t" does
         timer = Thread.currentThread();
         long scheduledFor = due;
         if (now - scheduledFor > LATE_NANOS) {
-            history.record("w", worker, "e", "timerLate", "from", scheduledFor, "t", now);
+            if (stat != null && previousStat != null) {
+                SchedStat spent = stat.minus(previousStat);
+                history.record("w", worker, "e", "timerLate", "from", scheduledFor, "t", now, "prev", previousRun,
+                        "waitNs", spent.waitNanos(), "runNs", spent.runNanos(), "slices", spent.slices());
+            } else {
+                history.record("w", worker, "e", "timerLate", "from", scheduledFor, "t", now);
+            }
         }
+        previousRun = now;
+        previousStat = stat;
         schedule(now);
     }
 

@@ -1,0 +1,76 @@
+package io.robit.faults;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The workers' evidence of starvation and JVM pauses is what the checker excuses late notices on,
+ * so its readings are checked against the real kernel and a real JVM: the safepoint log's stamps are
+ * System.nanoTime readings, and the schedstat account tells a running thread from a sleeping one.
+ */
+class WorkerEvidenceTest {
+
+    /** Forces a full collection: a safepoint the log must show. */
+    public static final class CollectOnce {
+        public static void main(String[] args) {
+            System.gc();
+        }
+    }
+
+    @Test
+    void safepointLogIsStampedWithTheHistoriesClock(@TempDir Path dir) throws Exception {
+        long before = System.nanoTime();
+        Process jvm = new ProcessBuilder(FaultRun.javaBinary(), "-XX:+UseSerialGC", FaultRun.safepointLog(dir, "w0.0"), "-cp",
+                ServerProcess.classPath(), CollectOnce.class.getName()).inheritIO().start();
+        assertThat(jvm.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        long after = System.nanoTime();
+        assertThat(jvm.exitValue()).isZero();
+
+        List<SafepointLog.Pause> pauses = SafepointLog.read(dir, "w0.0");
+        assertThat(pauses).extracting(SafepointLog.Pause::operation).contains("GenCollectFull");
+        for (SafepointLog.Pause p : pauses) {
+            assertThat(p.from()).isBetween(before, p.to());
+            assertThat(p.to()).isBetween(p.from(), after);
+        }
+        assertThat(SafepointLog.read(dir, "w0.1")).isEmpty(); // another worker's name: not this log
+    }
+
+    @Test
+    void safepointLineGivesTheStretchAllThreadsWereStopped() {
+        SafepointLog.Pause p = SafepointLog.parse("[225599852287ns] Safepoint \"GenCollectForAllocation\", Time since last: 364402546 ns, "
+                + "Reaching safepoint: 6590 ns, Cleanup: 125617 ns, At safepoint: 63508065 ns, Total: 63640272 ns");
+        assertThat(p).isEqualTo(new SafepointLog.Pause(225599852287L - (63640272L - 6590L), 225599852287L, "GenCollectForAllocation"));
+        assertThat(SafepointLog.parse("[225599852287ns] Safepoint \"Gen")).isNull(); // torn by a kill
+    }
+
+    @Test
+    void schedStatTellsRunningFromSleeping() throws Exception {
+        long t0 = System.nanoTime();
+        SchedStat start = SchedStat.self();
+        assumeThat(start).as("/proc/thread-self/schedstat (Linux)").isNotNull();
+        long spinUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+        while (System.nanoTime() - spinUntil < 0) {
+            Thread.onSpinWait();
+        }
+        long t1 = System.nanoTime();
+        SchedStat afterSpin = SchedStat.self();
+        Thread.sleep(300);
+        SchedStat afterSleep = SchedStat.self();
+        long t2 = System.nanoTime();
+        SchedStat spun = afterSpin.minus(start);
+        SchedStat slept = afterSleep.minus(afterSpin);
+
+        // Spinning, the thread is always runnable: running, or waiting for a CPU on a loaded host. Asleep it is
+        // neither for at least 300 ms, however long the wall time (a loaded host wakes it late, which is waiting).
+        assertThat(spun.runNanos() + spun.waitNanos()).isGreaterThan((t1 - t0) * 8 / 10);
+        assertThat((t2 - t1) - slept.runNanos() - slept.waitNanos()).isGreaterThan(TimeUnit.MILLISECONDS.toNanos(250));
+        assertThat(SchedStat.parse("625396675 2393663568 1476\n")).isEqualTo(new SchedStat(625396675L, 2393663568L, 1476L));
+    }
+}
