@@ -402,4 +402,110 @@ class CheckerTest {
                 .containsEntry("w", "w0").containsEntry("t", "12").containsEntry("err", "a \"b\"");
         assertThat(History.parse("{\"w\":\"w0\",\"e\":\"ac")).isNull();
     }
+
+    // A late wake-up of w0's timer thread with its scheduler account since its previous run.
+    private void timerLate(long dueMs, long ranMs, long waitMs, double runMs) {
+        event("w0", "{\"e\":\"timerLate\",\"from\":" + dueMs * MS + ",\"t\":" + ranMs * MS + ",\"prev\":" + (dueMs - 10) * MS
+                + ",\"waitNs\":" + waitMs * MS + ",\"runNs\":" + (long) (runMs * MS) + ",\"slices\":2}");
+    }
+
+    // w0 holds until told at toldMs (deadline 988 ms); w1 is granted at 1000..1100 ms: late by toldMs - 1100 ms.
+    private Report lateAfterDeadline(long toldMs) {
+        hold("w0", 1, 0, 5);
+        end("w0", "lost", 1, toldMs);
+        hold("w1", 2, 1000, 1100);
+        end("w1", "unlock", 2, 1600);
+        return check();
+    }
+
+    /** Fails on the old checker (no starvation evidence: a late notice). */
+    @Test
+    void aTimerThreadStarvedOfCpuAtTheDeadlineExcusesANoticeOnItsNextRun() {
+        timerLate(980, 1390, 400, 0.5); // 390 of its 410 ms overdue on a runqueue, 0.5 ms running
+        Report report = lateAfterDeadline(1400);
+        assertThat(report.violations()).isEmpty();
+        assertThat(report.count("lateExcusedStarved")).isEqualTo(1);
+        assertThat(report.count("timerLateStarved")).isEqualTo(1);
+        assertThat(report.details()).anyMatch(d -> d.contains("holder timer thread starved of CPU (schedstat) at its deadline 988 ms (980..1390 ms), "
+                + "told 10.0 ms after it ran again (evidence: timer thread due 410.0 ms before it ran, waited 400.0 ms for a CPU and ran 0.5 ms"));
+    }
+
+    @Test
+    void aBusyTimerThreadExcusesNothing() {
+        timerLate(980, 1390, 100, 300); // running most of the stretch: Robit's own work
+        assertThat(lateAfterDeadline(1400).lateNotices()).isEqualTo(1);
+
+        histories.clear(); // busy on a loaded host: mostly waiting for a CPU, but it ran 5 ms of work of its own
+        timerLate(980, 1390, 400, 5);
+        Report report = lateAfterDeadline(1400);
+        assertThat(report.lateNotices()).isEqualTo(1);
+        assertThat(report.violations()).anyMatch(v -> v.contains("running at its deadline")
+                && v.contains("[due 980 ran 1390 ms, since 970 ms: waited 400.0 ms for a CPU, ran 5.0 ms]"));
+    }
+
+    @Test
+    void aBlockedTimerThreadExcusesNothing() {
+        timerLate(980, 1390, 30, 0.3); // neither running nor waiting for a CPU: blocked
+        assertThat(lateAfterDeadline(1400).lateNotices()).isEqualTo(1);
+    }
+
+    @Test
+    void aTimerRecordWithoutTheSchedulersAccountExcusesNothing() {
+        event("w0", "{\"e\":\"timerLate\",\"from\":" + 980 * MS + ",\"t\":" + 1390 * MS + "}");
+        assertThat(lateAfterDeadline(1400).lateNotices()).isEqualTo(1);
+    }
+
+    @Test
+    void aStarvationThatEndedBeforeTheDeadlineExcusesNothing() {
+        timerLate(600, 950, 345, 0.5);
+        Report report = lateAfterDeadline(1400);
+        assertThat(report.lateNotices()).isEqualTo(1);
+        assertThat(report.count("timerLateStarved")).isEqualTo(1);
+    }
+
+    @Test
+    void aStarvedTimerExcusesOnlyANoticeWithinTheGraceOfItsNextRun() {
+        timerLate(980, 1200, 215, 0.5);
+        Report report = lateAfterDeadline(1400); // 200 ms after the timer ran again; the grace is 150 ms
+        assertThat(report.lateNotices()).isEqualTo(1);
+        assertThat(report.violations()).anyMatch(v -> v.contains("timer thread starved of CPU (schedstat) at its deadline until 1200 ms")
+                && v.contains("told only 200.0 ms after"));
+    }
+
+    /** Fails on the old checker (no safepoint evidence). */
+    @Test
+    void aSafepointCoveringTheDeadlineExcusesANoticeAsItEnds() {
+        event("w0", "{\"e\":\"safepoint\",\"from\":" + 950 * MS + ",\"t\":" + 1380 * MS + ",\"op\":\"GenCollectFull\"}");
+        Report report = lateAfterDeadline(1400);
+        assertThat(report.violations()).isEmpty();
+        assertThat(report.count("lateExcusedSafepoint")).isEqualTo(1);
+        assertThat(report.details()).anyMatch(d -> d.contains("JVM at a safepoint (safepoint log) at its deadline 988 ms (950..1380 ms), "
+                + "told 20.0 ms after it ran again (evidence: safepoint GenCollectFull)"));
+    }
+
+    @Test
+    void aSafepointThatEndedBeforeTheDeadlineExcusesNothing() {
+        event("w0", "{\"e\":\"safepoint\",\"from\":" + 700 * MS + ",\"t\":" + 980 * MS + ",\"op\":\"GenCollectFull\"}");
+        assertThat(lateAfterDeadline(1400).lateNotices()).isEqualTo(1);
+    }
+
+    /**
+     * Round 5's Redis case: stopped across the deadline, told 250 ms after SIGCONT because the timer
+     * thread then waited for a CPU. Fails on the old checker; without the starvation it stays late
+     * ({@link #aHolderStoppedAtItsDeadlineButToldLongAfterResumingIsLate}).
+     */
+    @Test
+    void aTimerThreadStarvedAsItsStoppedProcessResumedExtendsTheStop() {
+        faults.add(new Fault(Fault.Kind.PAUSE_WORKER, "w0", "1xTTL", 900 * MS, 1150 * MS));
+        timerLate(960, 1390, 220, 0.4); // overdue 430 ms, 190 of them stopped: 220 ms waiting of the 240 ms it could run
+        Report report = lateAfterDeadline(1400);
+        assertThat(report.violations()).isEmpty();
+        assertThat(report.count("lateExcusedStopped")).isEqualTo(1);
+        assertThat(report.details()).anyMatch(d -> d.contains("(900..1390 ms), told 10.0 ms after it ran again (evidence: PAUSE_WORKER; "
+                + "then the timer thread, overdue since 190.0 ms before the process ran again, was starved until 240.0 ms after"));
+
+        histories.clear(); // the same stop, the timer thread then running (busy) instead of waiting: late
+        timerLate(960, 1390, 60, 150);
+        assertThat(lateAfterDeadline(1400).lateNotices()).isEqualTo(1);
+    }
 }

@@ -59,9 +59,21 @@ final class Holds {
         }
     }
 
+    /**
+     * A late wake-up of Robit's timer thread (due, ran) and, where measured, the kernel's account of
+     * the thread since its previous run: time waiting for a CPU, time running.
+     */
+    record TimerLate(long due, long ran, long previous, long waitNanos, long runNanos, boolean measured) {
+    }
+
+    /** A stretch in which the worker's JVM stopped every Java thread (from its safepoint log). */
+    record Safepoint(long from, long to, String operation) {
+    }
+
     final List<Hold> all = new ArrayList<>();
     final Map<String, List<long[]>> stalls = new HashMap<>(); // process -> [from, to]
-    final Map<String, List<long[]>> timerLate = new HashMap<>(); // process -> [due, ran] of Robit's timer thread's late wake-ups
+    final Map<String, List<TimerLate>> timerLate = new HashMap<>(); // process -> Robit's timer thread's late wake-ups
+    final Map<String, List<Safepoint>> safepoints = new HashMap<>(); // process -> its JVM's safepoints
     final Map<String, List<String[]>> timerStacks = new HashMap<>(); // process -> [due, seen, state, frames] while overdue
     final Map<String, List<long[]>> storms = new HashMap<>(); // process -> [from, to] of the GC storms it ran (its own times)
     final Map<String, Integer> losses = new java.util.TreeMap<>();
@@ -167,7 +179,11 @@ final class Holds {
                     case "unexpected" -> problems.add(thread + " got an unexpected exception: " + e.get("err"));
                     case "interruptFlagCleared" -> problems.add(thread + " unlock of " + name + "#" + token + " cleared the interrupt flag");
                     case "gc" -> storms.computeIfAbsent(process, k -> new ArrayList<>()).add(new long[] {Long.parseLong(e.get("from")), t});
-                    case "timerLate" -> timerLate.computeIfAbsent(process, k -> new ArrayList<>()).add(new long[] {Long.parseLong(e.get("from")), t});
+                    case "timerLate" -> timerLate.computeIfAbsent(process, k -> new ArrayList<>()).add(new TimerLate(Long.parseLong(e.get("from")), t,
+                            Long.parseLong(e.getOrDefault("prev", "0")), Long.parseLong(e.getOrDefault("waitNs", "0")),
+                            Long.parseLong(e.getOrDefault("runNs", "0")), e.containsKey("waitNs")));
+                    case "safepoint" -> safepoints.computeIfAbsent(process, k -> new ArrayList<>())
+                            .add(new Safepoint(Long.parseLong(e.get("from")), t, e.getOrDefault("op", "")));
                     case "timerStack" -> timerStacks.computeIfAbsent(process, k -> new ArrayList<>())
                             .add(new String[] {e.get("from"), e.get("t"), e.get("state"), e.get("frames")});
                     case "stall" -> stalls.computeIfAbsent(process, k -> new ArrayList<>()).add(new long[] {Long.parseLong(e.get("from")), t});

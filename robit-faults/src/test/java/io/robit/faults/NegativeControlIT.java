@@ -49,6 +49,14 @@ class NegativeControlIT {
     }
 
     @Test
+    void aBusyTimerThreadIsCaughtAsLateNoticesNotExcusedAsStarvation() throws Exception {
+        // The timer thread runs (spins) past deadlines: its schedstat shows it running, which excuses nothing.
+        Report report = run(Broken.BUSY_TIMER, EnumSet.of(Fault.Kind.RESET), 1, 1);
+        assertThat(report.count("lateNotices")).as(report.summary()).isPositive();
+        assertThat(report.violations()).anyMatch(v -> v.startsWith("LATE NOTICE") && v.contains("ran ") && v.contains("ms for a CPU"));
+    }
+
+    @Test
     void aDriverThatReleasesSomeoneElsesLockIsCaughtAsDeadlineOverruns() throws Exception {
         Report report = run(Broken.RELEASE_OTHERS, EnumSet.of(Fault.Kind.PAUSE_WORKER), 1, 4);
         assertThat(report.count("overrunsCertain")).as(report.summary()).isPositive();

@@ -83,6 +83,9 @@ public final class Worker {
             history.record("w", worker, "e", "start", "t", System.nanoTime(), "pid", ProcessHandle.current().pid(), "threads", threads);
             startStallDetector(history, worker);
             TimerProbe.start(history, worker);
+            if (broken == Broken.BUSY_TIMER) {
+                keepTimerBusy(ttl);
+            }
             // A bound in case the harness dies; it stops the worker with the stop file. Counted from here: on a
             // loaded host opening the driver alone took 25 s once, and a bound counted from the JVM's start
             // made every worker of a CI run stop before its first acquire.
@@ -127,6 +130,17 @@ public final class Worker {
                 Thread.sleep(Math.min(2000, 100L * attempt)); // backoff between attempts of a real application, not a fault
             }
         }
+    }
+
+    /** The negative control {@link Broken#BUSY_TIMER}: Robit's timer thread spins for 1.5 ttl, then is free for 1.5 ttl, over and over. */
+    private static void keepTimerBusy(Duration ttl) {
+        long spin = ttl.toNanos() * 3 / 2;
+        io.robit.internal.Scheduling.timer().scheduleWithFixedDelay(() -> {
+            long until = System.nanoTime() + spin;
+            while (System.nanoTime() - until < 0) {
+                Thread.onSpinWait();
+            }
+        }, ttl.toNanos(), spin, TimeUnit.NANOSECONDS);
     }
 
     /** The real driver, or for {@link Broken#CONTENTION_REUSES_TOKENS} the real driver with a broken contention. */
