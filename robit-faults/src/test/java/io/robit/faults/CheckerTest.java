@@ -508,4 +508,38 @@ class CheckerTest {
         timerLate(960, 1390, 60, 150);
         assertThat(lateAfterDeadline(1400).lateNotices()).isEqualTo(1);
     }
+
+    // w0's hold of "a" on a backend that guarantees 333 ms of the 1 s ttl: by the core's rule trusted to
+    // 333 - 12 x 0.333 = 329.004 ms (the drift margin scaled to the window); the whole margin would give 321 ms.
+    private void shortGuaranteeHold() {
+        event("w0", "{\"e\":\"acq\",\"th\":\"t0\",\"name\":\"a\",\"sent\":0,\"t\":" + 5 * MS + ",\"token\":1,\"trustedTtlNs\":" + 333 * MS
+                + ",\"ttlNs\":" + 1000 * MS + "}");
+        event("w0", "{\"e\":\"held\",\"th\":\"t0\",\"name\":\"a\",\"t\":" + 5 * MS + ",\"token\":1}");
+    }
+
+    /** The old checker (whole margin) called the first a late notice and the second an unexcused one. */
+    @Test
+    void theDeadlineFollowsTheCoresRuleTheDriftMarginScaledToAShortGuarantee() {
+        assertThat(Holds.trusted(333 * MS, 1000 * MS, 12 * MS)).isEqualTo(329_004_000L);
+        assertThat(Holds.trusted(1000 * MS, 1000 * MS, 12 * MS)).isEqualTo(988 * MS);
+        assertThat(Holds.trusted(333 * MS, Long.MAX_VALUE, 12 * MS)).isEqualTo(321 * MS); // no ttl recorded: the whole margin
+
+        shortGuaranteeHold(); // a rival granted at 300..325 ms, before the deadline the core trusted: an overrun
+        end("w0", "lost", 1, 340);
+        hold("w1", 2, 300, 325);
+        end("w1", "unlock", 2, 600);
+        Report overrun = check();
+        assertThat(overrun.count("overrunsCertain")).isEqualTo(1);
+        assertThat(overrun.violations()).anyMatch(v -> v.startsWith("DEADLINE OVERRUN (certain) 4.0 ms") && v.contains("local deadline 329 ms"));
+
+        histories.clear(); // stopped from 325 ms, across the core's deadline (not the whole-margin one), told as it resumed
+        faults.add(new Fault(Fault.Kind.PAUSE_WORKER, "w0", "1xTTL", 325 * MS, 600 * MS));
+        shortGuaranteeHold();
+        end("w0", "lost", 1, 650);
+        hold("w1", 2, 330, 340);
+        end("w1", "unlock", 2, 900);
+        Report excused = check();
+        assertThat(excused.violations()).isEmpty();
+        assertThat(excused.details()).anyMatch(d -> d.contains("at its deadline 329 ms (325..600 ms), told 50.0 ms after it ran again"));
+    }
 }

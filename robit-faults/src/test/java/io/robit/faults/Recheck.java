@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Runs the {@link Checker} again over a finished run's directory (worker histories,
- * {@code faults.jsonl}, and {@code oracle.jsonl} when the run saved it), e.g. after a checker
+ * Runs the {@link Checker} again over a finished run's directory (worker histories and their
+ * safepoint logs, {@code faults.jsonl}, and {@code oracle.jsonl} when the run saved it), e.g. after a checker
  * changed: {@code java -cp <test classpath> io.robit.faults.Recheck DIR BACKEND SEED WORKERS TTL_MS [CRASH_LOSES_WRITES [THREADS NAMES]]}.
  * Times in the printed report count from the first worker's start. The orphan check cannot be
  * repeated; it is taken as passed (see the run's own report.txt).

@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code names} lock names. A stall detector records every gap in the process's scheduling, a
  * {@link TimerProbe} every late wake-up of Robit's timer thread; a
  * control thread watches for the stop file and for the harness's request to allocate hard (the
- * GC-pause fault). Everything goes to one JSON-lines history.
+ * GC-pause fault). Everything goes to one JSON-lines history; the harness also starts the JVM with a
+ * safepoint log beside it ({@link SafepointLog}).
  *
  * <p>Arguments: {@code uri lock names threads ttlMs driftMs oraclePort history stopFile seed worker
  * runMs pauseBeforeWrite broken [redis=host:port]} ({@code broken} picks a negative control's
