@@ -42,10 +42,11 @@ import java.util.TreeMap;
  *       the deadline). A certain overrun right after a server crash of a backend configured to lose
  *       recent writes is <em>forgotten by the restart</em>, reported apart with when E was told.</li>
  *   <li><em>late notice</em>: E believed for longer than the drift margin after both its deadline
- *       and L's grant. It is excused only when E's process was stopped (SIGSTOP) or stalled (its
- *       stall detector measured a gap) at the moment the notice was due, its local deadline, and E
- *       was told within {@link #RESUME_GRACE_NANOS} after that stop ended; each excuse is reported
- *       with that moment.</li>
+ *       and L's grant. It is excused only when a record shows E's process stopped (SIGSTOP, a GC
+ *       storm), stalled (its stall detector measured a gap), at a JVM safepoint, or its Robit timer
+ *       thread starved of CPU (by the kernel's account) at the moment the notice was due, its local
+ *       deadline, and E was told within {@link #RESUME_GRACE_NANOS} after that ended (see
+ *       {@link Stops}); each excuse is reported with that moment and its evidence, counted by kind.</li>
  * </ul>
  * Also violations: an orphaned lock after quiesce, a takeover after a holder kill slower than
  * ttl + 1 s when no network or server fault disturbed it, holds without an end. Measured, not
@@ -255,6 +256,7 @@ final class Checker {
         Stops.Span stop = stopsOf(e.process, holds).at(due);
         if (stop != null && e.end <= stop.to() + RESUME_GRACE_NANOS) {
             count(EXCUSE_COUNTS.get(stop.kind()), 1);
+            count("lateExcusedThenStarved", stop.thenStarved() ? 1 : 0);
             max("lateExcusedMaxMs", ms(lateBy));
             details.add("excused late notice " + ms(lateBy) + " ms: holder " + stop.kind().how + " at its deadline " + rel(due) + " ms ("
                     + rel(stop.from()) + ".." + rel(stop.to()) + " ms), told " + ms(e.end - stop.to()) + " ms after it ran again (evidence: "

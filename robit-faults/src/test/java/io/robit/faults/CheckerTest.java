@@ -435,12 +435,16 @@ class CheckerTest {
         timerLate(980, 1390, 100, 300); // running most of the stretch: Robit's own work
         assertThat(lateAfterDeadline(1400).lateNotices()).isEqualTo(1);
 
-        histories.clear(); // busy on a loaded host: mostly waiting for a CPU, but it ran 5 ms of work of its own
-        timerLate(980, 1390, 400, 5);
+        histories.clear(); // busy on a loaded host: mostly waiting for a CPU, but it ran 20 ms (5 %) of work of its own
+        timerLate(980, 1390, 400, 20);
         Report report = lateAfterDeadline(1400);
         assertThat(report.lateNotices()).isEqualTo(1);
         assertThat(report.violations()).anyMatch(v -> v.contains("running at its deadline")
-                && v.contains("[due 980 ran 1390 ms, since 970 ms: waited 400.0 ms for a CPU, ran 5.0 ms]"));
+                && v.contains("[due 980 ran 1390 ms, since 970 ms: waited 400.0 ms for a CPU, ran 20.0 ms]"));
+
+        histories.clear(); // the same with the 4.2 ms (1 %) an idle thread may run: starved
+        timerLate(980, 1390, 400, 4.2);
+        assertThat(lateAfterDeadline(1400).count("lateExcusedStarved")).isEqualTo(1);
     }
 
     @Test
@@ -501,6 +505,7 @@ class CheckerTest {
         Report report = lateAfterDeadline(1400);
         assertThat(report.violations()).isEmpty();
         assertThat(report.count("lateExcusedStopped")).isEqualTo(1);
+        assertThat(report.count("lateExcusedThenStarved")).isEqualTo(1);
         assertThat(report.details()).anyMatch(d -> d.contains("(900..1390 ms), told 10.0 ms after it ran again (evidence: PAUSE_WORKER; "
                 + "then the timer thread, overdue since 190.0 ms before the process ran again, was starved until 240.0 ms after"));
 

@@ -74,9 +74,10 @@ record Report(String backend, FaultRun.Config config, Map<Fault.Kind, Integer> f
                 max("forgottenToldAfterMs"), count("lateNotices"), max("lateMaxMs")));
         s.append(String.format("overlapping beliefs %d (max %.1f ms): %d within the drift margin, %d excused (holder stopped at its deadline), "
                 + "%d excused (holder stalled at its deadline), %d excused (holder's JVM at a safepoint at its deadline), "
-                + "%d excused (holder's timer thread starved of CPU at its deadline), max excused %.1f ms%n", count("overlaps"), max("overlapMaxMs"),
+                + "%d excused (holder's timer thread starved of CPU at its deadline), of all excused %d told late because the timer thread "
+                + "was starved as the process ran again, max excused %.1f ms%n", count("overlaps"), max("overlapMaxMs"),
                 count("overlapsWithinMargin"), count("lateExcusedStopped"), count("lateExcusedStalled"), count("lateExcusedSafepoint"),
-                count("lateExcusedStarved"), max("lateExcusedMaxMs")));
+                count("lateExcusedStarved"), count("lateExcusedThenStarved"), max("lateExcusedMaxMs")));
         s.append(String.format("fenced writes accepted %d / refused %d; deposed writes accepted before the new holder wrote %d; "
                 + "unfenced shadow writes out of token order %d%n", count("fencedAccepted"), count("fencedRefused"), count("deposedAccepted"),
                 count("shadowOutOfOrder")));

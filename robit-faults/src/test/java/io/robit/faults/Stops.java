@@ -17,8 +17,8 @@ import java.util.Set;
  *       (GC, deoptimisation), from the moment the last one arrived to the end;</li>
  *   <li>{@link Kind#STARVED}: Robit's timer thread was overdue and, by the kernel's account
  *       ({@code schedstat}), spent at least {@link #STARVED_SHARE} of its overdue stretch (less
- *       what the spans above cover) runnable on a runqueue, and ran at most
- *       {@link #STARVED_MAX_RUN_NANOS} since its previous run: it had nothing to do but was not
+ *       what the spans above cover) runnable on a runqueue, and ran at most 2 ms or 1 % of the
+ *       time since its previous run ({@link #STARVED_MAX_RUN_NANOS}): it had nothing to do but was not
  *       given a CPU. A thread that ran longer was busy, one that was neither running nor waiting
  *       was blocked: both are Robit's fault and excuse nothing. Starvation excuses alone, or
  *       extends a process-wide span when the timer thread was still starved as the process ran
@@ -41,8 +41,15 @@ final class Stops {
         }
     }
 
-    /** One stretch in which the process, or its timer thread, could not run; {@code evidence} says what shows it. */
-    record Span(long from, long to, Kind kind, String evidence) {
+    /**
+     * One stretch in which the process, or its timer thread, could not run; {@code evidence} says
+     * what shows it, {@code thenStarved} whether a process-wide span was extended by the timer
+     * thread's starvation after it.
+     */
+    record Span(long from, long to, Kind kind, String evidence, boolean thenStarved) {
+        Span(long from, long to, Kind kind, String evidence) {
+            this(from, to, kind, evidence, false);
+        }
     }
 
     /**
@@ -54,11 +61,16 @@ final class Stops {
     static final double STARVED_SHARE = 0.8;
     /**
      * The most the timer thread may have run between two probe wake-ups and still be called idle
-     * (starved, not busy). Its tasks (deadline checks, renewal hand-offs) take microseconds; a
-     * thread that ran for longer than this did work of its own, and a busy thread on a loaded host
-     * also waits mostly on the runqueue, so the waiting share alone cannot tell the two apart.
+     * (starved, not busy): the larger of this and {@link #STARVED_MAX_RUN_SHARE} of that interval.
+     * A busy thread on a loaded host also waits mostly on the runqueue, so the waiting share alone
+     * cannot tell the two apart; what does is that an idle thread, once it runs, needs only what its
+     * backlog of due tasks takes (deadline checks, renewal hand-offs: microseconds each), while a
+     * thread that is runnable the whole time gets its fair share of a CPU: about 2/load of the
+     * interval on this 2-core host, 2 % even at load 100.
      */
     static final long STARVED_MAX_RUN_NANOS = 2_000_000L;
+    /** See {@link #STARVED_MAX_RUN_NANOS}. */
+    static final double STARVED_MAX_RUN_SHARE = 0.01;
 
     private final List<Span> spans = new ArrayList<>(); // process-wide: no Java thread of the process ran
     private final List<Holds.TimerLate> timerLate;
@@ -128,7 +140,7 @@ final class Stops {
         if (late != null && late.ran() > to && starved(late)) {
             evidence += "; then the timer thread, overdue since " + ms(to - late.due()) + " ms before the process ran again, "
                     + "was starved until " + ms(late.ran() - to) + " ms after: " + starvation(late);
-            to = late.ran();
+            return new Span(found.from(), late.ran(), found.kind(), evidence, true);
         }
         return new Span(found.from(), to, found.kind(), evidence);
     }
@@ -145,14 +157,15 @@ final class Stops {
 
     /**
      * Whether the timer thread's late wake-up was starvation: it ran at most
-     * {@link #STARVED_MAX_RUN_NANOS} since its previous run, and the wait for a CPU that certainly
+     * {@link #STARVED_MAX_RUN_NANOS} or {@link #STARVED_MAX_RUN_SHARE} since its previous run, and the wait for a CPU that certainly
      * fell inside the overdue stretch [due, ran] (the account covers [previous run, ran]; at most
      * due − previous of it can lie before due) is at least {@link #STARVED_SHARE} of the part of
      * the stretch in which the process was not stopped as a whole (a stopped thread does not wait
      * on a runqueue). A record without the account is no evidence.
      */
     boolean starved(Holds.TimerLate late) {
-        if (!late.measured() || late.runNanos() > STARVED_MAX_RUN_NANOS) {
+        long maxRun = Math.max(STARVED_MAX_RUN_NANOS, (long) (STARVED_MAX_RUN_SHARE * (late.ran() - late.previous())));
+        if (!late.measured() || late.runNanos() > maxRun) {
             return false;
         }
         long open = Math.max(0, late.ran() - late.due() - coveredWithin(late.due(), late.ran()));
