@@ -476,6 +476,21 @@ class CheckerTest {
                 && v.contains("told only 200.0 ms after"));
     }
 
+    @Test
+    void waitingThatMayHaveFallenInAStallDoesNotCountForTheRestOfTheStretch() {
+        // Overdue 980..1390 ms; the process stalled 990..1300 ms (threads may wait for a CPU in a stall), open 100 ms.
+        event("w0", "{\"e\":\"stall\",\"from\":" + 990 * MS + ",\"t\":" + 1300 * MS + "}");
+        timerLate(980, 1390, 360, 0.5); // 350 ms after due, of which 310 may lie in the stall: 40 of the open 100 ms
+        assertThat(lateAfterDeadline(1400).lateNotices()).isEqualTo(1);
+
+        histories.clear(); // stopped (SIGSTOP) instead: a stopped thread does not wait, so 90 of its 100 ms were waiting
+        faults.add(new Fault(Fault.Kind.PAUSE_WORKER, "w0", "0.3xTTL", 990 * MS, 1300 * MS));
+        timerLate(980, 1390, 100, 0.5);
+        Report report = lateAfterDeadline(1400);
+        assertThat(report.violations()).isEmpty();
+        assertThat(report.count("lateExcusedStarved")).isEqualTo(1);
+    }
+
     /** Fails on the old checker (no safepoint evidence). */
     @Test
     void aSafepointCoveringTheDeadlineExcusesANoticeAsItEnds() {

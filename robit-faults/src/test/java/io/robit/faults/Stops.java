@@ -75,6 +75,7 @@ final class Stops {
     private final List<Span> spans = new ArrayList<>(); // process-wide: no Java thread of the process ran
     private final List<Holds.TimerLate> timerLate;
     private final long[][] covered; // the process-wide spans merged: sorted, disjoint [from, to]
+    private final long[][] coveredStopped; // the same of those in which no thread can wait for a CPU (SIGSTOP, safepoint)
     private final long mergeGapNanos;
 
     /**
@@ -100,6 +101,10 @@ final class Stops {
         }
         timerLate = holds.timerLate.getOrDefault(process, List.of());
         covered = merge(spans);
+        // Under SIGSTOP a thread is stopped, at a safepoint blocked: neither is on a runqueue. In a stall or
+        // a GC storm (the JVM runs between collections) a thread may be waiting for a CPU all along.
+        coveredStopped = merge(spans.stream().filter(sp -> sp.kind() == Kind.SAFEPOINT
+                || sp.kind() == Kind.STOPPED && sp.evidence().equals(Fault.Kind.PAUSE_WORKER.toString())).toList());
     }
 
     /**
@@ -158,19 +163,23 @@ final class Stops {
     /**
      * Whether the timer thread's late wake-up was starvation: it ran at most
      * {@link #STARVED_MAX_RUN_NANOS} or {@link #STARVED_MAX_RUN_SHARE} since its previous run, and the wait for a CPU that certainly
-     * fell inside the overdue stretch [due, ran] (the account covers [previous run, ran]; at most
-     * due − previous of it can lie before due) is at least {@link #STARVED_SHARE} of the part of
-     * the stretch in which the process was not stopped as a whole (a stopped thread does not wait
-     * on a runqueue). A record without the account is no evidence.
+     * fell inside the overdue stretch [due, ran], outside the process-wide spans, is at least
+     * {@link #STARVED_SHARE} of the part of the stretch those spans leave open. The account covers
+     * [previous run, ran]: at most due − previous of it lies before due, and at most the length of
+     * the stalls and storms inside the stretch lies in them (a stopped or safepoint-blocked thread
+     * does not wait on a runqueue, a stalled one may). A record without the account is no evidence.
      */
     boolean starved(Holds.TimerLate late) {
         long maxRun = Math.max(STARVED_MAX_RUN_NANOS, (long) (STARVED_MAX_RUN_SHARE * (late.ran() - late.previous())));
         if (!late.measured() || late.runNanos() > maxRun) {
             return false;
         }
-        long open = Math.max(0, late.ran() - late.due() - coveredWithin(late.due(), late.ran()));
-        long waitInside = late.waitNanos() - Math.max(0, late.due() - late.previous());
-        return waitInside >= STARVED_SHARE * open;
+        long all = coveredWithin(covered, late.due(), late.ran());
+        long open = Math.max(0, late.ran() - late.due() - all);
+        // Wait certainly in the open part: not before due, and not inside a stall or storm, where it may have been.
+        long waitOpen = late.waitNanos() - Math.max(0, late.due() - late.previous())
+                - (all - coveredWithin(coveredStopped, late.due(), late.ran()));
+        return waitOpen >= STARVED_SHARE * open;
     }
 
     private String starvation(Holds.TimerLate late) {
@@ -178,8 +187,8 @@ final class Stops {
                 ms(late.ran() - late.due()), ms(late.waitNanos()), ms(late.runNanos()), ms(late.due() - late.previous()));
     }
 
-    // How much of [from, to] the process-wide spans cover.
-    private long coveredWithin(long from, long to) {
+    // How much of [from, to] the merged spans cover.
+    private static long coveredWithin(long[][] covered, long from, long to) {
         int i = java.util.Arrays.binarySearch(covered, new long[] {from, from}, java.util.Comparator.comparingLong((long[] c) -> c[0]));
         i = Math.max(0, i < 0 ? -i - 2 : i);
         long sum = 0;
