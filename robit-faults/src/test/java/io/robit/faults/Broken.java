@@ -36,7 +36,7 @@ enum Broken {
     HIDE_LOSS,
     /**
      * The real driver, but Robit's timer thread (the core's one scheduler thread) is kept busy: a
-     * task of the worker spins on it for 1.5 ttl in every 3 ttl, so renewals and local deadlines
+     * task of the worker spins on it for 2 ttl in every 2.5 ttl, so renewals and local deadlines
      * wait behind work of its own. Caught as late notices that the starvation evidence must not
      * excuse: the thread was running, not waiting for a CPU.
      */

@@ -133,15 +133,18 @@ public final class Worker {
         }
     }
 
-    /** The negative control {@link Broken#BUSY_TIMER}: Robit's timer thread spins for 1.5 ttl, then is free for 1.5 ttl, over and over. */
+    /**
+     * The negative control {@link Broken#BUSY_TIMER}: Robit's timer thread spins for 2 ttl, then is
+     * free for half a ttl, over and over, so most deadlines pass while it spins.
+     */
     private static void keepTimerBusy(Duration ttl) {
-        long spin = ttl.toNanos() * 3 / 2;
+        long spin = ttl.toNanos() * 2;
         io.robit.internal.Scheduling.timer().scheduleWithFixedDelay(() -> {
             long until = System.nanoTime() + spin;
             while (System.nanoTime() - until < 0) {
                 Thread.onSpinWait();
             }
-        }, ttl.toNanos(), spin, TimeUnit.NANOSECONDS);
+        }, ttl.toNanos() / 2, ttl.toNanos() / 2, TimeUnit.NANOSECONDS);
     }
 
     /** The real driver, or for {@link Broken#CONTENTION_REUSES_TOKENS} the real driver with a broken contention. */
