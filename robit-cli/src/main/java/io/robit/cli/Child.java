@@ -133,6 +133,7 @@ final class Child {
 
     /** On the JVM's signal thread: forward to CMD, or, while it does not run, stop the main thread's wait. */
     private void onSignal(String signal) {
+        Process target;
         lock.lock();
         try {
             if (stopSignal == null) {
@@ -140,17 +141,40 @@ final class Child {
             }
             if (process == null) {
                 mainThread.interrupt();
-            } else if (process.isAlive()) {
-                if (signal.equals("TERM")) {
-                    process.destroy();
-                } else if (!interactive) {
-                    Signals.send(signal, process.pid());
-                }
+                return;
+            }
+            if (!process.isAlive()) {
+                return;
+            }
+            if (signal.equals("TERM")) {
+                process.destroy();
+                return;
+            }
+            if (interactive) {
                 // On a terminal, SIGINT (Ctrl-C) and SIGHUP go to the whole foreground process group,
                 // CMD included: forwarding them would deliver them twice.
+                return;
             }
+            target = process;
         } finally {
             lock.unlock();
+        }
+        forward(signal, target);
+    }
+
+    // Off the lock, on this signal's own handler thread: starting kill took over 5 s on a starved host,
+    // and the bounded send gave up silently, leaving CMD running and robit waiting for it.
+    private void forward(String signal, Process target) {
+        boolean sent;
+        try {
+            sent = Signals.sendPatiently(signal, target.pid());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            sent = false;
+        }
+        if (!sent && target.isAlive()) {
+            err.println("robit: could not forward SIG" + signal + " to " + program() + " (pid " + target.pid() + "); sending SIGTERM");
+            target.destroy();
         }
     }
 }

@@ -59,16 +59,8 @@ final class Signals {
      * @return whether kill succeeded for all of them
      */
     static boolean send(String name, long... pids) {
-        // The shell's kill builtin: /bin/sh is everywhere, kill(1) (procps) is not on minimal images.
-        List<String> command = new ArrayList<>(List.of("sh", "-c", "kill -s \"$0\" \"$@\"", name));
-        for (long pid : pids) {
-            command.add(Long.toString(pid));
-        }
         try {
-            Process kill = new ProcessBuilder(command)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .redirectError(ProcessBuilder.Redirect.DISCARD)
-                    .start();
+            Process kill = startKill(name, pids);
             if (!kill.waitFor(5, TimeUnit.SECONDS)) {
                 kill.destroyForcibly();
                 return false;
@@ -80,5 +72,33 @@ final class Signals {
             Thread.currentThread().interrupt();
             return false;
         }
+    }
+
+    /**
+     * Sends signal {@code name} to process {@code pid} like {@link #send}, but waits for kill as long
+     * as it takes: on a starved host, starting it can take longer than any fixed bound, and a signal
+     * forwarded to a command must arrive late rather than not at all.
+     *
+     * @return whether kill succeeded
+     * @throws InterruptedException if interrupted while waiting; the signal may still be sent
+     */
+    static boolean sendPatiently(String name, long pid) throws InterruptedException {
+        try {
+            return startKill(name, pid).waitFor() == 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static Process startKill(String name, long... pids) throws IOException {
+        // The shell's kill builtin: /bin/sh is everywhere, kill(1) (procps) is not on minimal images.
+        List<String> command = new ArrayList<>(List.of("sh", "-c", "kill -s \"$0\" \"$@\"", name));
+        for (long pid : pids) {
+            command.add(Long.toString(pid));
+        }
+        return new ProcessBuilder(command)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
     }
 }

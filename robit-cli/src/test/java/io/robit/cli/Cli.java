@@ -21,6 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class Cli {
     static final Path JAR = Path.of(System.getProperty("robit.jar", "target/robit.jar")).toAbsolutePath();
     private static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
+    private static final Path JCMD = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    /** Whether this JVM was started with SIGINT ignored (Linux; elsewhere assumed not). */
+    private static final boolean IGNORES_SIGINT = (signalMask(ProcessHandle.current().pid(), "SigIgn") & (1L << 1)) != 0;
 
     private final Path dir;
     private final AtomicInteger count = new AtomicInteger();
@@ -43,6 +46,11 @@ final class Cli {
     /** Starts {@code robit ARGS...}; ROBIT_BACKEND points at this test's SQLite file. */
     Run start(String... args) {
         return start(true, args);
+    }
+
+    /** Starts {@code robit ARGS...} like {@link #start(String...)}, with {@code env} applied to its environment. */
+    Run startWith(Map<String, String> env, String... args) {
+        return start(true, List.of(), env, args);
     }
 
     /** Runs {@code robit ARGS...} to its end without ROBIT_BACKEND: the default backend applies. */
@@ -68,7 +76,15 @@ final class Cli {
 
     private Run start(boolean withBackend, List<String> jvmOptions, Map<String, String> env, String... args) {
         int n = count.incrementAndGet();
-        List<String> command = new ArrayList<>(List.of(JAVA.toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+        List<String> command = new ArrayList<>();
+        if (IGNORES_SIGINT) {
+            // Run robit as a shell runs a foreground command: a suite started in the background (`cmd &`
+            // in a script, `setsid nohup ... &`) has SIGINT ignored, robit inherits that, and an ignored
+            // signal can be neither caught nor trapped by CMD (robit keeps it ignored, as POSIX
+            // programs do). Then the SIGINT tests would wait for an exit that cannot come.
+            command.addAll(List.of("env", "--default-signal=INT"));
+        }
+        command.addAll(List.of(JAVA.toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
         command.addAll(jvmOptions);
         command.addAll(List.of("-jar", JAR.toString()));
         command.addAll(List.of(args));
@@ -113,14 +129,30 @@ final class Cli {
         }
     }
 
+    /** A signal mask line of /proc/PID/status ({@code SigIgn}, {@code SigCgt}); 0 where there is none. */
+    static long signalMask(long pid, String line) {
+        try {
+            for (String entry : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (entry.startsWith(line + ":")) {
+                    return Long.parseUnsignedLong(entry.substring(line.length() + 1).strip(), 16);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or the process is gone
+        }
+        return 0;
+    }
+
     /** One robit process. */
     record Run(Process process, Path outFile, Path errFile) {
         int awaitExit(Duration timeout) {
             try {
                 if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    String diagnosis = diagnose();
                     process.descendants().forEach(ProcessHandle::destroyForcibly);
                     process.destroyForcibly();
-                    throw new AssertionError("robit did not exit within " + timeout + "; stderr: " + err());
+                    throw new AssertionError("robit (pid " + process.pid() + ") did not exit within " + timeout + "; stderr: " + err()
+                            + "\n" + diagnosis);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -131,6 +163,30 @@ final class Cli {
 
         int exitCode() {
             return awaitExit(Duration.ofSeconds(60));
+        }
+
+        /** What a hung robit was doing: its signal dispositions, the processes under it, its threads. */
+        private String diagnose() {
+            StringBuilder text = new StringBuilder();
+            text.append("signals ignored/caught (hex masks, bit N-1 = signal N): ")
+                    .append(Long.toHexString(signalMask(process.pid(), "SigIgn"))).append('/')
+                    .append(Long.toHexString(signalMask(process.pid(), "SigCgt"))).append('\n');
+            text.append("still running under it: ").append(process.descendants()
+                    .map(p -> p.pid() + " " + p.info().commandLine().orElse("?")).toList()).append('\n');
+            Path dump = errFile.resolveSibling("threads-" + process.pid());
+            try {
+                Process jcmd = new ProcessBuilder(JCMD.toString(), Long.toString(process.pid()), "Thread.print")
+                        .redirectErrorStream(true).redirectOutput(dump.toFile()).start();
+                if (!jcmd.waitFor(30, TimeUnit.SECONDS)) {
+                    jcmd.destroyForcibly();
+                }
+                text.append("threads:\n").append(read(dump));
+            } catch (IOException e) {
+                text.append("no thread dump: ").append(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return text.toString();
         }
 
         String out() {

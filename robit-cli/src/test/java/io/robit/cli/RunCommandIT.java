@@ -3,6 +3,7 @@ package io.robit.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -10,6 +11,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -133,11 +135,37 @@ class RunCommandIT {
 
             assertThat(Signals.send(signal, run.process().pid())).isTrue();
 
-            assertThat(run.awaitExit(LONG)).as(run.err()).isEqualTo(42);
+            int exit;
+            try {
+                exit = run.awaitExit(LONG);
+            } catch (AssertionError hung) {
+                throw new AssertionError("after SIG" + signal + ": " + hung.getMessage(), hung);
+            }
+            assertThat(exit).as(run.err()).isEqualTo(42);
             assertThat(dir.resolve("got.txt")).hasContent("got-" + signal);
             Cli.Run next = cli.run("run", "--name", "signals", "--wait", "0", "--", "true");
             assertThat(next.exitCode()).as("released after the command exited: " + next.err()).isZero();
         }
+    }
+
+    @Test
+    void aForwardedSignalArrivesEvenWhenStartingKillIsSlow() throws Exception {
+        // robit forwards SIGINT with sh's kill. On a starved host starting that process can take
+        // seconds; a `sh` first on robit's PATH that takes 6 s to start stands for it here. (CMD uses
+        // /bin/sh, so only the forwarding is slow.)
+        Path bin = Files.createDirectories(dir.resolve("slow-bin"));
+        Path slowSh = bin.resolve("sh");
+        Files.writeString(slowSh, "#!/bin/sh\nsleep 6\nexec /bin/sh \"$@\"\n");
+        assertThat(slowSh.toFile().setExecutable(true)).isTrue();
+        Cli.Run run = cli.startWith(Map.of("PATH", bin + File.pathSeparator + System.getenv("PATH")), "run", "--name", "slow-kill", "--",
+                "/bin/sh", "-c", "trap 'echo got-INT > got.txt; exit 42' INT; touch ready; while true; do sleep 0.1; done");
+        await().atMost(LONG).until(() -> Files.exists(dir.resolve("ready")));
+
+        assertThat(Signals.send("INT", run.process().pid())).isTrue();
+
+        assertThat(run.awaitExit(LONG)).as(run.err()).isEqualTo(42);
+        assertThat(dir.resolve("got.txt")).hasContent("got-INT");
+        assertThat(run.err()).doesNotContain("could not forward");
     }
 
     @Test

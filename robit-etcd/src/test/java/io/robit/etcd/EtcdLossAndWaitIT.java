@@ -146,7 +146,9 @@ class EtcdLossAndWaitIT {
 
     @Test
     void anAcquireRightAfterAnotherSkipsTheKeepAliveAndTrustsWhatTheSharedLeaseHasLeft() throws Exception {
-        Duration ttl = Duration.ofSeconds(10);
+        // Long enough that the 10% the default minTrustedFraction lets go (6 s) covers the 200 ms sleep
+        // and an acquire on a loaded host; with 10 s, over 1 s of delay made the driver keep the lease alive.
+        Duration ttl = Duration.ofSeconds(60);
         Lease first = a.acquire(EtcdTestSupport.newLockId("trust"), ttl, TIMEOUT).orElseThrow();
         assertThat(first.guaranteedTtl(ttl)).as("a fresh grant lasts the whole ttl").isEqualTo(ttl);
         TimeUnit.MILLISECONDS.sleep(200);

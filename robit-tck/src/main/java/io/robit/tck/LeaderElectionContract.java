@@ -21,7 +21,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -152,6 +151,16 @@ public abstract class LeaderElectionContract<ID> extends ContractSupport<ID> {
         assertThat(revocations).as("close() is not a loss").hasValue(0);
     }
 
+    /**
+     * "Revoked before elected" is checked where it can be decided: on the new leader's
+     * {@code onElected}, the old leader must already say it does not lead and that its leadership
+     * is lost. Those answers come from its state and its local deadline, whatever thread is late;
+     * the moment a {@code lost()} callback runs is not (it runs on a notifier thread, which a
+     * loaded host may start after the new leader's callback), so that callback is only required to
+     * come, once, within {@link #slack()}. A driver whose backend frees a lease before the ttl asked
+     * for (a refresh that does not extend it, a server TTL set shorter) fails here, unless the
+     * backend tells the old leader first.
+     */
     @Test
     void aCutOffLeaderIsRevokedBeforeAnotherIsElected() throws Exception {
         ID id = newLockId();
@@ -160,18 +169,17 @@ public abstract class LeaderElectionContract<ID> extends ContractSupport<ID> {
         try {
             HangingDriver<ID> hanging = proxy == null ? new HangingDriver<>(driver()) : null;
             Driver<ID> cutOff = proxy != null ? closedAfterTest(newDriverVia(proxy.address())) : hanging;
-            AtomicLong revokedAt = new AtomicLong();
-            AtomicLong lostAt = new AtomicLong();
-            AtomicLong electedAt = new AtomicLong();
+            AtomicInteger revocations = new AtomicInteger();
             AtomicReference<Boolean> oldLeaderStillLeading = new AtomicReference<>();
+            AtomicReference<Boolean> oldTermLost = new AtomicReference<>();
             LeaderElection<ID> a = started(LeaderElection.builder(id, ttl(), cutOff)
-                    .onElected(l -> l.lost().thenRun(() -> lostAt.compareAndSet(0, System.nanoTime())))
-                    .onRevoked(loss -> revokedAt.set(System.nanoTime())));
-            a.awaitLeadership(slack()).orElseThrow();
-            AtomicReference<LeaderElection<ID>> first = new AtomicReference<>(a);
+                    .onRevoked(loss -> revocations.incrementAndGet()));
+            Leadership first = a.awaitLeadership(slack()).orElseThrow();
             LeaderElection<ID> b = started(LeaderElection.builder(id, ttl(), driver()).onElected(l -> {
-                oldLeaderStillLeading.set(first.get().isLeader());
-                electedAt.compareAndSet(0, System.nanoTime());
+                if (oldLeaderStillLeading.get() == null) {
+                    oldLeaderStillLeading.set(a.isLeader());
+                    oldTermLost.set(first.isLost());
+                }
             }));
             assertThat(b.awaitLeadership(Duration.ofMillis(300))).isEmpty();
 
@@ -181,11 +189,12 @@ public abstract class LeaderElectionContract<ID> extends ContractSupport<ID> {
                 hanging.cut();
             }
             assertThat(b.awaitLeadership(ttl().plus(slack()).multipliedBy(2))).as("another candidate is elected").isPresent();
-            await().atMost(slack()).until(() -> electedAt.get() != 0); // its onElected has run
+            await().atMost(slack()).until(() -> oldLeaderStillLeading.get() != null); // its onElected has run
             assertThat(oldLeaderStillLeading.get()).as("the cut-off leader still thought it led when another was elected").isFalse();
-            assertThat(lostAt.get()).as("the cut-off leader's lost() completed").isNotZero();
-            assertThat(lostAt.get()).as("lost() before the next election").isLessThanOrEqualTo(electedAt.get());
-            await().atMost(slack()).until(() -> revokedAt.get() != 0);
+            assertThat(oldTermLost.get()).as("the cut-off leader's term was not yet lost when another was elected").isTrue();
+            await().atMost(slack()).alias("the cut-off leader's lost() completes").until(() -> first.lost().isDone());
+            await().atMost(slack()).alias("the cut-off leader's onRevoked runs").until(() -> revocations.get() == 1);
+            assertThat(revocations).as("onRevoked once").hasValue(1);
         } finally {
             if (proxy != null) {
                 proxy.close();
