@@ -73,12 +73,13 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
     private final Holds holds;
     private final LockInspector inspector;
 
-    private EtcdDriver(Builder builder, Client client, boolean ownsClient) {
+    /** @param leaseChannel the lease channel of a client the driver built, null over the user's client */
+    private EtcdDriver(Builder builder, Client client, LeaseChannel leaseChannel) {
         this.client = client;
-        this.ownsClient = ownsClient;
+        this.ownsClient = leaseChannel != null;
         this.keys = new Keys(builder.keyPrefix);
         this.store = new EtcdStore(builder.backendLabel(), client);
-        this.holds = new Holds(store, client, builder.requestTimeout, builder.leaseHeadroom, builder.minTrustedFraction);
+        this.holds = new Holds(store, client, leaseChannel, builder.requestTimeout, builder.leaseHeadroom, builder.minTrustedFraction);
         this.inspector = new LockInspector(client, keys, store, builder.requestTimeout);
     }
 
@@ -327,9 +328,10 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
         /** The driver. One built from a URI opens its jetcd client now (connecting lazily, on first use). */
         public EtcdDriver build() {
             if (client != null) {
-                return new EtcdDriver(this, client, false);
+                return new EtcdDriver(this, client, null);
             }
-            return new EtcdDriver(this, EtcdStore.connect(uri, requestTimeout), true);
+            LeaseChannel leaseChannel = new LeaseChannel();
+            return new EtcdDriver(this, EtcdStore.connect(uri, requestTimeout, leaseChannel), leaseChannel);
         }
 
         private String backendLabel() {

@@ -51,10 +51,14 @@ final class EtcdStore {
         this.watch = client.getWatchClient();
     }
 
-    /** A jetcd client for {@code uri}'s endpoints, credentials and TLS; it connects lazily, on first use. */
-    static Client connect(EtcdUri uri, Duration connectTimeout) {
+    /**
+     * A jetcd client for {@code uri}'s endpoints, credentials and TLS; it connects lazily, on first use.
+     * Its lease grants show {@code leaseChannel} where to open the driver's keep-alive stream.
+     */
+    static Client connect(EtcdUri uri, Duration connectTimeout, LeaseChannel leaseChannel) {
         ClientBuilder jetcd = Client.builder()
                 .endpoints(uri.httpEndpoints())
+                .interceptor(leaseChannel)
                 // Fail fast while etcd is down, so calls end in a DriverException rather than a silent wait.
                 .waitForReady(false)
                 .connectTimeout(connectTimeout);

@@ -57,12 +57,12 @@ final class Holds {
     // Holds not yet ended, so close() can stop their watches on a client it does not own.
     private final Set<EtcdLease> active = ConcurrentHashMap.newKeySet();
 
-    Holds(EtcdStore store, Client client, Duration requestTimeout, Duration leaseHeadroom, double minTrustedFraction) {
+    Holds(EtcdStore store, Client client, LeaseChannel leaseChannel, Duration requestTimeout, Duration leaseHeadroom, double minTrustedFraction) {
         this.store = store;
         this.requestTimeout = requestTimeout;
         this.leaseHeadroom = leaseHeadroom;
         this.minTrustedFraction = minTrustedFraction;
-        this.sessions = new SharedLeases(client.getLeaseClient(), store, requestTimeout);
+        this.sessions = new SharedLeases(client.getLeaseClient(), leaseChannel, store, requestTimeout);
         // pid@host/session UUID: the process first, as every driver describes a holder (see LockInfo.owner).
         this.holderValue = ByteSequence.from(ManagementFactory.getRuntimeMXBean().getName() + "/session " + UUID.randomUUID(),
                 StandardCharsets.UTF_8);
@@ -348,6 +348,7 @@ final class Holds {
             return false;
         }
         timer.shutdownNow();
+        sessions.close();
         for (EtcdLease lease : active) {
             lease.stopWatching();
         }

@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The driver's shared etcd leases (the sessions of its holds), one per TTL in whole seconds,
@@ -20,12 +21,15 @@ final class SharedLeases {
     private static final long RETRY_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private final Lease leases;
+    private final KeepAliveStream stream;
     private final EtcdStore store;
     private final Duration grantTimeout;
     private final ConcurrentHashMap<Long, CompletableFuture<SharedLease>> byTtl = new ConcurrentHashMap<>();
 
-    SharedLeases(Lease leases, EtcdStore store, Duration grantTimeout) {
+    /** @param channel the driver's own client's lease channel, or null over a client the user passed in */
+    SharedLeases(Lease leases, LeaseChannel channel, EtcdStore store, Duration grantTimeout) {
         this.leases = leases;
+        this.stream = new KeepAliveStream(channel);
         this.store = store;
         this.grantTimeout = grantTimeout;
     }
@@ -68,14 +72,27 @@ final class SharedLeases {
 
     /**
      * One keep-alive: completes with the TTL etcd granted, in seconds. Completes exceptionally with
-     * {@link GoneException} when etcd says the lease no longer exists (and marks it gone).
+     * {@link GoneException} when etcd says the lease no longer exists (and marks it gone), with a
+     * {@link TimeoutException} when no answer came within the driver's request timeout.
      */
     CompletableFuture<Long> keepAlive(SharedLease lease) {
+        return keepAlive(lease, grantTimeout.toNanos());
+    }
+
+    /**
+     * One keep-alive, on the driver's keep-alive stream (one message) where it has one, else by jetcd's
+     * {@code keepAliveOnce} (a stream of its own, two messages). Either way the TTL counts from a time
+     * read before the request was sent, and the answer credited is the one to this request.
+     */
+    private CompletableFuture<Long> keepAlive(SharedLease lease, long boundNanos) {
         long sent = System.nanoTime();
-        return leases.keepAliveOnce(lease.id()).handle((response, error) -> {
-            if (error == null && response.getTTL() > 0) {
+        CompletableFuture<Long> ttl = stream.available()
+                ? stream.keepAlive(lease.id(), boundNanos).thenApply(response -> response.getTTL())
+                : leases.keepAliveOnce(lease.id()).thenApply(response -> response.getTTL()).orTimeout(boundNanos, TimeUnit.NANOSECONDS);
+        return ttl.handle((seconds, error) -> {
+            if (error == null && seconds > 0) {
                 lease.keptAlive(sent);
-                return response.getTTL();
+                return seconds;
             }
             if (error == null || EtcdStore.isLeaseNotFound(error)) {
                 GoneException gone = new GoneException(lease);
@@ -103,7 +120,7 @@ final class SharedLeases {
 
     private void attempt(SharedLease lease, long deadline, long boundNanos, int attempt, CompletableFuture<Long> result) {
         long left = deadline - System.nanoTime();
-        keepAlive(lease).orTimeout(Math.max(1, Math.min(boundNanos, left)), TimeUnit.NANOSECONDS).whenComplete((ttl, error) -> {
+        keepAlive(lease, Math.max(1, Math.min(boundNanos, left))).whenComplete((ttl, error) -> {
             if (error == null) {
                 result.complete(ttl);
                 return;
@@ -127,6 +144,11 @@ final class SharedLeases {
             }
             return gone;
         });
+    }
+
+    /** Ends the keep-alive stream (the driver closes). */
+    void close() {
+        stream.close();
     }
 
     /** Best-effort revoke, not awaited. */

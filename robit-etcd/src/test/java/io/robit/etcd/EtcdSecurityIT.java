@@ -94,6 +94,8 @@ class EtcdSecurityIT {
             driver.release(first);
             Lease second = driver.acquire(id, TTL, TIMEOUT).orElseThrow();
             assertThat(second.fencingToken()).isGreaterThan(first.fencingToken());
+            // The keep-alive stream opened on jetcd's TLS connection, with the user's credentials.
+            assertThat(((EtcdLease) second).session().keepAlive(TIMEOUT)).isEqualTo(TTL);
             driver.release(second);
             assertThat(driver.toString()).doesNotContain(PASSWORD);
         }
