@@ -35,6 +35,13 @@ enum Broken {
      */
     HIDE_LOSS,
     /**
+     * The real driver, but Robit's timer thread (the core's one scheduler thread) is kept busy: a
+     * task of the worker spins on it for 2 ttl in every 2.5 ttl, so renewals and local deadlines
+     * wait behind work of its own. Caught as late notices that the starvation evidence must not
+     * excuse: the thread was running, not waiting for a CPU.
+     */
+    BUSY_TIMER,
+    /**
      * Release deletes the lock key whoever holds it (Redis only): after a loss it frees the lock
      * of the holder that took over, caught as certain deadline overruns.
      */

@@ -42,10 +42,11 @@ import java.util.TreeMap;
  *       the deadline). A certain overrun right after a server crash of a backend configured to lose
  *       recent writes is <em>forgotten by the restart</em>, reported apart with when E was told.</li>
  *   <li><em>late notice</em>: E believed for longer than the drift margin after both its deadline
- *       and L's grant. It is excused only when E's process was stopped (SIGSTOP) or stalled (its
- *       stall detector measured a gap) at the moment the notice was due, its local deadline, and E
- *       was told within {@link #RESUME_GRACE_NANOS} after that stop ended; each excuse is reported
- *       with that moment.</li>
+ *       and L's grant. It is excused only when a record shows E's process stopped (SIGSTOP, a GC
+ *       storm), stalled (its stall detector measured a gap), at a JVM safepoint, or its Robit timer
+ *       thread starved of CPU (by the kernel's account) at the moment the notice was due, its local
+ *       deadline, and E was told within {@link #RESUME_GRACE_NANOS} after that ended (see
+ *       {@link Stops}); each excuse is reported with that moment and its evidence, counted by kind.</li>
  * </ul>
  * Also violations: an orphaned lock after quiesce, a takeover after a holder kill slower than
  * ttl + 1 s when no network or server fault disturbed it, holds without an end. Measured, not
@@ -61,6 +62,9 @@ final class Checker {
     // A GC storm the harness injected stops every thread of the process again and again, often in
     // pauses shorter than the stall detector sees: while it lasts the process is treated as stopped.
     private static final Set<Fault.Kind> STOPS = EnumSet.of(Fault.Kind.PAUSE_WORKER, Fault.Kind.GC_PAUSE);
+    /** The report's count of excused late notices for each kind of evidence. */
+    static final Map<Stops.Kind, String> EXCUSE_COUNTS = Map.of(Stops.Kind.STOPPED, "lateExcusedStopped", Stops.Kind.STALLED,
+            "lateExcusedStalled", Stops.Kind.SAFEPOINT, "lateExcusedSafepoint", Stops.Kind.STARVED, "lateExcusedStarved");
 
     private final FaultRun.Config config;
     private final Map<String, List<Map<String, String>>> histories;
@@ -74,6 +78,7 @@ final class Checker {
     private final Map<String, Double> maxima = new TreeMap<>();
     private final List<String> violations = new ArrayList<>();
     private final List<String> details = new ArrayList<>();
+    private final Map<String, Stops> stops = new HashMap<>(); // process -> what stopped it
     private boolean workersAreTheServer;
 
     Checker(FaultRun.Config config, Map<String, List<Map<String, String>>> histories, List<Fault> faults, List<Oracle.Write> writes,
@@ -115,6 +120,9 @@ final class Checker {
         count("overrunsPossible", 0);
         count("overrunsForgotten", 0);
         count("lateNotices", 0);
+        for (String excused : EXCUSE_COUNTS.values()) {
+            count(excused, 0);
+        }
         for (List<Holds.Hold> grants : byName.values()) {
             tokenOrder(grants);
             beliefs(grants, holds, drift);
@@ -124,10 +132,18 @@ final class Checker {
         for (String key : List.of("refreshes", "refreshesOk", "keepAlives", "keepAlivesOk", "sessions")) {
             count(key, holds.renewals.getOrDefault(key, 0));
         }
-        for (List<long[]> late : holds.timerLate.values()) {
-            for (long[] l : late) {
+        for (Map.Entry<String, List<Holds.TimerLate>> late : holds.timerLate.entrySet()) {
+            Stops of = stopsOf(late.getKey(), holds);
+            for (Holds.TimerLate l : late.getValue()) {
                 count("timerLate", 1);
-                max("timerLateMaxMs", ms(l[1] - l[0]));
+                count("timerLateStarved", of.starved(l) ? 1 : 0);
+                max("timerLateMaxMs", ms(l.ran() - l.due()));
+            }
+        }
+        count("safepoints", holds.safepoints.values().stream().mapToInt(List::size).sum());
+        for (List<Holds.Safepoint> pauses : holds.safepoints.values()) {
+            for (Holds.Safepoint p : pauses) {
+                max("safepointMaxMs", ms(p.to() - p.from()));
             }
         }
         List<Double> takeovers = takeovers(holds);
@@ -237,59 +253,26 @@ final class Checker {
             count("overlapsWithinMargin", 1);
             return;
         }
-        long[] stop = stoppedAt(e.process, due, holds);
-        if (stop != null && e.end <= stop[1] + RESUME_GRACE_NANOS) {
-            String how = stop[2] == 1 ? "stopped by the harness (SIGSTOP or GC storm)" : "stalled (measured)";
-            count(stop[2] == 1 ? "lateExcusedStopped" : "lateExcusedStalled", 1);
+        Stops.Span stop = stopsOf(e.process, holds).at(due);
+        if (stop != null && e.end <= stop.to() + RESUME_GRACE_NANOS) {
+            count(EXCUSE_COUNTS.get(stop.kind()), 1);
+            count("lateExcusedThenStarved", stop.thenStarved() ? 1 : 0);
             max("lateExcusedMaxMs", ms(lateBy));
-            details.add("excused late notice " + ms(lateBy) + " ms: holder " + how + " at its deadline " + rel(due) + " ms ("
-                    + rel(stop[0]) + ".." + rel(stop[1]) + " ms), told " + ms(e.end - stop[1]) + " ms after it ran again: " + describe(e, l)
-                    + timerNear(e, holds));
+            details.add("excused late notice " + ms(lateBy) + " ms: holder " + stop.kind().how + " at its deadline " + rel(due) + " ms ("
+                    + rel(stop.from()) + ".." + rel(stop.to()) + " ms), told " + ms(e.end - stop.to()) + " ms after it ran again (evidence: "
+                    + stop.evidence() + "): " + describe(e, l) + timerNear(e, holds));
             return;
         }
         count("lateNotices", 1);
         max("lateMaxMs", ms(lateBy));
         list("LATE NOTICE " + ms(lateBy) + " ms: " + describe(e, l) + (stop == null ? "; running at its deadline"
-                : "; stopped at its deadline until " + rel(stop[1]) + " ms but told only " + ms(e.end - stop[1]) + " ms after")
+                : "; " + stop.kind().how + " at its deadline until " + rel(stop.to()) + " ms (" + stop.evidence() + ") but told only "
+                + ms(e.end - stop.to()) + " ms after")
                 + stallsNear(holds.stalls.get(e.process), e.start, e.end) + timerNear(e, holds));
     }
 
-    /** The stop (harness pause, {1}) or measured stall ({0}) of {@code process} covering {@code at}, merged with what follows at once. */
-    private long[] stoppedAt(String process, long at, Holds holds) {
-        List<long[]> spans = new ArrayList<>();
-        for (Fault f : faults) {
-            if (STOPS.contains(f.kind()) && f.target().equals(process)) {
-                spans.add(new long[] {f.start(), f.end(), 1});
-            }
-        }
-        // The worker's own record of a GC storm: it may start and end later than the harness asked (the request is polled).
-        for (long[] s : holds.storms.getOrDefault(process, List.of())) {
-            spans.add(new long[] {s[0], s[1], 1});
-        }
-        for (long[] s : holds.stalls.getOrDefault(process, List.of())) {
-            spans.add(new long[] {s[0], s[1], 0});
-        }
-        long[] found = null;
-        for (long[] s : spans) {
-            if (s[0] <= at && at <= s[1] && (found == null || s[2] > found[2])) {
-                found = s.clone();
-            }
-        }
-        if (found == null) {
-            return null;
-        }
-        // A resumed JVM often stalls again at once (safepoints, starved CPU): extend through what touches it.
-        boolean grew = true;
-        for (int n = 0; grew && n < 100; n++) {
-            grew = false;
-            for (long[] s : spans) {
-                if (s[0] <= found[1] + Worker.STALL_NANOS && s[1] > found[1]) {
-                    found[1] = s[1];
-                    grew = true;
-                }
-            }
-        }
-        return found;
+    private Stops stopsOf(String process, Holds holds) {
+        return stops.computeIfAbsent(process, p -> new Stops(p, faults, STOPS, holds, Worker.STALL_NANOS));
     }
 
     private Fault crashBetween(long from, long to) {
@@ -505,9 +488,19 @@ final class Checker {
             s.append("; loss declared at ").append(rel(e.declared)).append(" ms");
         }
         s.append("; timer thread late:");
-        for (long[] late : holds.timerLate.getOrDefault(e.process, List.of())) {
-            if (late[1] >= from && late[0] <= e.end) {
-                s.append(" [due ").append(rel(late[0])).append(" ran ").append(rel(late[1])).append(" ms]");
+        for (Holds.TimerLate late : holds.timerLate.getOrDefault(e.process, List.of())) {
+            if (late.ran() >= from && late.due() <= e.end) {
+                s.append(" [due ").append(rel(late.due())).append(" ran ").append(rel(late.ran())).append(" ms");
+                if (late.measured()) {
+                    s.append(String.format(", since %d ms: waited %.1f ms for a CPU, ran %.1f ms", rel(late.previous()), late.waitNanos() / 1e6,
+                            late.runNanos() / 1e6));
+                }
+                s.append(']');
+            }
+        }
+        for (Holds.Safepoint p : holds.safepoints.getOrDefault(e.process, List.of())) {
+            if (p.to() >= from && p.from() <= e.end && p.to() - p.from() >= 10_000_000L) {
+                s.append(" [safepoint ").append(p.operation()).append(' ').append(rel(p.from())).append("..").append(rel(p.to())).append(" ms]");
             }
         }
         for (String[] stack : holds.timerStacks.getOrDefault(e.process, List.of())) {

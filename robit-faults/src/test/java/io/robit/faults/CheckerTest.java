@@ -402,4 +402,164 @@ class CheckerTest {
                 .containsEntry("w", "w0").containsEntry("t", "12").containsEntry("err", "a \"b\"");
         assertThat(History.parse("{\"w\":\"w0\",\"e\":\"ac")).isNull();
     }
+
+    // A late wake-up of w0's timer thread with its scheduler account since its previous run.
+    private void timerLate(long dueMs, long ranMs, long waitMs, double runMs) {
+        event("w0", "{\"e\":\"timerLate\",\"from\":" + dueMs * MS + ",\"t\":" + ranMs * MS + ",\"prev\":" + (dueMs - 10) * MS
+                + ",\"waitNs\":" + waitMs * MS + ",\"runNs\":" + (long) (runMs * MS) + ",\"slices\":2}");
+    }
+
+    // w0 holds until told at toldMs (deadline 988 ms); w1 is granted at 1000..1100 ms: late by toldMs - 1100 ms.
+    private Report lateAfterDeadline(long toldMs) {
+        hold("w0", 1, 0, 5);
+        end("w0", "lost", 1, toldMs);
+        hold("w1", 2, 1000, 1100);
+        end("w1", "unlock", 2, 1600);
+        return check();
+    }
+
+    /** Fails on the old checker (no starvation evidence: a late notice). */
+    @Test
+    void aTimerThreadStarvedOfCpuAtTheDeadlineExcusesANoticeOnItsNextRun() {
+        timerLate(980, 1390, 400, 0.5); // 390 of its 410 ms overdue on a runqueue, 0.5 ms running
+        Report report = lateAfterDeadline(1400);
+        assertThat(report.violations()).isEmpty();
+        assertThat(report.count("lateExcusedStarved")).isEqualTo(1);
+        assertThat(report.count("timerLateStarved")).isEqualTo(1);
+        assertThat(report.details()).anyMatch(d -> d.contains("holder timer thread starved of CPU (schedstat) at its deadline 988 ms (980..1390 ms), "
+                + "told 10.0 ms after it ran again (evidence: timer thread due 410.0 ms before it ran, waited 400.0 ms for a CPU and ran 0.5 ms"));
+    }
+
+    @Test
+    void aBusyTimerThreadExcusesNothing() {
+        timerLate(980, 1390, 100, 300); // running most of the stretch: Robit's own work
+        assertThat(lateAfterDeadline(1400).lateNotices()).isEqualTo(1);
+
+        histories.clear(); // busy on a loaded host: mostly waiting for a CPU, but it ran 20 ms (5 %) of work of its own
+        timerLate(980, 1390, 400, 20);
+        Report report = lateAfterDeadline(1400);
+        assertThat(report.lateNotices()).isEqualTo(1);
+        assertThat(report.violations()).anyMatch(v -> v.contains("running at its deadline")
+                && v.contains("[due 980 ran 1390 ms, since 970 ms: waited 400.0 ms for a CPU, ran 20.0 ms]"));
+
+        histories.clear(); // the same with the 4.2 ms (1 %) an idle thread may run: starved
+        timerLate(980, 1390, 400, 4.2);
+        assertThat(lateAfterDeadline(1400).count("lateExcusedStarved")).isEqualTo(1);
+    }
+
+    @Test
+    void aBlockedTimerThreadExcusesNothing() {
+        timerLate(980, 1390, 30, 0.3); // neither running nor waiting for a CPU: blocked
+        assertThat(lateAfterDeadline(1400).lateNotices()).isEqualTo(1);
+    }
+
+    @Test
+    void aTimerRecordWithoutTheSchedulersAccountExcusesNothing() {
+        event("w0", "{\"e\":\"timerLate\",\"from\":" + 980 * MS + ",\"t\":" + 1390 * MS + "}");
+        assertThat(lateAfterDeadline(1400).lateNotices()).isEqualTo(1);
+    }
+
+    @Test
+    void aStarvationThatEndedBeforeTheDeadlineExcusesNothing() {
+        timerLate(600, 950, 345, 0.5);
+        Report report = lateAfterDeadline(1400);
+        assertThat(report.lateNotices()).isEqualTo(1);
+        assertThat(report.count("timerLateStarved")).isEqualTo(1);
+    }
+
+    @Test
+    void aStarvedTimerExcusesOnlyANoticeWithinTheGraceOfItsNextRun() {
+        timerLate(980, 1200, 215, 0.5);
+        Report report = lateAfterDeadline(1400); // 200 ms after the timer ran again; the grace is 150 ms
+        assertThat(report.lateNotices()).isEqualTo(1);
+        assertThat(report.violations()).anyMatch(v -> v.contains("timer thread starved of CPU (schedstat) at its deadline until 1200 ms")
+                && v.contains("told only 200.0 ms after"));
+    }
+
+    @Test
+    void waitingThatMayHaveFallenInAStallDoesNotCountForTheRestOfTheStretch() {
+        // Overdue 980..1390 ms; the process stalled 990..1300 ms (threads may wait for a CPU in a stall), open 100 ms.
+        event("w0", "{\"e\":\"stall\",\"from\":" + 990 * MS + ",\"t\":" + 1300 * MS + "}");
+        timerLate(980, 1390, 360, 0.5); // 350 ms after due, of which 310 may lie in the stall: 40 of the open 100 ms
+        assertThat(lateAfterDeadline(1400).lateNotices()).isEqualTo(1);
+
+        histories.clear(); // stopped (SIGSTOP) instead: a stopped thread does not wait, so 90 of its 100 ms were waiting
+        faults.add(new Fault(Fault.Kind.PAUSE_WORKER, "w0", "0.3xTTL", 990 * MS, 1300 * MS));
+        timerLate(980, 1390, 100, 0.5);
+        Report report = lateAfterDeadline(1400);
+        assertThat(report.violations()).isEmpty();
+        assertThat(report.count("lateExcusedStarved")).isEqualTo(1);
+    }
+
+    /** Fails on the old checker (no safepoint evidence). */
+    @Test
+    void aSafepointCoveringTheDeadlineExcusesANoticeAsItEnds() {
+        event("w0", "{\"e\":\"safepoint\",\"from\":" + 950 * MS + ",\"t\":" + 1380 * MS + ",\"op\":\"GenCollectFull\"}");
+        Report report = lateAfterDeadline(1400);
+        assertThat(report.violations()).isEmpty();
+        assertThat(report.count("lateExcusedSafepoint")).isEqualTo(1);
+        assertThat(report.details()).anyMatch(d -> d.contains("JVM at a safepoint (safepoint log) at its deadline 988 ms (950..1380 ms), "
+                + "told 20.0 ms after it ran again (evidence: safepoint GenCollectFull)"));
+    }
+
+    @Test
+    void aSafepointThatEndedBeforeTheDeadlineExcusesNothing() {
+        event("w0", "{\"e\":\"safepoint\",\"from\":" + 700 * MS + ",\"t\":" + 980 * MS + ",\"op\":\"GenCollectFull\"}");
+        assertThat(lateAfterDeadline(1400).lateNotices()).isEqualTo(1);
+    }
+
+    /**
+     * Round 5's Redis case: stopped across the deadline, told 250 ms after SIGCONT because the timer
+     * thread then waited for a CPU. Fails on the old checker; without the starvation it stays late
+     * ({@link #aHolderStoppedAtItsDeadlineButToldLongAfterResumingIsLate}).
+     */
+    @Test
+    void aTimerThreadStarvedAsItsStoppedProcessResumedExtendsTheStop() {
+        faults.add(new Fault(Fault.Kind.PAUSE_WORKER, "w0", "1xTTL", 900 * MS, 1150 * MS));
+        timerLate(960, 1390, 220, 0.4); // overdue 430 ms, 190 of them stopped: 220 ms waiting of the 240 ms it could run
+        Report report = lateAfterDeadline(1400);
+        assertThat(report.violations()).isEmpty();
+        assertThat(report.count("lateExcusedStopped")).isEqualTo(1);
+        assertThat(report.count("lateExcusedThenStarved")).isEqualTo(1);
+        assertThat(report.details()).anyMatch(d -> d.contains("(900..1390 ms), told 10.0 ms after it ran again (evidence: PAUSE_WORKER; "
+                + "then the timer thread, overdue since 190.0 ms before the process ran again, was starved until 240.0 ms after"));
+
+        histories.clear(); // the same stop, the timer thread then running (busy) instead of waiting: late
+        timerLate(960, 1390, 60, 150);
+        assertThat(lateAfterDeadline(1400).lateNotices()).isEqualTo(1);
+    }
+
+    // w0's hold of "a" on a backend that guarantees 333 ms of the 1 s ttl: by the core's rule trusted to
+    // 333 - 12 x 0.333 = 329.004 ms (the drift margin scaled to the window); the whole margin would give 321 ms.
+    private void shortGuaranteeHold() {
+        event("w0", "{\"e\":\"acq\",\"th\":\"t0\",\"name\":\"a\",\"sent\":0,\"t\":" + 5 * MS + ",\"token\":1,\"trustedTtlNs\":" + 333 * MS
+                + ",\"ttlNs\":" + 1000 * MS + "}");
+        event("w0", "{\"e\":\"held\",\"th\":\"t0\",\"name\":\"a\",\"t\":" + 5 * MS + ",\"token\":1}");
+    }
+
+    /** The old checker (whole margin) called the first a late notice and the second an unexcused one. */
+    @Test
+    void theDeadlineFollowsTheCoresRuleTheDriftMarginScaledToAShortGuarantee() {
+        assertThat(Holds.trusted(333 * MS, 1000 * MS, 12 * MS)).isEqualTo(329_004_000L);
+        assertThat(Holds.trusted(1000 * MS, 1000 * MS, 12 * MS)).isEqualTo(988 * MS);
+        assertThat(Holds.trusted(333 * MS, Long.MAX_VALUE, 12 * MS)).isEqualTo(321 * MS); // no ttl recorded: the whole margin
+
+        shortGuaranteeHold(); // a rival granted at 300..325 ms, before the deadline the core trusted: an overrun
+        end("w0", "lost", 1, 340);
+        hold("w1", 2, 300, 325);
+        end("w1", "unlock", 2, 600);
+        Report overrun = check();
+        assertThat(overrun.count("overrunsCertain")).isEqualTo(1);
+        assertThat(overrun.violations()).anyMatch(v -> v.startsWith("DEADLINE OVERRUN (certain) 4.0 ms") && v.contains("local deadline 329 ms"));
+
+        histories.clear(); // stopped from 325 ms, across the core's deadline (not the whole-margin one), told as it resumed
+        faults.add(new Fault(Fault.Kind.PAUSE_WORKER, "w0", "1xTTL", 325 * MS, 600 * MS));
+        shortGuaranteeHold();
+        end("w0", "lost", 1, 650);
+        hold("w1", 2, 330, 340);
+        end("w1", "unlock", 2, 900);
+        Report excused = check();
+        assertThat(excused.violations()).isEmpty();
+        assertThat(excused.details()).anyMatch(d -> d.contains("at its deadline 329 ms (325..600 ms), told 50.0 ms after it ran again"));
+    }
 }

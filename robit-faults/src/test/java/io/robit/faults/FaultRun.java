@@ -15,7 +15,6 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * One fault run against one backend: starts the oracle, the proxy and the worker JVMs, injects a
@@ -169,7 +168,7 @@ final class FaultRun {
             long end = System.nanoTime();
             writeFaultLog();
             writeOracleLog(o.writes());
-            return new Checker(config, readWorkerHistories(), faults, o.writes(), orphan, runStart, quiesceStart, end).check(backend.name());
+            return new Checker(config, RunHistories.read(dir), faults, o.writes(), orphan, runStart, quiesceStart, end).check(backend.name());
         } finally {
             injectors.shutdownNow();
             for (Slot slot : slots) {
@@ -485,17 +484,6 @@ final class FaultRun {
             names.add(lock + "-" + i);
         }
         return names;
-    }
-
-    private Map<String, List<Map<String, String>>> readWorkerHistories() throws IOException {
-        Map<String, List<Map<String, String>>> histories = new java.util.TreeMap<>();
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".jsonl") && f.getFileName().toString().startsWith("w")).toList()) {
-                String name = file.getFileName().toString().replace(".jsonl", "");
-                histories.put(name, History.read(file));
-            }
-        }
-        return histories;
     }
 
     private void writeFaultLog() {

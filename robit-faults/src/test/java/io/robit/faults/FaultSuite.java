@@ -125,16 +125,16 @@ final class FaultSuite {
 
     /**
      * One row of target/faults/results.md: backend, date, seed, shape, seconds, faults, holds, promise-1
-     * counts, overruns certain/possible/forgotten, late notices, excused stopped/stalled, fenced
+     * counts, overruns certain/possible/forgotten, late notices, excused stopped/stalled/safepoint/starved, fenced
      * accepted/refused, takeover p50/p99, violations, load average mean/max.
      */
     static String row(Report r) {
-        return String.format("| %s | %s | %d | %dx%d on %d names, ttl %d ms | %.0f s | %d | %d | %d / %d / %d / %d | %d / %d / %d | %d | %d / %d | %d / %d | %.0f / %.0f ms | %d | %.0f / %.0f |",
+        return String.format("| %s | %s | %d | %dx%d on %d names, ttl %d ms | %.0f s | %d | %d | %d / %d / %d / %d | %d / %d / %d | %d | %d / %d / %d / %d | %d / %d | %.0f / %.0f ms | %d | %.0f / %.0f |",
                 r.backend(), Instant.now().toString().substring(0, 16), r.config().seed(), r.config().workers(), r.config().threads(),
                 r.config().names(), r.config().ttl().toMillis(), r.seconds(), r.faults(), r.holds(), r.count("tokenRegressions"),
                 r.count("duplicateTokens"), r.count("staleAccepted"), r.count("refusedWithoutDeposer"), r.count("overrunsCertain"),
                 r.count("overrunsPossible"), r.count("overrunsForgotten"), r.count("lateNotices"), r.count("lateExcusedStopped"),
-                r.count("lateExcusedStalled"), r.count("fencedAccepted"), r.count("fencedRefused"), r.takeoverPercentile(50),
+                r.count("lateExcusedStalled"), r.count("lateExcusedSafepoint"), r.count("lateExcusedStarved"), r.count("fencedAccepted"), r.count("fencedRefused"), r.takeoverPercentile(50),
                 r.takeoverPercentile(99), r.violations().size(), r.load().mean(), r.load().max());
     }
 }

@@ -16,7 +16,7 @@ import java.util.Map;
  * {@code acq}) is renewed by the session's keep-alives ({@code sref}) instead, as the core does it:
  * a successful keep-alive sent after the hold's acquire returned and before its deadline, and
  * answered before the hold ended, extends it to the keep-alive's send + the smaller of the hold's
- * ttl and the guarantee, less the drift margin. (The core counts a hold from the moment it joins the session's renewal, just after its
+ * ttl and the guarantee, less the drift margin (scaled to that window, see {@link #trusted}). (The core counts a hold from the moment it joins the session's renewal, just after its
  * acquire returned, so this may credit a keep-alive sent in that instant that the core did not:
  * the rebuilt deadline is never earlier than the core's.) Not thread-safe; built once per check.
  */
@@ -59,9 +59,21 @@ final class Holds {
         }
     }
 
+    /**
+     * A late wake-up of Robit's timer thread (due, ran) and, where measured, the kernel's account of
+     * the thread since its previous run: time waiting for a CPU, time running.
+     */
+    record TimerLate(long due, long ran, long previous, long waitNanos, long runNanos, boolean measured) {
+    }
+
+    /** A stretch in which the worker's JVM stopped every Java thread (from its safepoint log). */
+    record Safepoint(long from, long to, String operation) {
+    }
+
     final List<Hold> all = new ArrayList<>();
     final Map<String, List<long[]>> stalls = new HashMap<>(); // process -> [from, to]
-    final Map<String, List<long[]>> timerLate = new HashMap<>(); // process -> [due, ran] of Robit's timer thread's late wake-ups
+    final Map<String, List<TimerLate>> timerLate = new HashMap<>(); // process -> Robit's timer thread's late wake-ups
+    final Map<String, List<Safepoint>> safepoints = new HashMap<>(); // process -> its JVM's safepoints
     final Map<String, List<String[]>> timerStacks = new HashMap<>(); // process -> [due, seen, state, frames] while overdue
     final Map<String, List<long[]>> storms = new HashMap<>(); // process -> [from, to] of the GC storms it ran (its own times)
     final Map<String, Integer> losses = new java.util.TreeMap<>();
@@ -93,7 +105,8 @@ final class Holds {
                 switch (kind) {
                     case "acq" -> {
                         long sent = Long.parseLong(e.get("sent"));
-                        Hold hold = new Hold(process, thread, name, token, sent, t, sent + Long.parseLong(e.get("trustedTtlNs")) - driftNanos);
+                        long ttl = e.containsKey("ttlNs") ? Long.parseLong(e.get("ttlNs")) : Long.MAX_VALUE;
+                        Hold hold = new Hold(process, thread, name, token, sent, t, sent + trusted(Long.parseLong(e.get("trustedTtlNs")), ttl, driftNanos));
                         all.add(hold);
                         mine.add(hold);
                         Hold previous = current.put(thread + "|" + name, hold);
@@ -102,9 +115,7 @@ final class Holds {
                         }
                         byThreadKey.computeIfAbsent(thread + "|" + name + "|" + token, k -> new ArrayList<>()).add(hold);
                         byProcessKey.computeIfAbsent(process + "|" + name + "|" + token, k -> new ArrayList<>()).add(hold);
-                        if (e.containsKey("ttlNs")) {
-                            hold.ttl = Long.parseLong(e.get("ttlNs"));
-                        }
+                        hold.ttl = ttl;
                         String session = e.get("session");
                         if (session != null && !session.isEmpty()) {
                             hold.session = process + "|" + session;
@@ -125,7 +136,7 @@ final class Holds {
                         renewals.merge("refreshesOk", "ok".equals(e.get("outcome")) ? 1 : 0, Integer::sum);
                         Hold hold = latest(byProcessKey.get(process + "|" + name + "|" + token), t);
                         if (hold != null && "ok".equals(e.get("outcome"))) {
-                            hold.deadline = Math.max(hold.deadline, Long.parseLong(e.get("sent")) + Long.parseLong(e.get("trustedTtlNs")) - driftNanos);
+                            hold.deadline = Math.max(hold.deadline, Long.parseLong(e.get("sent")) + trusted(Long.parseLong(e.get("trustedTtlNs")), hold.ttl, driftNanos));
                         }
                     }
                     case "held" -> {
@@ -167,7 +178,11 @@ final class Holds {
                     case "unexpected" -> problems.add(thread + " got an unexpected exception: " + e.get("err"));
                     case "interruptFlagCleared" -> problems.add(thread + " unlock of " + name + "#" + token + " cleared the interrupt flag");
                     case "gc" -> storms.computeIfAbsent(process, k -> new ArrayList<>()).add(new long[] {Long.parseLong(e.get("from")), t});
-                    case "timerLate" -> timerLate.computeIfAbsent(process, k -> new ArrayList<>()).add(new long[] {Long.parseLong(e.get("from")), t});
+                    case "timerLate" -> timerLate.computeIfAbsent(process, k -> new ArrayList<>()).add(new TimerLate(Long.parseLong(e.get("from")), t,
+                            Long.parseLong(e.getOrDefault("prev", "0")), Long.parseLong(e.getOrDefault("waitNs", "0")),
+                            Long.parseLong(e.getOrDefault("runNs", "0")), e.containsKey("waitNs")));
+                    case "safepoint" -> safepoints.computeIfAbsent(process, k -> new ArrayList<>())
+                            .add(new Safepoint(Long.parseLong(e.get("from")), t, e.getOrDefault("op", "")));
                     case "timerStack" -> timerStacks.computeIfAbsent(process, k -> new ArrayList<>())
                             .add(new String[] {e.get("from"), e.get("t"), e.get("state"), e.get("frames")});
                     case "stall" -> stalls.computeIfAbsent(process, k -> new ArrayList<>()).add(new long[] {Long.parseLong(e.get("from")), t});
@@ -219,9 +234,22 @@ final class Holds {
             // A deadline only grows by later keep-alives, sent and answered later: a hold dropped here stays dropped.
             live.removeIf(h -> h.end <= answered || sent - h.deadline >= 0);
             for (Hold h : live) {
-                h.deadline = Math.max(h.deadline, sent + Math.min(h.ttl, keepAlive[1]) - driftNanos);
+                h.deadline = Math.max(h.deadline, sent + trusted(Math.min(h.ttl, Math.max(0, keepAlive[1])), h.ttl, driftNanos));
             }
         }
+    }
+
+    /**
+     * How long a grant or renewal sent at some moment is trusted from then, by the core's rule: the
+     * window (the smaller of the ttl and what the backend guarantees) less the drift margin, which
+     * covers clock rate differences and so shrinks in proportion over a window shorter than the ttl
+     * (rounded up, as the core does). With no ttl recorded (older histories) the whole margin.
+     */
+    static long trusted(long window, long ttl, long driftNanos) {
+        if (ttl == Long.MAX_VALUE || window >= ttl) {
+            return window - driftNanos;
+        }
+        return window - (long) Math.ceil(driftNanos * ((double) Math.max(0, window) / ttl));
     }
 
     /** A hold of the same thread and name as {@code h} that began after it and before {@code at}, or null. */

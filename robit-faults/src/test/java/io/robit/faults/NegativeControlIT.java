@@ -49,6 +49,15 @@ class NegativeControlIT {
     }
 
     @Test
+    void aBusyTimerThreadIsCaughtAsLateNoticesNotExcusedAsStarvation() throws Exception {
+        // The timer thread runs (spins) past deadlines: its schedstat shows it running, which excuses nothing.
+        // Twice the usual run: a late notice needs a long hold whose deadline passes in a spin, and the spinning slows the host.
+        Report report = run(Broken.BUSY_TIMER, EnumSet.of(Fault.Kind.RESET), 1, 1, RUN.multipliedBy(2));
+        assertThat(report.count("lateNotices")).as(report.summary()).isPositive();
+        assertThat(report.violations()).anyMatch(v -> v.startsWith("LATE NOTICE") && v.contains("ran ") && v.contains("ms for a CPU"));
+    }
+
+    @Test
     void aDriverThatReleasesSomeoneElsesLockIsCaughtAsDeadlineOverruns() throws Exception {
         Report report = run(Broken.RELEASE_OTHERS, EnumSet.of(Fault.Kind.PAUSE_WORKER), 1, 4);
         assertThat(report.count("overrunsCertain")).as(report.summary()).isPositive();
@@ -60,8 +69,12 @@ class NegativeControlIT {
      * at every moment), one hold in {@code longHoldEvery} long enough to be renewed.
      */
     private static Report run(Broken broken, Set<Fault.Kind> kinds, int names, int longHoldEvery) throws Exception {
+        return run(broken, kinds, names, longHoldEvery, RUN);
+    }
+
+    private static Report run(Broken broken, Set<Fault.Kind> kinds, int names, int longHoldEvery, Duration runFor) throws Exception {
         FaultRun.Config base = FaultSuite.config();
-        FaultRun.Config config = base.withBroken(broken).withShape(3, 3, names).withRun(RUN, Duration.ofMillis(1200)).withPauseBeforeWrite(0)
+        FaultRun.Config config = base.withBroken(broken).withShape(3, 3, names).withRun(runFor, Duration.ofMillis(1200)).withPauseBeforeWrite(0)
                 .withLongHoldEvery(longHoldEvery);
         var dir = FaultSuite.runDir("negative-" + broken.name().toLowerCase(java.util.Locale.ROOT), config);
         Backend redis = Backend.redis(FaultSuite.serverDir(dir), RedisPersistence.ALWAYS);

@@ -1,18 +1,15 @@
 package io.robit.faults;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.stream.Stream;
 
 /**
- * Runs the {@link Checker} again over a finished run's directory (worker histories,
- * {@code faults.jsonl}, and {@code oracle.jsonl} when the run saved it), e.g. after a checker
+ * Runs the {@link Checker} again over a finished run's directory (worker histories and their
+ * safepoint logs, {@code faults.jsonl}, and {@code oracle.jsonl} when the run saved it), e.g. after a checker
  * changed: {@code java -cp <test classpath> io.robit.faults.Recheck DIR BACKEND SEED WORKERS TTL_MS [CRASH_LOSES_WRITES [THREADS NAMES]]}.
  * Times in the printed report count from the first worker's start. The orphan check cannot be
  * repeated; it is taken as passed (see the run's own report.txt).
@@ -28,18 +25,16 @@ public final class Recheck {
         int names = args.length > 7 ? Integer.parseInt(args[7]) : 0;
         FaultRun.Config config = new FaultRun.Config(Long.parseLong(args[2]), Integer.parseInt(args[3]), threads, names, Duration.ofMillis(Long.parseLong(args[4])),
                 Duration.ZERO, Duration.ZERO, 0, 1, Broken.NONE, args.length > 5 && Boolean.parseBoolean(args[5]), false);
-        Map<String, List<Map<String, String>>> histories = new TreeMap<>();
         long first = Long.MAX_VALUE;
         long last = Long.MIN_VALUE;
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path file : files.filter(f -> f.getFileName().toString().matches("w.*\\.jsonl")).toList()) {
-                List<Map<String, String>> events = History.read(file);
-                histories.put(file.getFileName().toString().replace(".jsonl", ""), events);
-                for (Map<String, String> e : events) {
-                    long t = Long.parseLong(e.getOrDefault("t", "0"));
-                    if ("start".equals(e.get("e"))) {
-                        first = Math.min(first, t);
-                    }
+        Map<String, List<Map<String, String>>> histories = RunHistories.read(dir);
+        for (List<Map<String, String>> events : histories.values()) {
+            for (Map<String, String> e : events) {
+                long t = Long.parseLong(e.getOrDefault("t", "0"));
+                if ("start".equals(e.get("e"))) {
+                    first = Math.min(first, t);
+                }
+                if (!"safepoint".equals(e.get("e"))) {
                     last = Math.max(last, t);
                 }
             }

@@ -73,14 +73,19 @@ record Report(String backend, FaultRun.Config config, Map<Fault.Kind, Integer> f
                 max("overrunCertainMaxMs"), count("overrunsPossible"), max("overrunPossibleMaxMs"), count("overrunsForgotten"),
                 max("forgottenToldAfterMs"), count("lateNotices"), max("lateMaxMs")));
         s.append(String.format("overlapping beliefs %d (max %.1f ms): %d within the drift margin, %d excused (holder stopped at its deadline), "
-                + "%d excused (holder stalled at its deadline), max excused %.1f ms%n", count("overlaps"), max("overlapMaxMs"),
-                count("overlapsWithinMargin"), count("lateExcusedStopped"), count("lateExcusedStalled"), max("lateExcusedMaxMs")));
+                + "%d excused (holder stalled at its deadline), %d excused (holder's JVM at a safepoint at its deadline), "
+                + "%d excused (holder's timer thread starved of CPU at its deadline), of all excused %d told late because the timer thread "
+                + "was starved as the process ran again, max excused %.1f ms%n", count("overlaps"), max("overlapMaxMs"),
+                count("overlapsWithinMargin"), count("lateExcusedStopped"), count("lateExcusedStalled"), count("lateExcusedSafepoint"),
+                count("lateExcusedStarved"), count("lateExcusedThenStarved"), max("lateExcusedMaxMs")));
         s.append(String.format("fenced writes accepted %d / refused %d; deposed writes accepted before the new holder wrote %d; "
                 + "unfenced shadow writes out of token order %d%n", count("fencedAccepted"), count("fencedRefused"), count("deposedAccepted"),
                 count("shadowOutOfOrder")));
         s.append(String.format("renewals: per-hold refreshes %d (%d ok), session keep-alives %d (%d ok) on %d sessions; "
-                + "Robit timer thread woken over 20 ms late %d times (max %.1f ms)%n", count("refreshes"), count("refreshesOk"),
-                count("keepAlives"), count("keepAlivesOk"), count("sessions"), count("timerLate"), max("timerLateMaxMs")));
+                + "Robit timer thread woken over 20 ms late %d times (max %.1f ms; %d of them starved of CPU by schedstat); "
+                + "JVM safepoints %d (max %.1f ms)%n", count("refreshes"), count("refreshesOk"),
+                count("keepAlives"), count("keepAlivesOk"), count("sessions"), count("timerLate"), max("timerLateMaxMs"),
+                count("timerLateStarved"), count("safepoints"), max("safepointMaxMs")));
         s.append(String.format("process stalls not caused by the harness %d (max %.1f ms); orphaned %s%n", count("stalls"), max("stallMaxMs"),
                 orphaned));
         s.append(String.format("takeover after holder kill: n=%d p50 %.0f ms p99 %.0f ms max %.0f ms (%d disturbed by a network or server fault)%n",

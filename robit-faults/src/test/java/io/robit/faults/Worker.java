@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code names} lock names. A stall detector records every gap in the process's scheduling, a
  * {@link TimerProbe} every late wake-up of Robit's timer thread; a
  * control thread watches for the stop file and for the harness's request to allocate hard (the
- * GC-pause fault). Everything goes to one JSON-lines history.
+ * GC-pause fault). Everything goes to one JSON-lines history; the harness also starts the JVM with a
+ * safepoint log beside it ({@link SafepointLog}).
  *
  * <p>Arguments: {@code uri lock names threads ttlMs driftMs oraclePort history stopFile seed worker
  * runMs pauseBeforeWrite broken [redis=host:port]} ({@code broken} picks a negative control's
@@ -83,6 +84,9 @@ public final class Worker {
             history.record("w", worker, "e", "start", "t", System.nanoTime(), "pid", ProcessHandle.current().pid(), "threads", threads);
             startStallDetector(history, worker);
             TimerProbe.start(history, worker);
+            if (broken == Broken.BUSY_TIMER) {
+                keepTimerBusy(ttl);
+            }
             // A bound in case the harness dies; it stops the worker with the stop file. Counted from here: on a
             // loaded host opening the driver alone took 25 s once, and a bound counted from the JVM's start
             // made every worker of a CI run stop before its first acquire.
@@ -127,6 +131,20 @@ public final class Worker {
                 Thread.sleep(Math.min(2000, 100L * attempt)); // backoff between attempts of a real application, not a fault
             }
         }
+    }
+
+    /**
+     * The negative control {@link Broken#BUSY_TIMER}: Robit's timer thread spins for 2 ttl, then is
+     * free for half a ttl, over and over, so most deadlines pass while it spins.
+     */
+    private static void keepTimerBusy(Duration ttl) {
+        long spin = ttl.toNanos() * 2;
+        io.robit.internal.Scheduling.timer().scheduleWithFixedDelay(() -> {
+            long until = System.nanoTime() + spin;
+            while (System.nanoTime() - until < 0) {
+                Thread.onSpinWait();
+            }
+        }, ttl.toNanos() / 2, ttl.toNanos() / 2, TimeUnit.NANOSECONDS);
     }
 
     /** The real driver, or for {@link Broken#CONTENTION_REUSES_TOKENS} the real driver with a broken contention. */
