@@ -78,10 +78,11 @@ final class Cli {
         int n = count.incrementAndGet();
         List<String> command = new ArrayList<>();
         if (IGNORES_SIGINT) {
-            // Run robit as a shell runs a foreground command: a suite started in the background (`cmd &`
-            // in a script, `setsid nohup ... &`) has SIGINT ignored, robit inherits that, and an ignored
-            // signal can be neither caught nor trapped by CMD (robit keeps it ignored, as POSIX
-            // programs do). Then the SIGINT tests would wait for an exit that cannot come.
+            // Run robit as a shell runs a foreground command. A JVM started in the background without
+            // job control (`java ... &` from a script) has SIGINT ignored (bash and ./mvnw put it back for
+            // the commands they start; a direct launch does not); robit would inherit that, and an
+            // ignored signal can be neither caught by robit nor trapped by CMD (robit keeps it
+            // ignored, as POSIX programs do). The SIGINT tests would then wait for an exit that cannot come.
             command.addAll(List.of("env", "--default-signal=INT"));
         }
         command.addAll(List.of(JAVA.toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
