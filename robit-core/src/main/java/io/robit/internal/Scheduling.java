@@ -14,8 +14,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (renewals, deadlines), a small pool of daemon worker threads that make blocking refreshes, and
  * two smaller ones: one runs loss listeners, one releases leases after a loss. Both pools have a fixed
  * size, so the number of threads does not grow with the number of held locks, not even when a
- * backend becomes unreachable and every hold on it is lost at once (tasks queue instead). Idle
- * threads retire. Not API.
+ * backend becomes unreachable and every hold on it is lost at once (tasks queue instead). A pool
+ * thread, once started, stays: the timer thread hands tasks to these pools, and a pool that must
+ * start a thread does so on the caller, which waits until the new thread has been scheduled; on a
+ * loaded host that held the timer thread, and every deadline check behind it, for hundreds of ms
+ * (the fault suite's long tier caught it in {@code Hold.lose}). The two loss pools start their
+ * threads here, before any loss. Not API.
  *
  * <p>Safety does not depend on these pools keeping up: deadlines are checked on the timer thread,
  * a refresh that waited in the queue past its renewTimeout counts as a failed renewal, and one
@@ -31,8 +35,8 @@ public final class Scheduling {
 
     private static final ScheduledThreadPoolExecutor TIMER = newTimer();
     private static final ExecutorService WORKERS_POOL = fixed(WORKERS, "robit-worker");
-    private static final ExecutorService NOTIFY_POOL = fixed(NOTIFIERS, "robit-notify");
-    private static final ExecutorService RELEASE_POOL = fixed(RELEASERS, "robit-release");
+    private static final ExecutorService NOTIFY_POOL = started(fixed(NOTIFIERS, "robit-notify"));
+    private static final ExecutorService RELEASE_POOL = started(fixed(RELEASERS, "robit-release"));
 
     private Scheduling() {
     }
@@ -68,9 +72,12 @@ public final class Scheduling {
         return timer;
     }
 
-    private static ExecutorService fixed(int threads, String prefix) {
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemon(prefix));
-        pool.allowCoreThreadTimeOut(true);
+    private static ThreadPoolExecutor fixed(int threads, String prefix) {
+        return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemon(prefix));
+    }
+
+    private static ThreadPoolExecutor started(ThreadPoolExecutor pool) {
+        pool.prestartAllCoreThreads();
         return pool;
     }
 
