@@ -258,8 +258,10 @@ public final class Hold<ID> implements Held {
             lose(LossReason.DEADLINE_PASSED, error);
             return left;
         }
-        settings.logger().warn("renewal of lock '{}' failed; {} ms left before the local deadline: {}",
-                settings.id(), TimeUnit.NANOSECONDS.toMillis(left), error.toString());
+        // Off the caller, which may be the timer thread (a renewal's watchdog): see lose().
+        long leftMillis = TimeUnit.NANOSECONDS.toMillis(left);
+        Scheduling.notifiers().execute(() -> settings.logger().warn("renewal of lock '{}' failed; {} ms left before the local deadline: {}",
+                settings.id(), leftMillis, error.toString()));
         return left;
     }
 
@@ -278,15 +280,20 @@ public final class Hold<ID> implements Held {
         Duration heldFor = Duration.ofNanos(Math.max(0, now - acquiredNanos));
         Loss loss = new Loss(String.valueOf(settings.id()), reason, lease.fencingToken(), heldFor, Optional.ofNullable(cause));
         // Tell first, then the work that may be slow on a starved host (finding 9 of
-        // docs/reliability.md): completing lost() may start a pool thread for its callers' stages,
-        // and a log write may wait for a busy disk or for the logger's lock.
+        // docs/reliability.md): completing lost() may start a pool thread for its callers' stages.
         if (events.enabled()) {
             events.lost(loss);
         }
         lostSignal.complete(null);
-        Scheduling.notifiers().execute(() -> notifyListeners(loss));
-        settings.logger().error("lock '{}' lost ({}) after {} ms; fencing token {}{}", settings.id(), reason,
-                heldFor.toMillis(), lease.fencingToken(), cause == null ? "" : ": " + cause);
+        // The log write goes with the listeners, never on the caller: this is usually the timer
+        // thread, and a write waiting for a busy disk or for the logger's lock (3.7 s in the long
+        // tier) held up every other hold's deadline check behind it.
+        long token = lease.fencingToken();
+        Scheduling.notifiers().execute(() -> {
+            notifyListeners(loss);
+            settings.logger().error("lock '{}' lost ({}) after {} ms; fencing token {}{}", settings.id(), reason,
+                    heldFor.toMillis(), token, cause == null ? "" : ": " + cause);
+        });
         // On its own small pool: after a backend outage these may all block until the driver's
         // timeouts, and must neither add a thread per lock nor hold up other locks' renewals.
         Scheduling.releases().execute(() -> {
