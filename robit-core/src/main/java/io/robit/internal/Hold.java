@@ -259,9 +259,7 @@ public final class Hold<ID> implements Held {
             return left;
         }
         // Off the caller, which may be the timer thread (a renewal's watchdog): see lose().
-        long leftMillis = TimeUnit.NANOSECONDS.toMillis(left);
-        Scheduling.notifiers().execute(() -> settings.logger().warn("renewal of lock '{}' failed; {} ms left before the local deadline: {}",
-                settings.id(), leftMillis, error.toString()));
+        Scheduling.notifiers().execute(new RenewalFailureLog(settings, TimeUnit.NANOSECONDS.toMillis(left), error));
         return left;
     }
 
@@ -288,18 +286,76 @@ public final class Hold<ID> implements Held {
         // The log write goes with the listeners, never on the caller: this is usually the timer
         // thread, and a write waiting for a busy disk or for the logger's lock (3.7 s in the long
         // tier) held up every other hold's deadline check behind it.
-        long token = lease.fencingToken();
-        Scheduling.notifiers().execute(() -> {
-            notifyListeners(loss);
-            settings.logger().error("lock '{}' lost ({}) after {} ms; fencing token {}{}", settings.id(), reason,
-                    heldFor.toMillis(), token, cause == null ? "" : ": " + cause);
-        });
+        Scheduling.notifiers().execute(new Tell<>(this, loss));
         // On its own small pool: after a backend outage these may all block until the driver's
         // timeouts, and must neither add a thread per lock nor hold up other locks' renewals.
-        Scheduling.releases().execute(() -> {
-            renewal.awaitStopped();
-            releaseLease();
-        });
+        Scheduling.releases().execute(new ReleaseAfterLoss<>(this));
+    }
+
+    // The tasks the timer thread hands on are classes, not lambdas, loaded with Hold (below): a
+    // lambda is linked where it first runs, and a JVM's first loss linked these on the timer thread,
+    // hundreds of ms on a starved host (the long tier's timer stacks in defineHiddenClass).
+    static {
+        ensureLoaded(Tell.class, ReleaseAfterLoss.class, RenewalFailureLog.class);
+    }
+
+    private static void ensureLoaded(Class<?>... classes) {
+        for (Class<?> c : classes) {
+            try {
+                Class.forName(c.getName(), true, c.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** Tells the listeners of a loss, then logs it: off the caller, usually the timer thread. */
+    private static final class Tell<ID> implements Runnable {
+        private final Hold<ID> hold;
+        private final Loss loss;
+
+        Tell(Hold<ID> hold, Loss loss) {
+            this.hold = hold;
+            this.loss = loss;
+        }
+
+        @Override
+        public void run() {
+            hold.notifyListeners(loss);
+            hold.settings.logger().error("lock '{}' lost ({}) after {} ms; fencing token {}{}", hold.settings.id(), loss.reason(),
+                    loss.heldFor().toMillis(), loss.fencingToken(), loss.cause().map(c -> ": " + c).orElse(""));
+        }
+    }
+
+    private static final class ReleaseAfterLoss<ID> implements Runnable {
+        private final Hold<ID> hold;
+
+        ReleaseAfterLoss(Hold<ID> hold) {
+            this.hold = hold;
+        }
+
+        @Override
+        public void run() {
+            hold.renewal.awaitStopped();
+            hold.releaseLease();
+        }
+    }
+
+    private static final class RenewalFailureLog implements Runnable {
+        private final MutexSettings<?> settings;
+        private final long leftMillis;
+        private final Throwable error;
+
+        RenewalFailureLog(MutexSettings<?> settings, long leftMillis, Throwable error) {
+            this.settings = settings;
+            this.leftMillis = leftMillis;
+            this.error = error;
+        }
+
+        @Override
+        public void run() {
+            settings.logger().warn("renewal of lock '{}' failed; {} ms left before the local deadline: {}", settings.id(), leftMillis, error.toString());
+        }
     }
 
     private void notifyListeners(Loss loss) {
