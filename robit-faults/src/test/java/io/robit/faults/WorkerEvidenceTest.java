@@ -52,24 +52,31 @@ class WorkerEvidenceTest {
 
     @Test
     void schedStatTellsRunningFromSleeping() throws Exception {
-        long t0 = System.nanoTime();
-        SchedStat start = SchedStat.self();
-        assumeThat(start).as("/proc/thread-self/schedstat (Linux)").isNotNull();
-        long spinUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
-        while (System.nanoTime() - spinUntil < 0) {
-            Thread.onSpinWait();
+        assumeThat(SchedStat.self()).as("/proc/thread-self/schedstat (Linux)").isNotNull();
+        // Spinning, the thread is always runnable: running, or waiting for a CPU on a loaded host. Only a
+        // safepoint (a GC of the test JVM) parks it, so a spin is tried up to 3 times: a reading that
+        // does not count running and waiting fails all three.
+        long best = 0;
+        for (int attempt = 0; attempt < 3 && best <= 80; attempt++) {
+            long t0 = System.nanoTime();
+            SchedStat start = SchedStat.self();
+            long spinUntil = t0 + TimeUnit.MILLISECONDS.toNanos(300);
+            while (System.nanoTime() - spinUntil < 0) {
+                Thread.onSpinWait();
+            }
+            SchedStat spun = SchedStat.self().minus(start);
+            long percent = (spun.runNanos() + spun.waitNanos()) * 100 / (System.nanoTime() - t0);
+            best = Math.max(best, percent);
         }
-        long t1 = System.nanoTime();
-        SchedStat afterSpin = SchedStat.self();
-        Thread.sleep(300);
-        SchedStat afterSleep = SchedStat.self();
-        long t2 = System.nanoTime();
-        SchedStat spun = afterSpin.minus(start);
-        SchedStat slept = afterSleep.minus(afterSpin);
+        assertThat(best).as("percent of a spin the thread was running or runnable").isGreaterThan(80);
 
-        // Spinning, the thread is always runnable: running, or waiting for a CPU on a loaded host. Asleep it is
-        // neither for at least 300 ms, however long the wall time (a loaded host wakes it late, which is waiting).
-        assertThat(spun.runNanos() + spun.waitNanos()).isGreaterThan((t1 - t0) * 8 / 10);
+        // Asleep it is neither for at least 300 ms, however long the wall time (a loaded host wakes it
+        // late, which is waiting).
+        long t1 = System.nanoTime();
+        SchedStat beforeSleep = SchedStat.self();
+        Thread.sleep(300);
+        SchedStat slept = SchedStat.self().minus(beforeSleep);
+        long t2 = System.nanoTime();
         assertThat((t2 - t1) - slept.runNanos() - slept.waitNanos()).isGreaterThan(TimeUnit.MILLISECONDS.toNanos(250));
         assertThat(SchedStat.parse("625396675 2393663568 1476\n")).isEqualTo(new SchedStat(625396675L, 2393663568L, 1476L));
     }

@@ -2,13 +2,10 @@ package io.robit.tck;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.robit.local.LocalDriver;
 import io.robit.spi.Driver;
 import io.robit.spi.Lease;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
@@ -34,31 +31,11 @@ class LeaderElectionContractControlTest {
 
     /** The contract over in-memory leases of half the ttl asked for. */
     private static final class Over extends LeaderElectionContract<String> {
-        private final LocalDriver<String> backend = LocalDriver.create();
+        private final LocalFixture fixture = new LocalFixture(HalfTtlDriver::new);
 
         @Override
         protected DriverFixture<String> fixture() {
-            return new DriverFixture<>() {
-                @Override
-                public Driver<String> newDriver() {
-                    return new HalfTtlDriver(backend);
-                }
-
-                @Override
-                public String newLockId() {
-                    return "lock-" + UUID.randomUUID();
-                }
-
-                @Override
-                public void breakLease(String id) {
-                    backend.revoke(id);
-                }
-
-                @Override
-                public List<String> invalidIds() {
-                    return List.of();
-                }
-            };
+            return fixture;
         }
     }
 
