@@ -476,6 +476,28 @@ class CheckerTest {
                 && v.contains("told only 200.0 ms after"));
     }
 
+    /**
+     * Round 7's PostgreSQL case: the timer thread starved at the deadline until 1030 ms, then 40 ms
+     * later (within the merge gap) a young GC stopped the JVM for 730 ms; told 15 ms after it. Fails
+     * on the old checker (the grace ran from the starvation's end, through the GC); a GC that starts
+     * after the merge gap extends nothing.
+     */
+    @Test
+    void aStopRightAfterAStarvedTimerRanExtendsTheStarvation() {
+        timerLate(980, 1030, 52, 0.4); // 42 of its 50 overdue ms on a runqueue
+        event("w0", "{\"e\":\"safepoint\",\"from\":" + 1070 * MS + ",\"t\":" + 1800 * MS + ",\"op\":\"GenCollectForAllocation\"}");
+        Report report = lateAfterDeadline(1815);
+        assertThat(report.violations()).isEmpty();
+        assertThat(report.count("lateExcusedStarved")).isEqualTo(1);
+        assertThat(report.details()).anyMatch(d -> d.contains("holder timer thread starved of CPU (schedstat) at its deadline 988 ms (980..1800 ms), "
+                + "told 15.0 ms after it ran again") && d.contains("and 1 spans right after"));
+
+        histories.clear(); // the GC 70 ms after the timer ran: the timer thread had time to tell first
+        timerLate(980, 1030, 52, 0.4);
+        event("w0", "{\"e\":\"safepoint\",\"from\":" + 1100 * MS + ",\"t\":" + 1800 * MS + ",\"op\":\"GenCollectForAllocation\"}");
+        assertThat(lateAfterDeadline(1815).lateNotices()).isEqualTo(1);
+    }
+
     @Test
     void waitingThatMayHaveFallenInAStallDoesNotCountForTheRestOfTheStretch() {
         // Overdue 980..1390 ms; the process stalled 990..1300 ms (threads may wait for a CPU in a stall), open 100 ms.

@@ -112,8 +112,10 @@ final class Stops {
      * covering it (of the highest kind when several do), extended through the process-wide spans
      * that follow within the merge gap (a resumed JVM often stalls again at once) and then through
      * the timer thread's overdue stretch if it was starved when the process ran again; or, with no
-     * process-wide span, the timer thread's overdue stretch containing {@code at}, if starved. In
-     * both cases Robit's deadline check, queued behind the overdue probe on the one timer thread,
+     * process-wide span, the timer thread's overdue stretch containing {@code at}, if starved,
+     * extended the same way through the process-wide spans that follow within the merge gap (a
+     * starved thread on a loaded host is often stopped again by a GC before it has run long). In
+     * all cases Robit's deadline check, queued behind the overdue probe on the one timer thread,
      * could not have run before the span's end.
      */
     Span at(long at) {
@@ -125,7 +127,10 @@ final class Stops {
         }
         if (found == null) {
             Holds.TimerLate late = overdueAt(at);
-            return late != null && starved(late) ? new Span(late.due(), late.ran(), Kind.STARVED, starvation(late)) : null;
+            if (late == null || !starved(late)) {
+                return null;
+            }
+            found = new Span(late.due(), late.ran(), Kind.STARVED, starvation(late));
         }
         long to = found.to();
         int after = 0;
