@@ -199,6 +199,11 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
      * The lock's holder as etcd has it: the owner value the holding driver wrote, the fencing token
      * (create revision) and the lease's remaining TTL. etcd keeps nothing of a free lock: empty.
      */
+    /** The lock watches its waiters share (for tests). */
+    QueueWatches queueWatches() {
+        return holds.queueWatches();
+    }
+
     @Override
     public Optional<LockInfo> inspect(String id) {
         ByteSequence key = keys.key(id);
