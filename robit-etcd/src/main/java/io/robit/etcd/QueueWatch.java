@@ -69,6 +69,11 @@ final class QueueWatch {
         }
     }
 
+    /** The first revision the watch reports, or 0 until etcd has confirmed it (for tests). */
+    synchronized long startRevision() {
+        return startRevision;
+    }
+
     /** Takes a use; false if this watch has ended (the caller needs a new one). */
     synchronized boolean use() {
         if (ended) {

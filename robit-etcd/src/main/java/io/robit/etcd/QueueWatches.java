@@ -55,6 +55,12 @@ final class QueueWatches {
         live.remove(lockKey, watch);
     }
 
+    /** The first revision {@code lockKey}'s watch reports; 0 if it has none or etcd has not confirmed it yet (for tests). */
+    long startRevision(ByteSequence lockKey) {
+        QueueWatch watch = live.get(lockKey);
+        return watch == null ? 0 : watch.startRevision();
+    }
+
     /** How many watches are open (for tests). */
     int size() {
         return live.size();

@@ -65,14 +65,15 @@ class QueueWatchIT {
 
     @Test
     void aDeleteReportedBeforeTheWaitRegisteredWakesItAtOnceButNotAWaitOnTheKeyCreatedAgain() throws Exception {
+        CompletableFuture<Void> keepsWatchOpen = awaitDelete(lockKey, put(lockKey));
+        awaitStarted();
         ByteSequence place = place("a");
         long seen = put(place);
-        CompletableFuture<Void> keepsWatchOpen = awaitDelete(lockKey, put(lockKey));
         CompletableFuture<Void> early = awaitDelete(place, seen);
         delete(place);
         early.get(WAKE.toSeconds(), TimeUnit.SECONDS);
 
-        // Registered after the watch reported the delete: from its memory.
+        // Registered after the watch reported the delete, which it covers (no read): from its memory.
         awaitDelete(place, seen).get(WAKE.toSeconds(), TimeUnit.SECONDS);
 
         // The same key created again and seen at its new revision: that delete is older than what the wait saw.
@@ -102,6 +103,7 @@ class QueueWatchIT {
     @Test
     void aWaitOlderThanTheClearedMemoryReadsAndStillWakes() throws Exception {
         CompletableFuture<Void> keepsWatchOpen = awaitDelete(lockKey, put(lockKey));
+        awaitStarted();
         ByteSequence place = place("d");
         long seen = put(place);
         CompletableFuture<Void> early = awaitDelete(place, seen);
@@ -136,6 +138,11 @@ class QueueWatchIT {
         CompletableFuture<Void> freed = new CompletableFuture<>();
         driver.queueWatches().awaitDelete(lockKey.equals(key) || key.startsWith(WaitQueue.prefix(lockKey)) ? lockKey : key, key, seenAt, freed);
         return freed;
+    }
+
+    /** Until etcd has confirmed the lock's watch: waits on what is seen from now are covered by it, with no read. */
+    private void awaitStarted() {
+        await().atMost(WAKE).until(() -> driver.queueWatches().startRevision(lockKey) > 0);
     }
 
     private ByteSequence place(String name) {
