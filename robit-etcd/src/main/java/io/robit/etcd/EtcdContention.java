@@ -1,7 +1,6 @@
 package io.robit.etcd;
 
 import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
@@ -266,7 +265,7 @@ final class EtcdContention implements Contention, Turn {
         long fromRevision = watchKey == null ? 0 : watchFrom;
         // Used once: a second wait without a new attempt would replay the same delete at once.
         watchKey = null;
-        waiting = awaitDelete(holds, id, watched, fromRevision, wait);
+        waiting = awaitDelete(holds, id, key, watched, fromRevision, wait);
         return waiting;
     }
 
@@ -308,12 +307,13 @@ final class EtcdContention implements Contention, Turn {
     }
 
     /**
-     * A wait for {@code key}'s deletion: completes when etcd reports it deleted (from
-     * {@code fromRevision}, or after a read when it is 0), at once if the key is absent, after a
-     * short pause if etcd does not answer the read, and at the latest after {@code maxWait}.
-     * Cancelling it closes the watch.
+     * A wait for {@code key}'s deletion ({@code lockKey} or one of its places): completes when etcd
+     * reports it deleted (after {@code fromRevision - 1}, or after a read when it is 0), at once if the
+     * key is absent, after a short pause if etcd does not answer the read, and at the latest after
+     * {@code maxWait}. The lock's {@link QueueWatch} reports the delete. Cancelling it ends the wait.
      */
-    static CompletableFuture<Void> awaitDelete(Holds holds, String id, ByteSequence key, long fromRevision, Duration maxWait) {
+    static CompletableFuture<Void> awaitDelete(Holds holds, String id, ByteSequence lockKey, ByteSequence key, long fromRevision,
+            Duration maxWait) {
         long maxNanos = Objects.requireNonNull(maxWait, "maxWait must not be null").toNanos();
         if (maxNanos <= 0) {
             return CompletableFuture.completedFuture(null);
@@ -322,7 +322,7 @@ final class EtcdContention implements Contention, Turn {
         CompletableFuture<Void> freed = new CompletableFuture<>();
         holds.completeAfter(freed, maxNanos);
         if (fromRevision > 0) {
-            watchForDelete(holds, key, fromRevision, freed);
+            holds.queueWatches().awaitDelete(lockKey, key, fromRevision - 1, freed);
             return freed;
         }
         holds.store().probe(key)
@@ -333,43 +333,11 @@ final class EtcdContention implements Contention, Turn {
                         holds.completeAfter(freed, RETRY_AFTER_FAILED_PROBE_NANOS);
                     } else if (now.getKvs().isEmpty()) {
                         freed.complete(null);
-                    } else {
-                        watchForDelete(holds, key, now.getHeader().getRevision() + 1, freed);
+                    } else if (!freed.isDone()) {
+                        holds.queueWatches().awaitDelete(lockKey, key, now.getHeader().getRevision(), freed);
                     }
                 });
         return freed;
-    }
-
-    /**
-     * Completes {@code freed} when {@code key}, seen at revision {@code fromRevision - 1}, is deleted.
-     * The watch starts from now (a watch from a passed revision would wait up to 100 ms for etcd's
-     * catch-up loop, on every hand-over); if etcd moved on since {@code fromRevision - 1}, one read
-     * then checks that the key seen then (created at or before it) is still there.
-     */
-    private static void watchForDelete(Holds holds, ByteSequence key, long fromRevision, CompletableFuture<Void> freed) {
-        if (freed.isDone()) {
-            return;
-        }
-        long seenAt = fromRevision - 1;
-        // A watch that fails or ends wakes the caller too: it tries again, and waits anew.
-        Watch.Watcher watcher = holds.store().watchDeletesLive(key, startedAfter -> {
-            if (startedAfter > seenAt) {
-                stillThere(holds, key, seenAt, freed);
-            }
-        }, () -> freed.complete(null), error -> freed.complete(null), () -> freed.complete(null));
-        freed.whenComplete((ignored, error) -> watcher.close());
-    }
-
-    /** Completes {@code freed} unless {@code key} still exists as it was at {@code seenAt} (created then or before). */
-    private static void stillThere(Holds holds, ByteSequence key, long seenAt, CompletableFuture<Void> freed) {
-        if (freed.isDone()) {
-            return;
-        }
-        holds.store().probe(key).orTimeout(holds.requestTimeout().toNanos(), TimeUnit.NANOSECONDS).whenComplete((now, error) -> {
-            if (error != null || now.getKvs().isEmpty() || now.getKvs().get(0).getCreateRevision() > seenAt) {
-                freed.complete(null);
-            }
-        });
     }
 
     /** Blocks on {@code freed} for at most {@code maxWait}, then drops it (closing its watch). */

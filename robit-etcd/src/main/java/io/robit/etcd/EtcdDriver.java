@@ -182,11 +182,11 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
 
     /**
      * Waits like {@link #awaitRelease} without parking a thread: the watch's DELETE event (or a
-     * timer at {@code maxWait}) completes the future on jetcd's threads. Cancelling it closes the watch.
+     * timer at {@code maxWait}) completes the future on jetcd's threads. Cancelling it ends the wait.
      */
     @Override
     public CompletableFuture<Void> awaitReleaseAsync(String id, Duration maxWait) {
-        return EtcdContention.awaitDelete(holds, id, keys.key(id), 0, maxWait);
+        return EtcdContention.awaitDelete(holds, id, keys.key(id), keys.key(id), 0, maxWait);
     }
 
     /** Rejects null, empty and over-long ({@value Keys#MAX_ID_BYTES} UTF-8 bytes) names, and names with unpaired surrogates. */
@@ -199,6 +199,11 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
      * The lock's holder as etcd has it: the owner value the holding driver wrote, the fencing token
      * (create revision) and the lease's remaining TTL. etcd keeps nothing of a free lock: empty.
      */
+    /** The lock watches its waiters share (for tests). */
+    QueueWatches queueWatches() {
+        return holds.queueWatches();
+    }
+
     @Override
     public Optional<LockInfo> inspect(String id) {
         ByteSequence key = keys.key(id);

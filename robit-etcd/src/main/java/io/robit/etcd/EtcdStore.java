@@ -130,23 +130,19 @@ final class EtcdStore {
     }
 
     /**
-     * Watches {@code key}'s deletions from now on: etcd serves such a watch at once, where one that
-     * starts at a revision already passed waits for etcd's catch-up loop (every 100 ms). {@code onCreated}
-     * gets the revision the watch starts after, so the caller can check what happened before it.
-     * Callbacks run on jetcd's threads.
+     * Watches, from now, the deletes of every key from {@code from} to {@code to} (exclusive):
+     * {@code onCreated} gets the revision etcd started at (the watch reports later ones),
+     * {@code onEvents} each batch of events, both on jetcd's threads; {@code onEnd} when jetcd gives
+     * the watch up.
      */
-    Watch.Watcher watchDeletesLive(ByteSequence key, LongConsumer onCreated, Runnable onDelete, Consumer<Throwable> onError, Runnable onEnd) {
-        WatchOption option = WatchOption.builder().withNoPut(true).withCreateNotify(true).build();
-        return watch.watch(key, option, Watch.listener((WatchResponse response) -> {
+    Watch.Watcher watchQueueDeletes(ByteSequence from, ByteSequence to, LongConsumer onCreated, Consumer<List<WatchEvent>> onEvents,
+            Consumer<Throwable> onError, Runnable onEnd) {
+        WatchOption option = WatchOption.builder().withRange(to).withNoPut(true).withCreateNotify(true).build();
+        return watch.watch(from, option, Watch.listener((WatchResponse response) -> {
             if (response.isCreatedNotify()) {
                 onCreated.accept(response.getHeader().getRevision());
-                return;
-            }
-            for (WatchEvent event : response.getEvents()) {
-                if (event.getEventType() == WatchEvent.EventType.DELETE) {
-                    onDelete.run();
-                    return;
-                }
+            } else if (!response.getEvents().isEmpty()) {
+                onEvents.accept(response.getEvents());
             }
         }, onError, onEnd));
     }

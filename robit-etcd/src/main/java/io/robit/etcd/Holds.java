@@ -46,6 +46,7 @@ final class Holds {
     private final ScheduledThreadPoolExecutor timer;
     private final DeferredWatches watches;
     private final KeyReclaimer reclaimer;
+    private final QueueWatches queueWatches = new QueueWatches(this);
     private final AtomicLong attempts = new AtomicLong();
     private final String placeId = UUID.randomUUID().toString();
     private final AtomicLong places = new AtomicLong();
@@ -332,6 +333,19 @@ final class Holds {
         }
     }
 
+    /** Runs {@code task} after {@code delayNanos}; null (and nothing runs) once the driver is closed. */
+    ScheduledFuture<?> scheduleOrNull(Runnable task, long delayNanos) {
+        try {
+            return timer.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            return null;
+        }
+    }
+
+    QueueWatches queueWatches() {
+        return queueWatches;
+    }
+
     /** Completes {@code future} after {@code delayNanos} (at once if the driver is closed); the timer task goes when it completes. */
     void completeAfter(CompletableFuture<Void> future, long delayNanos) {
         try {
@@ -348,6 +362,7 @@ final class Holds {
             return false;
         }
         timer.shutdownNow();
+        queueWatches.closeAll();
         sessions.close();
         for (EtcdLease lease : active) {
             lease.stopWatching();

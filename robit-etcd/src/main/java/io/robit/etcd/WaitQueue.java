@@ -33,6 +33,11 @@ final class WaitQueue {
         return lockKey.concat(ByteSequence.from(MARK));
     }
 
+    /** The end of the range from {@code lockKey} through its queue's places (exclusive). */
+    static ByteSequence end(ByteSequence lockKey) {
+        return lockKey.concat(ByteSequence.from(MARK_END));
+    }
+
     /** Whether a key's bytes after the driver's key prefix name a place in a queue rather than a lock. */
     static boolean isPlace(byte[] afterPrefix) {
         for (byte b : afterPrefix) {

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** {@link EtcdDriver#awaitReleaseAsync}: asynchronous waiters park no thread and do not poll (one watch each). */
+/** {@link EtcdDriver#awaitReleaseAsync}: asynchronous waiters park no thread and do not poll (they share the lock's one watch). */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class EtcdAsyncWaitIT {
     private static final Duration TTL = Duration.ofSeconds(60);
