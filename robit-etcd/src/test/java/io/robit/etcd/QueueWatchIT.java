@@ -68,10 +68,7 @@ class QueueWatchIT {
         CompletableFuture<Void> keepsWatchOpen = awaitDelete(lockKey, put(lockKey));
         awaitStarted();
         ByteSequence place = place("a");
-        long seen = put(place);
-        CompletableFuture<Void> early = awaitDelete(place, seen);
-        delete(place);
-        early.get(WAKE.toSeconds(), TimeUnit.SECONDS);
+        long seen = deletedWhileAwaited(place);
 
         // Registered after the watch reported the delete, which it covers (no read): from its memory.
         awaitDelete(place, seen).get(WAKE.toSeconds(), TimeUnit.SECONDS);
@@ -105,10 +102,7 @@ class QueueWatchIT {
         CompletableFuture<Void> keepsWatchOpen = awaitDelete(lockKey, put(lockKey));
         awaitStarted();
         ByteSequence place = place("d");
-        long seen = put(place);
-        CompletableFuture<Void> early = awaitDelete(place, seen);
-        delete(place);
-        early.get(WAKE.toSeconds(), TimeUnit.SECONDS);
+        long seen = deletedWhileAwaited(place);
         // More deletes than the watch remembers: the one above is forgotten.
         List<CompletableFuture<Void>> churn = new ArrayList<>();
         for (int i = 0; i <= QueueWatch.MAX_REMEMBERED_DELETES; i++) {
@@ -143,6 +137,15 @@ class QueueWatchIT {
     /** Until etcd has confirmed the lock's watch: waits on what is seen from now are covered by it, with no read. */
     private void awaitStarted() {
         await().atMost(WAKE).until(() -> driver.queueWatches().startRevision(lockKey) > 0);
+    }
+
+    /** Puts {@code key}, waits on it and deletes it: the revision it was seen at, once the watch has reported the delete. */
+    private long deletedWhileAwaited(ByteSequence key) throws Exception {
+        long seen = put(key);
+        CompletableFuture<Void> early = awaitDelete(key, seen);
+        delete(key);
+        early.get(WAKE.toSeconds(), TimeUnit.SECONDS);
+        return seen;
     }
 
     private ByteSequence place(String name) {

@@ -5,6 +5,7 @@ import io.etcd.jetcd.Client;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
+import io.robit.bench.core.RingArgs;
 import io.robit.testsupport.EtcdServer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -36,12 +37,10 @@ public final class EtcdHandoffFloor {
 
     /** Entry point. */
     public static void main(String[] args) throws Exception {
-        int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
-        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-        int clients = args.length > 2 ? Integer.parseInt(args[2]) : 4;
-        if (seconds < 1 || rounds < 1 || clients < 2) {
-            throw new IllegalArgumentException("need seconds >= 1, rounds >= 1, clients >= 2; got " + Arrays.toString(args));
-        }
+        RingArgs parsed = RingArgs.parse(args);
+        int seconds = parsed.seconds();
+        int rounds = parsed.rounds();
+        int clients = parsed.clients();
         EtcdServer server = args.length > 3 ? null : EtcdServer.start("/usr/bin/etcd");
         String endpoint = server == null ? args[3] : server.endpoint();
         try {

@@ -1,12 +1,12 @@
 package io.robit.bench.jdbc;
 
+import io.robit.bench.core.RingArgs;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -46,12 +46,10 @@ public final class JdbcHandoffFloor {
 
     /** Entry point; arguments: seconds per round, rounds, ring size. */
     public static void main(String[] args) throws Exception {
-        int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
-        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-        int clients = args.length > 2 ? Integer.parseInt(args[2]) : 4;
-        if (seconds < 1 || rounds < 1 || clients < 2) {
-            throw new IllegalArgumentException("need seconds >= 1, rounds >= 1, clients >= 2; got " + Arrays.toString(args));
-        }
+        RingArgs parsed = RingArgs.parse(args);
+        int seconds = parsed.seconds();
+        int rounds = parsed.rounds();
+        int clients = parsed.clients();
         try (Connection c = connect(); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS robit_floor (id INT PRIMARY KEY, owner INT NOT NULL, n BIGINT NOT NULL)");
             s.execute("INSERT INTO robit_floor VALUES (1, 0, 0) ON CONFLICT (id) DO NOTHING");
