@@ -36,8 +36,8 @@ final class QueueWatch {
     private final Holds holds;
     private final ByteSequence lockKey;
     private final QueueWatches registry;
-    private Watch.Watcher watcher;
     // All below guarded by this.
+    private Watch.Watcher watcher;
     // The first revision the watch reports: created revision + 1, or 0 until etcd confirms it.
     private long startRevision;
     // The revision of the newest event reported, and the revisions whose deletes may be forgotten (at or below).
@@ -99,16 +99,11 @@ final class QueueWatch {
             }
         }
         // The driver is closed: no timer.
-        end();
+        end(true);
     }
 
     private void closeIfUnused() {
-        synchronized (this) {
-            if (users > 0 || ended) {
-                return;
-            }
-        }
-        end();
+        end(true);
     }
 
     /**
@@ -213,10 +208,15 @@ final class QueueWatch {
 
     /** Ends this watch (error, end of stream, idle, driver closed): every wait completes, and the next wait opens a new one. */
     void end() {
+        end(false);
+    }
+
+    /** Ends this watch, unless it has ended or {@code onlyIfUnused} and a wait took a use since the check was due. */
+    private void end(boolean onlyIfUnused) {
         List<Wait> all = new ArrayList<>();
         Watch.Watcher toClose;
         synchronized (this) {
-            if (ended) {
+            if (ended || (onlyIfUnused && users > 0)) {
                 return;
             }
             ended = true;
