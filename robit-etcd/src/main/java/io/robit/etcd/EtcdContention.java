@@ -340,7 +340,7 @@ final class EtcdContention implements Contention, Turn {
         return freed;
     }
 
-    /** Blocks on {@code freed} for at most {@code maxWait}, then drops it (closing its watch). */
+    /** Blocks on {@code freed} for at most {@code maxWait}, then drops it (its registration with the lock's watch goes). */
     static void awaitBlocking(CompletableFuture<Void> freed, Duration maxWait) throws InterruptedException {
         try {
             freed.get(Math.max(0, maxWait.toNanos()), TimeUnit.NANOSECONDS);

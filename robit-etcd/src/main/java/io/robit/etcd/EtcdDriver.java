@@ -189,6 +189,11 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
         return EtcdContention.awaitDelete(holds, id, keys.key(id), keys.key(id), 0, maxWait);
     }
 
+    /** The lock watches its waiters share (for tests). */
+    QueueWatches queueWatches() {
+        return holds.queueWatches();
+    }
+
     /** Rejects null, empty and over-long ({@value Keys#MAX_ID_BYTES} UTF-8 bytes) names, and names with unpaired surrogates. */
     @Override
     public void validate(String id) {
@@ -199,11 +204,6 @@ public final class EtcdDriver implements Driver<String>, Inspectable<String> {
      * The lock's holder as etcd has it: the owner value the holding driver wrote, the fencing token
      * (create revision) and the lease's remaining TTL. etcd keeps nothing of a free lock: empty.
      */
-    /** The lock watches its waiters share (for tests). */
-    QueueWatches queueWatches() {
-        return holds.queueWatches();
-    }
-
     @Override
     public Optional<LockInfo> inspect(String id) {
         ByteSequence key = keys.key(id);

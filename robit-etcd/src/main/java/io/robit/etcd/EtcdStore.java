@@ -132,8 +132,8 @@ final class EtcdStore {
     /**
      * Watches, from now, the deletes of every key from {@code from} to {@code to} (exclusive):
      * {@code onCreated} gets the revision etcd started at (the watch reports later ones),
-     * {@code onEvents} each batch of events, both on jetcd's threads; {@code onEnd} when jetcd gives
-     * the watch up.
+     * {@code onEvents} each batch of events, all callbacks on jetcd's threads; {@code onError} and
+     * {@code onEnd} when the watch fails or jetcd gives it up.
      */
     Watch.Watcher watchQueueDeletes(ByteSequence from, ByteSequence to, LongConsumer onCreated, Consumer<List<WatchEvent>> onEvents,
             Consumer<Throwable> onError, Runnable onEnd) {

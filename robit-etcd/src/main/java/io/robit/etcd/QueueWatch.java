@@ -35,13 +35,13 @@ final class QueueWatch {
 
     private final Holds holds;
     private final ByteSequence lockKey;
+    private final ByteSequence queuePrefix;
     private final QueueWatches registry;
     // All below guarded by this.
     private Watch.Watcher watcher;
     // The first revision the watch reports: created revision + 1, or 0 until etcd confirms it.
     private long startRevision;
-    // The revision of the newest event reported, and the revisions whose deletes may be forgotten (at or below).
-    private long reportedRevision;
+    // Deletes at or below this revision may have been forgotten.
     private long forgottenUpTo;
     private final Map<ByteSequence, Long> deletedAt = new HashMap<>();
     private final Map<ByteSequence, List<Wait>> waits = new HashMap<>();
@@ -52,6 +52,7 @@ final class QueueWatch {
     QueueWatch(Holds holds, ByteSequence lockKey, QueueWatches registry) {
         this.holds = holds;
         this.lockKey = lockKey;
+        this.queuePrefix = WaitQueue.prefix(lockKey);
         this.registry = registry;
     }
 
@@ -149,7 +150,6 @@ final class QueueWatch {
         List<Wait> uncovered = new ArrayList<>();
         synchronized (this) {
             startRevision = revision + 1;
-            reportedRevision = Math.max(reportedRevision, revision);
             for (List<Wait> forKey : waits.values()) {
                 for (Wait wait : forKey) {
                     if (wait.seenAt < revision) {
@@ -170,14 +170,14 @@ final class QueueWatch {
                 }
                 ByteSequence key = event.getKeyValue().getKey();
                 long revision = event.getKeyValue().getModRevision();
-                reportedRevision = Math.max(reportedRevision, revision);
-                if (!key.equals(lockKey) && !key.startsWith(WaitQueue.prefix(lockKey))) {
+                if (!key.equals(lockKey) && !key.startsWith(queuePrefix)) {
                     // Another lock's key inside the range (a name this one is a prefix of).
                     continue;
                 }
                 if (deletedAt.size() >= MAX_REMEMBERED_DELETES) {
+                    // Events come in revision order: every delete forgotten here is at or below this one.
                     deletedAt.clear();
-                    forgottenUpTo = reportedRevision;
+                    forgottenUpTo = revision;
                 }
                 deletedAt.put(key, revision);
                 List<Wait> forKey = waits.get(key);
