@@ -95,8 +95,9 @@ final class EtcdLease extends BaseLease implements SessionLease, AsyncLease {
     /**
      * Keeps the shared lease alive if it might not last {@code ttl} from now (one keep-alive; etcd
      * cannot shorten a lease, so a lease that surely lasts longer needs none), and checks the key
-     * is still ours. Both requests go out together. The core does not call it (it keeps the
-     * session alive instead); it serves other callers of the SPI.
+     * is still ours. Both requests go out together. A lease already past its sure time is not
+     * revived: the hold is lost ({@link LossReason#EXPIRED}). The core does not call it (it keeps
+     * the session alive instead); it serves other callers of the SPI.
      */
     @Override
     public void refresh(Duration ttl, Duration timeout) throws InterruptedException {
@@ -124,6 +125,9 @@ final class EtcdLease extends BaseLease implements SessionLease, AsyncLease {
             return CompletableFuture.failedFuture(new IllegalStateException("the lease on lock '" + id + "' was released; it cannot be refreshed"));
         }
         long start = System.nanoTime();
+        if (!session.lastsUntil(start)) {
+            return CompletableFuture.failedFuture(expiredUnrenewed());
+        }
         CompletableFuture<?> keeping = session.lastsUntil(start + ttl.toNanos())
                 ? CompletableFuture.completedFuture(null)
                 : holds.sessions().keepAlive(session);
@@ -142,6 +146,21 @@ final class EtcdLease extends BaseLease implements SessionLease, AsyncLease {
                     }
                     throw cause instanceof CompletionException c ? c : new CompletionException(cause);
                 });
+    }
+
+    /**
+     * Nobody kept the session alive until its sure time: etcd may already have freed the key, so
+     * the hold is past its deadline (as a Redis or SQL hold is once its expiry passes). A keep-alive
+     * now could still revive the lease (etcd expires it a little after our sure time) and with it a
+     * hold its holder may already count as lost; so the hold is lost, and its key, if etcd still has
+     * it, is deleted (ours only) rather than left on a lease another hold may keep alive.
+     */
+    private LockLostException expiredUnrenewed() {
+        String detail = session.lost().isDone() ? "etcd " + session + " is gone (expired or revoked)"
+                : "etcd " + session + " was not kept alive in time: etcd may already have freed the key";
+        LockLostException lost = markLost(LossReason.EXPIRED, detail);
+        holds.reclaimer().deleteKnown(id, key, fencingToken(), session);
+        return lost;
     }
 
     /** The verdict on one refresh: the keep-alive's failure (or null), and the key as read (or the read's failure). */
