@@ -6,6 +6,7 @@ import io.robit.spi.LeaseSession;
 import io.robit.tck.DriverFixture;
 import io.robit.testsupport.EtcdCluster;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -74,6 +75,12 @@ final class EtcdFixture implements DriverFixture<String> {
     public void endSession(LeaseSession session) throws Exception {
         Client client = admin != null ? admin : EtcdTestSupport.admin();
         client.getLeaseClient().revoke(((SharedLease) session).id()).get(10, TimeUnit.SECONDS);
+    }
+
+    /** The cluster grants no lease shorter than its election timeout allows. */
+    @Override
+    public Duration expiryTtl() {
+        return cluster != null ? EtcdCluster.MINIMUM_LEASE : DriverFixture.super.expiryTtl();
     }
 
     @Override

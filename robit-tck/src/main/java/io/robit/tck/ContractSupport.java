@@ -78,9 +78,9 @@ public abstract class ContractSupport<ID> {
         return fixture().newDriverVia(address);
     }
 
-    /** The short lease used by expiry tests. Override if the backend has a larger minimum. */
+    /** The short lease used by expiry tests: the fixture's {@link DriverFixture#expiryTtl()}, 2 s unless it says more. */
     protected Duration ttl() {
-        return Duration.ofSeconds(2);
+        return fromFixture(DriverFixture::expiryTtl, DriverFixture.DEFAULT_EXPIRY_TTL);
     }
 
     /** Extra time allowed, beyond the ttl, for an expiry or notification to be observed. */

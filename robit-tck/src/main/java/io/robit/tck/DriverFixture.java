@@ -16,6 +16,9 @@ import java.util.Optional;
  * @param <ID> the driver's lock-name type
  */
 public interface DriverFixture<ID> extends AutoCloseable {
+    /** The expiry tests' lease unless the backend grants no lease that short: 2 s. */
+    Duration DEFAULT_EXPIRY_TTL = Duration.ofSeconds(2);
+
     /** The outage contract's lease unless a fixture needs a longer one: 3 s. */
     Duration DEFAULT_OUTAGE_TTL = Duration.ofSeconds(3);
 
@@ -47,6 +50,15 @@ public interface DriverFixture<ID> extends AutoCloseable {
     /** See {@link ContractSupport#invalidIds()}. */
     default List<ID> invalidIds() {
         return List.of();
+    }
+
+    /**
+     * The short lease of the expiry tests (see {@link ContractSupport#ttl()}): longer for a backend
+     * that grants nothing shorter (an etcd whose election timeout makes its minimum lease 4 s), so
+     * that those tests wait for the lease the backend really granted.
+     */
+    default Duration expiryTtl() {
+        return DEFAULT_EXPIRY_TTL;
     }
 
     /**

@@ -26,6 +26,13 @@ import java.util.stream.Stream;
  * process. Stops only its own processes.
  */
 public final class EtcdCluster implements AutoCloseable {
+    private static final int HEARTBEAT_MILLIS = 250;
+    private static final int ELECTION_TIMEOUT_MILLIS = 2500;
+    /**
+     * The shortest lease these members grant, whatever is asked: etcd's minimum TTL is 1.5 election
+     * timeouts, rounded up to whole seconds (3.75 s here).
+     */
+    public static final Duration MINIMUM_LEASE = Duration.ofSeconds((ELECTION_TIMEOUT_MILLIS * 3 / 2 + 999) / 1000);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final Pattern MEMBER = Pattern.compile("\"member_id\":\"(\\d+)\"");
     private static final Pattern LEADER = Pattern.compile("\"leader\":\"(\\d+)\"");
@@ -90,7 +97,7 @@ public final class EtcdCluster implements AutoCloseable {
                 "--initial-cluster", initial.toString(), "--initial-cluster-state", state,
                 "--initial-cluster-token", base.getFileName().toString(),
                 // Generous on a loaded machine: missed heartbeats would elect leaders all day.
-                "--heartbeat-interval", "250", "--election-timeout", "2500",
+                "--heartbeat-interval", String.valueOf(HEARTBEAT_MILLIS), "--election-timeout", String.valueOf(ELECTION_TIMEOUT_MILLIS),
                 "--logger", "zap", "--log-level", "warn");
         processes[member] = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(base.resolve("m" + member + ".log").toFile())).start();
