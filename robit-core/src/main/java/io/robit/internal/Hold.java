@@ -199,7 +199,12 @@ public final class Hold<ID> implements Held {
 
     /** Declares the loss if the local deadline has passed; true if it has. */
     boolean expireIfDue() {
-        if (state.get() == ACTIVE && settings.ticker().read() - deadlineNanos >= 0) {
+        return state.get() == ACTIVE && expireIfDue(settings.ticker().read());
+    }
+
+    /** {@link #expireIfDue()} at {@code nowNanos}, a reading of this hold's ticker (one reading for many holds). */
+    boolean expireIfDue(long nowNanos) {
+        if (state.get() == ACTIVE && nowNanos - deadlineNanos >= 0) {
             lose(LossReason.DEADLINE_PASSED, renewal.lastError());
             return true;
         }

@@ -3,6 +3,7 @@ package io.robit.internal;
 import io.robit.LockLostException;
 import io.robit.LossReason;
 import io.robit.spi.LeaseSession;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -14,6 +15,7 @@ final class SessionMember implements HoldKeeper {
     private final MutexSettings<?> settings;
     private final LeaseSession session;
     private final long periodNanos;
+    private final Duration renewTimeout;
     private final AtomicBoolean left = new AtomicBoolean();
     // Set by SessionRenewal.join, inside its registry update, so a stop() during the join finds it.
     volatile SessionRenewal renewal;
@@ -25,6 +27,7 @@ final class SessionMember implements HoldKeeper {
         this.settings = settings;
         this.session = session;
         this.periodNanos = periodNanos;
+        this.renewTimeout = settings.renewTimeout();
     }
 
     @Override
@@ -66,6 +69,10 @@ final class SessionMember implements HoldKeeper {
         return periodNanos;
     }
 
+    Duration renewTimeout() {
+        return renewTimeout;
+    }
+
     long deadlineNanos() {
         return hold.deadlineNanos();
     }
@@ -105,8 +112,8 @@ final class SessionMember implements HoldKeeper {
         }
     }
 
-    /** Declares the loss if the local deadline has passed. */
-    void expireIfDue() {
-        hold.expireIfDue();
+    /** Declares the loss if the local deadline has passed by {@code nowNanos}, a ticker reading. */
+    void expireIfDue(long nowNanos) {
+        hold.expireIfDue(nowNanos);
     }
 }

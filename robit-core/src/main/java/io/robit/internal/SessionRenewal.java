@@ -171,8 +171,7 @@ final class SessionRenewal {
         // driver's batch after it, as with Redis, whose keys each have their own ttl.
         long covered = joins.get();
         // A hold already past its deadline is lost, not renewed.
-        expireDue();
-        Duration timeout = renewTimeout();
+        Duration timeout = expireDueAndRenewTimeout();
         if (timeout == null) {
             endAttempt();
             retireIfIdle();
@@ -310,8 +309,7 @@ final class SessionRenewal {
         timers.lock();
         try {
             if (!closed) {
-                scheduleKeepAlive(sentNanos + periodNanos(guaranteedNanos));
-                armDeadlineCheck();
+                scheduleAfterRenewal(sentNanos, guaranteedNanos);
             }
         } finally {
             timers.unlock();
@@ -391,9 +389,28 @@ final class SessionRenewal {
     // A plain loop, no method reference: the first expiry of a JVM runs here on the timer thread, and
     // linking one there took hundreds of ms on a starved host (the fault suite, finding 9).
     private void expireDue() {
+        long now = key.ticker().read();
         for (SessionMember member : members) {
-            member.expireIfDue();
+            member.expireIfDue(now);
         }
+    }
+
+    /**
+     * {@link #expireDue()}, and the shortest renewTimeout of the holds on the session (null if none
+     * is left), in one pass: with thousands of holds on a session, each pass over them is most of a
+     * keep-alive's cost on the timer thread.
+     */
+    private Duration expireDueAndRenewTimeout() {
+        long now = key.ticker().read();
+        Duration shortest = null;
+        for (SessionMember member : members) {
+            member.expireIfDue(now);
+            Duration timeout = member.renewTimeout();
+            if (shortest == null || timeout.compareTo(shortest) < 0) {
+                shortest = timeout;
+            }
+        }
+        return shortest;
     }
 
     // Caller holds `timers`. Moves the next keep-alive to `dueNanos` unless one is due sooner.
@@ -408,6 +425,24 @@ final class SessionRenewal {
         keepAliveTask = key.scheduler().schedule(this::keepAliveDue, Math.max(0, dueNanos - key.ticker().read()), TimeUnit.NANOSECONDS);
     }
 
+    // Caller holds `timers`. After a keep-alive sent at `sentNanos`: the next one (periodNanos) and
+    // the deadline check (armDeadlineCheck), from one pass over the holds.
+    private void scheduleAfterRenewal(long sentNanos, long guaranteedNanos) {
+        long period = Math.max(1, guaranteedNanos / 3);
+        long nearest = 0;
+        boolean any = false;
+        for (SessionMember member : members) {
+            period = Math.min(period, member.periodNanos());
+            if (member.isRunning()) {
+                long deadline = member.deadlineNanos();
+                nearest = any && nearest - deadline <= 0 ? nearest : deadline;
+                any = true;
+            }
+        }
+        scheduleKeepAlive(sentNanos + period);
+        armDeadlineCheck(any, nearest);
+    }
+
     // Caller holds `timers`. One timer, at the nearest deadline of a hold on the session.
     private void armDeadlineCheck() {
         long nearest = 0;
@@ -419,6 +454,11 @@ final class SessionRenewal {
                 any = true;
             }
         }
+        armDeadlineCheck(any, nearest);
+    }
+
+    // Caller holds `timers`.
+    private void armDeadlineCheck(boolean any, long nearest) {
         if (any) {
             scheduleDeadlineCheck(nearest);
         } else if (deadlineTask != null) {
@@ -461,17 +501,6 @@ final class SessionRenewal {
         return period;
     }
 
-    // The shortest renewTimeout of the holds on the session; null if none is left.
-    private Duration renewTimeout() {
-        Duration shortest = null;
-        for (SessionMember member : members) {
-            Duration timeout = member.settings().renewTimeout();
-            if (shortest == null || timeout.compareTo(shortest) < 0) {
-                shortest = timeout;
-            }
-        }
-        return shortest;
-    }
 
     /** One renewal per session object, scheduler, refresh executor and ticker: compared by identity. */
     private record Key(LeaseSession session, ScheduledExecutorService scheduler, Executor refreshExecutor, Ticker ticker) {
