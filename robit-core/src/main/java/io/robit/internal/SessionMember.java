@@ -3,7 +3,6 @@ package io.robit.internal;
 import io.robit.LockLostException;
 import io.robit.LossReason;
 import io.robit.spi.LeaseSession;
-import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -15,7 +14,6 @@ final class SessionMember implements HoldKeeper {
     private final MutexSettings<?> settings;
     private final LeaseSession session;
     private final long periodNanos;
-    private final Duration renewTimeout;
     private final AtomicBoolean left = new AtomicBoolean();
     // Set by SessionRenewal.join, inside its registry update, so a stop() during the join finds it.
     volatile SessionRenewal renewal;
@@ -27,7 +25,6 @@ final class SessionMember implements HoldKeeper {
         this.settings = settings;
         this.session = session;
         this.periodNanos = periodNanos;
-        this.renewTimeout = settings.renewTimeout();
     }
 
     @Override
@@ -67,10 +64,6 @@ final class SessionMember implements HoldKeeper {
 
     long periodNanos() {
         return periodNanos;
-    }
-
-    Duration renewTimeout() {
-        return renewTimeout;
     }
 
     long deadlineNanos() {

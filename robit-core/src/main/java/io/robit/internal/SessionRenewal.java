@@ -309,7 +309,8 @@ final class SessionRenewal {
         timers.lock();
         try {
             if (!closed) {
-                scheduleAfterRenewal(sentNanos, guaranteedNanos);
+                // Often enough for what the session guarantees, and for the shortest period of its holds.
+                scheduleKeepAlive(sentNanos + armDeadlineCheck(Math.max(1, guaranteedNanos / 3)));
             }
         } finally {
             timers.unlock();
@@ -379,7 +380,7 @@ final class SessionRenewal {
         timers.lock();
         try {
             if (!closed) {
-                armDeadlineCheck();
+                armDeadlineCheck(Long.MAX_VALUE);
             }
         } finally {
             timers.unlock();
@@ -405,7 +406,7 @@ final class SessionRenewal {
         Duration shortest = null;
         for (SessionMember member : members) {
             member.expireIfDue(now);
-            Duration timeout = member.renewTimeout();
+            Duration timeout = member.settings().renewTimeout();
             if (shortest == null || timeout.compareTo(shortest) < 0) {
                 shortest = timeout;
             }
@@ -425,10 +426,11 @@ final class SessionRenewal {
         keepAliveTask = key.scheduler().schedule(this::keepAliveDue, Math.max(0, dueNanos - key.ticker().read()), TimeUnit.NANOSECONDS);
     }
 
-    // Caller holds `timers`. After a keep-alive sent at `sentNanos`: the next one (periodNanos) and
-    // the deadline check (armDeadlineCheck), from one pass over the holds.
-    private void scheduleAfterRenewal(long sentNanos, long guaranteedNanos) {
-        long period = Math.max(1, guaranteedNanos / 3);
+    // Caller holds `timers`. One timer, at the nearest deadline of a running hold on the session.
+    // Returns the shortest renewal period of the holds, at most `periodCap`: the same pass serves
+    // the next keep-alive after a renewal (with thousands of holds, each pass counts).
+    private long armDeadlineCheck(long periodCap) {
+        long period = periodCap;
         long nearest = 0;
         boolean any = false;
         for (SessionMember member : members) {
@@ -439,32 +441,13 @@ final class SessionRenewal {
                 any = true;
             }
         }
-        scheduleKeepAlive(sentNanos + period);
-        armDeadlineCheck(any, nearest);
-    }
-
-    // Caller holds `timers`. One timer, at the nearest deadline of a hold on the session.
-    private void armDeadlineCheck() {
-        long nearest = 0;
-        boolean any = false;
-        for (SessionMember member : members) {
-            if (member.isRunning()) {
-                long deadline = member.deadlineNanos();
-                nearest = any && nearest - deadline <= 0 ? nearest : deadline;
-                any = true;
-            }
-        }
-        armDeadlineCheck(any, nearest);
-    }
-
-    // Caller holds `timers`.
-    private void armDeadlineCheck(boolean any, long nearest) {
         if (any) {
             scheduleDeadlineCheck(nearest);
         } else if (deadlineTask != null) {
             deadlineTask.cancel(false);
             deadlineTask = null;
         }
+        return period;
     }
 
     // Caller holds `timers`.
