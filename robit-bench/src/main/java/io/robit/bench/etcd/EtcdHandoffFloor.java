@@ -2,7 +2,13 @@ package io.robit.bench.etcd;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KV;
 import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.robit.bench.core.RingArgs;
@@ -15,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -27,9 +34,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * waits for {@code clients - 1} hand-overs, so the ring's hand-over time times that is the floor
  * of a fair lock's wait.
  *
- * <p>Starts its own etcd ({@code /usr/bin/etcd}), or uses {@code --endpoint host:port}. Run:
+ * <p>With {@code --lock-key} the ring follows the layout of Robit's etcd lock instead (one lock key,
+ * decided by "create it if absent", and a queue of places), with none of Robit's code and none of its
+ * reads: on its turn a thread takes the lock key in one transaction that also deletes its place, then
+ * releases it by deleting it (which wakes the next thread, from the watch every thread keeps on the
+ * lock key), then queues again by writing its place. So a hand-over is two writes in series (the
+ * release, then the next thread's take) and a third write (the queueing) lands beside the next take.
+ * Its wait, from writing the place to the take's answer, is the floor of a fair wait on that layout.
+ *
+ * <p>Starts its own etcd ({@code /usr/bin/etcd}), or uses the endpoint given. Run:
  * {@code java -cp robit-bench/target/benchmarks.jar io.robit.bench.etcd.EtcdHandoffFloor
- * [seconds=10] [rounds=3] [clients=4] [host:port]}
+ * [seconds=10] [rounds=3] [clients=4] [host:port] [--lock-key]}
  */
 public final class EtcdHandoffFloor {
     private EtcdHandoffFloor() {
@@ -37,17 +52,20 @@ public final class EtcdHandoffFloor {
 
     /** Entry point. */
     public static void main(String[] args) throws Exception {
-        RingArgs parsed = RingArgs.parse(args);
+        boolean lockKey = Arrays.asList(args).contains("--lock-key");
+        String[] positional = Arrays.stream(args).filter(arg -> !arg.equals("--lock-key")).toArray(String[]::new);
+        RingArgs parsed = RingArgs.parse(positional);
         int seconds = parsed.seconds();
         int rounds = parsed.rounds();
         int clients = parsed.clients();
-        EtcdServer server = args.length > 3 ? null : EtcdServer.start("/usr/bin/etcd");
-        String endpoint = server == null ? args[3] : server.endpoint();
+        EtcdServer server = positional.length > 3 ? null : EtcdServer.start("/usr/bin/etcd");
+        String endpoint = server == null ? positional[3] : server.endpoint();
         try {
-            System.out.printf(Locale.ROOT, "| round | ring of %d: hand-overs/s | hand-over p50 / p99 / max ms | %d hand-overs (a fair waiter's wait) p50 / p99 ms |%n"
-                    + "|---|---|---|---|%n", clients, clients - 1);
+            System.out.printf(Locale.ROOT, "| round | %s of %d: hand-overs/s | hand-over p50 / p99 / max ms | %s p50 / p99 ms |%n"
+                    + "|---|---|---|---|%n", lockKey ? "lock-key ring" : "ring", clients,
+                    lockKey ? "a waiter's wait, place written to take answered," : (clients - 1) + " hand-overs (a fair waiter's wait)");
             for (int r = 1; r <= rounds; r++) {
-                double[] m = ring(endpoint, seconds, clients, r);
+                double[] m = lockKey ? lockKeyRing(endpoint, seconds, clients, r) : ring(endpoint, seconds, clients, r);
                 System.out.printf(Locale.ROOT, "| %d | %.0f | %.2f / %.2f / %.2f | %.2f / %.2f |%n", r, m[0], m[1], m[2], m[3], m[4], m[5]);
             }
         } finally {
@@ -131,11 +149,109 @@ public final class EtcdHandoffFloor {
                 waits[i] += each[i + k];
             }
         }
-        double[] sorted = each.clone();
+        return summary(each, waits, seconds);
+    }
+
+    /** The {@code --lock-key} ring: returns what {@link #ring} does, with each waiter's wait measured rather than summed. */
+    private static double[] lockKeyRing(String endpoint, int seconds, int size, int round) throws Exception {
+        ByteSequence lock = ByteSequence.from("robit-floor-lock/" + round, StandardCharsets.UTF_8);
+        ByteSequence value = ByteSequence.from("holder", StandardCharsets.UTF_8);
+        AtomicInteger next = new AtomicInteger();
+        AtomicLong releasedAt = new AtomicLong();
+        List<Double> handovers = Collections.synchronizedList(new ArrayList<>());
+        List<Double> waits = Collections.synchronizedList(new ArrayList<>());
+        long measureFrom = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        long stopAt = measureFrom + TimeUnit.SECONDS.toNanos(seconds);
+        List<Client> clients = new ArrayList<>();
+        List<Watch.Watcher> watchers = new ArrayList<>();
+        List<Semaphore> turns = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        try {
+            for (int i = 0; i < size; i++) {
+                int self = i;
+                Client client = Client.builder().endpoints("http://" + endpoint).build();
+                clients.add(client);
+                Semaphore turn = new Semaphore(0);
+                turns.add(turn);
+                // Every client sees every release, as every Robit driver waiting on the lock does; only the next one acts.
+                WatchOption deletes = WatchOption.builder().withNoPut(true).build();
+                watchers.add(client.getWatchClient().watch(lock, deletes, Watch.listener(response -> {
+                    if (!response.getEvents().isEmpty() && next.get() == self) {
+                        turn.release();
+                    }
+                })));
+                client.getKVClient().put(place(round, i), value).get(10, TimeUnit.SECONDS); // queued, and connected
+            }
+            TimeUnit.MILLISECONDS.sleep(200); // the watches are created on the server
+            for (int i = 0; i < size; i++) {
+                KV kv = clients.get(i).getKVClient();
+                Semaphore turn = turns.get(i);
+                ByteSequence place = place(round, i);
+                int self = i;
+                Thread thread = new Thread(() -> {
+                    try {
+                        long queuedAt = System.nanoTime();
+                        while (true) {
+                            if (!turn.tryAcquire(1, TimeUnit.SECONDS)) {
+                                if (System.nanoTime() > stopAt) {
+                                    return;
+                                }
+                                continue;
+                            }
+                            if (System.nanoTime() > stopAt) {
+                                return;
+                            }
+                            boolean took = kv.txn().If(new Cmp(lock, Cmp.Op.EQUAL, CmpTarget.version(0)))
+                                    .Then(Op.put(lock, value, PutOption.DEFAULT), Op.delete(place, DeleteOption.DEFAULT))
+                                    .commit().get(10, TimeUnit.SECONDS).isSucceeded();
+                            if (!took) {
+                                continue; // a late event from an earlier release: the real turn comes with the holder's delete
+                            }
+                            long held = System.nanoTime();
+                            if (held > measureFrom) {
+                                handovers.add((held - releasedAt.get()) / 1e6);
+                                waits.add((held - queuedAt) / 1e6);
+                            }
+                            next.set((self + 1) % size);
+                            releasedAt.set(System.nanoTime());
+                            kv.delete(lock).get(10, TimeUnit.SECONDS);
+                            queuedAt = System.nanoTime();
+                            kv.put(place, value).get(10, TimeUnit.SECONDS);
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException("ring thread", e);
+                    }
+                }, "floor-lock-key-ring-" + i);
+                threads.add(thread);
+                thread.start();
+            }
+            releasedAt.set(System.nanoTime());
+            turns.get(0).release();
+            for (Thread thread : threads) {
+                thread.join(TimeUnit.SECONDS.toMillis(seconds + 15));
+            }
+        } finally {
+            watchers.forEach(Watch.Watcher::close);
+            clients.forEach(Client::close);
+        }
+        double[] each = handovers.stream().mapToDouble(Double::doubleValue).toArray();
+        if (each.length < size) {
+            throw new IllegalStateException("the ring made only " + each.length + " hand-overs in " + seconds + " s");
+        }
+        return summary(each, waits.stream().mapToDouble(Double::doubleValue).toArray(), seconds);
+    }
+
+    private static double[] summary(double[] handovers, double[] waits, int seconds) {
+        double[] sorted = handovers.clone();
         Arrays.sort(sorted);
-        Arrays.sort(waits);
-        return new double[] {each.length / (double) seconds, percentile(sorted, 0.5), percentile(sorted, 0.99), sorted[sorted.length - 1],
-            percentile(waits, 0.5), percentile(waits, 0.99)};
+        double[] sortedWaits = waits.clone();
+        Arrays.sort(sortedWaits);
+        return new double[] {handovers.length / (double) seconds, percentile(sorted, 0.5), percentile(sorted, 0.99), sorted[sorted.length - 1],
+            percentile(sortedWaits, 0.5), percentile(sortedWaits, 0.99)};
+    }
+
+    private static ByteSequence place(int round, int i) {
+        return ByteSequence.from("robit-floor-lock/" + round + "/place/" + i, StandardCharsets.UTF_8);
     }
 
     private static ByteSequence key(int round, int i) {
