@@ -135,7 +135,7 @@ public final class RedisThreadCpu {
     }
 
     /** CPU time per thread (name#tid), in ns, at tick resolution. */
-    private static Map<String, Long> threadCpu() {
+    static Map<String, Long> threadCpu() {
         Map<String, Long> cpu = new HashMap<>();
         try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path task : tasks.toList()) {
