@@ -1,5 +1,7 @@
 package io.robit.bench.redis;
 
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.sync.RedisCommands;
 import io.robit.Mutex;
 import io.robit.redis.RedisDriver;
 import java.io.IOException;
@@ -26,11 +28,12 @@ import org.redisson.config.Config;
  * thread ({@code pairs}). The window starts after a warm-up (for {@code pairs}, 20,000 pairs), so
  * the JIT compiler's share, which dominates a short window, can be told apart from the library's
  * own threads (its I/O event loop, its timer) and the calling thread ({@code java} is the main
- * thread).
+ * thread). For {@code pairs}, {@code lettuce} is the floor under a client on Lettuce: two {@code GET}s
+ * on one synchronous Lettuce connection per "pair", the two round trips with no lock library.
  *
  * <pre>
  * java -cp robit-bench/target/benchmarks.jar io.robit.bench.redis.RedisThreadCpu \
- *     redis://127.0.0.1:6379 held|pairs robit|redisson LOCKS SECONDS [WARMUP_SECONDS]
+ *     redis://127.0.0.1:6379 held|pairs robit|redisson|lettuce LOCKS SECONDS [WARMUP_SECONDS]
  * </pre>
  * Keys carry the prefixes {@code robit-cpu:} and {@code redisson-cpu:}; the locks are released at the end.
  */
@@ -51,7 +54,15 @@ public final class RedisThreadCpu {
         Duration ttl = Duration.ofSeconds(held ? 3 : 30);
         List<Locker> lockers = new ArrayList<>();
         AutoCloseable client;
-        if (robit) {
+        if (args[2].equals("lettuce")) {
+            if (held) {
+                throw new IllegalArgumentException("lettuce is a floor for pairs only: it holds no locks");
+            }
+            RedisClient lettuce = RedisClient.create(uri);
+            RedisCommands<String, String> sync = lettuce.connect().sync();
+            client = lettuce::shutdown;
+            lockers.add(new Locker(() -> sync.get("lettuce-cpu:floor"), () -> sync.get("lettuce-cpu:floor"), () -> false));
+        } else if (robit) {
             RedisDriver driver = RedisDriver.open(uri + "?keyPrefix=robit-cpu:");
             client = driver;
             for (int i = 0; i < locks; i++) {
