@@ -132,17 +132,12 @@ public final class EtcdHandoffFloor {
             }
             sentAt.set(System.nanoTime());
             clients.get(0).getKVClient().put(key(round, 0), ByteSequence.from("start", StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
-            for (Thread thread : threads) {
-                thread.join(TimeUnit.SECONDS.toMillis(seconds + 15));
-            }
+            joinAll(threads, seconds);
         } finally {
             watchers.forEach(Watch.Watcher::close);
             clients.forEach(Client::close);
         }
-        double[] each = handovers.stream().mapToDouble(Double::doubleValue).toArray();
-        if (each.length < size) {
-            throw new IllegalStateException("the ring made only " + each.length + " hand-overs in " + seconds + " s");
-        }
+        double[] each = measured(handovers, size, seconds);
         double[] waits = new double[each.length - (size - 2)];
         for (int i = 0; i < waits.length; i++) {
             for (int k = 0; k < size - 1; k++) {
@@ -227,18 +222,28 @@ public final class EtcdHandoffFloor {
             }
             releasedAt.set(System.nanoTime());
             turns.get(0).release();
-            for (Thread thread : threads) {
-                thread.join(TimeUnit.SECONDS.toMillis(seconds + 15));
-            }
+            joinAll(threads, seconds);
         } finally {
             watchers.forEach(Watch.Watcher::close);
             clients.forEach(Client::close);
         }
+        double[] each = measured(handovers, size, seconds);
+        return summary(each, waits.stream().mapToDouble(Double::doubleValue).toArray(), seconds);
+    }
+
+    private static void joinAll(List<Thread> threads, int seconds) throws InterruptedException {
+        for (Thread thread : threads) {
+            thread.join(TimeUnit.SECONDS.toMillis(seconds + 15));
+        }
+    }
+
+    /** The hand-overs as an array; fails if the ring made fewer than one round. */
+    private static double[] measured(List<Double> handovers, int size, int seconds) {
         double[] each = handovers.stream().mapToDouble(Double::doubleValue).toArray();
         if (each.length < size) {
             throw new IllegalStateException("the ring made only " + each.length + " hand-overs in " + seconds + " s");
         }
-        return summary(each, waits.stream().mapToDouble(Double::doubleValue).toArray(), seconds);
+        return each;
     }
 
     private static double[] summary(double[] handovers, double[] waits, int seconds) {
