@@ -23,6 +23,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The floor under a strictly fair etcd lock, with no lock library: {@code clients} threads, each
@@ -81,18 +82,12 @@ public final class EtcdHandoffFloor {
         List<Double> handovers = Collections.synchronizedList(new ArrayList<>());
         long measureFrom = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
         long stopAt = measureFrom + TimeUnit.SECONDS.toNanos(seconds);
-        List<Client> clients = new ArrayList<>();
-        List<Watch.Watcher> watchers = new ArrayList<>();
-        List<Semaphore> turns = new ArrayList<>();
-        List<Thread> threads = new ArrayList<>();
-        try {
+        try (Ring ring = new Ring()) {
             for (int i = 0; i < size; i++) {
-                Client client = Client.builder().endpoints("http://" + endpoint).build();
-                clients.add(client);
-                Semaphore turn = new Semaphore(0);
-                turns.add(turn);
+                Client client = ring.connect(endpoint);
+                Semaphore turn = ring.turn(i);
                 WatchOption puts = WatchOption.builder().withNoDelete(true).build();
-                watchers.add(client.getWatchClient().watch(key(round, i), puts, Watch.listener(response -> {
+                ring.watch(client.getWatchClient().watch(key(round, i), puts, Watch.listener(response -> {
                     for (WatchEvent ignored : response.getEvents()) {
                         turn.release();
                     }
@@ -101,41 +96,23 @@ public final class EtcdHandoffFloor {
             }
             TimeUnit.MILLISECONDS.sleep(200); // the watches are created on the server
             for (int i = 0; i < size; i++) {
-                Client client = clients.get(i);
-                Semaphore turn = turns.get(i);
+                KV kv = ring.client(i).getKVClient();
+                Semaphore turn = ring.turn(i);
                 ByteSequence next = key(round, (i + 1) % size);
-                Thread thread = new Thread(() -> {
-                    try {
-                        while (true) {
-                            if (!turn.tryAcquire(1, TimeUnit.SECONDS)) {
-                                if (System.nanoTime() > stopAt) {
-                                    return;
-                                }
-                                continue;
-                            }
-                            long now = System.nanoTime();
-                            if (now > stopAt) {
-                                return;
-                            }
-                            if (now > measureFrom) {
-                                handovers.add((now - sentAt.get()) / 1e6);
-                            }
-                            sentAt.set(System.nanoTime());
-                            client.getKVClient().put(next, ByteSequence.from(Long.toString(now), StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
+                ring.start("floor-ring-" + i, () -> {
+                    while (Ring.awaitTurn(turn, stopAt)) {
+                        long now = System.nanoTime();
+                        if (now > measureFrom) {
+                            handovers.add((now - sentAt.get()) / 1e6);
                         }
-                    } catch (Exception e) {
-                        throw new IllegalStateException("ring thread", e);
+                        sentAt.set(System.nanoTime());
+                        kv.put(next, ByteSequence.from(Long.toString(now), StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
                     }
-                }, "floor-ring-" + i);
-                threads.add(thread);
-                thread.start();
+                });
             }
             sentAt.set(System.nanoTime());
-            clients.get(0).getKVClient().put(key(round, 0), ByteSequence.from("start", StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
-            joinAll(threads, seconds);
-        } finally {
-            watchers.forEach(Watch.Watcher::close);
-            clients.forEach(Client::close);
+            ring.client(0).getKVClient().put(key(round, 0), ByteSequence.from("start", StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
+            ring.join(seconds);
         }
         double[] each = measured(handovers, size, seconds);
         double[] waits = new double[each.length - (size - 2)];
@@ -157,20 +134,14 @@ public final class EtcdHandoffFloor {
         List<Double> waits = Collections.synchronizedList(new ArrayList<>());
         long measureFrom = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
         long stopAt = measureFrom + TimeUnit.SECONDS.toNanos(seconds);
-        List<Client> clients = new ArrayList<>();
-        List<Watch.Watcher> watchers = new ArrayList<>();
-        List<Semaphore> turns = new ArrayList<>();
-        List<Thread> threads = new ArrayList<>();
-        try {
+        try (Ring ring = new Ring()) {
             for (int i = 0; i < size; i++) {
                 int self = i;
-                Client client = Client.builder().endpoints("http://" + endpoint).build();
-                clients.add(client);
-                Semaphore turn = new Semaphore(0);
-                turns.add(turn);
+                Client client = ring.connect(endpoint);
+                Semaphore turn = ring.turn(i);
                 // Every client sees every release, as every Robit driver waiting on the lock does; only the next one acts.
                 WatchOption deletes = WatchOption.builder().withNoPut(true).build();
-                watchers.add(client.getWatchClient().watch(lock, deletes, Watch.listener(response -> {
+                ring.watch(client.getWatchClient().watch(lock, deletes, Watch.listener(response -> {
                     if (!response.getEvents().isEmpty() && next.get() == self) {
                         turn.release();
                     }
@@ -179,62 +150,38 @@ public final class EtcdHandoffFloor {
             }
             TimeUnit.MILLISECONDS.sleep(200); // the watches are created on the server
             for (int i = 0; i < size; i++) {
-                KV kv = clients.get(i).getKVClient();
-                Semaphore turn = turns.get(i);
+                KV kv = ring.client(i).getKVClient();
+                Semaphore turn = ring.turn(i);
                 ByteSequence place = place(round, i);
                 int self = i;
-                Thread thread = new Thread(() -> {
-                    try {
-                        long queuedAt = System.nanoTime();
-                        while (true) {
-                            if (!turn.tryAcquire(1, TimeUnit.SECONDS)) {
-                                if (System.nanoTime() > stopAt) {
-                                    return;
-                                }
-                                continue;
-                            }
-                            if (System.nanoTime() > stopAt) {
-                                return;
-                            }
-                            boolean took = kv.txn().If(new Cmp(lock, Cmp.Op.EQUAL, CmpTarget.version(0)))
-                                    .Then(Op.put(lock, value, PutOption.DEFAULT), Op.delete(place, DeleteOption.DEFAULT))
-                                    .commit().get(10, TimeUnit.SECONDS).isSucceeded();
-                            if (!took) {
-                                continue; // a late event from an earlier release: the real turn comes with the holder's delete
-                            }
-                            long held = System.nanoTime();
-                            if (held > measureFrom) {
-                                handovers.add((held - releasedAt.get()) / 1e6);
-                                waits.add((held - queuedAt) / 1e6);
-                            }
-                            next.set((self + 1) % size);
-                            releasedAt.set(System.nanoTime());
-                            kv.delete(lock).get(10, TimeUnit.SECONDS);
-                            queuedAt = System.nanoTime();
-                            kv.put(place, value).get(10, TimeUnit.SECONDS);
+                ring.start("floor-lock-key-ring-" + i, () -> {
+                    long queuedAt = System.nanoTime();
+                    while (Ring.awaitTurn(turn, stopAt)) {
+                        boolean took = kv.txn().If(new Cmp(lock, Cmp.Op.EQUAL, CmpTarget.version(0)))
+                                .Then(Op.put(lock, value, PutOption.DEFAULT), Op.delete(place, DeleteOption.DEFAULT))
+                                .commit().get(10, TimeUnit.SECONDS).isSucceeded();
+                        if (!took) {
+                            continue; // a late event from an earlier release: the real turn comes with the holder's delete
                         }
-                    } catch (Exception e) {
-                        throw new IllegalStateException("ring thread", e);
+                        long held = System.nanoTime();
+                        if (held > measureFrom) {
+                            handovers.add((held - releasedAt.get()) / 1e6);
+                            waits.add((held - queuedAt) / 1e6);
+                        }
+                        next.set((self + 1) % size);
+                        releasedAt.set(System.nanoTime());
+                        kv.delete(lock).get(10, TimeUnit.SECONDS);
+                        queuedAt = System.nanoTime();
+                        kv.put(place, value).get(10, TimeUnit.SECONDS);
                     }
-                }, "floor-lock-key-ring-" + i);
-                threads.add(thread);
-                thread.start();
+                });
             }
             releasedAt.set(System.nanoTime());
-            turns.get(0).release();
-            joinAll(threads, seconds);
-        } finally {
-            watchers.forEach(Watch.Watcher::close);
-            clients.forEach(Client::close);
+            ring.turn(0).release();
+            ring.join(seconds);
         }
         double[] each = measured(handovers, size, seconds);
         return summary(each, waits.stream().mapToDouble(Double::doubleValue).toArray(), seconds);
-    }
-
-    private static void joinAll(List<Thread> threads, int seconds) throws InterruptedException {
-        for (Thread thread : threads) {
-            thread.join(TimeUnit.SECONDS.toMillis(seconds + 15));
-        }
     }
 
     /** The hand-overs as an array; fails if the ring made fewer than one round. */
@@ -265,5 +212,81 @@ public final class EtcdHandoffFloor {
 
     private static double percentile(double[] sorted, double p) {
         return sorted[Math.max(0, (int) Math.ceil(sorted.length * p) - 1)];
+    }
+
+    /**
+     * The clients, watches and threads of one ring. {@link #join} fails if a ring thread failed (a
+     * ring that stalled part-way would otherwise report the hand-overs it made as if it had run);
+     * closing it closes the watches and the clients.
+     */
+    private static final class Ring implements AutoCloseable {
+        private final List<Client> clients = new ArrayList<>();
+        private final List<Semaphore> turns = new ArrayList<>();
+        private final List<Watch.Watcher> watchers = new ArrayList<>();
+        private final List<Thread> threads = new ArrayList<>();
+        private final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        /** A new client with its turn (a semaphore its watch releases). */
+        Client connect(String endpoint) {
+            Client client = Client.builder().endpoints("http://" + endpoint).build();
+            clients.add(client);
+            turns.add(new Semaphore(0));
+            return client;
+        }
+
+        Client client(int i) {
+            return clients.get(i);
+        }
+
+        Semaphore turn(int i) {
+            return turns.get(i);
+        }
+
+        void watch(Watch.Watcher watcher) {
+            watchers.add(watcher);
+        }
+
+        void start(String name, Loop loop) {
+            Thread thread = new Thread(() -> {
+                try {
+                    loop.run();
+                } catch (Exception | Error e) {
+                    failure.compareAndSet(null, e);
+                }
+            }, name);
+            threads.add(thread);
+            thread.start();
+        }
+
+        /** Waits for the client's turn; false once {@code stopAtNanos} has passed. */
+        static boolean awaitTurn(Semaphore turn, long stopAtNanos) throws InterruptedException {
+            while (!turn.tryAcquire(1, TimeUnit.SECONDS)) {
+                if (System.nanoTime() > stopAtNanos) {
+                    return false;
+                }
+            }
+            return System.nanoTime() <= stopAtNanos;
+        }
+
+        void join(int seconds) throws InterruptedException {
+            for (Thread thread : threads) {
+                thread.join(TimeUnit.SECONDS.toMillis(seconds + 15));
+            }
+            Throwable failed = failure.get();
+            if (failed != null) {
+                throw new IllegalStateException("a ring thread failed", failed);
+            }
+        }
+
+        @Override
+        public void close() {
+            watchers.forEach(Watch.Watcher::close);
+            clients.forEach(Client::close);
+        }
+    }
+
+    @FunctionalInterface
+    private interface Loop {
+        void run() throws Exception;
     }
 }
