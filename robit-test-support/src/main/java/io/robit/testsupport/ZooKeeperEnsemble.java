@@ -130,6 +130,8 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
                 .append("tickTime=").append(TICK_MS).append('\n')
                 // Generous on a loaded machine (in ticks).
                 .append("initLimit=30\nsyncLimit=5\n")
+                // Above the default cap of 20 ticks, for a failover test whose hold must outlast a slow election.
+                .append("maxSessionTimeout=60000\n")
                 .append("dataDir=").append(data).append('\n')
                 .append("clientPort=").append(clientPorts[server]).append('\n')
                 .append("clientPortAddress=127.0.0.1\n")
