@@ -7,6 +7,7 @@ import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
+import io.robit.redis.FloorScripts;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -23,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  * The floor under the client CPU of holding many Redis locks with a Lettuce client: no lock library,
  * only what any renewal that checks the owner of each key must send. {@code LOCKS} keys are set with
  * an owner and a 3 s expiry; once a second one thread sends the same owner-checked renewal script
- * Robit uses, {@value #BATCH} keys and their owners per call, every key and argument encoded once
+ * Robit uses, as many keys and their owners per call as the driver puts in one (256), every key and argument encoded once
  * beforehand (as Robit does), and waits for the answers. What is left is Lettuce writing the
  * arguments and reading the answers, and the JVM's own threads. The per-thread table is read the way
  * {@link RedisThreadCpu} reads it, after the same warm-up, so the two compare row by row.
@@ -35,21 +36,8 @@ import java.util.concurrent.TimeUnit;
  * Keys carry the prefix {@code robit-renewal-floor:}; they are deleted at the end.
  */
 public final class RedisRenewalFloor {
-    static final int BATCH = 256;
-    // The body of Robit's Scripts.REFRESH_SESSION: extend each key still held by its owner, report the others.
-    private static final String REFRESH = """
-            local failed = {}
-            for i = 1, #KEYS do
-              local owner = redis.call('get', KEYS[i])
-              if owner == ARGV[i + 1] then
-                redis.call('pexpire', KEYS[i], ARGV[1])
-              else
-                failed[#failed + 1] = i
-                failed[#failed + 1] = owner and 0 or -1
-              end
-            end
-            return failed
-            """;
+    // The driver's own batch size and script, read from it (FloorScripts), so the floor sends what Robit sends.
+    static final int BATCH = FloorScripts.renewalBatch();
 
     private RedisRenewalFloor() {
     }
@@ -83,7 +71,7 @@ public final class RedisRenewalFloor {
                 keyBatches.add(keys);
                 argBatches.add(owners);
             }
-            String sha = redis.scriptLoad(bytes(REFRESH)).get(10, TimeUnit.SECONDS);
+            String sha = redis.scriptLoad(bytes(FloorScripts.refreshSession())).get(10, TimeUnit.SECONDS);
             long[] lost = {0};
             ScheduledFuture<?> renewals = timer.scheduleAtFixedRate(() -> {
                 List<RedisFuture<List<Object>>> calls = new ArrayList<>();
