@@ -2,11 +2,13 @@ package io.robit.testsupport;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
 
 /**
  * One server process of a test's own: started from a fixed command with its output appended to a
@@ -14,6 +16,9 @@ import java.util.function.BooleanSupplier;
  * ports and data) as a test needs. Stops only its own process. Not thread-safe.
  */
 public final class ServerProcess implements AutoCloseable {
+    // How long a STOP or CONT may take to reach every thread of the process.
+    private static final Duration SIGNAL_TAKES_EFFECT = Duration.ofSeconds(10);
+
     private final String name;
     private final List<String> command;
     private final Path log;
@@ -108,12 +113,21 @@ public final class ServerProcess implements AutoCloseable {
         signal(name, pid(), signal);
     }
 
-    /** Sends {@code signal} (e.g. {@code STOP}, {@code CONT}) to process {@code pid}, one of the test's own. */
+    /**
+     * Sends {@code signal} (e.g. {@code STOP}, {@code CONT}) to process {@code pid}, one of the test's
+     * own. For {@code STOP} and {@code CONT} it returns only once every thread of the process has
+     * stopped, or none is stopped any more: {@code kill} returns when the signal is queued, and on a
+     * loaded host the process may go on answering for a while after that (a server "paused" that
+     * way once answered an etcd keep-alive the test expected to go unanswered).
+     */
     static void signal(String name, long pid, String signal) {
         try {
             Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
             if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
                 throw new IllegalStateException("kill -" + signal + " " + pid + " failed");
+            }
+            if (signal.equals("STOP") || signal.equals("CONT")) {
+                awaitStopped(name, pid, signal.equals("STOP"));
             }
         } catch (IOException e) {
             throw new IllegalStateException("kill -" + signal + " " + pid + " failed", e);
@@ -121,6 +135,50 @@ public final class ServerProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while sending " + signal + " to " + name, e);
         }
+    }
+
+    private static void awaitStopped(String name, long pid, boolean stopped) throws IOException, InterruptedException {
+        if (!Files.isDirectory(Path.of("/proc/self/task"))) {
+            return; // no procfs: nothing to check against
+        }
+        long deadline = System.nanoTime() + SIGNAL_TAKES_EFFECT.toNanos();
+        while (isStopped(pid) != stopped) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException(name + " (pid " + pid + ") was " + (stopped ? "not stopped" : "still stopped")
+                        + " " + SIGNAL_TAKES_EFFECT.toSeconds() + " s after the signal");
+            }
+            TimeUnit.MILLISECONDS.sleep(5);
+        }
+    }
+
+    /**
+     * Whether every thread of process {@code pid} is stopped (state {@code T} or {@code t} in
+     * {@code /proc/PID/task/TID/stat}); false for a process that has ended. Linux only.
+     */
+    public static boolean isStopped(long pid) throws IOException {
+        Path tasks = Path.of("/proc", Long.toString(pid), "task");
+        List<Path> threads;
+        try (Stream<Path> listing = Files.list(tasks)) {
+            threads = listing.toList();
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+        boolean any = false;
+        for (Path thread : threads) {
+            String stat;
+            try {
+                stat = Files.readString(thread.resolve("stat"));
+            } catch (NoSuchFileException e) {
+                continue; // the thread ended meanwhile
+            }
+            // "tid (comm) S ...": the command may hold spaces and parentheses, the state follows the last ')'.
+            char state = stat.charAt(stat.lastIndexOf(')') + 2);
+            if (state != 'T' && state != 't') {
+                return false;
+            }
+            any = true;
+        }
+        return any;
     }
 
     /** Kills the process (a paused one too). */

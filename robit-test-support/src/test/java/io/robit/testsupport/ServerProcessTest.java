@@ -22,10 +22,14 @@ class ServerProcessTest {
         try (ServerProcess sleeper = ServerProcess.start("sleeper", List.of("sleep", "60"), dir.resolve("sleeper.log"), Duration.ofSeconds(10), () -> true)) {
             long first = sleeper.pid();
             assertThat(sleeper.isAlive()).isTrue();
+            assertThat(ServerProcess.isStopped(first)).as("running").isFalse();
             sleeper.pause();
+            assertThat(ServerProcess.isStopped(first)).as("once pause() returned").isTrue();
             sleeper.resume();
+            assertThat(ServerProcess.isStopped(first)).as("once resume() returned").isFalse();
             sleeper.kill();
             assertThat(sleeper.isAlive()).isFalse();
+            assertThat(ServerProcess.isStopped(first)).as("ended").isFalse();
             sleeper.start();
             assertThat(sleeper.isAlive()).isTrue();
             assertThat(sleeper.pid()).isNotEqualTo(first);
