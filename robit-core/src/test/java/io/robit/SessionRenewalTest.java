@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -385,6 +386,52 @@ class SessionRenewalTest {
         scheduler.advance(Duration.ofNanos(1));
         assertThat(m.stats().lockLost()).as("lost by the deadline timer at send + ttl").isEqualTo(1);
         await().atMost(Duration.ofSeconds(10)).until(() -> told.get() == 1 && driver.releases.get() == 2);
+    }
+
+    /**
+     * A keep-alive's answer extends the holds and finds the nearest deadline in one walk over the
+     * members, outside the lock; a hold that joins during that walk (here: from a listener that the
+     * walk calls) arms the deadline check for itself, and the walk must not replace that check with
+     * one at a later deadline it computed without the newcomer. Repeated on fresh sessions, since
+     * whether the walk happens to visit the newcomer depends on where it lands in the member set.
+     */
+    @Test
+    void aHoldThatJoinsWhileAKeepAliveIsAppliedIsStillLostAtItsOwnDeadline() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            SessionDriver driver = new SessionDriver(true);
+            AtomicInteger bLosses = new AtomicInteger();
+            Mutex<String> b = Mutex.builder("short-" + round, TTL, driver).ticker(ticker).scheduler(scheduler).renewPeriod(PERIOD)
+                    .renewTimeout(Duration.ofMillis(2500)).driftMargin(Duration.ZERO).onLost(loss -> bLosses.incrementAndGet()).build();
+            AtomicReference<Exception> joinFailed = new AtomicReference<>();
+            AtomicLong bSent = new AtomicLong();
+            MutexListener joinDuringTheWalk = new MutexListener() {
+                @Override
+                public void renewed(Mutex<?> mutex, Duration latency, Duration untilDeadline) {
+                    if (bSent.get() != 0) {
+                        return;
+                    }
+                    bSent.set(ticker.read());
+                    try {
+                        b.lock();
+                    } catch (Exception e) {
+                        joinFailed.set(e);
+                    }
+                    driver.session.holdReplies = true; // from now on no keep-alive is answered
+                }
+            };
+            Mutex<String> a = Mutex.builder("long-" + round, TTL.multipliedBy(10), driver).ticker(ticker).scheduler(scheduler)
+                    .renewPeriod(PERIOD.multipliedBy(10)).driftMargin(Duration.ZERO).listener(joinDuringTheWalk).build();
+            a.lock();
+            scheduler.advance(PERIOD.multipliedBy(10)); // a's first keep-alive: b joins while it is applied
+            assertThat(joinFailed.get()).isNull();
+            assertThat(bSent.get()).as("b joined during a keep-alive's walk").isNotZero();
+            scheduler.advance(Duration.ofNanos(bSent.get() + TTL.toNanos() - 1 - ticker.read()));
+            assertThat(b.stats().lockLost()).as("round %d: just before b's deadline", round).isZero();
+            scheduler.advance(Duration.ofNanos(1));
+            assertThat(b.stats().lockLost()).as("round %d: b lost by the deadline check at its own deadline", round).isEqualTo(1);
+            driver.session.heldReplies.forEach(reply -> reply.complete(Duration.ofMinutes(1)));
+            a.unlock();
+        }
     }
 
     private static SessionDriver.OnSession findLease(SessionDriver driver, Held held) {

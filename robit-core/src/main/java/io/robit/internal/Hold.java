@@ -7,6 +7,8 @@ import io.robit.LossListener;
 import io.robit.LossReason;
 import io.robit.spi.Lease;
 import io.robit.spi.SessionLease;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -17,7 +19,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -37,6 +38,15 @@ public final class Hold<ID> implements Held {
     // The state is ACTIVE, RELEASED, or the LossReason itself, so "lost" and its reason appear together.
     private static final Object ACTIVE = new Object();
     private static final Object RELEASED = new Object();
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(Hold.class, "state", Object.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     static {
         // Loaded before any deadline passes: the first loss of a JVM is usually declared on the timer
@@ -55,7 +65,13 @@ public final class Hold<ID> implements Held {
     private final long trustedNanos;
     private final HoldKeeper renewal;
 
-    private final AtomicReference<Object> state = new AtomicReference<>(ACTIVE);
+    // A field of the hold itself, not an AtomicReference beside it, and the constants below read once:
+    // a session's keep-alive visits every hold on it (10,000 on one Redis driver in the benchmark), and
+    // each object more that a visit reads is one more cache miss per hold (issue 18).
+    private volatile Object state = ACTIVE;
+    private final long ttlNanos;
+    private final long driftMarginNanos;
+    private final boolean eventsEnabled;
     private final CompletableFuture<Void> lostSignal = new CompletableFuture<>();
     private final List<Runnable> lossHooks = new CopyOnWriteArrayList<>();
     private volatile long deadlineNanos;
@@ -72,8 +88,11 @@ public final class Hold<ID> implements Held {
         this.onEnd = onEnd;
         this.acquiredNanos = sentNanos;
         this.acquiredAt = Instant.now();
+        this.ttlNanos = settings.ttl().toNanos();
+        this.driftMarginNanos = settings.driftMargin().toNanos();
+        this.eventsEnabled = events.enabled();
         long window = windowNanos(settings, lease);
-        this.trustedNanos = window - driftNanos(settings, window);
+        this.trustedNanos = window - driftNanos(ttlNanos, driftMarginNanos, window);
         this.deadlineNanos = sentNanos + trustedNanos;
         // A backend that guarantees less than the ttl is renewed often enough for what it guarantees.
         long periodNanos = Math.max(1, Math.min(settings.renewPeriod().toNanos(), window / 3));
@@ -114,13 +133,13 @@ public final class Hold<ID> implements Held {
     @Override
     public boolean isLost() {
         expireIfDue();
-        return state.get() instanceof LossReason;
+        return state instanceof LossReason;
     }
 
     @Override
     public Optional<LossReason> lossReason() {
         isLost();
-        return state.get() instanceof LossReason reason ? Optional.of(reason) : Optional.empty();
+        return state instanceof LossReason reason ? Optional.of(reason) : Optional.empty();
     }
 
     @Override
@@ -141,7 +160,7 @@ public final class Hold<ID> implements Held {
 
     /** True while held and before the local deadline; declares the loss if the deadline has passed. */
     public boolean isActive() {
-        return state.get() == ACTIVE && !expireIfDue();
+        return state == ACTIVE && !expireIfDue();
     }
 
     /**
@@ -150,7 +169,7 @@ public final class Hold<ID> implements Held {
      */
     public void addLossHook(Runnable hook) {
         lossHooks.add(hook);
-        if (state.get() instanceof LossReason) {
+        if (state instanceof LossReason) {
             hook.run();
         }
     }
@@ -163,7 +182,7 @@ public final class Hold<ID> implements Held {
      * @return true if this call released it; false if it was already released or lost
      */
     public boolean release() {
-        if (expireIfDue() || !state.compareAndSet(ACTIVE, RELEASED)) {
+        if (expireIfDue() || !STATE.compareAndSet(this, ACTIVE, RELEASED)) {
             return false;
         }
         long now = settings.ticker().read();
@@ -181,7 +200,7 @@ public final class Hold<ID> implements Held {
             }
         }
         onEnd.accept(this);
-        if (events.enabled()) {
+        if (eventsEnabled) {
             events.released(now - acquiredNanos);
         }
         return true;
@@ -192,19 +211,19 @@ public final class Hold<ID> implements Held {
      * it back) and without counting a release or a loss.
      */
     public void abandon() {
-        if (state.compareAndSet(ACTIVE, RELEASED)) {
+        if (STATE.compareAndSet(this, ACTIVE, RELEASED)) {
             renewal.stop();
         }
     }
 
     /** Declares the loss if the local deadline has passed; true if it has. */
     boolean expireIfDue() {
-        return state.get() == ACTIVE && expireIfDue(settings.ticker().read());
+        return state == ACTIVE && expireIfDue(settings.ticker().read());
     }
 
     /** {@link #expireIfDue()} at {@code nowNanos}, a reading of this hold's ticker (one reading for many holds). */
     boolean expireIfDue(long nowNanos) {
-        if (state.get() == ACTIVE && nowNanos - deadlineNanos >= 0) {
+        if (state == ACTIVE && nowNanos - deadlineNanos >= 0) {
             lose(LossReason.DEADLINE_PASSED, renewal.lastError());
             return true;
         }
@@ -213,7 +232,7 @@ public final class Hold<ID> implements Held {
 
     /** Whether neither released nor lost yet (the deadline aside): renewal goes on while true. */
     boolean isRunning() {
-        return state.get() == ACTIVE;
+        return state == ACTIVE;
     }
 
     /** The local deadline, in ticker nanoseconds. */
@@ -232,18 +251,18 @@ public final class Hold<ID> implements Held {
      * smaller of that and its ttl, less the drift margin.
      */
     void sessionRenewed(long sentNanos, long guaranteedNanos) {
-        long window = Math.min(settings.ttl().toNanos(), Math.max(0, guaranteedNanos));
-        renewedFor(sentNanos, window - driftNanos(settings, window));
+        long window = Math.min(ttlNanos, Math.max(0, guaranteedNanos));
+        renewedFor(sentNanos, window - driftNanos(ttlNanos, driftMarginNanos, window));
     }
 
     private void renewedFor(long sentNanos, long trusted) {
         stats.recordRenewSuccess();
-        if (events.enabled()) {
+        if (eventsEnabled) {
             long now = settings.ticker().read();
             events.renewed(now - sentNanos, sentNanos + trusted - now);
         }
         long candidate = sentNanos + trusted;
-        if (state.get() == ACTIVE && candidate - deadlineNanos > 0) {
+        if (state == ACTIVE && candidate - deadlineNanos > 0) {
             deadlineNanos = candidate;
         }
     }
@@ -256,7 +275,7 @@ public final class Hold<ID> implements Held {
     long renewFailed(Throwable error) {
         stats.recordRenewFailed();
         long left = deadlineNanos - settings.ticker().read();
-        if (events.enabled()) {
+        if (eventsEnabled) {
             events.renewFailed(error, left);
         }
         if (left <= 0) {
@@ -270,7 +289,7 @@ public final class Hold<ID> implements Held {
 
     /** The one transition to LOST: signal, count, notify, and release the lease exactly once. */
     void lose(LossReason reason, Throwable cause) {
-        if (!state.compareAndSet(ACTIVE, reason)) {
+        if (!STATE.compareAndSet(this, ACTIVE, reason)) {
             return;
         }
         long now = settings.ticker().read();
@@ -284,7 +303,7 @@ public final class Hold<ID> implements Held {
         Loss loss = new Loss(String.valueOf(settings.id()), reason, lease.fencingToken(), heldFor, Optional.ofNullable(cause));
         // Tell first, then the work that may be slow on a starved host (finding 9 of
         // docs/reliability.md): completing lost() may start a pool thread for its callers' stages.
-        if (events.enabled()) {
+        if (eventsEnabled) {
             events.lost(loss);
         }
         lostSignal.complete(null);
@@ -396,9 +415,7 @@ public final class Hold<ID> implements Held {
     // The drift margin covers clock rate differences, which grow with the time trusted: over a window
     // shorter than the ttl it shrinks in proportion. (Taken whole, 1% of a ttl of hours exceeded a
     // ZooKeeper session's guarantee, and every acquire was given back at once.)
-    private static long driftNanos(MutexSettings<?> settings, long windowNanos) {
-        long ttl = settings.ttl().toNanos();
-        long drift = settings.driftMargin().toNanos();
+    private static long driftNanos(long ttl, long drift, long windowNanos) {
         if (windowNanos >= ttl) {
             return drift;
         }

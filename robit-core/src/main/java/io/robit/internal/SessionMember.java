@@ -14,6 +14,8 @@ final class SessionMember implements HoldKeeper {
     private final MutexSettings<?> settings;
     private final LeaseSession session;
     private final long periodNanos;
+    // Read once: each keep-alive of the session visits every member (see Hold's fields).
+    private final long renewTimeoutNanos;
     private final AtomicBoolean left = new AtomicBoolean();
     // Set by SessionRenewal.join, inside its registry update, so a stop() during the join finds it.
     volatile SessionRenewal renewal;
@@ -25,6 +27,7 @@ final class SessionMember implements HoldKeeper {
         this.settings = settings;
         this.session = session;
         this.periodNanos = periodNanos;
+        this.renewTimeoutNanos = settings.renewTimeout().toNanos();
     }
 
     @Override
@@ -64,6 +67,10 @@ final class SessionMember implements HoldKeeper {
 
     long periodNanos() {
         return periodNanos;
+    }
+
+    long renewTimeoutNanos() {
+        return renewTimeoutNanos;
     }
 
     long deadlineNanos() {

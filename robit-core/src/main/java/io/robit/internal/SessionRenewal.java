@@ -59,6 +59,9 @@ final class SessionRenewal {
     private long deadlineDueNanos;
     private Future<?> watchdog;
     private boolean inFlight;
+    // Counts joined()'s turns at the timers: a renewal that computed the nearest deadline outside
+    // the lock re-reads every member if a join came in meanwhile (see renewed()).
+    private long joinTurns;
 
     // Built with the renewal, on the joining thread: the timer thread may be the first to run it, and
     // linking a lambda there took hundreds of ms on a starved host (see expireDue).
@@ -131,6 +134,7 @@ final class SessionRenewal {
         }
         timers.lock();
         try {
+            joinTurns++;
             if (closed) {
                 return;
             }
@@ -299,19 +303,50 @@ final class SessionRenewal {
         }
     }
 
+    /**
+     * Extends the holds the keep-alive covered and, in the same walk over the members (with
+     * thousands of holds each walk counts), finds the nearest deadline and the shortest period for
+     * the timers. The walk runs outside the lock; a member it may have missed is one that joined
+     * meanwhile, and then the timers are armed from a fresh walk under the lock instead.
+     */
     private void renewed(long sentNanos, long covered, long guaranteedNanos) {
         lastError = null;
+        long turnsBefore;
+        timers.lock();
+        try {
+            turnsBefore = joinTurns;
+        } finally {
+            timers.unlock();
+        }
+        // Often enough for what the session guarantees, and for the shortest period of its holds.
+        long period = Math.max(1, guaranteedNanos / 3);
+        long nearest = 0;
+        boolean any = false;
         for (SessionMember member : members) {
             if (member.joinNumber <= covered) {
                 member.renewed(sentNanos, guaranteedNanos);
             }
+            period = Math.min(period, member.periodNanos());
+            if (member.isRunning()) {
+                long deadline = member.deadlineNanos();
+                nearest = any && nearest - deadline <= 0 ? nearest : deadline;
+                any = true;
+            }
         }
         timers.lock();
         try {
-            if (!closed) {
-                // Often enough for what the session guarantees, and for the shortest period of its holds.
-                scheduleKeepAlive(sentNanos + armDeadlineCheck(Math.max(1, guaranteedNanos / 3)));
+            if (closed) {
+                return;
             }
+            if (joinTurns != turnsBefore) {
+                // A hold joined during the walk and may have armed the deadline check for itself: the
+                // walk may not have seen it, so arming from the walk could lose that check.
+                period = armDeadlineCheck(period);
+            } else {
+                // Deadlines only move later, and a hold that ended meanwhile only makes the check early.
+                armDeadlineCheckAt(any, nearest);
+            }
+            scheduleKeepAlive(sentNanos + period);
         } finally {
             timers.unlock();
         }
@@ -403,15 +438,14 @@ final class SessionRenewal {
      */
     private Duration expireDueAndRenewTimeout() {
         long now = key.ticker().read();
-        Duration shortest = null;
+        long shortest = Long.MAX_VALUE;
+        boolean any = false;
         for (SessionMember member : members) {
             member.expireIfDue(now);
-            Duration timeout = member.settings().renewTimeout();
-            if (shortest == null || timeout.compareTo(shortest) < 0) {
-                shortest = timeout;
-            }
+            shortest = Math.min(shortest, member.renewTimeoutNanos());
+            any = true;
         }
-        return shortest;
+        return any ? Duration.ofNanos(shortest) : null;
     }
 
     // Caller holds `timers`. Moves the next keep-alive to `dueNanos` unless one is due sooner.
@@ -441,13 +475,18 @@ final class SessionRenewal {
                 any = true;
             }
         }
+        armDeadlineCheckAt(any, nearest);
+        return period;
+    }
+
+    // Caller holds `timers`. The deadline check at `nearest` if any hold runs, else none.
+    private void armDeadlineCheckAt(boolean any, long nearest) {
         if (any) {
             scheduleDeadlineCheck(nearest);
         } else if (deadlineTask != null) {
             deadlineTask.cancel(false);
             deadlineTask = null;
         }
-        return period;
     }
 
     // Caller holds `timers`.
