@@ -70,9 +70,32 @@ public final class EtcdServer implements AutoCloseable {
     }
 
     private static EtcdServer start(String binary, Path dataDir, boolean ownsDataDir, List<String> tlsArgs) {
-        int clientPort = Ports.free();
-        int peerPort = Ports.free();
-        int healthPort = tlsArgs.isEmpty() ? clientPort : Ports.free();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return start(binary, dataDir, ownsDataDir, tlsArgs, Ports.free());
+            } catch (IllegalStateException e) {
+                // Only in a directory of its own: a directory the caller gave may hold data to keep.
+                if (attempt >= ServerProcess.PORT_ATTEMPTS || !ownsDataDir || !ServerProcess.portTaken(dataDir.resolve("etcd.log"))) {
+                    throw e;
+                }
+                // Started again on new ports, from no data: the failed start may have written some.
+                deleteData(dataDir.resolve("data"));
+            }
+        }
+    }
+
+    private static int freeOtherThan(int... taken) {
+        while (true) {
+            int port = Ports.free();
+            if (java.util.Arrays.stream(taken).noneMatch(t -> t == port)) {
+                return port;
+            }
+        }
+    }
+
+    private static EtcdServer start(String binary, Path dataDir, boolean ownsDataDir, List<String> tlsArgs, int clientPort) {
+        int peerPort = freeOtherThan(clientPort);
+        int healthPort = tlsArgs.isEmpty() ? clientPort : freeOtherThan(clientPort, peerPort);
         String peer = "http://127.0.0.1:" + peerPort;
         String client = (tlsArgs.isEmpty() ? "http://" : "https://") + "127.0.0.1:" + clientPort;
         List<String> command = new ArrayList<>(List.of(binary,
@@ -147,11 +170,18 @@ public final class EtcdServer implements AutoCloseable {
     public void close() {
         process.close();
         if (ownsDataDir) {
-            try (Stream<Path> files = Files.walk(dataDir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            } catch (IOException e) {
-                // best effort: a temporary directory
-            }
+            deleteData(dataDir);
+        }
+    }
+
+    private static void deleteData(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // best effort: a temporary directory
         }
     }
 

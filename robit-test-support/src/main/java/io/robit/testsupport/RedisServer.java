@@ -47,7 +47,23 @@ public final class RedisServer implements AutoCloseable {
     }
 
     private static RedisServer start(String configFile, Path dir, List<String> args) throws IOException {
-        int port = Ports.free();
+        for (int attempt = 1; ; attempt++) {
+            int port = Ports.free();
+            try {
+                return start(configFile, dir, args, port);
+            } catch (IOException e) {
+                if (attempt >= ServerProcess.PORT_ATTEMPTS || !ServerProcess.portTaken(log(dir, port))) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static Path log(Path dir, int port) {
+        return dir.resolve("redis-" + port + ".log");
+    }
+
+    private static RedisServer start(String configFile, Path dir, List<String> args, int port) throws IOException {
         List<String> command = new ArrayList<>(List.of(Installed.binary("redis-server", "redis-server", null)));
         if (configFile != null) {
             command.add(configFile);
@@ -56,7 +72,7 @@ public final class RedisServer implements AutoCloseable {
         for (String arg : args) {
             command.add(arg.replace("%PORT%", Integer.toString(port)));
         }
-        return new RedisServer(port, ServerProcess.start("redis-server", command, dir.resolve("redis-" + port + ".log"), STARTUP,
+        return new RedisServer(port, ServerProcess.start("redis-server", command, log(dir, port), STARTUP,
                 () -> Probes.redisPing(port)));
     }
 

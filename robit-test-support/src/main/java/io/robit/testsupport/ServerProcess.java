@@ -70,6 +70,21 @@ public final class ServerProcess implements AutoCloseable {
         }
     }
 
+    /** How many times a server whose port was taken before it bound it is started again on new ports. */
+    static final int PORT_ATTEMPTS = 3;
+
+    /**
+     * Whether the log of a start that failed says a port was in use: {@link Ports#free()} found it free,
+     * then another process (often a client connection's local port) took it before the server bound it.
+     */
+    static boolean portTaken(Path log) {
+        try {
+            return Files.readString(log).toLowerCase(java.util.Locale.ROOT).contains("address already in use");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     public boolean isAlive() {
         return process != null && process.isAlive();
     }

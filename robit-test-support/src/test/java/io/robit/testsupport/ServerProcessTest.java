@@ -37,6 +37,20 @@ class ServerProcessTest {
     }
 
     @Test
+    void aLogThatSaysAPortWasTakenIsToldFromOtherFailures() throws IOException {
+        Path taken = dir.resolve("taken.log");
+        java.nio.file.Files.writeString(taken, "listen tcp 127.0.0.1:42419: bind: address already in use\n");
+        Path redis = dir.resolve("redis.log");
+        java.nio.file.Files.writeString(redis, "# Warning: Could not create server TCP listening socket 127.0.0.1:6390: bind: Address already in use\n");
+        Path other = dir.resolve("other.log");
+        java.nio.file.Files.writeString(other, "etcdmain: member has already been bootstrapped\n");
+        assertThat(ServerProcess.portTaken(taken)).isTrue();
+        assertThat(ServerProcess.portTaken(redis)).isTrue();
+        assertThat(ServerProcess.portTaken(other)).isFalse();
+        assertThat(ServerProcess.portTaken(dir.resolve("missing.log"))).isFalse();
+    }
+
+    @Test
     void aProcessThatExitsIsReportedWithItsLog() {
         assertThatThrownBy(() -> ServerProcess.start("quitter", List.of("true"), dir.resolve("quitter.log"), Duration.ofSeconds(10), () -> false))
                 .isInstanceOf(IOException.class).hasMessageContaining("quitter exited").hasMessageContaining("quitter.log");
