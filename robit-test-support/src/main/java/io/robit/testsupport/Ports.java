@@ -4,14 +4,64 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
-/** Free loopback ports for servers of a test's own. */
+/**
+ * Free loopback ports for servers of a test's own.
+ *
+ * <p>A port the kernel hands out for port 0 lies in the ephemeral range, where any outgoing connection
+ * (a client of the shared Redis, a JDBC pool) may take it as its local port before the test's server
+ * binds. So ports come from below that range, at random, each checked by binding it, and never the same
+ * port twice in one JVM.
+ */
 public final class Ports {
+    private static final Path EPHEMERAL_RANGE = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+    private static final int LOWEST = 10_000;
+    private static final int ATTEMPTS = 200;
+    private static final Set<Integer> GIVEN = new HashSet<>();
+
     private Ports() {
     }
 
-    /** A port on 127.0.0.1 that was free a moment ago (another process may still take it before the server binds). */
-    public static int free() {
+    /** A port on 127.0.0.1 that was free a moment ago, outside the ephemeral range where it can. */
+    public static synchronized int free() {
+        int below = ephemeralLow();
+        if (below - LOWEST >= 1_000) {
+            for (int i = 0; i < ATTEMPTS; i++) {
+                int port = ThreadLocalRandom.current().nextInt(LOWEST, below);
+                if (!GIVEN.contains(port) && bindable(port)) {
+                    GIVEN.add(port);
+                    return port;
+                }
+            }
+        }
+        return anyFree();
+    }
+
+    /** The first port of the kernel's ephemeral range (32768 on Linux by default; 0 where unknown). */
+    static int ephemeralLow() {
+        try {
+            // Not Files.readString: it trusts the size procfs reports, and reads one byte of this file.
+            String[] range = Files.readAllLines(EPHEMERAL_RANGE).get(0).trim().split("\\s+");
+            return Integer.parseInt(range[0]);
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    private static boolean bindable(int port) {
+        try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static int anyFree() {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         } catch (IOException e) {

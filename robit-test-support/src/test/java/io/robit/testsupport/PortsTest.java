@@ -1,0 +1,31 @@
+package io.robit.testsupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Ports for a test's own servers lie below the ephemeral range (where no outgoing connection can take
+ * them between the choice and the bind), are bindable, and are not handed out twice.
+ */
+class PortsTest {
+    @Test
+    void portsAreFreeBelowTheEphemeralRangeAndNeverRepeated() throws Exception {
+        int ephemeralLow = Ports.ephemeralLow();
+        assumeThat(ephemeralLow).as("a Linux ephemeral range with room below it").isGreaterThan(11_000);
+        Set<Integer> seen = new HashSet<>();
+        for (int i = 0; i < 100; i++) {
+            int port = Ports.free();
+            assertThat(port).isBetween(10_000, ephemeralLow - 1);
+            assertThat(seen.add(port)).as("port %d handed out twice", port).isTrue();
+            try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                assertThat(socket.getLocalPort()).isEqualTo(port);
+            }
+        }
+    }
+}
