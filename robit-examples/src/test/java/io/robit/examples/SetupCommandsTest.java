@@ -30,7 +30,7 @@ class SetupCommandsTest {
 
         assertThat(Files.isExecutable(root.resolve("test"))).isTrue();
         String test = Files.readString(root.resolve("test"));
-        assertThat(test).contains(".ci/services/*.sh").contains("./mvnw -B verify");
+        assertThat(test).contains(".ci/services/*.sh").contains("threads=(-T 2)").contains("exec ./mvnw -B \"${threads[@]}\" verify \"$@\"");
         List<String> ciCommands = Files.readAllLines(root.resolve(".ci/run")).stream()
                 .map(String::strip).filter(l -> !l.startsWith("#")).filter(l -> l.equals("./test") || l.contains("mvnw -B")).toList();
         assertThat(ciCommands).as(".ci/run runs ./test, then only the JDK 25 pass").first().isEqualTo("./test");
