@@ -7,8 +7,8 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Free loopback ports for servers of a test's own.
@@ -19,37 +19,45 @@ import java.util.concurrent.ThreadLocalRandom;
  * port twice in one JVM.
  */
 public final class Ports {
-    private static final Path EPHEMERAL_RANGE = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
     private static final int LOWEST = 10_000;
     private static final int ATTEMPTS = 200;
+    /** The first port of the kernel's ephemeral range, read once: it does not change during a test run. */
+    private static final int EPHEMERAL_LOW = ephemeralLow(Path.of("/proc/sys/net/ipv4/ip_local_port_range"));
+    // Both guarded by the class: free() is synchronized.
+    private static final Random RANDOM = new Random();
     private static final Set<Integer> GIVEN = new HashSet<>();
 
     private Ports() {
     }
 
     /** A port on 127.0.0.1 that was free a moment ago, outside the ephemeral range where it can. */
-    public static synchronized int free() {
-        int below = ephemeralLow();
-        if (below - LOWEST >= 1_000) {
-            for (int i = 0; i < ATTEMPTS; i++) {
-                int port = ThreadLocalRandom.current().nextInt(LOWEST, below);
-                if (!GIVEN.contains(port) && bindable(port)) {
-                    GIVEN.add(port);
-                    return port;
-                }
+    public static int free() {
+        return EPHEMERAL_LOW - LOWEST >= 1_000 ? free(LOWEST, EPHEMERAL_LOW) : anyFree();
+    }
+
+    /** A bindable port in [lowest, below) not handed out before, or one from port 0 if none is found. */
+    static synchronized int free(int lowest, int below) {
+        for (int i = 0; i < ATTEMPTS; i++) {
+            int port = lowest + RANDOM.nextInt(below - lowest);
+            if (!GIVEN.contains(port) && bindable(port)) {
+                GIVEN.add(port);
+                return port;
             }
         }
         return anyFree();
     }
 
-    /** The first port of the kernel's ephemeral range (32768 on Linux by default; 0 where unknown). */
+    /** The first port of the kernel's ephemeral range (32768 on Linux by default). */
     static int ephemeralLow() {
+        return EPHEMERAL_LOW;
+    }
+
+    private static int ephemeralLow(Path range) {
         try {
             // Not Files.readString: it trusts the size procfs reports, and reads one byte of this file.
-            String[] range = Files.readAllLines(EPHEMERAL_RANGE).get(0).trim().split("\\s+");
-            return Integer.parseInt(range[0]);
+            return Integer.parseInt(Files.readAllLines(range).get(0).trim().split("\\s+")[0]);
         } catch (IOException | RuntimeException e) {
-            return 0;
+            return 0; // unknown: free() falls back to port 0
         }
     }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.HashSet;
+import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -27,5 +28,21 @@ class PortsTest {
                 assertThat(socket.getLocalPort()).isEqualTo(port);
             }
         }
+    }
+
+    @Test
+    void aPortIsNeverHandedOutTwiceEvenWhenTheRangeRunsOut() {
+        int lowest = 20_000 + new Random().nextInt(9_000);
+        Set<Integer> range = new HashSet<>();
+        for (int port = lowest; port < lowest + 5; port++) {
+            range.add(port);
+        }
+        Set<Integer> seen = new HashSet<>();
+        for (int i = 0; i < 5; i++) {
+            seen.add(Ports.free(lowest, lowest + 5));
+        }
+        // Five calls over five ports: each port once (a port someone else holds is replaced by one from port 0).
+        assertThat(seen).hasSize(5);
+        assertThat(Ports.free(lowest, lowest + 5)).as("the range is used up").isNotIn(range);
     }
 }
