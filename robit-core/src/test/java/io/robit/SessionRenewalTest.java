@@ -434,6 +434,78 @@ class SessionRenewalTest {
         }
     }
 
+    /**
+     * A keep-alive's extension is kept once per group of holds with the same ttl, drift margin,
+     * period and renew timeout, not in each hold: holds with different ttls on one session must
+     * still each keep their own deadline.
+     */
+    @Test
+    void holdsWithDifferentTtlsOnOneSessionEachKeepTheirOwnDeadline() throws Exception {
+        SessionDriver driver = new SessionDriver(true);
+        // Only the ttl differs: the same period and renew timeout.
+        Mutex<String> shortTtl = Mutex.builder("ttl-3s", TTL, driver).ticker(ticker).scheduler(scheduler).renewPeriod(PERIOD)
+                .renewTimeout(PERIOD).driftMargin(Duration.ZERO).build();
+        Mutex<String> longTtl = Mutex.builder("ttl-6s", TTL.multipliedBy(2), driver).ticker(ticker).scheduler(scheduler).renewPeriod(PERIOD)
+                .renewTimeout(PERIOD).driftMargin(Duration.ZERO).build();
+        shortTtl.lock();
+        longTtl.lock();
+        scheduler.advance(PERIOD.multipliedBy(5)); // keep-alives at +1 s ... +5 s
+        long lastSent = ticker.read();
+        driver.session.failure = new DriverException("scripted", "session", "keep-alive", null); // none succeeds after +5 s
+        scheduler.advance(Duration.ofNanos(lastSent + TTL.toNanos() - 1 - ticker.read()));
+        assertThat(shortTtl.isHeld()).as("just before the last keep-alive's send + 3 s").isTrue();
+        scheduler.advance(Duration.ofNanos(1));
+        assertThat(shortTtl.isHeld()).as("at send + 3 s").isFalse();
+        assertThat(longTtl.isHeld()).as("the 6 s hold is trusted for its own ttl from the same keep-alive").isTrue();
+        scheduler.advance(Duration.ofNanos(lastSent + 2 * TTL.toNanos() - 1 - ticker.read()));
+        assertThat(longTtl.isHeld()).as("just before send + 6 s").isTrue();
+        scheduler.advance(Duration.ofNanos(1));
+        assertThat(longTtl.isHeld()).as("at send + 6 s").isFalse();
+        assertThat(longTtl.stats().lockLost()).isEqualTo(1);
+    }
+
+    /** A keep-alive that guarantees less than the one before does not take back what the earlier one gave. */
+    @Test
+    void aKeepAliveThatGuaranteesLessKeepsTheDeadlineTheEarlierOneGave() throws Exception {
+        SessionDriver driver = new SessionDriver(true);
+        Mutex<String> m = mutex("shrinking", driver, new AtomicInteger());
+        long start = ticker.read();
+        m.lock();
+        scheduler.advance(PERIOD); // sent at +1 s, guarantees a minute: trusted for the 3 s ttl, to +4 s
+        driver.session.guarantee = Duration.ofMillis(600);
+        scheduler.advance(PERIOD); // sent at +2 s, guarantees 600 ms: to +2.6 s
+        driver.session.failure = new DriverException("scripted", "session", "keep-alive", null);
+        scheduler.advance(Duration.ofNanos(start + Duration.ofMillis(4_000).toNanos() - 1 - ticker.read()));
+        assertThat(m.isHeld()).as("just before +4 s, which the first keep-alive guaranteed").isTrue();
+        scheduler.advance(Duration.ofNanos(1));
+        assertThat(m.isHeld()).as("at +4 s").isFalse();
+    }
+
+    /**
+     * A hold counts the keep-alives that extended it while it was held, and only those: after its
+     * unlock the count stays, although the session goes on for another hold.
+     */
+    @Test
+    void aHoldsRenewalCountStopsAtItsUnlock() throws Exception {
+        SessionDriver driver = new SessionDriver(true);
+        Mutex<String> leaving = mutex("counted", driver, new AtomicInteger());
+        Mutex<String> staying = mutex("staying-on", driver, new AtomicInteger());
+        leaving.lock();
+        staying.lock();
+        scheduler.advance(PERIOD.multipliedBy(4));
+        assertThat(leaving.stats().renewSuccess()).isEqualTo(4);
+        leaving.unlock();
+        scheduler.advance(PERIOD.multipliedBy(3));
+        assertThat(driver.session.keepAlives.get()).as("the session went on for the other hold").isEqualTo(7);
+        assertThat(staying.stats().renewSuccess()).isEqualTo(7);
+        assertThat(leaving.stats().renewSuccess()).as("renewals of the unlocked hold").isEqualTo(4);
+        leaving.lock(); // a new hold: its count adds to the mutex's
+        scheduler.advance(PERIOD.multipliedBy(2));
+        assertThat(leaving.stats().renewSuccess()).isEqualTo(6);
+        leaving.unlock();
+        staying.unlock();
+    }
+
     private static SessionDriver.OnSession findLease(SessionDriver driver, Held held) {
         return (SessionDriver.OnSession) ((io.robit.internal.Hold<?>) held).lease();
     }

@@ -65,12 +65,9 @@ public final class Hold<ID> implements Held {
     private final long trustedNanos;
     private final HoldKeeper renewal;
 
-    // A field of the hold itself, not an AtomicReference beside it, and the constants below read once:
-    // a session's keep-alive visits every hold on it (10,000 on one Redis driver in the benchmark), and
-    // each object more that a visit reads is one more cache miss per hold (issue 18).
+    // A field of the hold itself, not an AtomicReference beside it: the deadline checks of a session
+    // with many holds read it for each, and each object more is one more cache miss per hold (issue 18).
     private volatile Object state = ACTIVE;
-    private final long ttlNanos;
-    private final long driftMarginNanos;
     private final boolean eventsEnabled;
     private final CompletableFuture<Void> lostSignal = new CompletableFuture<>();
     private final List<Runnable> lossHooks = new CopyOnWriteArrayList<>();
@@ -88,17 +85,16 @@ public final class Hold<ID> implements Held {
         this.onEnd = onEnd;
         this.acquiredNanos = sentNanos;
         this.acquiredAt = Instant.now();
-        this.ttlNanos = settings.ttl().toNanos();
-        this.driftMarginNanos = settings.driftMargin().toNanos();
         this.eventsEnabled = events.enabled();
         long window = windowNanos(settings, lease);
-        this.trustedNanos = window - driftNanos(ttlNanos, driftMarginNanos, window);
+        this.trustedNanos = trustedNanos(settings.ttl().toNanos(), settings.driftMargin().toNanos(), window);
         this.deadlineNanos = sentNanos + trustedNanos;
         // A backend that guarantees less than the ttl is renewed often enough for what it guarantees.
         long periodNanos = Math.max(1, Math.min(settings.renewPeriod().toNanos(), window / 3));
         // A lease that lives as long as its session is renewed with the session, once for all its holds.
         this.renewal = lease instanceof SessionLease onSession
-                ? new SessionMember(this, settings, Objects.requireNonNull(onSession.session(), "SessionLease.session() returned null"), periodNanos)
+                ? new SessionMember(this, settings, stats, Objects.requireNonNull(onSession.session(), "SessionLease.session() returned null"),
+                        periodNanos, eventsEnabled)
                 : new Renewal(this, settings, lease, periodNanos);
     }
 
@@ -223,7 +219,8 @@ public final class Hold<ID> implements Held {
 
     /** {@link #expireIfDue()} at {@code nowNanos}, a reading of this hold's ticker (one reading for many holds). */
     boolean expireIfDue(long nowNanos) {
-        if (state == ACTIVE && nowNanos - deadlineNanos >= 0) {
+        // Its own deadline first: what a session's keep-alive gave only ever lies later.
+        if (state == ACTIVE && nowNanos - deadlineNanos >= 0 && nowNanos - deadlineNanos() >= 0) {
             lose(LossReason.DEADLINE_PASSED, renewal.lastError());
             return true;
         }
@@ -235,9 +232,9 @@ public final class Hold<ID> implements Held {
         return state == ACTIVE;
     }
 
-    /** The local deadline, in ticker nanoseconds. */
+    /** The local deadline, in ticker nanoseconds: its own, or later if its session's keep-alives extended it. */
     long deadlineNanos() {
-        return deadlineNanos;
+        return renewal.deadlineAfter(deadlineNanos);
     }
 
     /** A refresh sent at {@code sentNanos}, before the deadline, succeeded: count it and move the deadline. */
@@ -245,14 +242,19 @@ public final class Hold<ID> implements Held {
         renewedFor(sentNanos, trustedNanos);
     }
 
-    /**
-     * A keep-alive of this hold's session, sent at {@code sentNanos} before the deadline, succeeded
-     * and guaranteed the session for {@code guaranteedNanos} from then: the hold is trusted for the
-     * smaller of that and its ttl, less the drift margin.
-     */
-    void sessionRenewed(long sentNanos, long guaranteedNanos) {
-        long window = Math.min(ttlNanos, Math.max(0, guaranteedNanos));
-        renewedFor(sentNanos, window - driftNanos(ttlNanos, driftMarginNanos, window));
+    /** Moves its own deadline to {@code candidateNanos} if that is later (a session's extension kept before it shrinks). */
+    void raiseDeadline(long candidateNanos) {
+        if (state == ACTIVE && candidateNanos - deadlineNanos > 0) {
+            deadlineNanos = candidateNanos;
+        }
+    }
+
+    /** Tells the listeners that a keep-alive of its session, sent at {@code sentNanos}, extended it (counted by the session). */
+    void tellRenewed(long sentNanos) {
+        if (eventsEnabled) {
+            long now = settings.ticker().read();
+            events.renewed(now - sentNanos, deadlineNanos() - now);
+        }
     }
 
     private void renewedFor(long sentNanos, long trusted) {
@@ -274,7 +276,7 @@ public final class Hold<ID> implements Held {
      */
     long renewFailed(Throwable error) {
         stats.recordRenewFailed();
-        long left = deadlineNanos - settings.ticker().read();
+        long left = deadlineNanos() - settings.ticker().read();
         if (eventsEnabled) {
             events.renewFailed(error, left);
         }
@@ -402,6 +404,11 @@ public final class Hold<ID> implements Held {
         } catch (RuntimeException e) {
             settings.logger().warn("release of lock '{}' threw; the lease will expire on its own", settings.id(), e);
         }
+    }
+
+    /** How long a hold with {@code ttl} and {@code drift} margin is trusted when the backend keeps it {@code windowNanos}. */
+    static long trustedNanos(long ttl, long drift, long windowNanos) {
+        return windowNanos - driftNanos(ttl, drift, windowNanos);
     }
 
     // The smaller of the asked ttl and what the backend guarantees.

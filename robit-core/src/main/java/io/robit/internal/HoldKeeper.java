@@ -17,4 +17,12 @@ interface HoldKeeper {
 
     /** The error of the last failed renewal since the last success, or null. */
     Throwable lastError();
+
+    /**
+     * The hold's deadline given its own, {@code ownNanos}: a keeper that extends holds without
+     * writing each one (a session's keep-alive) says here what it gave.
+     */
+    default long deadlineAfter(long ownNanos) {
+        return ownNanos;
+    }
 }

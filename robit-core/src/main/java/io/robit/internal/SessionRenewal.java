@@ -7,10 +7,13 @@ import io.robit.spi.AsyncLeaseSession;
 import io.robit.spi.LeaseSession;
 import java.time.Duration;
 import java.util.Collections;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
@@ -20,6 +23,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiFunction;
@@ -28,10 +32,12 @@ import java.util.function.BiFunction;
  * The one renewal of a {@link LeaseSession}, shared by every hold whose lease lives on it (and
  * whose mutex uses the same scheduler, refresh executor and ticker): one keep-alive per period, whatever the number
  * of holds. A successful keep-alive sent at {@code sent} extends each hold's local deadline to
- * {@code sent + min(ttl, guaranteed) - drift}; a failed one is retried like a refresh (sooner as
- * the nearest deadline comes), a session reported gone loses every hold on it, each once, and one
- * timer declares the loss of each hold whose deadline passes. It exists while at least one hold is
- * on it. Thread-safe. Not API.
+ * {@code sent + min(ttl, guaranteed) - drift}, recorded once per {@link SessionCohort} (holds with the
+ * same ttl, drift margin, period and renew timeout) rather than in each hold, so that its cost does
+ * not grow with the holds; a failed one is retried like a refresh (sooner as the nearest deadline
+ * comes), a session reported gone loses every hold on it, each once, and one timer declares the
+ * loss of each hold whose deadline passes. It exists while at least one hold is on it.
+ * Thread-safe. Not API.
  */
 final class SessionRenewal {
     private static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
@@ -43,7 +49,11 @@ final class SessionRenewal {
     private static final Set<LeaseSession> WATCHED = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
 
     private final Key key;
-    private final Set<SessionMember> members = ConcurrentHashMap.newKeySet();
+    // Few: one per distinct shape of the mutexes on the session. Read on every keep-alive, changed rarely.
+    private final Map<SessionCohort.Shape, SessionCohort> cohortsByShape = new ConcurrentHashMap<>();
+    private final List<SessionCohort> cohorts = new CopyOnWriteArrayList<>();
+    // The holds on it; changed only inside the registry update (join) or by leave.
+    private final AtomicInteger holds = new AtomicInteger();
     // Numbers the joins, so a keep-alive extends only the holds that were on the session when it was sent.
     private final AtomicLong joins = new AtomicLong();
     private volatile boolean closed;
@@ -59,14 +69,11 @@ final class SessionRenewal {
     private long deadlineDueNanos;
     private Future<?> watchdog;
     private boolean inFlight;
-    // Counts joined()'s turns at the timers: a renewal that computed the nearest deadline outside
-    // the lock re-reads every member if a join came in meanwhile (see renewed()).
-    private long joinTurns;
 
     // Built with the renewal, on the joining thread: the timer thread may be the first to run it, and
     // linking a lambda there took hundreds of ms on a starved host (see expireDue).
     private final BiFunction<Key, SessionRenewal, SessionRenewal> retireIfEmpty = (k, current) -> {
-        if (current == this && members.isEmpty()) {
+        if (current == this && holds.get() == 0) {
             closed = true;
             return null;
         }
@@ -77,14 +84,25 @@ final class SessionRenewal {
         this.key = key;
     }
 
+    private SessionCohort newCohort(SessionCohort.Shape shape) {
+        SessionCohort cohort = new SessionCohort(shape);
+        cohorts.add(cohort);
+        return cohort;
+    }
+
     /** Puts {@code member} on its session's renewal (started if none runs), from its acquire sent at {@code sentNanos}. */
     static void join(SessionMember member, long sentNanos) {
         Key key = new Key(member.session(), member.settings().scheduler(), member.settings().refreshExecutor(), member.settings().ticker());
         SessionRenewal renewal = RUNNING.compute(key, (k, current) -> {
             SessionRenewal joined = current != null ? current : new SessionRenewal(k);
-            member.joinNumber = joined.joins.incrementAndGet();
-            joined.members.add(member);
+            SessionCohort cohort = joined.cohortsByShape.computeIfAbsent(member.shape(), joined::newCohort);
             member.renewal = joined;
+            member.cohort = cohort;
+            // In its cohort's newcomers before its number is taken: a keep-alive that covers the
+            // number reads it after this, so it finds the member there.
+            cohort.add(member);
+            joined.holds.incrementAndGet();
+            member.joinNumber = joined.joins.incrementAndGet();
             return joined;
         });
         renewal.joined(member, sentNanos);
@@ -97,8 +115,8 @@ final class SessionRenewal {
      * rather than scheduling and cancelling its timers once per pair.
      */
     void leave(SessionMember member) {
-        members.remove(member);
-        if (members.isEmpty() && !lingers()) {
+        member.cohort.remove(member);
+        if (holds.decrementAndGet() == 0 && !lingers()) {
             retireIfIdle();
         }
     }
@@ -134,7 +152,6 @@ final class SessionRenewal {
         }
         timers.lock();
         try {
-            joinTurns++;
             if (closed) {
                 return;
             }
@@ -160,7 +177,7 @@ final class SessionRenewal {
             if (closed || inFlight) {
                 return;
             }
-            idle = members.isEmpty();
+            idle = holds.get() == 0;
             inFlight = !idle;
         } finally {
             timers.unlock();
@@ -277,7 +294,7 @@ final class SessionRenewal {
         if (closed) {
             return;
         }
-        if (members.isEmpty()) {
+        if (holds.get() == 0) {
             retireIfIdle(); // nobody left to tell: every hold was released or lost meanwhile
             return;
         }
@@ -304,49 +321,27 @@ final class SessionRenewal {
     }
 
     /**
-     * Extends the holds the keep-alive covered and, in the same walk over the members (with
-     * thousands of holds each walk counts), finds the nearest deadline and the shortest period for
-     * the timers. The walk runs outside the lock; a member it may have missed is one that joined
-     * meanwhile, and then the timers are armed from a fresh walk under the lock instead.
+     * Extends the holds the keep-alive covered, cohort by cohort, tells the holds with listeners, and
+     * arms the timers. The deadline check is armed under the lock from what the cohorts record: a
+     * hold that joins after that arms the check for itself if its deadline comes sooner.
      */
     private void renewed(long sentNanos, long covered, long guaranteedNanos) {
+        Throwable error = lastError;
         lastError = null;
-        long turnsBefore;
-        timers.lock();
-        try {
-            turnsBefore = joinTurns;
-        } finally {
-            timers.unlock();
+        for (SessionCohort cohort : cohorts) {
+            cohort.apply(sentNanos, covered, guaranteedNanos, error);
         }
-        // Often enough for what the session guarantees, and for the shortest period of its holds.
-        long period = Math.max(1, guaranteedNanos / 3);
-        long nearest = 0;
-        boolean any = false;
-        for (SessionMember member : members) {
-            if (member.joinNumber <= covered) {
-                member.renewed(sentNanos, guaranteedNanos);
-            }
-            period = Math.min(period, member.periodNanos());
-            if (member.isRunning()) {
-                long deadline = member.deadlineNanos();
-                nearest = any && nearest - deadline <= 0 ? nearest : deadline;
-                any = true;
-            }
+        for (SessionCohort cohort : cohorts) {
+            cohort.tellRenewed(sentNanos, cohort.extension().number());
         }
         timers.lock();
         try {
             if (closed) {
                 return;
             }
-            if (joinTurns != turnsBefore) {
-                // A hold joined during the walk and may have armed the deadline check for itself: the
-                // walk may not have seen it, so arming from the walk could lose that check.
-                period = armDeadlineCheck(period);
-            } else {
-                // Deadlines only move later, and a hold that ended meanwhile only makes the check early.
-                armDeadlineCheckAt(any, nearest);
-            }
-            scheduleKeepAlive(sentNanos + period);
+            armDeadlineCheck();
+            // Often enough for what the session guarantees, and for the shortest period of its holds.
+            scheduleKeepAlive(sentNanos + periodNanos(guaranteedNanos));
         } finally {
             timers.unlock();
         }
@@ -355,11 +350,8 @@ final class SessionRenewal {
     private void failed(Throwable error) {
         lastError = error;
         long nearest = Long.MAX_VALUE;
-        for (SessionMember member : members) {
-            long left = member.failed(error);
-            if (left > 0) {
-                nearest = Math.min(nearest, left);
-            }
+        for (SessionCohort cohort : cohorts) {
+            nearest = Math.min(nearest, cohort.failed(error));
         }
         if (nearest == Long.MAX_VALUE) {
             return; // every hold is lost (and left)
@@ -380,8 +372,8 @@ final class SessionRenewal {
         if (sessionLoss == null) {
             sessionLoss = loss;
         }
-        for (SessionMember member : members) {
-            member.sessionLost(loss);
+        for (SessionCohort cohort : cohorts) {
+            cohort.sessionLost(loss);
         }
     }
 
@@ -415,7 +407,7 @@ final class SessionRenewal {
         timers.lock();
         try {
             if (!closed) {
-                armDeadlineCheck(Long.MAX_VALUE);
+                armDeadlineCheck();
             }
         } finally {
             timers.unlock();
@@ -426,26 +418,21 @@ final class SessionRenewal {
     // linking one there took hundreds of ms on a starved host (the fault suite, finding 9).
     private void expireDue() {
         long now = key.ticker().read();
-        for (SessionMember member : members) {
-            member.expireIfDue(now);
+        for (SessionCohort cohort : cohorts) {
+            cohort.expireDue(now);
         }
     }
 
-    /**
-     * {@link #expireDue()}, and the shortest renewTimeout of the holds on the session (null if none
-     * is left), in one pass: with thousands of holds on a session, each pass over them is most of a
-     * keep-alive's cost on the timer thread.
-     */
+    /** {@link #expireDue()}, then the shortest renewTimeout of the holds on the session (null if none is left). */
     private Duration expireDueAndRenewTimeout() {
-        long now = key.ticker().read();
+        expireDue();
         long shortest = Long.MAX_VALUE;
-        boolean any = false;
-        for (SessionMember member : members) {
-            member.expireIfDue(now);
-            shortest = Math.min(shortest, member.renewTimeoutNanos());
-            any = true;
+        for (SessionCohort cohort : cohorts) {
+            if (!cohort.isEmpty()) {
+                shortest = Math.min(shortest, cohort.shape().renewTimeoutNanos());
+            }
         }
-        return any ? Duration.ofNanos(shortest) : null;
+        return shortest == Long.MAX_VALUE ? null : Duration.ofNanos(shortest);
     }
 
     // Caller holds `timers`. Moves the next keep-alive to `dueNanos` unless one is due sooner.
@@ -460,29 +447,15 @@ final class SessionRenewal {
         keepAliveTask = key.scheduler().schedule(this::keepAliveDue, Math.max(0, dueNanos - key.ticker().read()), TimeUnit.NANOSECONDS);
     }
 
-    // Caller holds `timers`. One timer, at the nearest deadline of a running hold on the session.
-    // Returns the shortest renewal period of the holds, at most `periodCap`: the same pass serves
-    // the next keep-alive after a renewal (with thousands of holds, each pass counts).
-    private long armDeadlineCheck(long periodCap) {
-        long period = periodCap;
-        long nearest = 0;
-        boolean any = false;
-        for (SessionMember member : members) {
-            period = Math.min(period, member.periodNanos());
-            if (member.isRunning()) {
-                long deadline = member.deadlineNanos();
-                nearest = any && nearest - deadline <= 0 ? nearest : deadline;
-                any = true;
-            }
+    // Caller holds `timers`. One timer, at the nearest deadline of a running hold on the session, if any.
+    private void armDeadlineCheck() {
+        long now = key.ticker().read();
+        SessionCohort.Nearest nearest = new SessionCohort.Nearest();
+        for (SessionCohort cohort : cohorts) {
+            cohort.offerDeadlines(now, nearest);
         }
-        armDeadlineCheckAt(any, nearest);
-        return period;
-    }
-
-    // Caller holds `timers`. The deadline check at `nearest` if any hold runs, else none.
-    private void armDeadlineCheckAt(boolean any, long nearest) {
-        if (any) {
-            scheduleDeadlineCheck(nearest);
+        if (nearest.any()) {
+            scheduleDeadlineCheck(nearest.deadlineNanos());
         } else if (deadlineTask != null) {
             deadlineTask.cancel(false);
             deadlineTask = null;
@@ -517,12 +490,13 @@ final class SessionRenewal {
     // The shortest period of the holds on the session, and often enough for what the session guarantees.
     private long periodNanos(long guaranteedNanos) {
         long period = Math.max(1, guaranteedNanos / 3);
-        for (SessionMember member : members) {
-            period = Math.min(period, member.periodNanos());
+        for (SessionCohort cohort : cohorts) {
+            if (!cohort.isEmpty()) {
+                period = Math.min(period, cohort.shape().periodNanos());
+            }
         }
         return period;
     }
-
 
     /** One renewal per session object, scheduler, refresh executor and ticker: compared by identity. */
     private record Key(LeaseSession session, ScheduledExecutorService scheduler, Executor refreshExecutor, Ticker ticker) {

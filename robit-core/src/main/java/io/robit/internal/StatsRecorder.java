@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 /** Counters behind {@link Stats}; thread-safe. Not API. */
 public final class StatsRecorder {
@@ -21,6 +22,8 @@ public final class StatsRecorder {
     private long completedHoldNanos;
     private long holdStartNanos;
     private Instant holdSince;
+    // The current hold's renewals by its session, counted by the hold when asked (see SessionMember).
+    private LongSupplier liveRenewals;
 
     public void recordAcquired(long nowNanos, Instant at) {
         acquired.increment();
@@ -51,6 +54,29 @@ public final class StatsRecorder {
         renewSuccess.increment();
     }
 
+    /** Counts the renewals {@code count} reports as successes until {@link #settleLive} with the same supplier. */
+    public void countLive(LongSupplier count) {
+        holdLock.lock();
+        try {
+            liveRenewals = count;
+        } finally {
+            holdLock.unlock();
+        }
+    }
+
+    /** Adds what {@code count} reports now to the renewals, for good; later calls with it change nothing. */
+    public void settleLive(LongSupplier count) {
+        holdLock.lock();
+        try {
+            if (liveRenewals == count) {
+                liveRenewals = null;
+                renewSuccess.add(count.getAsLong());
+            }
+        } finally {
+            holdLock.unlock();
+        }
+    }
+
     public void recordRenewFailed() {
         renewFailed.increment();
     }
@@ -70,14 +96,17 @@ public final class StatsRecorder {
     public Stats snapshot(long nowNanos) {
         long total;
         Instant since;
+        long renewed;
         holdLock.lock();
         try {
+            // With the sum, under the lock that settleLive moves the count under: never counted twice.
+            renewed = renewSuccess.sum() + (liveRenewals == null ? 0 : liveRenewals.getAsLong());
             since = holdSince;
             total = completedHoldNanos + (since == null ? 0 : Math.max(0, nowNanos - holdStartNanos));
         } finally {
             holdLock.unlock();
         }
         return new Stats(acquired.sum(), failed.sum(), released.sum(), lost.sum(),
-                renewSuccess.sum(), renewFailed.sum(), Duration.ofNanos(total), Optional.ofNullable(since));
+                renewed, renewFailed.sum(), Duration.ofNanos(total), Optional.ofNullable(since));
     }
 }
