@@ -73,6 +73,43 @@ class RedisSessionIT {
         }
     }
 
+    /** The script arguments are kept between keep-alives: each keep-alive must still cover exactly the leases on the session then. */
+    @Test
+    void eachKeepAliveCoversTheLeasesOnTheSessionWhenItIsSent() throws Exception {
+        int locks = 300; // two script calls
+        try (RedisServer redis = RedisServer.start();
+                TestRedis.Admin admin = new TestRedis.Admin(RedisClient.create(redis.uri()));
+                RedisDriver driver = RedisDriver.open(redis.uri())) {
+            List<SessionLease> leases = new ArrayList<>();
+            for (int i = 0; i < locks; i++) {
+                leases.add((SessionLease) driver.acquire("c-" + i, Duration.ofSeconds(20), TIMEOUT).orElseThrow());
+            }
+            LeaseSession session = leases.get(0).session();
+            assertThat(keysChecked(admin, session)).as("first keep-alive").isEqualTo(locks);
+            assertThat(keysChecked(admin, session)).as("again, nothing changed").isEqualTo(locks);
+
+            SessionLease joined = (SessionLease) driver.acquire("c-joined", Duration.ofSeconds(20), TIMEOUT).orElseThrow();
+            admin.sync().pexpire(driver.lockKey("c-joined"), 1000); // so that its extension shows
+            assertThat(keysChecked(admin, session)).as("after a lease joined").isEqualTo(locks + 1);
+            assertThat(admin.sync().pttl(driver.lockKey("c-joined"))).as("the joined lease's key was extended").isGreaterThan(15_000);
+
+            driver.release(leases.remove(0));
+            driver.release(leases.remove(0));
+            assertThat(keysChecked(admin, session)).as("after two leases left").isEqualTo(locks - 1);
+            assertThat(leases).allSatisfy(lease -> assertThat(lease.lost()).isNotDone());
+            assertThat(joined.lost()).isNotDone();
+            driver.release(joined);
+            leases.forEach(driver::release);
+        }
+    }
+
+    // Sends one keep-alive; returns how many keys it checked.
+    private static long keysChecked(TestRedis.Admin admin, LeaseSession session) throws InterruptedException {
+        long reads = calls(admin, "get");
+        session.keepAlive(TIMEOUT);
+        return calls(admin, "get") - reads;
+    }
+
     @Test
     void heldLocksCostOneKeepAlivePerPeriodNotOneRequestPerHold() throws Exception {
         int locks = 100;
